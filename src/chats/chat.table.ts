@@ -1,0 +1,28 @@
+import type { Generated, Selectable } from 'kysely';
+
+export type ChatKind = 'direct' | 'group';
+export type ChatVisibility = 'public' | 'private';
+
+export interface ChatTable {
+  id: string;
+  tenant_id: string;
+  /** Counts chats per tenant from 1, assigned from tenants.chat_counter inside the insert. */
+  number: number;
+  kind: ChatKind;
+  name: string | null;
+  /** lower(name) when the tenant wants unique group names, else null; unique per tenant. */
+  name_key: string | null;
+  topic: string | null;
+  visibility: ChatVisibility;
+  /** The two user ids of a direct chat, sorted; unique per tenant. */
+  direct_key: string | null;
+  created_by: string;
+  created_at: Generated<Date>;
+  last_seq: Generated<number>;
+  message_count: Generated<number>;
+  member_count: Generated<number>;
+  last_message_at: Date | null;
+  deleted_at: Date | null;
+}
+
+export type ChatRow = Selectable<ChatTable>;

@@ -1,0 +1,17 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { TenantTable } from '../tenants/tenant.table.ts';
+import type { UserTable } from '../users/user.table.ts';
+import type { ChatTable } from '../chats/chat.table.ts';
+import type { MemberTable } from '../members/member.table.ts';
+import type { MessageTable } from '../messages/message.table.ts';
+
+export interface Database {
+  tenants: TenantTable;
+  users: UserTable;
+  chats: ChatTable;
+  members: MemberTable;
+  messages: MessageTable;
+}
+
+/** What repositories take first: the pool-backed instance or an open transaction. */
+export type Db = Kysely<Database> | Transaction<Database>;

@@ -1,0 +1,34 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import * as core from './migrations/0001_core.ts';
+
+/** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
+const migrations: Record<string, Migration> = {
+  '0001_core': core,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export interface MigrationReport {
+  applied: string[];
+}
+
+/** Applies every pending migration in order; several processes starting at once take Kysely's migration lock. */
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationReport> {
+  // Unless told the schema, Kysely takes its bookkeeping tables in ANY schema of the database for its own: with
+  // several deployments (DB_SCHEMA) on one server, a new schema would never get them. They live in the current one.
+  const current = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = current.rows[0]?.schema ?? undefined;
+  const migrator = new Migrator({
+    db: db as Kysely<unknown>,
+    provider,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  if (error) {
+    const failed = (results ?? []).find((r) => r.status === 'Error');
+    const cause = error instanceof Error ? error : new Error(String(error));
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${cause.message}`, { cause });
+  }
+  return { applied };
+}

@@ -1,0 +1,19 @@
+import type { Generated, Selectable } from 'kysely';
+
+export interface MessageTable {
+  chat_id: string;
+  /** Counts messages per chat from 1 with no gaps, assigned from chats.last_seq inside the insert. */
+  seq: number;
+  id: string;
+  author_id: string;
+  /** Null once the message is deleted. */
+  text: string | null;
+  /** The seq of the message in the same chat this one answers. */
+  reply_to: number | null;
+  client_id: string | null;
+  created_at: Generated<Date>;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+}
+
+export type MessageRow = Selectable<MessageTable>;
