@@ -1,0 +1,32 @@
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { parley, type ParleyHandle, type ParleyOptions } from './plugin.ts';
+
+export type BuildOptions = Omit<ParleyOptions, 'config'>;
+
+/** The standalone server: Parley at the root of its own Fastify instance. It does not listen; main.ts does. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+    // Per-request logs at debug level only (plugin.ts): at info they would dominate the hot path.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.limits.bodyBytes,
+    // User ids are up to 128 characters (the token's sub); Fastify's default of 100 would answer 414 for them.
+    routerOptions: { maxParamLength: 512 },
+    trustProxy: true,
+    return503OnClosing: true,
+  });
+  let handle: ParleyHandle | undefined;
+  await app.register(parley, {
+    config,
+    ...options,
+    onHandle: (h) => {
+      handle = h;
+      options.onHandle?.(h);
+    },
+  });
+  if (handle) {
+    app.decorate('parley', handle);
+  }
+  return app;
+}

@@ -1,0 +1,47 @@
+import type { Actor } from '../auth/actor.ts';
+import type { Db } from '../db/database.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { findMember } from '../members/member.repository.ts';
+import type { MemberRole, MemberRow } from '../members/member.table.ts';
+import { findChat, lockChat } from './chat.repository.ts';
+import type { ChatRow } from './chat.table.ts';
+
+export interface Membership {
+  chat: ChatRow;
+  member: MemberRow;
+}
+
+/** A chat the caller cannot see answers exactly like one that does not exist. */
+export const chatNotFound = (chatId: string) => notFound(`chat ${chatId} not found`);
+
+/** The caller's membership of a live chat in its tenant, or 404. `lock` takes the chat row lock (in a transaction). */
+export async function requireMember(
+  db: Db,
+  actor: Actor,
+  chatId: string,
+  options: { lock?: boolean } = {},
+): Promise<Membership> {
+  const chat = options.lock
+    ? await lockChat(db, actor.tenantId, chatId)
+    : await findChat(db, actor.tenantId, chatId);
+  if (!chat) {
+    throw chatNotFound(chatId);
+  }
+  const member = await findMember(db, chatId, actor.userId);
+  if (!member) {
+    throw chatNotFound(chatId);
+  }
+  return { chat, member };
+}
+
+const RANK: Record<MemberRole, number> = { member: 0, admin: 1, owner: 2 };
+
+export function hasRole(member: MemberRow, atLeast: MemberRole): boolean {
+  return RANK[member.role] >= RANK[atLeast];
+}
+
+export function requireRole(membership: Membership, atLeast: MemberRole, action: string): void {
+  if (!hasRole(membership.member, atLeast)) {
+    throw forbidden(`only a chat ${atLeast === 'admin' ? 'owner or admin' : atLeast} may ${action}`);
+  }
+}

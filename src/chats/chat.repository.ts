@@ -1,0 +1,233 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { MemberRole } from '../members/member.table.ts';
+import type { MessageRow } from '../messages/message.table.ts';
+import type { ChatWithViewer } from './chat.presenter.ts';
+import type { ChatKind, ChatRow, ChatVisibility } from './chat.table.ts';
+
+export interface NewChat {
+  id: string;
+  tenantId: string;
+  kind: ChatKind;
+  name: string | null;
+  nameKey: string | null;
+  topic: string | null;
+  visibility: ChatVisibility;
+  directKey: string | null;
+  createdBy: string;
+  memberCount: number;
+}
+
+/**
+ * Inserts a chat numbered from the tenant's counter in the same statement: the counter row's lock orders concurrent
+ * creations, and a failed insert (a taken name) rolls the counter back with it, so numbers have no gaps.
+ */
+export async function insertChat(db: Db, chat: NewChat): Promise<ChatRow> {
+  const result = await sql<ChatRow>`
+    with counter as (
+      update tenants set chat_counter = chat_counter + 1 where id = ${chat.tenantId} returning chat_counter
+    )
+    insert into chats (id, tenant_id, number, kind, name, name_key, topic, visibility, direct_key, created_by,
+                       member_count)
+    select ${chat.id}, ${chat.tenantId}, counter.chat_counter, ${chat.kind}, ${chat.name}, ${chat.nameKey},
+           ${chat.topic}, ${chat.visibility}, ${chat.directKey}, ${chat.createdBy}, ${chat.memberCount}
+    from counter
+    returning *`.execute(db);
+  const row = result.rows[0];
+  if (!row) {
+    throw new Error(`tenant ${chat.tenantId} does not exist`);
+  }
+  return row;
+}
+
+export async function findChat(db: Db, tenantId: string, id: string): Promise<ChatRow | undefined> {
+  return db
+    .selectFrom('chats')
+    .selectAll()
+    .where('id', '=', id)
+    .where('tenant_id', '=', tenantId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** Locks the chat row for the rest of the transaction: member changes of one chat run one at a time. */
+export async function lockChat(db: Db, tenantId: string, id: string): Promise<ChatRow | undefined> {
+  return db
+    .selectFrom('chats')
+    .selectAll()
+    .where('id', '=', id)
+    .where('tenant_id', '=', tenantId)
+    .where('deleted_at', 'is', null)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function findDirectChat(
+  db: Db,
+  tenantId: string,
+  directKey: string,
+): Promise<ChatRow | undefined> {
+  return db
+    .selectFrom('chats')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('direct_key', '=', directKey)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+export interface ChatChanges {
+  name?: string;
+  nameKey?: string | null;
+  topic?: string | null;
+  visibility?: ChatVisibility;
+}
+
+export async function updateChat(db: Db, id: string, changes: ChatChanges): Promise<ChatRow> {
+  return db
+    .updateTable('chats')
+    .set({
+      ...(changes.name !== undefined ? { name: changes.name } : {}),
+      ...(changes.nameKey !== undefined ? { name_key: changes.nameKey } : {}),
+      ...(changes.topic !== undefined ? { topic: changes.topic } : {}),
+      ...(changes.visibility !== undefined ? { visibility: changes.visibility } : {}),
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function addToMemberCount(db: Db, id: string, delta: number): Promise<ChatRow> {
+  return db
+    .updateTable('chats')
+    .set((eb) => ({ member_count: eb('member_count', '+', delta) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Soft delete; the name and direct pair are released so they can be used again. */
+export async function softDeleteChat(db: Db, id: string): Promise<ChatRow> {
+  return db
+    .updateTable('chats')
+    .set({ deleted_at: sql<Date>`now()`, name_key: null, direct_key: null })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+interface ViewerRow extends ChatRow {
+  role: MemberRole;
+  last_read_seq: number;
+  unread_count: number;
+  activity_us: number;
+  lm_id: string | null;
+  lm_seq: number | null;
+  lm_author_id: string | null;
+  lm_text: string | null;
+  lm_reply_to: number | null;
+  lm_client_id: string | null;
+  lm_created_at: Date | null;
+  lm_edited_at: Date | null;
+  lm_deleted_at: Date | null;
+}
+
+export interface ChatListEntry extends ChatWithViewer {
+  /** Sort key: last activity in microseconds since the epoch. */
+  activityUs: number;
+}
+
+function toEntry(row: ViewerRow): ChatListEntry {
+  const { role, last_read_seq, unread_count, activity_us, ...rest } = row;
+  const lastMessage: MessageRow | null =
+    row.lm_id === null
+      ? null
+      : {
+          chat_id: row.id,
+          id: row.lm_id,
+          seq: row.lm_seq as number,
+          author_id: row.lm_author_id as string,
+          text: row.lm_text,
+          reply_to: row.lm_reply_to,
+          client_id: row.lm_client_id,
+          created_at: row.lm_created_at as Date,
+          edited_at: row.lm_edited_at,
+          deleted_at: row.lm_deleted_at,
+        };
+  const chat: ChatRow = {
+    id: rest.id,
+    tenant_id: rest.tenant_id,
+    number: rest.number,
+    kind: rest.kind,
+    name: rest.name,
+    name_key: rest.name_key,
+    topic: rest.topic,
+    visibility: rest.visibility,
+    direct_key: rest.direct_key,
+    created_by: rest.created_by,
+    created_at: rest.created_at,
+    last_seq: rest.last_seq,
+    message_count: rest.message_count,
+    member_count: rest.member_count,
+    last_message_at: rest.last_message_at,
+    deleted_at: rest.deleted_at,
+  };
+  return {
+    chat,
+    role,
+    lastReadSeq: last_read_seq,
+    unreadCount: unread_count,
+    lastMessage,
+    activityUs: activity_us,
+  };
+}
+
+const ACTIVITY_US = sql`(extract(epoch from coalesce(c.last_message_at, c.created_at)) * 1000000)::bigint`;
+
+/**
+ * Chats as one member sees them: role, read cursor, exact unread count (others' live messages past the cursor:
+ * a range scan of the messages primary key) and the last live message.
+ */
+function viewerQuery(tenantId: string, userId: string, where: RawBuilder<unknown>, limit: number) {
+  return sql<ViewerRow>`
+    select c.*, m.role, m.last_read_seq,
+      (select count(*) from messages x
+        where x.chat_id = c.id and x.seq > m.last_read_seq and x.author_id <> m.user_id
+          and x.deleted_at is null)::int as unread_count,
+      ${ACTIVITY_US} as activity_us,
+      lm.id as lm_id, lm.seq as lm_seq, lm.author_id as lm_author_id, lm.text as lm_text,
+      lm.reply_to as lm_reply_to, lm.client_id as lm_client_id, lm.created_at as lm_created_at,
+      lm.edited_at as lm_edited_at, lm.deleted_at as lm_deleted_at
+    from members m
+    join chats c on c.id = m.chat_id and c.deleted_at is null
+    left join lateral (
+      select * from messages x where x.chat_id = c.id and x.deleted_at is null order by x.seq desc limit 1
+    ) lm on true
+    where m.tenant_id = ${tenantId} and m.user_id = ${userId} and ${where}
+    order by activity_us desc, c.id desc
+    limit ${limit}`;
+}
+
+export async function listChatsForUser(
+  db: Db,
+  tenantId: string,
+  userId: string,
+  page: { before?: [number, string]; limit: number },
+): Promise<ChatListEntry[]> {
+  const where = page.before
+    ? sql`(${ACTIVITY_US}, c.id) < (${page.before[0]}, ${page.before[1]})`
+    : sql`true`;
+  const result = await viewerQuery(tenantId, userId, where, page.limit).execute(db);
+  return result.rows.map(toEntry);
+}
+
+export async function findChatForUser(
+  db: Db,
+  tenantId: string,
+  chatId: string,
+  userId: string,
+): Promise<ChatListEntry | undefined> {
+  const result = await viewerQuery(tenantId, userId, sql`c.id = ${chatId}`, 1).execute(db);
+  const row = result.rows[0];
+  return row ? toEntry(row) : undefined;
+}

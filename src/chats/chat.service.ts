@@ -1,0 +1,221 @@
+import type { Actor } from '../auth/actor.ts';
+import type { Context } from '../context.ts';
+import type { Db } from '../db/database.ts';
+import { conflict, forbidden, invalid, uniqueViolation } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { insertMembers } from '../members/member.repository.ts';
+import type { MemberRole } from '../members/member.table.ts';
+import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
+import { event, type ServerEvent } from '../realtime/events.ts';
+import { findTenant } from '../tenants/tenant.repository.ts';
+import { existingUserIds } from '../users/user.repository.ts';
+import { chatNotFound, requireMember, requireRole } from './chat.access.ts';
+import { presentChat } from './chat.presenter.ts';
+import {
+  findChatForUser,
+  findDirectChat,
+  insertChat,
+  listChatsForUser,
+  softDeleteChat,
+  updateChat as updateChatRow,
+} from './chat.repository.ts';
+import type { ChatView, CreateChatBody, ListChatsQuery, UpdateChatBody } from './chat.schema.ts';
+
+export interface CreatedChat {
+  chat: ChatView;
+  /** False when a direct chat between the two users already existed. */
+  created: boolean;
+}
+
+/** The chat as a member with no history sees it: what a newly created or just-updated chat looks like. */
+async function viewFor(db: Db, actor: Actor, chatId: string): Promise<ChatView> {
+  const entry = await findChatForUser(db, actor.tenantId, chatId, actor.userId);
+  if (!entry) {
+    throw chatNotFound(chatId);
+  }
+  return presentChat(entry);
+}
+
+/** Group names are unique per tenant (case-insensitively) unless the tenant's settings turn that off. */
+async function nameKeyFor(db: Db, tenantId: string, name: string): Promise<string | null> {
+  const tenant = await findTenant(db, tenantId);
+  return tenant?.settings.uniqueGroupNames === false ? null : name.trim().toLowerCase();
+}
+
+function directKey(a: string, b: string): string {
+  return JSON.stringify([a, b].sort());
+}
+
+async function requireUsersExist(db: Db, tenantId: string, ids: string[]): Promise<void> {
+  const existing = await existingUserIds(db, tenantId, ids);
+  const index = ids.findIndex((id) => !existing.has(id));
+  if (index >= 0) {
+    throw invalid(`members[${index}]: no user with id "${ids[index]}" in this tenant`);
+  }
+}
+
+function publishCreated(ctx: Context, actor: Actor, chat: ChatView): void {
+  ctx.events.publish(event('chat.created', actor.tenantId, { chatId: chat.id }, { chat }));
+}
+
+async function createDirect(ctx: Context, actor: Actor, body: CreateChatBody): Promise<CreatedChat> {
+  for (const field of ['name', 'topic', 'visibility'] as const) {
+    if (body[field] !== undefined) {
+      throw invalid(`${field}: a direct chat has no ${field}`);
+    }
+  }
+  const others = [...new Set(body.members ?? [])].filter((id) => id !== actor.userId);
+  if (others.length !== 1 || (body.members ?? []).length !== 1) {
+    throw invalid('members: a direct chat takes exactly one other user id');
+  }
+  const other = others[0] as string;
+  await requireUsersExist(ctx.db, actor.tenantId, [other]);
+  const key = directKey(actor.userId, other);
+  const existing = await findDirectChat(ctx.db, actor.tenantId, key);
+  if (existing) {
+    return { chat: await viewFor(ctx.db, actor, existing.id), created: false };
+  }
+  try {
+    const chat = await ctx.db.transaction().execute(async (trx) => {
+      const row = await insertChat(trx, {
+        id: newId(),
+        tenantId: actor.tenantId,
+        kind: 'direct',
+        name: null,
+        nameKey: null,
+        topic: null,
+        visibility: 'private',
+        directKey: key,
+        createdBy: actor.userId,
+        memberCount: 2,
+      });
+      await insertMembers(trx, row.id, actor.tenantId, [
+        { userId: actor.userId, role: 'member' },
+        { userId: other, role: 'member' },
+      ]);
+      return viewFor(trx, actor, row.id);
+    });
+    publishCreated(ctx, actor, chat);
+    return { chat, created: true };
+  } catch (error) {
+    if (uniqueViolation(error) === 'chats_direct_key') {
+      // Both users opened the chat at once: the other request won, and its chat is the one.
+      const winner = await findDirectChat(ctx.db, actor.tenantId, key);
+      if (winner) {
+        return { chat: await viewFor(ctx.db, actor, winner.id), created: false };
+      }
+    }
+    throw error;
+  }
+}
+
+async function createGroup(ctx: Context, actor: Actor, body: CreateChatBody): Promise<CreatedChat> {
+  const name = body.name?.trim();
+  if (!name) {
+    throw invalid('name: is required for a group chat');
+  }
+  const memberIds = [...new Set(body.members ?? [])].filter((id) => id !== actor.userId);
+  // Checked as sent (the creator exists), so an error names the index in the request.
+  await requireUsersExist(ctx.db, actor.tenantId, body.members ?? []);
+  const members: { userId: string; role: MemberRole }[] = [
+    { userId: actor.userId, role: 'owner' },
+    ...memberIds.map((userId) => ({ userId, role: 'member' as const })),
+  ];
+  try {
+    const chat = await ctx.db.transaction().execute(async (trx) => {
+      const row = await insertChat(trx, {
+        id: newId(),
+        tenantId: actor.tenantId,
+        kind: 'group',
+        name,
+        nameKey: await nameKeyFor(trx, actor.tenantId, name),
+        topic: body.topic ?? null,
+        visibility: body.visibility ?? 'private',
+        directKey: null,
+        createdBy: actor.userId,
+        memberCount: members.length,
+      });
+      await insertMembers(trx, row.id, actor.tenantId, members);
+      return viewFor(trx, actor, row.id);
+    });
+    publishCreated(ctx, actor, chat);
+    return { chat, created: true };
+  } catch (error) {
+    if (uniqueViolation(error) === 'chats_name_key') {
+      throw conflict(`name: a group named "${name}" already exists`);
+    }
+    throw error;
+  }
+}
+
+export async function createChat(ctx: Context, actor: Actor, body: CreateChatBody): Promise<CreatedChat> {
+  return body.kind === 'direct' ? createDirect(ctx, actor, body) : createGroup(ctx, actor, body);
+}
+
+export async function listChats(ctx: Context, actor: Actor, query: ListChatsQuery): Promise<Page<ChatView>> {
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  const before = query.cursor
+    ? (decodeCursor(query.cursor, ['number', 'string']) as [number, string])
+    : undefined;
+  const rows = await listChatsForUser(ctx.db, actor.tenantId, actor.userId, {
+    ...(before ? { before } : {}),
+    limit: limit + 1,
+  });
+  return pageOf(rows, limit, presentChat, (row) => [row.activityUs, row.chat.id]);
+}
+
+export async function getChat(ctx: Context, actor: Actor, chatId: string): Promise<ChatView> {
+  return viewFor(ctx.db, actor, chatId);
+}
+
+export async function updateChat(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  body: UpdateChatBody,
+): Promise<ChatView> {
+  const name = body.name?.trim();
+  if (body.name !== undefined && !name) {
+    throw invalid('name: must not be blank');
+  }
+  try {
+    const chat = await ctx.db.transaction().execute(async (trx) => {
+      const membership = await requireMember(trx, actor, chatId, { lock: true });
+      // Before the role check: both members of a direct chat are plain members, and the answer is 400, not 403.
+      if (membership.chat.kind === 'direct') {
+        throw invalid('a direct chat has no name, topic or visibility to change');
+      }
+      requireRole(membership, 'admin', 'change the chat');
+      await updateChatRow(trx, chatId, {
+        ...(name !== undefined ? { name, nameKey: await nameKeyFor(trx, actor.tenantId, name) } : {}),
+        ...(body.topic !== undefined ? { topic: body.topic } : {}),
+        ...(body.visibility !== undefined ? { visibility: body.visibility } : {}),
+      });
+      return viewFor(trx, actor, chatId);
+    });
+    ctx.events.publish(event('chat.updated', actor.tenantId, { chatId }, { chat }));
+    return chat;
+  } catch (error) {
+    if (uniqueViolation(error) === 'chats_name_key') {
+      throw conflict(`name: a group named "${name}" already exists`);
+    }
+    throw error;
+  }
+}
+
+export async function deleteChat(ctx: Context, actor: Actor, chatId: string): Promise<void> {
+  const events: ServerEvent[] = [];
+  await ctx.db.transaction().execute(async (trx) => {
+    const membership = await requireMember(trx, actor, chatId, { lock: true });
+    if (membership.chat.kind === 'direct') {
+      throw forbidden('a direct chat cannot be deleted');
+    }
+    requireRole(membership, 'owner', 'delete the chat');
+    const chat = await viewFor(trx, actor, chatId);
+    await softDeleteChat(trx, chatId);
+    events.push(event('chat.deleted', actor.tenantId, { chatId }, { chat }));
+  });
+  for (const e of events) {
+    ctx.events.publish(e);
+  }
+}

@@ -1,0 +1,13 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Limits } from './config.ts';
+import type { Database } from './db/database.ts';
+import type { EventSink } from './realtime/events.ts';
+
+/** What every service function is given: the database, limits, the event sink and a logger. No request, no reply. */
+export interface Context {
+  db: Kysely<Database>;
+  limits: Limits;
+  events: EventSink;
+  log: FastifyBaseLogger;
+}

@@ -1,0 +1,40 @@
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+
+/** Starts the server and stops it gracefully on SIGINT/SIGTERM: no new requests, in-flight ones finish. */
+export async function serve(config: Config): Promise<void> {
+  const app = await buildApp(config);
+  const where = config.database.kind === 'pglite' ? `PGlite at ${config.database.dataDir}` : 'PostgreSQL';
+  if (config.jwtSecretSource === 'generated') {
+    app.log.warn(
+      `JWT_SECRET is not set: generated one into ${config.dataDir}/jwt-secret (development only; ` +
+        'set JWT_SECRET in production). Mint a token with: npx parley token --sub alice',
+    );
+  } else if (config.jwtSecretSource === 'file') {
+    app.log.info(`JWT_SECRET is not set: using the one generated earlier in ${config.dataDir}/jwt-secret`);
+  }
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      app.log.error('shutdown took longer than 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  await app.listen({ host: config.host, port: config.port });
+  app.log.info(`Parley is listening on ${config.host}:${config.port} with ${where}; API explorer at /docs`);
+}

@@ -1,0 +1,116 @@
+import Type from 'typebox';
+import { actorOf } from '../auth/auth.hook.ts';
+import { ChatParams } from '../chats/chat.schema.ts';
+import { NoContent, PageOf, secured, type Routes } from '../http.ts';
+import {
+  EditMessageBody,
+  ListMessagesQuery,
+  MessageParams,
+  MessageView,
+  ReadBody,
+  ReadView,
+  SendMessageBody,
+  UnreadView,
+} from './message.schema.ts';
+import {
+  deleteMessage,
+  editMessage,
+  getMessage,
+  listMessages,
+  markRead,
+  sendMessage,
+  unread,
+} from './message.service.ts';
+
+export const messageRoutes: Routes = async (app, { ctx }) => {
+  app.post(
+    '/chats/:id/messages',
+    {
+      schema: {
+        tags: ['messages'],
+        ...secured,
+        description:
+          'Send. The same clientId from the same author again answers 200 with the first message, never a second one.',
+        params: ChatParams,
+        body: SendMessageBody,
+        response: { 200: MessageView, 201: MessageView },
+      },
+    },
+    async (request, reply) => {
+      const { message, created } = await sendMessage(ctx, actorOf(request), request.params.id, request.body);
+      return reply.status(created ? 201 : 200).send(message);
+    },
+  );
+
+  app.get(
+    '/chats/:id/messages',
+    {
+      schema: {
+        tags: ['messages'],
+        ...secured,
+        description:
+          'Ascending by seq. `after` pages forward; `before`, or neither, pages back from the end.',
+        params: ChatParams,
+        querystring: ListMessagesQuery,
+        response: { 200: PageOf(MessageView) },
+      },
+    },
+    (request) => listMessages(ctx, actorOf(request), request.params.id, request.query),
+  );
+
+  app.get(
+    '/chats/:id/messages/:seq',
+    { schema: { tags: ['messages'], ...secured, params: MessageParams, response: { 200: MessageView } } },
+    (request) => getMessage(ctx, actorOf(request), request.params.id, request.params.seq),
+  );
+
+  app.patch(
+    '/chats/:id/messages/:seq',
+    {
+      schema: {
+        tags: ['messages'],
+        ...secured,
+        params: MessageParams,
+        body: EditMessageBody,
+        response: { 200: MessageView },
+      },
+    },
+    (request) => editMessage(ctx, actorOf(request), request.params.id, request.params.seq, request.body),
+  );
+
+  app.delete(
+    '/chats/:id/messages/:seq',
+    { schema: { tags: ['messages'], ...secured, params: MessageParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      await deleteMessage(ctx, actorOf(request), request.params.id, request.params.seq);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/chats/:id/read',
+    {
+      schema: {
+        tags: ['messages'],
+        ...secured,
+        params: ChatParams,
+        body: ReadBody,
+        response: { 200: ReadView },
+      },
+    },
+    (request) => markRead(ctx, actorOf(request), request.params.id, request.body),
+  );
+
+  app.get(
+    '/unread',
+    {
+      schema: {
+        tags: ['messages'],
+        ...secured,
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: { 200: UnreadView },
+      },
+    },
+    (request) => unread(ctx, actorOf(request)),
+  );
+};

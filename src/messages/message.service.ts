@@ -1,0 +1,242 @@
+import type { Actor } from '../auth/actor.ts';
+import { chatNotFound, hasRole, requireMember } from '../chats/chat.access.ts';
+import type { Context } from '../context.ts';
+import { conflict, forbidden, invalid, notFound, uniqueViolation } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { advanceReadCursor } from '../members/member.repository.ts';
+import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
+import { event } from '../realtime/events.ts';
+import { presentMessage } from './message.presenter.ts';
+import {
+  countUnread,
+  findByClientId,
+  findMessage,
+  insertMessage,
+  listMessages as listMessageRows,
+  softDeleteMessage,
+  unreadSummary,
+  updateText,
+} from './message.repository.ts';
+import type {
+  EditMessageBody,
+  ListMessagesQuery,
+  MessageView,
+  ReadBody,
+  ReadView,
+  SendMessageBody,
+  UnreadView,
+} from './message.schema.ts';
+import type { MessageRow } from './message.table.ts';
+
+export interface SentMessage {
+  message: MessageView;
+  /** False when the clientId had been used before by the same author in this chat: the first message comes back. */
+  created: boolean;
+}
+
+function checkText(ctx: Context, text: string): void {
+  if (text.trim() === '') {
+    throw invalid('text: must not be blank');
+  }
+  if (text.length > ctx.limits.messageChars && [...text].length > ctx.limits.messageChars) {
+    throw invalid(`text: must be at most ${ctx.limits.messageChars} characters`);
+  }
+}
+
+export async function sendMessage(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  body: SendMessageBody,
+): Promise<SentMessage> {
+  checkText(ctx, body.text);
+  const { chat } = await requireMember(ctx.db, actor, chatId);
+  if (body.replyTo !== undefined && body.replyTo > chat.last_seq) {
+    throw invalid(`replyTo: no message ${body.replyTo} in this chat`);
+  }
+  const clientId = body.clientId ?? null;
+  if (clientId !== null) {
+    const earlier = await findByClientId(ctx.db, chatId, actor.userId, clientId);
+    if (earlier) {
+      return { message: presentMessage(earlier), created: false };
+    }
+  }
+  let row: MessageRow | undefined;
+  try {
+    row = await insertMessage(ctx.db, {
+      id: newId(),
+      chatId,
+      authorId: actor.userId,
+      text: body.text,
+      replyTo: body.replyTo ?? null,
+      clientId,
+    });
+  } catch (error) {
+    if (clientId !== null && uniqueViolation(error) === 'messages_client_id_key') {
+      // A retry raced the first attempt and lost: the first one's message is the answer.
+      const earlier = await findByClientId(ctx.db, chatId, actor.userId, clientId);
+      if (earlier) {
+        return { message: presentMessage(earlier), created: false };
+      }
+    }
+    throw error;
+  }
+  if (!row) {
+    // Removed from the chat, or the chat deleted, between the check and the insert.
+    throw chatNotFound(chatId);
+  }
+  const message = presentMessage(row);
+  ctx.events.publish(event('message.created', actor.tenantId, { chatId }, { chatId, message }));
+  return { message, created: true };
+}
+
+type Direction = 'f' | 'b';
+
+/**
+ * History cursors: `['f', after]` pages forward, `['b', before]` backward, `['f', after, before]` forward
+ * inside a range.
+ */
+function decodeHistoryCursor(cursor: string): { after?: number; before?: number } {
+  let key: unknown[];
+  try {
+    key = decodeCursor(cursor, ['string', 'number']);
+  } catch {
+    key = decodeCursor(cursor, ['string', 'number', 'number']);
+  }
+  const [direction, seq, upper] = key as [Direction, number, number | undefined];
+  if (direction === 'f' && upper === undefined) {
+    return { after: seq };
+  }
+  if (direction === 'f' && upper !== undefined && upper > seq) {
+    return { after: seq, before: upper };
+  }
+  if (direction === 'b' && upper === undefined) {
+    return { before: seq };
+  }
+  throw invalid('cursor: is not a cursor this API returned');
+}
+
+export async function listMessages(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  query: ListMessagesQuery,
+): Promise<Page<MessageView>> {
+  await requireMember(ctx.db, actor, chatId);
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  let after = query.after;
+  let before = query.before;
+  if (query.cursor !== undefined) {
+    if (after !== undefined || before !== undefined) {
+      throw invalid('cursor: cannot be combined with after or before');
+    }
+    ({ after, before } = decodeHistoryCursor(query.cursor));
+  }
+  if (after !== undefined && before !== undefined && before <= after) {
+    throw invalid('before: must be greater than after');
+  }
+  const forward = after !== undefined;
+  const rows = await listMessageRows(ctx.db, chatId, {
+    ...(after !== undefined ? { after } : {}),
+    ...(before !== undefined ? { before } : {}),
+    limit: limit + 1,
+    direction: forward ? 'forward' : 'backward',
+  });
+  const more = rows.length > limit;
+  const kept = more ? (forward ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
+  let nextCursor: string | null = null;
+  if (more) {
+    if (forward) {
+      // Inside an after..before range the cursor carries the upper bound: paging never leaves the range.
+      const last = kept[kept.length - 1]!.seq;
+      nextCursor = encodeCursor(before !== undefined ? ['f', last, before] : ['f', last]);
+    } else {
+      nextCursor = encodeCursor(['b', kept[0]!.seq]);
+    }
+  }
+  return { data: kept.map(presentMessage), nextCursor };
+}
+
+async function requireMessage(ctx: Context, chatId: string, seq: number): Promise<MessageRow> {
+  const row = await findMessage(ctx.db, chatId, seq);
+  if (!row) {
+    throw notFound(`message ${seq} not found in chat ${chatId}`);
+  }
+  return row;
+}
+
+export async function getMessage(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  seq: number,
+): Promise<MessageView> {
+  await requireMember(ctx.db, actor, chatId);
+  return presentMessage(await requireMessage(ctx, chatId, seq));
+}
+
+export async function editMessage(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  seq: number,
+  body: EditMessageBody,
+): Promise<MessageView> {
+  checkText(ctx, body.text);
+  await requireMember(ctx.db, actor, chatId);
+  const current = await requireMessage(ctx, chatId, seq);
+  if (current.author_id !== actor.userId) {
+    throw forbidden('only the author may edit a message');
+  }
+  const row = await updateText(ctx.db, chatId, seq, body.text);
+  if (!row) {
+    throw conflict(`message ${seq} is deleted`);
+  }
+  const message = presentMessage(row);
+  ctx.events.publish(event('message.updated', actor.tenantId, { chatId }, { chatId, message }));
+  return message;
+}
+
+export async function deleteMessage(ctx: Context, actor: Actor, chatId: string, seq: number): Promise<void> {
+  const { member } = await requireMember(ctx.db, actor, chatId);
+  const current = await requireMessage(ctx, chatId, seq);
+  if (current.author_id !== actor.userId && !hasRole(member, 'admin')) {
+    throw forbidden('only the author or a chat owner or admin may delete a message');
+  }
+  const row = await softDeleteMessage(ctx.db, chatId, seq);
+  if (row) {
+    const message = presentMessage(row);
+    ctx.events.publish(event('message.deleted', actor.tenantId, { chatId }, { chatId, message }));
+  }
+}
+
+export async function markRead(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  body: ReadBody,
+): Promise<ReadView> {
+  const { chat } = await requireMember(ctx.db, actor, chatId);
+  if (body.seq > chat.last_seq) {
+    throw invalid(`seq: chat ${chatId} has no message ${body.seq} (its last is ${chat.last_seq})`);
+  }
+  const lastReadSeq = await advanceReadCursor(ctx.db, chatId, actor.userId, body.seq);
+  if (lastReadSeq === null) {
+    throw chatNotFound(chatId);
+  }
+  const unreadCount = await countUnread(ctx.db, chatId, actor.userId, lastReadSeq);
+  ctx.events.publish(
+    event('read.updated', actor.tenantId, { chatId }, { chatId, userId: actor.userId, seq: lastReadSeq }),
+  );
+  return { lastReadSeq, unreadCount };
+}
+
+export async function unread(ctx: Context, actor: Actor): Promise<UnreadView> {
+  const rows = await unreadSummary(ctx.db, actor.tenantId, actor.userId);
+  const chats = rows.map((r) => ({
+    chatId: r.chat_id,
+    unreadCount: r.unread_count,
+    lastReadSeq: r.last_read_seq,
+  }));
+  return { total: chats.reduce((sum, c) => sum + c.unreadCount, 0), chats };
+}

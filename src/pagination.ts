@@ -1,0 +1,49 @@
+import { invalid } from './errors.ts';
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 200;
+
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** Cursors are opaque to clients: base64url JSON of the last row's sort key. */
+export function encodeCursor(key: unknown[]): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string, shape: readonly ('string' | 'number')[]): unknown[] {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('cursor: is not a cursor this API returned');
+  }
+  if (
+    !Array.isArray(key) ||
+    key.length !== shape.length ||
+    key.some(
+      (part, i) => typeof part !== shape[i] || (typeof part === 'number' && !Number.isSafeInteger(part)),
+    )
+  ) {
+    throw invalid('cursor: is not a cursor this API returned');
+  }
+  return key;
+}
+
+/** Takes `limit + 1` rows and turns the extra one into "there is a next page". */
+export function pageOf<Row, View>(
+  rows: Row[],
+  limit: number,
+  present: (row: Row) => View,
+  keyOf: (row: Row) => unknown[],
+): Page<View> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  const last = kept[kept.length - 1];
+  return {
+    data: kept.map(present),
+    nextCursor: more && last !== undefined ? encodeCursor(keyOf(last)) : null,
+  };
+}

@@ -1,0 +1,130 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Kysely } from 'kysely';
+import { createAuthenticate } from './auth/auth.hook.ts';
+import { createTokenVerifier } from './auth/jwt.ts';
+import { chatRoutes } from './chats/chat.routes.ts';
+import type { Config } from './config.ts';
+import type { Context } from './context.ts';
+import { borrowStore, openStore, type Store } from './db/connect.ts';
+import type { Database } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { installErrorHandling } from './errors.ts';
+import { healthRoutes } from './health/health.routes.ts';
+import { memberRoutes } from './members/member.routes.ts';
+import { messageRoutes } from './messages/message.routes.ts';
+import { LocalBus } from './realtime/local-bus.ts';
+import { userRoutes } from './users/user.routes.ts';
+import { KnownUsers } from './users/user.service.ts';
+import { createValidatorCompiler } from './validation.ts';
+
+export interface ParleyOptions {
+  config: Config;
+  /** A store to use instead of opening one from `config.database`; the caller keeps owning (and closes) it. */
+  store?: Store;
+  /** Or a Kysely instance of the host application's, on PostgreSQL; Parley's tables are migrated into it. */
+  db?: Kysely<Database>;
+  /** Publish /openapi.json and the explorer at /docs and /explorer (default true). */
+  openapi?: boolean;
+  /** Called once the plugin has its store and context: how the standalone app (and tests) reach them. */
+  onHandle?: (handle: ParleyHandle) => void;
+}
+
+export interface ParleyHandle {
+  store: Store;
+  ctx: Context;
+  bus: LocalBus;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    parley: ParleyHandle;
+  }
+}
+
+async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Parley API',
+        version: '1.0.0',
+        description:
+          'Chat between users and groups: chats, members, messages with gapless per-chat seq, unread counts.',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/explorer', { schema: { hide: true } }, async (request, reply) =>
+    reply.redirect(`${request.url.replace(/\/explorer(\?.*)?$/, '')}/docs`),
+  );
+}
+
+/**
+ * Parley as a Fastify plugin: every route, its error handling and its database, encapsulated so that a host
+ * application can mount it under a prefix beside routes of its own.
+ */
+export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) => {
+  const { config } = options;
+  const owned = !options.store && !options.db;
+  const store = options.store ?? (options.db ? borrowStore(options.db) : await openStore(config.database));
+  if (owned) {
+    app.addHook('onClose', async () => store.close());
+  }
+  try {
+    if (config.migrate) {
+      const { applied } = await migrateToLatest(store.db);
+      if (applied.length > 0) {
+        app.log.info({ applied }, 'database migrated');
+      }
+    }
+  } catch (error) {
+    if (owned) {
+      await store.close();
+    }
+    throw error;
+  }
+
+  const bus = new LocalBus();
+  const ctx: Context = { db: store.db, limits: config.limits, events: bus, log: app.log };
+  const handle: ParleyHandle = { store, ctx, bus };
+  app.decorate('parley', handle);
+  options.onHandle?.(handle);
+  app.decorateRequest('actor', null);
+
+  // Bodies are JSON only: Fastify's built-in text/plain parser would turn a wrong Content-Type into a 400, not a 415.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(createValidatorCompiler());
+  installErrorHandling(app, config.nodeEnv === 'development');
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit ??= config.limits.bodyBytes;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      'request completed',
+    );
+  });
+
+  if (options.openapi !== false) {
+    await registerOpenApi(app);
+  }
+
+  const authenticate = createAuthenticate(ctx, await createTokenVerifier(config.jwt), new KnownUsers());
+  await app.register(healthRoutes, { store });
+  await app.register(
+    async (v1) => {
+      // Every /v1 route checks the caller first, before its body is even parsed.
+      v1.addHook('onRequest', authenticate);
+      for (const routes of [userRoutes, chatRoutes, memberRoutes, messageRoutes]) {
+        await v1.register(routes, { ctx });
+      }
+    },
+    { prefix: '/v1' },
+  );
+};

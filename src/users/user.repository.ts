@@ -1,0 +1,95 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { NewUserRow, UserRow, UserUpdate } from './user.table.ts';
+
+export async function findUser(db: Db, tenantId: string, id: string): Promise<UserRow | undefined> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Which of `ids` exist in the tenant. */
+export async function existingUserIds(db: Db, tenantId: string, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) {
+    return new Set();
+  }
+  const rows = await db
+    .selectFrom('users')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Inserts unless the id or the username is taken; returns the row, or undefined when either was. */
+export async function insertUserIfAbsent(db: Db, user: NewUserRow): Promise<UserRow | undefined> {
+  return db
+    .insertInto('users')
+    .values(user)
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function insertUser(db: Db, user: NewUserRow): Promise<UserRow> {
+  return db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateUser(
+  db: Db,
+  tenantId: string,
+  id: string,
+  changes: UserUpdate,
+): Promise<UserRow | undefined> {
+  return db
+    .updateTable('users')
+    .set(changes)
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Escapes LIKE wildcards so user input matches literally. */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export interface UserFilter {
+  username?: string;
+  q?: string;
+  /** Keyset: rows after (lower(username), id). */
+  after?: [string, string];
+  limit: number;
+}
+
+/** The tenant directory in username order. */
+export async function listUsers(db: Db, tenantId: string, filter: UserFilter): Promise<UserRow[]> {
+  let query = db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
+  if (filter.username !== undefined) {
+    query = query.where(sql<string>`lower(username)`, '=', filter.username.toLowerCase());
+  }
+  if (filter.q !== undefined) {
+    const pattern = `%${likeLiteral(filter.q)}%`;
+    query = query.where((eb) =>
+      eb.or([
+        eb('username', 'ilike', pattern),
+        eb('display_name', 'ilike', pattern),
+        eb('id', '=', filter.q!),
+      ]),
+    );
+  }
+  if (filter.after) {
+    const [name, id] = filter.after;
+    query = query.where(sql<boolean>`(lower(username), id) > (${name}, ${id})`);
+  }
+  return query
+    .orderBy(sql`lower(username)`)
+    .orderBy('id')
+    .limit(filter.limit)
+    .execute();
+}

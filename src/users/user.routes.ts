@@ -1,0 +1,41 @@
+import { actorOf } from '../auth/auth.hook.ts';
+import { PageOf, secured, type Routes } from '../http.ts';
+import { CreateUserBody, ListUsersQuery, UpdateMeBody, UserParams, UserView } from './user.schema.ts';
+import { createUser, getMe, getUser, listUsers, updateMe } from './user.service.ts';
+
+export const userRoutes: Routes = async (app, { ctx }) => {
+  app.get('/me', { schema: { tags: ['users'], ...secured, response: { 200: UserView } } }, (request) =>
+    getMe(ctx, actorOf(request)),
+  );
+
+  app.patch(
+    '/me',
+    { schema: { tags: ['users'], ...secured, body: UpdateMeBody, response: { 200: UserView } } },
+    (request) => updateMe(ctx, actorOf(request), request.body),
+  );
+
+  app.post(
+    '/users',
+    { schema: { tags: ['users'], ...secured, body: CreateUserBody, response: { 201: UserView } } },
+    async (request, reply) => reply.status(201).send(await createUser(ctx, actorOf(request), request.body)),
+  );
+
+  app.get(
+    '/users',
+    {
+      schema: {
+        tags: ['users'],
+        ...secured,
+        querystring: ListUsersQuery,
+        response: { 200: PageOf(UserView) },
+      },
+    },
+    (request) => listUsers(ctx, actorOf(request), request.query),
+  );
+
+  app.get(
+    '/users/:id',
+    { schema: { tags: ['users'], ...secured, params: UserParams, response: { 200: UserView } } },
+    (request) => getUser(ctx, actorOf(request), request.params.id),
+  );
+};

@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import type { Actor } from '../auth/actor.ts';
+import type { Context } from '../context.ts';
+import { conflict, forbidden, notFound, uniqueViolation } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
+import { event } from '../realtime/events.ts';
+import { ensureTenant } from '../tenants/tenant.repository.ts';
+import { presentUser } from './user.presenter.ts';
+import {
+  findUser,
+  insertUser,
+  insertUserIfAbsent,
+  listUsers as listUserRows,
+  updateUser,
+} from './user.repository.ts';
+import type { CreateUserBody, ListUsersQuery, UpdateMeBody, UserView } from './user.schema.ts';
+import type { UserRow } from './user.table.ts';
+
+const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
+
+/** Remembers which (tenant, user) pairs exist, so provisioning costs a query only on first sight. */
+export class KnownUsers {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly capacity = 50_000) {}
+
+  has(tenantId: string, userId: string): boolean {
+    return this.seen.has(`${tenantId}\u0000${userId}`);
+  }
+
+  add(tenantId: string, userId: string): void {
+    if (this.seen.size >= this.capacity) {
+      this.seen.clear();
+    }
+    this.seen.add(`${tenantId}\u0000${userId}`);
+  }
+}
+
+function usernameCandidates(actor: Actor): string[] {
+  const hash = createHash('sha256')
+    .update(`${actor.tenantId}\u0000${actor.userId}`)
+    .digest('hex')
+    .slice(0, 10);
+  const wanted = [actor.profile.username, actor.userId].filter(
+    (name): name is string => name !== null && USERNAME.test(name),
+  );
+  return [...wanted, ...wanted.map((name) => `${name.slice(0, 53)}-${hash}`), `user-${hash}`];
+}
+
+/**
+ * Just-in-time provisioning: the product's backend vouches for the user by signing the token, so the tenant and the
+ * user are created on first sight. A username already taken by someone else falls back to a suffixed one.
+ */
+export async function provisionActor(ctx: Context, known: KnownUsers, actor: Actor): Promise<void> {
+  if (known.has(actor.tenantId, actor.userId)) {
+    return;
+  }
+  await ensureTenant(ctx.db, actor.tenantId);
+  if (!(await findUser(ctx.db, actor.tenantId, actor.userId))) {
+    for (const username of usernameCandidates(actor)) {
+      const created = await insertUserIfAbsent(ctx.db, {
+        tenant_id: actor.tenantId,
+        id: actor.userId,
+        username,
+        display_name: actor.profile.displayName ?? actor.profile.username ?? username,
+        status_text: null,
+      });
+      if (created || (await findUser(ctx.db, actor.tenantId, actor.userId))) {
+        break;
+      }
+    }
+  }
+  known.add(actor.tenantId, actor.userId);
+}
+
+async function requireUser(ctx: Context, tenantId: string, id: string): Promise<UserRow> {
+  const row = await findUser(ctx.db, tenantId, id);
+  if (!row) {
+    throw notFound(`user ${id} not found`);
+  }
+  return row;
+}
+
+export async function getMe(ctx: Context, actor: Actor): Promise<UserView> {
+  return presentUser(await requireUser(ctx, actor.tenantId, actor.userId));
+}
+
+export async function updateMe(ctx: Context, actor: Actor, body: UpdateMeBody): Promise<UserView> {
+  const row = await updateUser(ctx.db, actor.tenantId, actor.userId, {
+    ...(body.displayName !== undefined ? { display_name: body.displayName } : {}),
+    ...(body.status !== undefined ? { status: body.status } : {}),
+    ...(body.statusText !== undefined ? { status_text: body.statusText } : {}),
+  });
+  if (!row) {
+    throw notFound(`user ${actor.userId} not found`);
+  }
+  const view = presentUser(row);
+  if (body.status !== undefined) {
+    ctx.events.publish(
+      event(
+        'presence',
+        actor.tenantId,
+        { userId: actor.userId },
+        { userId: actor.userId, status: view.status },
+      ),
+    );
+  }
+  return view;
+}
+
+export async function createUser(ctx: Context, actor: Actor, body: CreateUserBody): Promise<UserView> {
+  if (!actor.isAdmin) {
+    throw forbidden('only a tenant administrator may create users');
+  }
+  try {
+    const row = await insertUser(ctx.db, {
+      tenant_id: actor.tenantId,
+      id: body.id ?? newId(),
+      username: body.username,
+      display_name: body.displayName ?? null,
+      status_text: null,
+    });
+    return presentUser(row);
+  } catch (error) {
+    const constraint = uniqueViolation(error);
+    if (constraint === 'users_username_key') {
+      throw conflict(`username: "${body.username}" is already taken`);
+    }
+    if (constraint !== null) {
+      throw conflict(`id: a user with id "${body.id}" already exists`);
+    }
+    throw error;
+  }
+}
+
+export async function getUser(ctx: Context, actor: Actor, id: string): Promise<UserView> {
+  return presentUser(await requireUser(ctx, actor.tenantId, id));
+}
+
+export async function listUsers(ctx: Context, actor: Actor, query: ListUsersQuery): Promise<Page<UserView>> {
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  const after = query.cursor
+    ? (decodeCursor(query.cursor, ['string', 'string']) as [string, string])
+    : undefined;
+  const rows = await listUserRows(ctx.db, actor.tenantId, {
+    ...(query.username !== undefined ? { username: query.username } : {}),
+    ...(query.q !== undefined ? { q: query.q } : {}),
+    ...(after ? { after } : {}),
+    limit: limit + 1,
+  });
+  return pageOf(rows, limit, presentUser, (row) => [row.username.toLowerCase(), row.id]);
+}
