@@ -36,5 +36,10 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   await app.listen({ host: config.host, port: config.port });
-  app.log.info(`Parley is listening on ${config.host}:${config.port} with ${where}; API explorer at /docs`);
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  app.log.info(
+    { port },
+    `Parley is listening on ${config.host}:${port} with ${where}; API explorer at /docs`,
+  );
 }

@@ -378,6 +378,8 @@ describe('members', () => {
       const outsider = await t.login('rm-outsider');
       assertError(await remove(owner, chat.id, outsider.userId), 404, 'not_found');
       assertError(await remove(outsider, chat.id, m1.userId), 404, 'not_found');
+      // A plain member may remove nobody: asking about a non-member does not reveal whether they are one.
+      assertError(await remove(m1, chat.id, outsider.userId), 403, 'forbidden');
       assert.equal(await memberCount(owner, chat.id), 5);
 
       assert.equal((await remove(admin, chat.id, m1.userId)).status, 204);

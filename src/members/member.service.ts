@@ -135,12 +135,14 @@ export async function removeMember(
       throw forbidden(DIRECT_IS_FIXED);
     }
     const leaving = userId === actor.userId;
+    if (!leaving) {
+      requireRole(membership, 'admin', 'remove members');
+    }
     const target = leaving ? membership.member : await findMember(trx, chatId, userId);
     if (!target) {
       throw notFound(`user ${userId} is not a member of this chat`);
     }
     if (!leaving) {
-      requireRole(membership, 'admin', 'remove members');
       if (target.role !== 'member' && !hasRole(membership.member, 'owner')) {
         throw forbidden(`only an owner may remove an ${target.role}`);
       }

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { mintToken } from '../src/auth/token.ts';
+import {
+  dropSchema,
+  TEST_DATABASE_URL,
+  TEST_ISSUER,
+  TEST_SECRET,
+  testConfig,
+  testSchemaName,
+} from './support/app.ts';
+import { startServer, type ServerProcess } from './support/server.ts';
+
+const skip = TEST_DATABASE_URL ? false : 'several processes share one database only on PostgreSQL';
+
+describe('several server processes on one PostgreSQL', { skip }, () => {
+  const schema = testSchemaName();
+  const servers: ServerProcess[] = [];
+  const config = testConfig({}, schema);
+
+  before(async () => {
+    const env = {
+      NODE_ENV: 'test',
+      JWT_SECRET: TEST_SECRET,
+      JWT_ISSUER: TEST_ISSUER,
+      DATABASE_URL: TEST_DATABASE_URL ?? '',
+      DB_SCHEMA: schema,
+    };
+    // Both start at once: the migration lock lets exactly one of them migrate.
+    servers.push(...(await Promise.all([startServer(env), startServer(env)])));
+  });
+
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await dropSchema(schema);
+  });
+
+  async function call(server: ServerProcess, token: string, method: string, path: string, body?: unknown) {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
+  it('numbers messages sent through both processes at once 1..N without gaps or duplicates', async () => {
+    const [a, b] = servers as [ServerProcess, ServerProcess];
+    const tokens = await Promise.all(
+      ['p-alice', 'p-bob', 'p-carol'].map((sub) => mintToken(config.jwt, { sub })),
+    );
+    for (const token of tokens) {
+      assert.equal((await call(a, token, 'GET', '/v1/me')).status, 200);
+    }
+    const chat = await call(a, tokens[0]!, 'POST', '/v1/chats', {
+      kind: 'group',
+      name: 'two processes',
+      members: ['p-bob', 'p-carol'],
+    });
+    assert.equal(chat.status, 201);
+
+    const total = 300;
+    const sends = Array.from({ length: total }, (_, i) =>
+      call(i % 2 === 0 ? a : b, tokens[i % 3]!, 'POST', `/v1/chats/${chat.body.id}/messages`, {
+        text: `m${i}`,
+        clientId: `c${i}`,
+      }),
+    );
+    const results = await Promise.all(sends);
+    assert.deepEqual(
+      results.filter((r) => r.status !== 201),
+      [],
+    );
+    const seqs = results.map((r) => r.body.seq as number).sort((x, y) => x - y);
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
+    const read = await call(b, tokens[1]!, 'GET', `/v1/chats/${chat.body.id}`);
+    assert.equal(read.body.messageCount, total);
+  });
+
+  it('numbers chats created through both processes at once 1..N in a fresh tenant', async () => {
+    const [a, b] = servers as [ServerProcess, ServerProcess];
+    const token = await mintToken(config.jwt, { sub: 'p-dave', tenant: 'processes' });
+    const created = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        call(i % 2 === 0 ? a : b, token, 'POST', '/v1/chats', { kind: 'group', name: `room ${i}` }),
+      ),
+    );
+    assert.deepEqual(
+      created.filter((r) => r.status !== 201),
+      [],
+    );
+    assert.deepEqual(
+      created.map((r) => r.body.number as number).sort((x, y) => x - y),
+      Array.from({ length: 60 }, (_, i) => i + 1),
+    );
+  });
+});
