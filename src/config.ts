@@ -37,6 +37,20 @@ export interface Config {
   limits: Limits;
   /** Where the JWT secret came from, so start-up can say so. */
   jwtSecretSource: 'env' | 'generated' | 'file' | 'none';
+  bus: BusConfig;
+  realtime: RealtimeConfig;
+}
+
+export type BusConfig =
+  { kind: 'local' } | { kind: 'postgres' } | { kind: 'redis'; url: string } | { kind: 'nats'; url: string };
+
+export interface RealtimeConfig {
+  maxBufferedBytes: number;
+  heartbeatMs: number;
+  typingIntervalMs: number;
+  presenceTtlMs: number;
+  resumeGraceMs: number;
+  gapWaitMs: number;
 }
 
 export class ConfigError extends Error {
@@ -195,6 +209,46 @@ function jwtSecret(env: Env, nodeEnv: Config['nodeEnv'], dataDir: string, asymme
   return { secret: generated, source: 'generated' as const };
 }
 
+/** PARLEY_BUS: `local` on PGlite (one process), `postgres` (LISTEN/NOTIFY) on a PostgreSQL server, or redis / nats. */
+function busConfig(env: Env, database: DatabaseConfig): BusConfig {
+  const kind = oneOf(
+    env,
+    'PARLEY_BUS',
+    ['local', 'postgres', 'redis', 'nats'] as const,
+    database.kind === 'pglite' ? 'local' : 'postgres',
+  );
+  if (kind === 'postgres' && database.kind === 'pglite') {
+    throw new ConfigError(
+      'PARLEY_BUS',
+      'postgres needs a PostgreSQL server (DATABASE_URL or DB_HOST), not PGlite',
+    );
+  }
+  if (kind === 'redis' || kind === 'nats') {
+    const name = kind === 'redis' ? 'REDIS_URL' : 'NATS_URL';
+    const url = read(env, name);
+    if (!url) {
+      throw new ConfigError(name, `is required with PARLEY_BUS=${kind}`);
+    }
+    const scheme = kind === 'redis' ? /^rediss?:\/\// : /^(nats|tls|wss?):\/\//;
+    if (!scheme.test(url)) {
+      throw new ConfigError(name, `must be a ${kind}:// URL, got "${url}"`);
+    }
+    return { kind, url };
+  }
+  return { kind };
+}
+
+function realtimeConfig(env: Env): RealtimeConfig {
+  return {
+    maxBufferedBytes: integer(env, 'PARLEY_WS_MAX_BUFFER', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    heartbeatMs: integer(env, 'PARLEY_WS_HEARTBEAT_MS', 30_000, 100, 3_600_000),
+    typingIntervalMs: integer(env, 'PARLEY_TYPING_INTERVAL_MS', 1000, 0, 60_000),
+    presenceTtlMs: integer(env, 'PARLEY_PRESENCE_TTL_MS', 30_000, 300, 3_600_000),
+    resumeGraceMs: integer(env, 'PARLEY_RESUME_GRACE_MS', 1000, 0, 60_000),
+    gapWaitMs: integer(env, 'PARLEY_GAP_WAIT_MS', 25, 0, 10_000),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const dataDirRaw = read(env, 'PARLEY_DATA_DIR') ?? './data';
@@ -218,6 +272,7 @@ export function loadConfig(env: Env = process.env): Config {
       );
     }
   }
+  const database = databaseConfig(env, dataDir);
   const logLevel = read(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info');
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
@@ -228,7 +283,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 3000, 0, 65535),
     logLevel,
     dataDir,
-    database: databaseConfig(env, dataDir),
+    database,
     migrate: boolean(env, ['PARLEY_MIGRATE', 'CHAT_MIGRATION', 'SOURCELOOP_MIGRATION'], true),
     jwt: {
       secret,
@@ -243,5 +298,7 @@ export function loadConfig(env: Env = process.env): Config {
       messageChars: integer(env, 'PARLEY_MAX_MESSAGE_CHARS', 10_000, 1, 1_000_000),
     },
     jwtSecretSource: source,
+    bus: busConfig(env, database),
+    realtime: realtimeConfig(env),
   };
 }

@@ -14,7 +14,10 @@ import { installErrorHandling } from './errors.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { memberRoutes } from './members/member.routes.ts';
 import { messageRoutes } from './messages/message.routes.ts';
-import { LocalBus } from './realtime/local-bus.ts';
+import type { Bus } from './realtime/bus.ts';
+import { createBus } from './realtime/create-bus.ts';
+import { Gateway } from './realtime/gateway.ts';
+import { streamRoutes } from './realtime/stream.routes.ts';
 import { userRoutes } from './users/user.routes.ts';
 import { KnownUsers } from './users/user.service.ts';
 import { createValidatorCompiler } from './validation.ts';
@@ -34,7 +37,8 @@ export interface ParleyOptions {
 export interface ParleyHandle {
   store: Store;
   ctx: Context;
-  bus: LocalBus;
+  bus: Bus;
+  gateway: Gateway;
 }
 
 declare module 'fastify' {
@@ -73,9 +77,6 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
   const { config } = options;
   const owned = !options.store && !options.db;
   const store = options.store ?? (options.db ? borrowStore(options.db) : await openStore(config.database));
-  if (owned) {
-    app.addHook('onClose', async () => store.close());
-  }
   try {
     if (config.migrate) {
       const { applied } = await migrateToLatest(store.db);
@@ -90,9 +91,27 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
     throw error;
   }
 
-  const bus = new LocalBus();
+  const bus = createBus(config.bus, config.database, store.db, app.log);
+  try {
+    await bus.start();
+  } catch (error) {
+    if (owned) {
+      await store.close();
+    }
+    throw new Error(`could not start the ${config.bus.kind} event bus: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  app.addHook('onClose', async () => {
+    await bus.close();
+    if (owned) {
+      await store.close();
+    }
+  });
   const ctx: Context = { db: store.db, limits: config.limits, events: bus, log: app.log };
-  const handle: ParleyHandle = { store, ctx, bus };
+  const gateway = new Gateway(ctx, bus, config.realtime);
+  gateway.start();
+  const handle: ParleyHandle = { store, ctx, bus, gateway };
   app.decorate('parley', handle);
   options.onHandle?.(handle);
   app.decorateRequest('actor', null);
@@ -115,8 +134,16 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
     await registerOpenApi(app);
   }
 
-  const authenticate = createAuthenticate(ctx, await createTokenVerifier(config.jwt), new KnownUsers());
+  const verifier = await createTokenVerifier(config.jwt);
+  const known = new KnownUsers();
+  const authenticate = createAuthenticate(ctx, verifier, known);
   await app.register(healthRoutes, { store });
+  // The stream takes the token from the query too: browsers cannot set headers on WebSocket or EventSource.
+  await app.register(streamRoutes, {
+    prefix: '/v1',
+    gateway,
+    authenticate: createAuthenticate(ctx, verifier, known, { allowQueryToken: true }),
+  });
   await app.register(
     async (v1) => {
       // Every /v1 route checks the caller first, before its body is even parsed.

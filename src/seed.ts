@@ -7,7 +7,7 @@ import type { Context } from './context.ts';
 import { openStore } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { sendMessage } from './messages/message.service.ts';
-import { LocalBus } from './realtime/local-bus.ts';
+import { LocalBus } from './realtime/buses/local.ts';
 import { KnownUsers, provisionActor } from './users/user.service.ts';
 
 const DEMO = ['alice', 'bob', 'carol'];
@@ -17,12 +17,9 @@ export async function seed(config: Config): Promise<void> {
   const store = await openStore(config.database);
   try {
     await migrateToLatest(store.db);
-    const ctx: Context = {
-      db: store.db,
-      limits: config.limits,
-      events: new LocalBus(),
-      log: pino({ level: 'silent' }),
-    };
+    const log = pino({ level: 'silent' });
+    // Seeding runs without a server: nobody is connected to hear its events.
+    const ctx: Context = { db: store.db, limits: config.limits, events: new LocalBus(log), log };
     const known = new KnownUsers();
     const actors: Actor[] = DEMO.map((id) => ({
       tenantId: 'default',

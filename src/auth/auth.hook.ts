@@ -32,9 +32,14 @@ export function bearerToken(request: FastifyRequest, allowQuery = false): string
   return typeof fromQuery === 'string' && fromQuery !== '' ? fromQuery : null;
 }
 
-export function createAuthenticate(ctx: Context, verifier: TokenVerifier, known: KnownUsers) {
+export function createAuthenticate(
+  ctx: Context,
+  verifier: TokenVerifier,
+  known: KnownUsers,
+  options: { allowQueryToken?: boolean } = {},
+) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
-    const token = bearerToken(request);
+    const token = bearerToken(request, options.allowQueryToken);
     if (token === null) {
       throw unauthorized('a bearer token is required (Authorization: Bearer <token>)');
     }

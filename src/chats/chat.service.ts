@@ -54,8 +54,9 @@ async function requireUsersExist(db: Db, tenantId: string, ids: string[]): Promi
   }
 }
 
-function publishCreated(ctx: Context, actor: Actor, chat: ChatView): void {
-  ctx.events.publish(event('chat.created', actor.tenantId, { chatId: chat.id }, { chat }));
+/** Every process learns who is in the new chat from the event itself: it has never heard of the chat before. */
+function publishCreated(ctx: Context, actor: Actor, chat: ChatView, memberIds: string[]): void {
+  ctx.events.publish(event('chat.created', actor.tenantId, { chatId: chat.id }, { chat }, { memberIds }));
 }
 
 async function createDirect(ctx: Context, actor: Actor, body: CreateChatBody): Promise<CreatedChat> {
@@ -95,7 +96,7 @@ async function createDirect(ctx: Context, actor: Actor, body: CreateChatBody): P
       ]);
       return viewFor(trx, actor, row.id);
     });
-    publishCreated(ctx, actor, chat);
+    publishCreated(ctx, actor, chat, [actor.userId, other]);
     return { chat, created: true };
   } catch (error) {
     if (uniqueViolation(error) === 'chats_direct_key') {
@@ -138,7 +139,12 @@ async function createGroup(ctx: Context, actor: Actor, body: CreateChatBody): Pr
       await insertMembers(trx, row.id, actor.tenantId, members);
       return viewFor(trx, actor, row.id);
     });
-    publishCreated(ctx, actor, chat);
+    publishCreated(
+      ctx,
+      actor,
+      chat,
+      members.map((m) => m.userId),
+    );
     return { chat, created: true };
   } catch (error) {
     if (uniqueViolation(error) === 'chats_name_key') {

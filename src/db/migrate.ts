@@ -1,9 +1,11 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as core from './migrations/0001_core.ts';
+import * as realtime from './migrations/0003_realtime.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 const migrations: Record<string, Migration> = {
   '0001_core': core,
+  '0003_realtime': realtime,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

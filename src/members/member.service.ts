@@ -88,10 +88,19 @@ export async function addMember(
     }
     const [row] = await insertMembers(trx, chatId, actor.tenantId, [{ userId: body.userId, role }]);
     await addToMemberCount(trx, chatId, 1);
-    return presentMember(row!);
+    // Read under the chat's row lock: the new member's live stream starts exactly after this seq.
+    return { view: presentMember(row!), seqAt: chat.last_seq };
   });
-  ctx.events.publish(event('member.added', actor.tenantId, { chatId }, { chatId, userId: member.userId }));
-  return member;
+  ctx.events.publish(
+    event(
+      'member.added',
+      actor.tenantId,
+      { chatId },
+      { chatId, userId: member.view.userId },
+      { seqAt: member.seqAt },
+    ),
+  );
+  return member.view;
 }
 
 export async function updateMember(

@@ -12,16 +12,29 @@ export interface ServerEventMap {
   'member.added': { chatId: string; userId: string };
   'member.removed': { chatId: string; userId: string };
   'read.updated': { chatId: string; userId: string; seq: number };
+  typing: { chatId: string; userId: string };
   presence: { userId: string; status: string };
 }
 
 export type EventType = keyof ServerEventMap;
 
-/** Who receives an event: the members of a chat, or one user's sockets. */
-export type Audience = { chatId: string } | { userId: string };
+/** Who receives an event: the members of a chat, one user's connections, or the whole tenant. */
+export type Audience = { chatId: string } | { userId: string } | { tenant: true };
 
+/**
+ * What travels on the bus between processes. `payload` is what clients see; the rest is routing:
+ * `memberIds` tells every process who is in a chat it has never seen (chat.created), and `seqAt` is the chat's last
+ * seq when a member was added, read under the chat's row lock, so their stream starts exactly there.
+ */
 export type ServerEvent = {
-  [K in EventType]: { type: K; tenantId: string; audience: Audience; payload: ServerEventMap[K] };
+  [K in EventType]: {
+    type: K;
+    tenantId: string;
+    audience: Audience;
+    payload: ServerEventMap[K];
+    memberIds?: string[];
+    seqAt?: number;
+  };
 }[EventType];
 
 /** Where services hand events once their transaction has committed. */
@@ -34,21 +47,7 @@ export function event<K extends EventType>(
   tenantId: string,
   audience: Audience,
   payload: ServerEventMap[K],
+  routing: { memberIds?: string[]; seqAt?: number } = {},
 ): ServerEvent {
-  return { type, tenantId, audience, payload } as ServerEvent;
-}
-
-/** Collects events during a unit of work and publishes them only after it committed. */
-export class Outbox {
-  private readonly pending: ServerEvent[] = [];
-
-  add(e: ServerEvent): void {
-    this.pending.push(e);
-  }
-
-  flushTo(sink: EventSink): void {
-    for (const e of this.pending.splice(0)) {
-      sink.publish(e);
-    }
-  }
+  return { type, tenantId, audience, payload, ...routing } as ServerEvent;
 }

@@ -1,0 +1,133 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
+import type { Database } from '../../db/database.ts';
+import { BaseBus } from '../bus.ts';
+
+/** NOTIFY refuses payloads of 8000 bytes or more; bigger events go through a table and travel by id. */
+const INLINE_LIMIT = 7900;
+const SPILL_RETENTION = "interval '10 minutes'";
+
+export interface PostgresBusOptions {
+  connectionString: string;
+  schema: string | null;
+}
+
+/**
+ * PostgreSQL LISTEN/NOTIFY: no infrastructure beyond the database. One dedicated connection listens (reconnecting
+ * with backoff); publishing uses the pool. The channel is named after the schema, so deployments sharing a database
+ * in different schemas never hear each other.
+ */
+export class PostgresBus extends BaseBus {
+  readonly kind = 'postgres' as const;
+  readonly channel: string;
+  private listener: pg.Client | null = null;
+  private closed = false;
+  private delivery: Promise<void> = Promise.resolve();
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: PostgresBusOptions,
+    log: FastifyBaseLogger,
+  ) {
+    super(log);
+    this.channel = `parley_events_${(options.schema ?? 'public').toLowerCase()}`.slice(0, 63);
+  }
+
+  async start(): Promise<void> {
+    await this.listen();
+    this.sweeper = setInterval(() => {
+      sql`delete from bus_events where created_at < now() - ${sql.raw(SPILL_RETENTION)}`
+        .execute(this.db)
+        .catch((error: unknown) => this.log.warn({ err: error }, 'could not sweep spilled bus events'));
+    }, 60_000);
+    this.sweeper.unref();
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.options.connectionString,
+      connectionTimeoutMillis: 5000,
+      ...(this.options.schema ? { options: `-c search_path="${this.options.schema}"` } : {}),
+    });
+    client.on('notification', (message) => {
+      if (message.channel === this.channel && message.payload !== undefined) {
+        const payload = message.payload;
+        // One queue keeps delivery in NOTIFY order even when a spilled event has to be fetched first.
+        this.delivery = this.delivery.then(() => this.deliver(payload));
+      }
+    });
+    client.on('error', (error) => {
+      this.log.warn({ err: error }, 'postgres bus listener lost its connection');
+      this.reconnect(client);
+    });
+    client.on('end', () => this.reconnect(client));
+    await client.connect();
+    await client.query(`listen "${this.channel}"`);
+    this.listener = client;
+  }
+
+  private reconnect(dead: pg.Client, attempt = 1): void {
+    if (this.closed || this.listener !== dead) {
+      return;
+    }
+    this.listener = null;
+    dead.removeAllListeners('end');
+    dead.end().catch(() => {});
+    const delay = Math.min(10_000, 250 * 2 ** attempt);
+    setTimeout(() => {
+      if (this.closed) {
+        return;
+      }
+      this.listen().then(
+        () => this.reconnected(),
+        (error: unknown) => {
+          this.log.warn({ err: error, attempt }, 'postgres bus could not reconnect yet');
+          const placeholder = new pg.Client();
+          this.listener = placeholder;
+          this.reconnect(placeholder, attempt + 1);
+        },
+      );
+    }, delay).unref();
+  }
+
+  private async deliver(payload: string): Promise<void> {
+    if (!payload.startsWith('@')) {
+      this.receive(payload);
+      return;
+    }
+    try {
+      const id = payload.slice(1);
+      const result = await sql<{ payload: string }>`select payload from bus_events where id = ${id}`.execute(
+        this.db,
+      );
+      const row = result.rows[0];
+      if (row) {
+        this.receive(row.payload);
+      }
+    } catch (error) {
+      this.log.error({ err: error }, 'could not read a spilled bus event');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.sweeper) {
+      clearInterval(this.sweeper);
+    }
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.end().catch(() => {});
+  }
+
+  protected async send(data: string): Promise<void> {
+    if (Buffer.byteLength(data) < INLINE_LIMIT) {
+      await sql`select pg_notify(${this.channel}, ${data})`.execute(this.db);
+      return;
+    }
+    await sql`
+      with spilled as (insert into bus_events (payload) values (${data}) returning id)
+      select pg_notify(${this.channel}, '@' || id::text) from spilled`.execute(this.db);
+  }
+}

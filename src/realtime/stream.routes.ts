@@ -1,0 +1,214 @@
+import websocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { WebSocket } from 'ws';
+import { actorOf } from '../auth/auth.hook.ts';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, Connection, type Gateway, type Transport } from './gateway.ts';
+
+const MAX_FRAME_BYTES = 64 * 1024;
+const MAX_RESUME_CHATS = 10_000;
+
+export interface StreamOptions {
+  gateway: Gateway;
+  /** Bearer token from the header, or `?access_token=` for browsers. */
+  authenticate: onRequestAsyncHookHandler;
+}
+
+class FrameError extends Error {}
+
+/** `{ "<chatId>": <lastSeqSeen>, ... }` — validated, because it comes straight from a client. */
+function parseCursors(value: unknown): Record<string, number> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FrameError('chats: must be an object of chat id → last seen seq');
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_RESUME_CHATS) {
+    throw new FrameError(`chats: at most ${MAX_RESUME_CHATS} chats per resume`);
+  }
+  const cursors: Record<string, number> = {};
+  for (const [chatId, seq] of entries) {
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+      throw new FrameError(`chats.${chatId}: must be a whole number ≥ 0`);
+    }
+    cursors[chatId] = seq;
+  }
+  return cursors;
+}
+
+/** Resume cursors given at connect: `?resume=` (JSON or the opaque SSE id) or SSE's `Last-Event-ID`. */
+function resumeFromRequest(request: FastifyRequest): Record<string, number> | null {
+  const query = request.query as Record<string, unknown>;
+  const raw =
+    (typeof query.resume === 'string' ? query.resume : undefined) ?? request.headers['last-event-id'];
+  if (typeof raw !== 'string' || raw === '') {
+    return null;
+  }
+  try {
+    const text = raw.trim().startsWith('{') ? raw : Buffer.from(raw, 'base64url').toString('utf8');
+    return parseCursors(JSON.parse(text));
+  } catch (error) {
+    throw Object.assign(
+      new Error(error instanceof FrameError ? error.message : 'resume: is not a valid cursor'),
+      {
+        statusCode: 400,
+      },
+    );
+  }
+}
+
+function errorFrame(message: string, code = 'invalid_request'): string {
+  return JSON.stringify({ type: 'error', error: { code, message } });
+}
+
+export async function streamRoutes(
+  app: FastifyInstance,
+  { gateway, authenticate }: StreamOptions,
+): Promise<void> {
+  const sockets = new Set<WebSocket>();
+  const alive = new WeakSet<WebSocket>();
+  const sse = new Set<FastifyReply>();
+
+  await app.register(websocket, {
+    options: { maxPayload: MAX_FRAME_BYTES },
+    // Shutdown: gateway.shutdown() says "going away" to every client; nothing more to do here.
+    preClose: async () => {},
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const socket of sockets) {
+      if (!alive.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.delete(socket);
+      socket.ping();
+    }
+    for (const reply of sse) {
+      reply.raw.write(': ping\n\n');
+    }
+  }, gateway.limits.heartbeatMs);
+  heartbeat.unref();
+
+  app.addHook('preClose', async () => {
+    clearInterval(heartbeat);
+    await gateway.shutdown();
+  });
+
+  app.get(
+    '/stream',
+    { onRequest: authenticate, websocket: true, schema: { hide: true } },
+    (socket, request) => {
+      const connection = new Connection(actorOf(request), {
+        send: (data) => socket.send(data),
+        bufferedAmount: () => socket.bufferedAmount,
+        close: (code, reason) => socket.close(code, reason),
+      });
+      sockets.add(socket);
+      alive.add(socket);
+      socket.on('pong', () => alive.add(socket));
+      socket.on('close', () => {
+        sockets.delete(socket);
+        gateway.close(connection);
+      });
+
+      let resume: Record<string, number> | null;
+      try {
+        resume = resumeFromRequest(request);
+      } catch (error) {
+        socket.close(CLOSE_POLICY, (error as Error).message.slice(0, 120));
+        return;
+      }
+      if (!resume) {
+        connection.hold(gateway.limits.resumeGraceMs, () => gateway.release(connection));
+      }
+      const opened = gateway.open(connection, resume).catch((error: unknown) => {
+        request.log.error({ err: error }, 'could not open a stream');
+        socket.close(1011, 'internal error');
+      });
+
+      socket.on('message', (raw: Buffer, isBinary: boolean) => {
+        void opened.then(() => handleFrame(connection, raw, isBinary));
+      });
+
+      function handleFrame(conn: Connection, raw: Buffer, isBinary: boolean): void {
+        if (conn.closed) {
+          return;
+        }
+        let frame: { type?: unknown; chats?: unknown; chatId?: unknown };
+        try {
+          if (isBinary) {
+            throw new FrameError('frames must be JSON text');
+          }
+          frame = JSON.parse(raw.toString('utf8')) as typeof frame;
+          if (typeof frame !== 'object' || frame === null) {
+            throw new FrameError('a frame must be a JSON object with a type');
+          }
+        } catch (error) {
+          socket.send(errorFrame(error instanceof FrameError ? error.message : 'frame is not valid JSON'));
+          return;
+        }
+        try {
+          switch (frame.type) {
+            case 'ping':
+              socket.send(JSON.stringify({ type: 'pong' }));
+              return;
+            case 'resume':
+              gateway
+                .resume(conn, parseCursors(frame.chats))
+                .catch((error: unknown) => request.log.error({ err: error }, 'resume failed'));
+              return;
+            case 'typing': {
+              if (typeof frame.chatId !== 'string') {
+                throw new FrameError('chatId: is required');
+              }
+              const chatId = frame.chatId;
+              void gateway.typing(conn, chatId).then((known) => {
+                if (!known) {
+                  socket.send(errorFrame(`chat ${chatId} not found`, 'not_found'));
+                }
+              });
+              return;
+            }
+            default:
+              throw new FrameError(`type: must be one of ping, resume, typing`);
+          }
+        } catch (error) {
+          socket.send(errorFrame(error instanceof FrameError ? error.message : 'invalid frame'));
+        }
+      }
+    },
+  );
+
+  app.get('/events', { onRequest: authenticate, schema: { hide: true } }, async (request, reply) => {
+    const resume = resumeFromRequest(request);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    const transport: Transport = {
+      send: (data, cursor) => {
+        res.write(cursor ? `id: ${cursor()}\ndata: ${data}\n\n` : `data: ${data}\n\n`);
+      },
+      bufferedAmount: () => res.writableLength,
+      close: (code, reason) => {
+        res.end(`data: ${JSON.stringify({ type: 'close', code, reason })}\n\n`);
+      },
+    };
+    const connection = new Connection(actorOf(request), transport);
+    sse.add(reply);
+    res.on('close', () => {
+      sse.delete(reply);
+      gateway.close(connection);
+    });
+    try {
+      await gateway.open(connection, resume);
+    } catch (error) {
+      request.log.error({ err: error }, 'could not open an event stream');
+      transport.close(CLOSE_GOING_AWAY, 'internal error');
+    }
+  });
+}
