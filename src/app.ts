@@ -15,6 +15,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     routerOptions: { maxParamLength: 512 },
     trustProxy: true,
     return503OnClosing: true,
+    // Opening a fresh PGlite directory and migrating it can take longer than Fastify's default 10 s on a busy machine.
+    pluginTimeout: 120_000,
   });
   let handle: ParleyHandle | undefined;
   await app.register(parley, {

@@ -123,8 +123,19 @@ export class Connection {
   }
 }
 
-function frame(e: ServerEvent, payload: object = e.payload): string {
-  return JSON.stringify({ type: e.type, ...payload });
+/** One serialisation per event, however many connections it goes to. */
+const serialized = new WeakMap<ServerEvent, string>();
+
+function frame(e: ServerEvent, payload?: object): string {
+  if (payload) {
+    return JSON.stringify({ type: e.type, ...payload });
+  }
+  let text = serialized.get(e);
+  if (text === undefined) {
+    text = JSON.stringify({ type: e.type, ...e.payload });
+    serialized.set(e, text);
+  }
+  return text;
 }
 
 function seqOf(e: ServerEvent): number | null {

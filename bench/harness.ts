@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { mintToken } from '../src/auth/token.ts';
+import { loadConfig, type Config } from '../src/config.ts';
+import { startServer, type ServerProcess } from '../test/support/server.ts';
+
+export const SECRET = randomBytes(32).toString('base64url');
+export const ISSUER = 'parley-bench';
+
+/** A Parley server process of its own, on PostgreSQL (DATABASE_URL, in a throwaway schema) or a temporary PGlite. */
+export interface BenchServer {
+  server: ServerProcess;
+  config: Config;
+  engine: string;
+  token(sub: string): Promise<string>;
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+  const databaseUrl = process.env.DATABASE_URL;
+  const schema = `parley_bench_${randomBytes(4).toString('hex')}`;
+  const dataDir = databaseUrl ? null : mkdtempSync(path.join(os.tmpdir(), 'parley-bench-'));
+  const serverEnv: Record<string, string> = {
+    NODE_ENV: 'production',
+    JWT_SECRET: SECRET,
+    JWT_ISSUER: ISSUER,
+    ...(databaseUrl
+      ? { DATABASE_URL: databaseUrl, DB_SCHEMA: schema }
+      : { PARLEY_DATA_DIR: dataDir!, DATABASE_URL: '' }),
+    ...env,
+  };
+  const server = await startServer(serverEnv);
+  const config = loadConfig(serverEnv);
+  return {
+    server,
+    config,
+    engine: databaseUrl ? 'PostgreSQL' : 'PGlite',
+    token: (sub) => mintToken(config.jwt, { sub, ttlSeconds: 3600 }),
+    rssMiB: () => rssMiB(server.child.pid!),
+    async stop() {
+      await server.stop();
+      if (databaseUrl) {
+        const client = new pg.Client({ connectionString: databaseUrl });
+        await client.connect();
+        await client.query(`drop schema if exists "${schema}" cascade`);
+        await client.end();
+      }
+      if (dataDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) {
+    return Number.NaN;
+  }
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)]!;
+}
+
+export async function api(base: string, token: string, method: string, url: string, body?: unknown) {
+  const response = await fetch(`${base}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  if (response.status >= 400) {
+    throw new Error(`${method} ${url}: ${response.status} ${text}`);
+  }
+  return text ? (JSON.parse(text) as any) : null;
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+export async function pool<T>(items: T[], limit: number, task: (item: T, index: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await task(items[index]!, index);
+      }
+    }),
+  );
+}
+
+export function machine(): string {
+  return `${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+export function table(rows: Record<string, string | number>[]): void {
+  const columns = Object.keys(rows[0] ?? {});
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(columns));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of rows) {
+    console.log(line(columns.map((c) => String(row[c]))));
+  }
+}
