@@ -37,6 +37,27 @@ describe(`real-time limits and shutdown (${ENGINE})`, () => {
     }
   });
 
+  it('closes a socket that stops answering pings', async () => {
+    const t = await createTestApp({ PARLEY_WS_HEARTBEAT_MS: '200' });
+    try {
+      const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const alice = await t.login('dead-alice');
+      const alive = await StreamClient.connect(base, alice.token);
+      const dead = await StreamClient.connect(base, alice.token);
+      // A paused client reads nothing, so it never answers a ping: to the server it is a dead peer.
+      (dead.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      for (let waited = 0; t.app.parley.gateway.connectionCount > 1; waited += 50) {
+        assert.ok(waited < 5000, 'the dead socket is closed within a few heartbeats');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(alive.closeCode, null, 'a socket that answers pings stays open');
+      await alive.close();
+    } finally {
+      await t.close();
+    }
+  });
+
   it('says "going away" (1001) to every client when the server shuts down', async () => {
     const t = await createTestApp();
     const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
