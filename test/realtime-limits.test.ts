@@ -6,7 +6,7 @@ import { StreamClient } from './support/ws.ts';
 
 describe(`real-time limits and shutdown (${ENGINE})`, () => {
   it('closes a consumer that stops reading with 4008 instead of buffering for it', async () => {
-    const t = await createTestApp({ PARLEY_WS_MAX_BUFFER: '65536', PARLEY_RESUME_GRACE_MS: '0' });
+    const t = await createTestApp({ PARLEY_WS_MAX_BUFFER: '1048576', PARLEY_RESUME_GRACE_MS: '0' });
     try {
       const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
       const alice = await t.login('slow-alice');
@@ -23,6 +23,8 @@ describe(`real-time limits and shutdown (${ENGINE})`, () => {
           Array.from({ length: 50 }, () => alice.post(`/v1/chats/${chat.id}/messages`, { text })),
         );
         sent += 50;
+        // The other client keeps up: it has read everything sent so far before the next batch goes out.
+        await fast.waitFor((f) => f.type === 'message.created', sent);
         if (t.app.parley.gateway.connectionCount < 2) {
           break;
         }
