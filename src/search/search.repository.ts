@@ -1,0 +1,142 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { MessageRow } from '../messages/message.table.ts';
+
+/** Marks ts_headline puts around matched words (private-use characters, removed from the text first). */
+export const MARK_START = '\uE000';
+export const MARK_END = '\uE001';
+
+export type SearchSort = 'relevance' | 'recent';
+
+/** Where a page ends: the sort key of its last row. `score` is ignored when sorting by recency. */
+export interface SearchKey {
+  score: number;
+  createdUs: number;
+  chatId: string;
+  seq: number;
+}
+
+/** One side of an OR for partial-word matching: every `include` is a substring, no `exclude` is a word. */
+export interface SubstringGroup {
+  include: string[];
+  exclude: string[];
+}
+
+export interface SearchParams {
+  /** The caller's chats to look in (never empty). */
+  chatIds: string[];
+  /** The tenant's text search configuration (a regconfig oid). */
+  config: number;
+  /** The query in websearch_to_tsquery syntax. */
+  query: string;
+  /** Partial-word alternatives, already limited to terms the trigram index can serve. */
+  substring: SubstringGroup[];
+  sort: SearchSort;
+  after: SearchKey | null;
+  limit: number;
+}
+
+export type SearchRow = MessageRow & {
+  /** ts_rank × 10^6 as an integer (stable in cursors); 0 when only a partial word matched. */
+  score: number;
+  /** created_at in microseconds since the epoch: the exact recency key. */
+  created_us: number;
+  /** The whole text with whole-word matches between MARK_START and MARK_END. */
+  headline: string;
+};
+
+export interface SearchScope {
+  config: number;
+  chatIds: string[];
+}
+
+/** The tenant's search configuration and the live chats the user is a member of, in one round trip. */
+export async function findSearchScope(db: Db, tenantId: string, userId: string): Promise<SearchScope> {
+  const result = await sql<{ config: number; chat_ids: string[] }>`
+    select parley_search_config(${tenantId})::oid as config,
+           array(select m.chat_id
+                   from members m
+                   join chats c on c.id = m.chat_id and c.deleted_at is null
+                  where m.tenant_id = ${tenantId} and m.user_id = ${userId}
+                  order by m.chat_id) as chat_ids`.execute(db);
+  const row = result.rows[0];
+  return { config: Number(row?.config), chatIds: row?.chat_ids ?? [] };
+}
+
+export async function findSearchConfig(db: Db, tenantId: string): Promise<number> {
+  const result = await sql<{ config: number }>`
+    select parley_search_config(${tenantId})::oid as config`.execute(db);
+  return Number(result.rows[0]?.config);
+}
+
+/**
+ * The search, as one statement:
+ * - candidates: the GIN index on `search_vector` (whole words) OR the trigram index on `parley_fold(text)` (parts of
+ *   words), in the caller's chats (`chat_id = any(...)`: PostgreSQL ANDs in a bitmap of those chats' rows when that
+ *   saves enough heap reads, else filters), live messages only;
+ * - each candidate is scored (ts_rank, normalised by length) and keyed for the page; only the page's rows get a
+ *   headline (the expensive part), in the outer query.
+ * The query text, configuration and patterns are parameters that PostgreSQL folds into constants when it plans, so
+ * it estimates the selectivity of each index from its statistics.
+ */
+export function searchQuery(params: SearchParams): RawBuilder<SearchRow> {
+  const config = sql`${params.config}::oid::regconfig`;
+  const tsquery = sql`websearch_to_tsquery(${config}, ${params.query})`;
+  const folded = sql`parley_fold(m.text)`;
+  const pattern = (term: string) =>
+    sql`'%' || replace(replace(replace(parley_fold(${term}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`;
+  const groups = params.substring.map((group) =>
+    sql.join(
+      [
+        ...group.include.map((term) => sql`${folded} like ${pattern(term)}`),
+        ...group.exclude.map((term) => sql`not (m.search_vector @@ phraseto_tsquery(${config}, ${term}))`),
+      ],
+      sql` and `,
+    ),
+  );
+  const matches = sql.join(
+    [sql`m.search_vector @@ ${tsquery}`, ...groups.map((g) => sql`(${g})`)],
+    sql` or `,
+  );
+  const relevance = params.sort === 'relevance';
+  const keyColumns = relevance
+    ? sql`s.score, s.created_us, s.chat_id, s.seq`
+    : sql`s.created_us, s.chat_id, s.seq`;
+  const order = relevance
+    ? sql`score desc, created_us desc, chat_id desc, seq desc`
+    : sql`created_us desc, chat_id desc, seq desc`;
+  const after = params.after;
+  const keyset = !after
+    ? sql``
+    : relevance
+      ? sql`where (${keyColumns}) < (${after.score}::int, ${after.createdUs}::bigint, ${after.chatId}, ${after.seq}::bigint)`
+      : sql`where (${keyColumns}) < (${after.createdUs}::bigint, ${after.chatId}, ${after.seq}::bigint)`;
+  return sql<SearchRow>`
+    select page.*,
+           ts_headline(${config}, translate(page.text, ${MARK_START + MARK_END}, '  '), ${tsquery},
+                       ${`StartSel=${MARK_START}, StopSel=${MARK_END}, HighlightAll=true`}) as headline
+      from (
+        select s.*
+          from (
+            select m.chat_id, m.seq, m.id, m.author_id, m.text, m.reply_to, m.client_id, m.created_at,
+                   m.edited_at, m.deleted_at,
+                   case when m.search_vector @@ ${tsquery}
+                        then greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int)
+                        else 0 end as score,
+                   (extract(epoch from m.created_at) * 1000000)::bigint as created_us
+              from messages m
+             where m.chat_id = any(${params.chatIds}::text[])
+               and m.deleted_at is null
+               and (${matches})
+          ) s
+          ${keyset}
+         order by ${order}
+         limit ${params.limit}
+      ) page
+     order by ${order}`;
+}
+
+export async function searchMessages(db: Db, params: SearchParams): Promise<SearchRow[]> {
+  const result = await searchQuery(params).execute(db);
+  return result.rows;
+}

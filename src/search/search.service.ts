@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import type { Actor } from '../auth/actor.ts';
+import { requireMember } from '../chats/chat.access.ts';
+import type { Context } from '../context.ts';
+import { invalid } from '../errors.ts';
+import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
+import { presentSearchHit } from './search.presenter.ts';
+import { isSubstringMatchable, parseQuery, type ParsedQuery } from './search.query.ts';
+import {
+  findSearchConfig,
+  findSearchScope,
+  searchMessages as searchMessageRows,
+  type SearchKey,
+  type SearchRow,
+  type SearchScope,
+  type SearchSort,
+  type SubstringGroup,
+} from './search.repository.ts';
+import type { SearchChatQuery, SearchHitView, SearchMessagesQuery } from './search.schema.ts';
+
+/**
+ * Partial-word matching, per OR-alternative: every included term as a substring, every excluded one absent as a
+ * word. An alternative takes part only if one of its terms has three letters or digits in a row, which the trigram
+ * index can look up; the others match whole words only. Also returns the terms to mark in highlights.
+ */
+function partialMatching(parsed: ParsedQuery): { groups: SubstringGroup[]; terms: string[] } {
+  const groups: SubstringGroup[] = [];
+  const terms = new Set<string>();
+  for (const group of parsed.groups) {
+    if (!group.include.some(isSubstringMatchable)) {
+      continue;
+    }
+    groups.push({ include: group.include.map((t) => t.text), exclude: group.exclude.map((t) => t.text) });
+    for (const term of group.include.filter(isSubstringMatchable)) {
+      terms.add(term.text);
+    }
+  }
+  return { groups, terms: [...terms] };
+}
+
+/**
+ * Cursors are keysets over the sort order — (score, created_at, chat_id, seq) or (created_at, chat_id, seq) — so a
+ * page never repeats or skips a message because others were sent meanwhile. They carry a fingerprint of the search
+ * they belong to: a cursor passed back with another q, chatId or sort is refused rather than misread.
+ */
+function fingerprint(q: string, chatId: string | null, sort: SearchSort): string {
+  return createHash('sha256')
+    .update(JSON.stringify([q, chatId, sort]))
+    .digest('base64url')
+    .slice(0, 10);
+}
+
+function encodeSearchCursor(row: SearchRow, sort: SearchSort, print: string): unknown[] {
+  return sort === 'relevance'
+    ? ['r', print, row.score, row.created_us, row.chat_id, row.seq]
+    : ['t', print, row.created_us, row.chat_id, row.seq];
+}
+
+function decodeSearchCursor(cursor: string, sort: SearchSort, print: string): SearchKey {
+  const key =
+    sort === 'relevance'
+      ? decodeCursor(cursor, ['string', 'string', 'number', 'number', 'string', 'number'])
+      : decodeCursor(cursor, ['string', 'string', 'number', 'string', 'number']);
+  if (key[0] !== (sort === 'relevance' ? 'r' : 't') || key[1] !== print) {
+    throw invalid('cursor: belongs to another search (keep q, chatId and sort when paging)');
+  }
+  if (sort === 'relevance') {
+    const [, , score, createdUs, chatId, seq] = key as [string, string, number, number, string, number];
+    return { score, createdUs, chatId, seq };
+  }
+  const [, , createdUs, chatId, seq] = key as [string, string, number, string, number];
+  return { score: 0, createdUs, chatId, seq };
+}
+
+async function search(
+  ctx: Context,
+  scope: SearchScope,
+  parsed: ParsedQuery,
+  options: { chatId: string | null; sort: SearchSort; cursor: string | undefined; limit: number | undefined },
+): Promise<Page<SearchHitView>> {
+  const print = fingerprint(parsed.text, options.chatId, options.sort);
+  const after = options.cursor !== undefined ? decodeSearchCursor(options.cursor, options.sort, print) : null;
+  const limit = options.limit ?? DEFAULT_LIMIT;
+  // The route's schema checks this; dialects calling in directly may not have.
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw invalid(`limit: must be a whole number from 1 to ${MAX_LIMIT}`);
+  }
+  if (scope.chatIds.length === 0) {
+    return { data: [], nextCursor: null };
+  }
+  const partial = partialMatching(parsed);
+  const rows = await searchMessageRows(ctx.db, {
+    chatIds: scope.chatIds,
+    config: scope.config,
+    query: parsed.text,
+    substring: partial.groups,
+    sort: options.sort,
+    after,
+    limit: limit + 1,
+  });
+  return pageOf(
+    rows,
+    limit,
+    (row) => presentSearchHit(row, partial.terms),
+    (row) => encodeSearchCursor(row, options.sort, print),
+  );
+}
+
+/**
+ * Searches the caller's chats — or, with `chatId`, one of them (404 unless a member) — for live messages matching
+ * `q`; ranked by relevance then recency, or newest first with `sort: 'recent'`.
+ */
+export async function searchMessages(
+  ctx: Context,
+  actor: Actor,
+  query: SearchMessagesQuery,
+): Promise<Page<SearchHitView>> {
+  const chatId = query.chatId ?? null;
+  if (chatId !== null) {
+    await requireMember(ctx.db, actor, chatId);
+  }
+  const parsed = parseQuery(query.q);
+  const scope =
+    chatId !== null
+      ? { config: await findSearchConfig(ctx.db, actor.tenantId), chatIds: [chatId] }
+      : await findSearchScope(ctx.db, actor.tenantId, actor.userId);
+  return search(ctx, scope, parsed, {
+    chatId,
+    sort: query.sort ?? 'relevance',
+    cursor: query.cursor,
+    limit: query.limit,
+  });
+}
+
+/** One chat's search, for dialects (Instabug): the same rules, results and cursors as `GET /v1/search/messages`. */
+export async function searchChat(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  query: SearchChatQuery,
+): Promise<Page<SearchHitView>> {
+  return searchMessages(ctx, actor, { ...query, chatId });
+}
