@@ -1,0 +1,94 @@
+import type { ChatView } from '../chats/chat.schema.ts';
+import type { MemberView } from '../members/member.schema.ts';
+import type { MessageView } from '../messages/message.schema.ts';
+import type { UserView } from '../users/user.schema.ts';
+
+/** The JSON:API resource types, one per native view. */
+export const RESOURCE_TYPES = ['users', 'chats', 'members', 'messages'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+/** What a route does to its resource type; `PARLEY_JSONAPI_EXCLUDE` names these (`users.create`). */
+export const OPERATIONS = ['list', 'read', 'create', 'update', 'delete'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** The view each type is presented from: the native presenters' output, unchanged. */
+export interface Views {
+  users: UserView;
+  chats: ChatView;
+  members: MemberView;
+  messages: MessageView;
+}
+
+type Role = 'id' | 'attribute' | 'foreignKey' | 'relationship';
+
+/**
+ * Where every field of every view goes in a resource object. Typed against the views, so a field added to a view
+ * does not compile until it is given a place here (and never silently disappears from JSON:API).
+ * Foreign keys become relationships; they are attributes too only where configured.
+ */
+export const FIELDS = {
+  users: {
+    id: 'id',
+    username: 'attribute',
+    displayName: 'attribute',
+    status: 'attribute',
+    statusText: 'attribute',
+    createdAt: 'attribute',
+  },
+  chats: {
+    id: 'id',
+    number: 'attribute',
+    kind: 'attribute',
+    name: 'attribute',
+    topic: 'attribute',
+    visibility: 'attribute',
+    createdBy: 'foreignKey',
+    createdAt: 'attribute',
+    lastMessageAt: 'attribute',
+    messageCount: 'attribute',
+    memberCount: 'attribute',
+    lastMessage: 'relationship',
+    unreadCount: 'attribute',
+    lastReadSeq: 'attribute',
+    role: 'attribute',
+  },
+  members: {
+    chatId: 'foreignKey',
+    userId: 'foreignKey',
+    role: 'attribute',
+    joinedAt: 'attribute',
+    lastReadSeq: 'attribute',
+  },
+  messages: {
+    id: 'id',
+    chatId: 'foreignKey',
+    seq: 'attribute',
+    authorId: 'foreignKey',
+    text: 'attribute',
+    replyTo: 'relationship',
+    clientId: 'attribute',
+    createdAt: 'attribute',
+    editedAt: 'attribute',
+    deletedAt: 'attribute',
+  },
+} as const satisfies { [T in ResourceType]: Record<keyof Views[T], Role> };
+
+function namesWith(type: ResourceType, role: Role): string[] {
+  return Object.entries(FIELDS[type])
+    .filter(([, r]) => r === role)
+    .map(([name]) => name);
+}
+
+/** The attributes of a type, in view order (foreign keys not included). */
+export function attributeNames(type: ResourceType): string[] {
+  return namesWith(type, 'attribute');
+}
+
+/** The foreign keys of a type: ids of related resources, shown as relationships. */
+export function foreignKeyNames(type: ResourceType): string[] {
+  return namesWith(type, 'foreignKey');
+}
+
+export function isResourceType(name: string): name is ResourceType {
+  return (RESOURCE_TYPES as readonly string[]).includes(name);
+}

@@ -1,0 +1,137 @@
+import type { FastifyRequest } from 'fastify';
+import { actorOf } from '../auth/auth.hook.ts';
+import { findMessageWithId, getMessage } from '../messages/message.service.ts';
+import type { RouteSpec } from './jsonapi.spec.ts';
+import { memberId } from './jsonapi.resources.ts';
+
+/** Path parameters as the router gives them (before validation they are strings; after, `seq` is a number). */
+const params = (request: FastifyRequest) => request.params as Record<string, string>;
+const chatOfUrl = (request: FastifyRequest) => params(request).id ?? '';
+
+/**
+ * Every native route's JSON:API face, by method and path under Parley's prefix. The native route files stay as
+ * they are; the JSON:API layer attaches each entry to its route (and answers only natively for routes not here).
+ */
+export const NATIVE_ROUTES: Record<string, RouteSpec> = {
+  'GET /v1/me': { type: 'users', operation: 'read', returns: 'resource' },
+  'PATCH /v1/me': {
+    type: 'users',
+    operation: 'update',
+    returns: 'resource',
+    body: { id: { target: (request) => actorOf(request).userId } },
+  },
+  'POST /v1/users': {
+    type: 'users',
+    operation: 'create',
+    returns: 'resource',
+    body: { id: { field: 'id' } },
+  },
+  'GET /v1/users': {
+    type: 'users',
+    operation: 'list',
+    returns: 'page',
+    list: { sort: { username: {} }, filters: ['username', 'q'] },
+  },
+  'GET /v1/users/:id': { type: 'users', operation: 'read', returns: 'resource' },
+
+  'POST /v1/chats': {
+    type: 'chats',
+    operation: 'create',
+    returns: 'resource',
+    body: { relationships: { members: { type: 'users', many: true, field: 'members' } } },
+  },
+  'GET /v1/chats': { type: 'chats', operation: 'list', returns: 'page', list: { sort: { '-activity': {} } } },
+  'GET /v1/chats/:id': { type: 'chats', operation: 'read', returns: 'resource' },
+  'PATCH /v1/chats/:id': {
+    type: 'chats',
+    operation: 'update',
+    returns: 'resource',
+    body: { id: { target: chatOfUrl } },
+  },
+  'DELETE /v1/chats/:id': { type: 'chats', operation: 'delete', returns: 'resource' },
+
+  'GET /v1/chats/:id/members': {
+    type: 'members',
+    operation: 'list',
+    returns: 'page',
+    list: { sort: { userId: {} } },
+  },
+  'POST /v1/chats/:id/members': {
+    type: 'members',
+    operation: 'create',
+    returns: 'resource',
+    body: {
+      relationships: {
+        user: { type: 'users', field: 'userId' },
+        chat: { type: 'chats', fixed: chatOfUrl },
+      },
+    },
+  },
+  'GET /v1/chats/:id/members/:userId': { type: 'members', operation: 'read', returns: 'resource' },
+  'PATCH /v1/chats/:id/members/:userId': {
+    type: 'members',
+    operation: 'update',
+    returns: 'resource',
+    body: { id: { target: (request) => memberId(chatOfUrl(request), params(request).userId ?? '') } },
+  },
+  'DELETE /v1/chats/:id/members/:userId': { type: 'members', operation: 'delete', returns: 'resource' },
+
+  'POST /v1/chats/:id/messages': {
+    type: 'messages',
+    operation: 'create',
+    returns: 'resource',
+    body: {
+      relationships: {
+        replyTo: {
+          type: 'messages',
+          field: 'replyTo',
+          resolve: async (request, ctx, id) =>
+            (await findMessageWithId(ctx, actorOf(request), chatOfUrl(request), id))?.seq ?? null,
+        },
+        chat: { type: 'chats', fixed: chatOfUrl },
+        author: { type: 'users', fixed: (request) => actorOf(request).userId },
+      },
+    },
+  },
+  'GET /v1/chats/:id/messages': {
+    type: 'messages',
+    operation: 'list',
+    returns: 'page',
+    list: { sort: { seq: {} }, bounds: true },
+  },
+  'GET /v1/chats/:id/messages/:seq': { type: 'messages', operation: 'read', returns: 'resource' },
+  'PATCH /v1/chats/:id/messages/:seq': {
+    type: 'messages',
+    operation: 'update',
+    returns: 'resource',
+    body: {
+      id: {
+        target: async (request, ctx) => {
+          const { id, seq } = request.params as { id: string; seq: number };
+          return (await getMessage(ctx, actorOf(request), id, seq)).id;
+        },
+      },
+    },
+  },
+  'DELETE /v1/chats/:id/messages/:seq': { type: 'messages', operation: 'delete', returns: 'resource' },
+
+  // Reading is an update of the caller's view of the chat: its lastReadSeq.
+  'POST /v1/chats/:id/read': {
+    type: 'chats',
+    operation: 'update',
+    returns: 'read',
+    body: { id: { target: chatOfUrl }, rename: { lastReadSeq: 'seq' } },
+  },
+  'GET /v1/unread': { type: 'chats', operation: 'list', returns: 'unread' },
+
+  // Hits are messages; each one's highlight and rank are its meta. The native `sort` is spelled as sort fields.
+  'GET /v1/search/messages': {
+    type: 'messages',
+    operation: 'list',
+    returns: 'search',
+    list: {
+      sort: { relevance: { sort: 'relevance' }, '-createdAt': { sort: 'recent' } },
+      filters: ['q', 'chatId'],
+    },
+  },
+};
