@@ -1,3 +1,50 @@
-// Placeholder: the load benchmark (autocannon and ws clients against a real server) arrives with the performance
-// work. Until then `npm run bench` says so and exits cleanly.
-console.log('npm run bench: no scenarios yet (placeholder until the performance work lands).');
+/**
+ * `npm run bench` runs every scenario; `npm run bench -- search` (or several names) runs those; `--list` lists them.
+ * A scenario prints its report on stdout (progress on stderr). To add one: export an async function from a module
+ * in bench/ and list it below; the import happens only when the scenario runs.
+ */
+interface Scenario {
+  description: string;
+  run: () => Promise<void>;
+}
+
+const scenarios: Record<string, Scenario> = {
+  http: {
+    description:
+      'REST under load (autocannon, BENCH_CONNECTIONS=50, BENCH_SECONDS=10): send over 1000 chats, send into one hot ' +
+      'chat, history page, chat list, unread summary, against a Fastify hello-route baseline measured in the same run',
+    run: async () => (await import('./http.ts')).http(),
+  },
+  fanout: {
+    description:
+      'real-time fan-out: N sockets in one group, latency of each delivery (FANOUT_SOCKETS, FANOUT_MESSAGES)',
+    run: async () => (await import('./realtime.ts')).fanout(),
+  },
+  connections: {
+    description: 'idle WebSockets held by one process: connect rate, memory per socket (IDLE_SOCKETS)',
+    run: async () => (await import('./realtime.ts')).connections(),
+  },
+  search: {
+    description: 'message search over 1,000,000 messages on PostgreSQL (DATABASE_URL), 100,000 on PGlite',
+    run: async () => (await import('./search.ts')).run(),
+  },
+};
+
+const args = process.argv.slice(2);
+if (args.includes('--list') || args.includes('--help')) {
+  for (const [name, scenario] of Object.entries(scenarios)) {
+    console.log(`${name.padEnd(12)} ${scenario.description}`);
+  }
+  process.exit(0);
+}
+const unknown = args.filter((name) => !(name in scenarios));
+if (unknown.length > 0) {
+  console.error(
+    `npm run bench: no scenario ${unknown.join(', ')}; there are: ${Object.keys(scenarios).join(', ')}`,
+  );
+  process.exit(2);
+}
+for (const name of args.length > 0 ? args : Object.keys(scenarios)) {
+  console.error(`== bench: ${name}`);
+  await scenarios[name]!.run();
+}

@@ -1,0 +1,150 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import autocannon, { type Request } from 'autocannon';
+import { api, machine, pool, rssMiB, startBenchServer, table, type BenchServer } from './harness.ts';
+
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+
+interface Row extends Record<string, string | number> {
+  scenario: string;
+  'req/s': number;
+  'p50 ms': number;
+  'p99 ms': number;
+  'max ms': number;
+  errors: number;
+  'RSS MiB': number;
+}
+
+async function load(name: string, url: string, request: () => Request, pid: number): Promise<Row> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [{ setupRequest: (req: Request) => ({ ...req, ...request() }) }],
+  });
+  return {
+    scenario: name,
+    'req/s': Math.round(result.requests.average),
+    'p50 ms': result.latency.p50,
+    'p99 ms': result.latency.p99,
+    'max ms': result.latency.max,
+    errors: result.errors + result.non2xx + result.timeouts,
+    'RSS MiB': rssMiB(pid),
+  };
+}
+
+/** The yardstick: a bare Fastify route with schema validation in its own process, measured the same way. */
+async function baseline(): Promise<Row> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'hello-server.ts')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const url = line.toString().trim();
+  try {
+    return await load(
+      'baseline: Fastify hello route',
+      url,
+      () => ({
+        method: 'POST',
+        path: '/hello',
+        body: '{"name":"parley"}',
+        headers: { 'content-type': 'application/json' },
+      }),
+      child.pid!,
+    );
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+interface Fixture {
+  token: string;
+  chats: string[];
+  hot: string;
+}
+
+/** One user in CHATS chats with another member; the other member writes a few messages into each. */
+async function fixture(bench: BenchServer, chatCount: number): Promise<Fixture> {
+  const base = bench.server.url;
+  const token = await bench.token('bench-user');
+  const other = await bench.token('bench-other');
+  await api(base, token, 'GET', '/v1/me');
+  await api(base, other, 'GET', '/v1/me');
+  const chats: string[] = [];
+  await pool(
+    Array.from({ length: chatCount }, (_, i) => i),
+    20,
+    async (i) => {
+      const chat = await api(base, token, 'POST', '/v1/chats', {
+        kind: 'group',
+        name: `bench ${i}`,
+        members: ['bench-other'],
+      });
+      chats.push(chat.id);
+      for (let m = 0; m < 3; m++) {
+        await api(base, other, 'POST', `/v1/chats/${chat.id}/messages`, { text: `hello ${m}` });
+      }
+    },
+  );
+  const hot = chats[0]!;
+  await pool(
+    Array.from({ length: 500 }, (_, i) => i),
+    20,
+    async (i) => {
+      await api(base, other, 'POST', `/v1/chats/${hot}/messages`, { text: `history ${i}` });
+    },
+  );
+  return { token, chats, hot };
+}
+
+export async function http(): Promise<void> {
+  const rows: Row[] = [await baseline()];
+  const bench = await startBenchServer();
+  try {
+    const url = bench.server.url;
+    const pid = bench.server.child.pid!;
+    const f = await fixture(bench, Number(process.env.BENCH_CHATS ?? 1000));
+    const auth = { authorization: `Bearer ${f.token}`, 'content-type': 'application/json' };
+    const get = (p: string) => (): Request => ({ method: 'GET', path: p, headers: auth });
+    let n = 0;
+    const send = (chat: () => string) => (): Request => ({
+      method: 'POST',
+      path: `/v1/chats/${chat()}/messages`,
+      body: JSON.stringify({ text: `load ${++n}` }),
+      headers: auth,
+    });
+    rows.push(
+      await load(
+        `send over ${f.chats.length} chats`,
+        url,
+        send(() => f.chats[n % f.chats.length]!),
+        pid,
+      ),
+    );
+    rows.push(
+      await load(
+        'send into one hot chat',
+        url,
+        send(() => f.hot),
+        pid,
+      ),
+    );
+    rows.push(await load('history page (50)', url, get(`/v1/chats/${f.hot}/messages?limit=50`), pid));
+    rows.push(await load('chat list (50)', url, get('/v1/chats?limit=50'), pid));
+    rows.push(await load('unread summary', url, get('/v1/unread'), pid));
+    const reference = rows[0]!['req/s'];
+    console.log(
+      `\nHTTP on ${bench.engine}, ${CONNECTIONS} connections, ${DURATION} s each (${machine()}); ` +
+        `"× baseline" = req/s ÷ the Fastify hello route's`,
+    );
+    table(rows.map((r) => ({ ...r, '× baseline': (r['req/s'] / reference).toFixed(2) })));
+  } finally {
+    await bench.stop();
+  }
+}

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { viewerQuery } from '../src/chats/chat.repository.ts';
+import type { Database } from '../src/db/database.ts';
+import { historyQuery, unreadSummaryQuery } from '../src/messages/message.repository.ts';
+import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
+import { createGroup, sendMessages } from './support/factories.ts';
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+/**
+ * The plan of a hot query with sequential scans priced out: what must hold is that an index path exists for every
+ * table it reads (on tables this small the planner would rightly prefer a sequential scan).
+ */
+async function plan(db: Kysely<Database>, compiled: CompiledQuery): Promise<PlanNode[]> {
+  return db.connection().execute(async (conn) => {
+    await sql`set enable_seqscan = off`.execute(conn);
+    try {
+      const result = await conn.executeQuery<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({
+        ...compiled,
+        sql: `explain (format json) ${compiled.sql}`,
+      });
+      return nodes(result.rows[0]!['QUERY PLAN'][0].Plan);
+    } finally {
+      await sql`reset enable_seqscan`.execute(conn);
+    }
+  });
+}
+
+function scans(plan: PlanNode[]): string[] {
+  return plan
+    .filter((n) => n['Relation Name'])
+    .map(
+      (n) => `${n['Node Type']} ${n['Relation Name']}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}`,
+    );
+}
+
+describe(`query plans of the hot reads (${ENGINE})`, () => {
+  let t: TestApp;
+  let chatId: string;
+  before(async () => {
+    t = await createTestApp();
+    const alice = await t.login('plan-alice');
+    const bob = await t.login('plan-bob');
+    chatId = (await createGroup(alice, [bob])).id;
+    await sendMessages(bob, chatId, 5);
+    // Enough other people's chats that reading one user's memberships by index is plainly the right plan.
+    const db = t.app.parley.ctx.db;
+    await sql`insert into users (tenant_id, id, username)
+              select 'default', 'bulk-' || g, 'bulk-' || g from generate_series(1, 2000) g`.execute(db);
+    await sql`insert into chats (id, tenant_id, number, kind, name, created_by)
+              select 'bulk-chat-' || g, 'default', 100000 + g, 'group', null, 'bulk-' || g
+              from generate_series(1, 2000) g`.execute(db);
+    await sql`insert into members (chat_id, tenant_id, user_id, role)
+              select 'bulk-chat-' || g, 'default', 'bulk-' || g, 'owner' from generate_series(1, 2000) g`.execute(
+      db,
+    );
+    await sql`analyze`.execute(db);
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('reads a history page as one range scan of the messages primary key', async () => {
+    const db = t.app.parley.ctx.db;
+    for (const range of [
+      { limit: 51, direction: 'backward' as const },
+      { after: 2, limit: 51, direction: 'forward' as const },
+      { before: 4, limit: 51, direction: 'backward' as const },
+    ]) {
+      const compiled = historyQuery(db, chatId, range).compile();
+      assert.match(compiled.sql, /^select "chat_id", "seq", .* from "messages" where "chat_id" = \$1/);
+      const read = scans(await plan(db, compiled));
+      assert.equal(read.length, 1, read.join('; '));
+      assert.match(read[0]!, /Index Scan( Backward)? messages using messages_pkey/);
+    }
+  });
+
+  it('computes the unread summary from the membership index and key ranges, never a table scan', async () => {
+    const db = t.app.parley.ctx.db;
+    const read = scans(await plan(db, unreadSummaryQuery('default', 'plan-alice').compile(db)));
+    assert.ok(read.length >= 3, read.join('; '));
+    assert.ok(
+      read.every((s) => !s.startsWith('Seq Scan')),
+      read.join('; '),
+    );
+    assert.ok(
+      read.some((s) => /members using members_user_idx/.test(s)),
+      read.join('; '),
+    );
+    assert.ok(
+      read.some((s) => /messages using messages_pkey/.test(s)),
+      read.join('; '),
+    );
+    const rows = await unreadSummaryQuery('default', 'plan-alice').execute(db);
+    assert.deepEqual(rows.rows, [{ chat_id: chatId, last_read_seq: 0, unread_count: 5 }]);
+  });
+
+  it('lists chats from the membership index with per-chat key lookups', async () => {
+    const db = t.app.parley.ctx.db;
+    const read = scans(await plan(db, viewerQuery('default', 'plan-alice', sql`true`, 51).compile(db)));
+    assert.ok(
+      read.every((s) => !s.startsWith('Seq Scan')),
+      read.join('; '),
+    );
+    assert.ok(
+      read.some((s) => /members using members_user_idx/.test(s)),
+      read.join('; '),
+    );
+    assert.ok(
+      read.some((s) => /chats using chats_pkey/.test(s)),
+      read.join('; '),
+    );
+  });
+});
