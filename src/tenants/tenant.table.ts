@@ -12,6 +12,8 @@ export interface TenantTable {
   settings: ColumnType<TenantSettings, TenantSettings | undefined, TenantSettings>;
   chat_counter: Generated<number>;
   created_at: Generated<Date>;
+  /** The last rename; null when never renamed. */
+  updated_at: Date | null;
 }
 
 export type TenantRow = Selectable<TenantTable>;

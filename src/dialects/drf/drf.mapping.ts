@@ -1,0 +1,136 @@
+import type { Actor } from '../../auth/actor.ts';
+import type { ChatView } from '../../chats/chat.schema.ts';
+import type { MessageView } from '../../messages/message.schema.ts';
+import type { UserStatus } from '../../users/user.table.ts';
+import type { UserView } from '../../users/user.schema.ts';
+import type { DrfStatus } from './drf.schema.ts';
+
+/** What the dialect does on no user's behalf (creating users, reading rooms): an administrator never stored. */
+export function dialectActor(tenantId: string): Actor {
+  return {
+    tenantId,
+    userId: 'drf-dialect',
+    isAdmin: true,
+    permissions: [],
+    profile: { username: null, displayName: null },
+  };
+}
+
+/** The user named by `?user_id=` or the body's `from`, acting as a plain member of the tenant. */
+export function userActor(tenantId: string, userId: string): Actor {
+  return {
+    tenantId,
+    userId,
+    isAdmin: false,
+    permissions: [],
+    profile: { username: null, displayName: null },
+  };
+}
+
+/** DRF pks are integers: a Parley id made of digits is shown as a number, any other id as it is. */
+export function pk(id: string): number | string {
+  return /^[1-9][0-9]{0,14}$/.test(id) ? Number(id) : id;
+}
+
+/** Ids compare as DRF's integer pks where they are numbers. */
+export function comparePks(a: string, b: string): number {
+  const [x, y] = [pk(a), pk(b)];
+  if (typeof x === 'number' && typeof y === 'number') {
+    return x - y;
+  }
+  if (typeof x !== typeof y) {
+    return typeof x === 'number' ? -1 : 1;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export const toDrfStatus = (status: UserStatus): DrfStatus =>
+  status === 'online' ? 'Online' : status === 'busy' ? 'Busy' : 'Offline';
+
+export const fromDrfStatus = (status: DrfStatus): UserStatus => status.toLowerCase() as UserStatus;
+
+/** Parley keeps one display name: first and last name are its first word and the rest. */
+export function splitName(displayName: string | null): { first_name: string; last_name: string } {
+  const name = (displayName ?? '').trim();
+  const space = name.indexOf(' ');
+  return space < 0
+    ? { first_name: name, last_name: '' }
+    : { first_name: name.slice(0, space), last_name: name.slice(space + 1).trim() };
+}
+
+export function joinName(first: string | undefined, last: string | undefined): string | null {
+  const name = [first ?? '', last ?? '']
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .join(' ');
+  return name === '' ? null : name;
+}
+
+export function toDrfUser(user: UserView) {
+  return {
+    id: pk(user.id),
+    profile: {
+      id: pk(user.id),
+      status: toDrfStatus(user.status),
+      status_msg: user.statusText ?? '',
+      user: pk(user.id),
+    },
+    last_login: null,
+    is_superuser: false,
+    username: user.username,
+    ...splitName(user.displayName),
+    email: '',
+    is_staff: false,
+    is_active: true,
+    date_joined: user.createdAt,
+  };
+}
+
+export interface RoomMember {
+  id: string;
+  username: string;
+  joinedAt: string;
+}
+
+/** A direct room is named after its two users, the lower pk first, as the source names it. */
+export function roomName(chat: ChatView, members: RoomMember[]): string {
+  if (chat.kind === 'group') {
+    return chat.name ?? '';
+  }
+  return [...members]
+    .sort((a, b) => comparePks(a.id, b.id))
+    .map((m) => m.username)
+    .join(' - ');
+}
+
+export function toRoom(chat: ChatView, members: RoomMember[]) {
+  return {
+    id: chat.number,
+    room_name: roomName(chat, members),
+    room_member: members.map((m) => ({ username: m.username })),
+  };
+}
+
+export function toDrfMessage(
+  chat: ChatView,
+  message: MessageView,
+  members: RoomMember[],
+  authorName: string,
+) {
+  const author = members.find((m) => m.id === message.authorId);
+  return {
+    id: message.id,
+    msg_from: {
+      id: pk(message.authorId),
+      username: authorName,
+      chat_room: author
+        ? [{ id: chat.number, date_joined: author.joinedAt, user: { username: author.username } }]
+        : [],
+    },
+    text: message.text ?? '',
+    sent_at: message.createdAt,
+    room: chat.number,
+  };
+}
+
+export const ok = <T>(data: T) => ({ status: 200, message: 'HTTP_200_OK', data });

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import type { Context } from '../context.ts';
+import { invalid, notFound } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { insertUser } from '../users/user.repository.ts';
+import { presentTenant, type TenantView } from './tenant.presenter.ts';
+import {
+  findTenantByToken,
+  insertTenant,
+  listTokenTenants as listTokenTenantRows,
+  renameTenant as renameTenantRow,
+} from './tenant.repository.ts';
+import type { TenantSettings } from './tenant.table.ts';
+
+export const MAX_TENANT_NAME = 200;
+
+/** 192 random bits, URL-safe: a token is a capability, so it must not be guessable. */
+export function newTenantToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+function checkName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed === '') {
+    throw invalid('name: must not be blank');
+  }
+  if ([...trimmed].length > MAX_TENANT_NAME) {
+    throw invalid(`name: must be at most ${MAX_TENANT_NAME} characters`);
+  }
+  return trimmed;
+}
+
+export interface NewTokenTenant {
+  name: string;
+  /** The tenant id is `<idPrefix>-<uuid>`: internal, never needed by whoever holds the token. */
+  idPrefix: string;
+  settings: TenantSettings;
+  /** Users created with the tenant, in the same transaction (a dialect's system user). */
+  users: { id: string; username: string; displayName: string }[];
+}
+
+/** A new tenant with an unguessable token, and its first users, in one transaction. */
+export async function createTokenTenant(ctx: Context, input: NewTokenTenant): Promise<TenantView> {
+  const name = checkName(input.name);
+  const row = await ctx.db.transaction().execute(async (trx) => {
+    const tenant = await insertTenant(trx, {
+      id: `${input.idPrefix}-${newId()}`,
+      name,
+      token: newTenantToken(),
+      settings: input.settings,
+    });
+    for (const user of input.users) {
+      await insertUser(trx, {
+        tenant_id: tenant.id,
+        id: user.id,
+        username: user.username,
+        display_name: user.displayName,
+        status_text: null,
+      });
+    }
+    return tenant;
+  });
+  return presentTenant(row);
+}
+
+/** The tenant holding `token`, or 404 (an unknown token and a malformed one answer alike). */
+export async function getTokenTenant(ctx: Context, token: string): Promise<TenantView> {
+  const row = token === '' ? undefined : await findTenantByToken(ctx.db, token);
+  if (!row) {
+    throw notFound('no application with this token');
+  }
+  return presentTenant(row);
+}
+
+export async function listTokenTenants(
+  ctx: Context,
+  page: { offset: number; limit: number },
+): Promise<TenantView[]> {
+  return (await listTokenTenantRows(ctx.db, page)).map(presentTenant);
+}
+
+export async function renameTenant(ctx: Context, tenantId: string, name: string): Promise<TenantView> {
+  return presentTenant(await renameTenantRow(ctx.db, tenantId, checkName(name)));
+}
