@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import {
+  attributeNames,
+  foreignKeyNames,
+  isResourceType,
+  OPERATIONS,
+  RESOURCE_TYPES,
+  type ResourceType,
+} from './jsonapi/jsonapi.fields.ts';
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string }
@@ -39,18 +47,85 @@ export interface Config {
   jwtSecretSource: 'env' | 'generated' | 'file' | 'none';
   bus: BusConfig;
   realtime: RealtimeConfig;
+  jsonapi: JsonApiConfig;
+  /** Compatibility dialects to mount (README, "Dialects"), from DIALECTS; empty by default. */
+  dialects: Dialect[];
+  /** Where the SourceLoop dialect is mounted (SOURCELOOP_BASE_PATH, default `/sourceloop`). */
+  sourceloopBasePath: string;
+}
+
+export const DIALECTS = ['avito', 'instabug', 'drf', 'sourceloop'] as const;
+export type Dialect = (typeof DIALECTS)[number];
+
+/** DIALECTS=avito,drf: a comma-separated subset of the known dialects. */
+function dialectsConfig(env: Env): Dialect[] {
+  const raw = read(env, 'DIALECTS');
+  if (raw === undefined) {
+    return [];
+  }
+  const names = raw
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '');
+  for (const name of names) {
+    if (!(DIALECTS as readonly string[]).includes(name)) {
+      throw new ConfigError('DIALECTS', `unknown dialect "${name}" (use ${DIALECTS.join(', ')})`);
+    }
+  }
+  return [...new Set(names as Dialect[])];
+}
+
+/** A path to mount routes under: `/a/b`, without a trailing slash. */
+function mountPath(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name);
+  if (raw === undefined) {
+    return fallback;
+  }
+  const trimmed = raw.replace(/\/+$/, '');
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(trimmed)) {
+    throw new ConfigError(name, `must be a path like /sourceloop, got "${raw}"`);
+  }
+  return trimmed;
 }
 
 export type BusConfig =
   { kind: 'local' } | { kind: 'postgres' } | { kind: 'redis'; url: string } | { kind: 'nats'; url: string };
 
 export interface RealtimeConfig {
+  /** Bytes queued for one connection before it is closed with 4008. */
   maxBufferedBytes: number;
   heartbeatMs: number;
+  /** At most one typing event per chat per connection in this interval; extra ones are dropped. */
   typingIntervalMs: number;
   presenceTtlMs: number;
+  /** How long a new WebSocket holds message events back waiting for the client's `resume`. */
   resumeGraceMs: number;
+  /** Wait this long for a missing seq to arrive on the bus before reading it from the database. */
   gapWaitMs: number;
+}
+
+/** The JSON:API representation (README, "JSON:API"), modelled on the LoopBack JSON:API component's options. */
+export interface JsonApiConfig {
+  /** Answer `Accept: application/vnd.api+json` and read JSON:API bodies at all. */
+  enabled: boolean;
+  /** What links start with (before `/v1`), for a service behind a proxy; null: the request's protocol and host. */
+  publicUrl: string | null;
+  /** Per type, the only attributes shown; a type not named shows all of its attributes. */
+  attributes: Partial<Record<ResourceType, string[]>>;
+  /** Types (`messages`) and operations (`users.create`) that do not speak JSON:API. */
+  exclude: string[];
+  /** Per type, the foreign keys shown as attributes too (they are always relationships). */
+  foreignKeys: Partial<Record<ResourceType, string[]>>;
+}
+
+/** The same settings as plugin options for an application that embeds Parley; each one replaces the config's. */
+export interface JsonApiOptions {
+  enabled?: boolean;
+  publicUrl?: string | null;
+  attributes?: Partial<Record<ResourceType, string[]>>;
+  exclude?: string[];
+  /** `true` for every foreign key of every type, or per type `true` / a list. */
+  foreignKeys?: boolean | Partial<Record<ResourceType, boolean | string[]>>;
 }
 
 export class ConfigError extends Error {
@@ -249,6 +324,193 @@ function realtimeConfig(env: Env): RealtimeConfig {
   };
 }
 
+const JSONAPI_DEFAULTS: JsonApiConfig = {
+  enabled: true,
+  publicUrl: null,
+  attributes: {},
+  exclude: [],
+  foreignKeys: {},
+};
+
+/** Which setting an error names: the environment variable, or the plugin option. */
+type JsonApiNames = Record<'publicUrl' | 'attributes' | 'exclude' | 'foreignKeys', string>;
+
+const JSONAPI_ENV_NAMES: JsonApiNames = {
+  publicUrl: 'PARLEY_PUBLIC_URL',
+  attributes: 'PARLEY_JSONAPI_ATTRIBUTES',
+  exclude: 'PARLEY_JSONAPI_EXCLUDE',
+  foreignKeys: 'PARLEY_JSONAPI_FOREIGN_KEYS',
+};
+
+function resourceType(variable: string, name: string): ResourceType {
+  if (!isResourceType(name)) {
+    throw new ConfigError(variable, `unknown type "${name}" (types: ${RESOURCE_TYPES.join(', ')})`);
+  }
+  return name;
+}
+
+/** `users:username,displayName;chats:name` → [[users, [username, displayName]], [chats, [name]]]; `messages` alone → null. */
+function typeLists(variable: string, raw: string): [ResourceType, string[] | null][] {
+  const entries = raw
+    .split(';')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  return entries.map((entry) => {
+    const colon = entry.indexOf(':');
+    const type = resourceType(variable, (colon < 0 ? entry : entry.slice(0, colon)).trim());
+    if (colon < 0) {
+      return [type, null];
+    }
+    const names = entry
+      .slice(colon + 1)
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
+    if (names.length === 0) {
+      throw new ConfigError(variable, `names no fields for ${type} (expected "${type}:field,field")`);
+    }
+    return [type, names];
+  });
+}
+
+function knownNames(
+  variable: string,
+  type: ResourceType,
+  names: string[],
+  known: string[],
+  what: string,
+): void {
+  for (const name of names) {
+    if (!known.includes(name)) {
+      const others = known.length > 0 ? known.join(', ') : 'none';
+      throw new ConfigError(variable, `${type} has no ${what} "${name}" (${what}s: ${others})`);
+    }
+  }
+}
+
+/** Checks JSON:API settings and puts them over `base`: how the environment and plugin options both arrive. */
+function resolveJsonApi(options: JsonApiOptions, base: JsonApiConfig, names: JsonApiNames): JsonApiConfig {
+  const resolved: JsonApiConfig = { ...base };
+  if (options.enabled !== undefined) {
+    resolved.enabled = options.enabled;
+  }
+  if (options.publicUrl !== undefined) {
+    resolved.publicUrl = options.publicUrl === null ? null : publicUrl(names.publicUrl, options.publicUrl);
+  }
+  if (options.attributes !== undefined) {
+    for (const [type, list] of Object.entries(options.attributes)) {
+      const known = attributeNames(resourceType(names.attributes, type));
+      const foreignKeys = foreignKeyNames(type as ResourceType);
+      const foreignKey = (list ?? []).find((name) => foreignKeys.includes(name));
+      if (foreignKey !== undefined) {
+        throw new ConfigError(
+          names.attributes,
+          `${type}.${foreignKey} is a foreign key: show it with ${names.foreignKeys}`,
+        );
+      }
+      knownNames(names.attributes, type as ResourceType, list ?? [], known, 'attribute');
+    }
+    resolved.attributes = options.attributes;
+  }
+  if (options.exclude !== undefined) {
+    for (const entry of options.exclude) {
+      const [type = '', operation, extra] = entry.split('.');
+      resourceType(names.exclude, type);
+      if (
+        extra !== undefined ||
+        (operation !== undefined && !(OPERATIONS as readonly string[]).includes(operation))
+      ) {
+        throw new ConfigError(
+          names.exclude,
+          `"${entry}" is not a type or type.operation (operations: ${OPERATIONS.join(', ')})`,
+        );
+      }
+    }
+    resolved.exclude = options.exclude;
+  }
+  if (options.foreignKeys !== undefined) {
+    const all = RESOURCE_TYPES.map((type) => [type, options.foreignKeys === true] as const);
+    const chosen = typeof options.foreignKeys === 'boolean' ? all : Object.entries(options.foreignKeys);
+    const foreignKeys: JsonApiConfig['foreignKeys'] = {};
+    for (const [name, choice] of chosen) {
+      const type = resourceType(names.foreignKeys, name);
+      const known = foreignKeyNames(type);
+      const list = choice === true ? known : choice === false || choice === undefined ? [] : choice;
+      knownNames(names.foreignKeys, type, list, known, 'foreign key');
+      if (list.length > 0) {
+        foreignKeys[type] = list;
+      }
+    }
+    resolved.foreignKeys = foreignKeys;
+  }
+  return resolved;
+}
+
+function publicUrl(variable: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(variable, `is not a valid URL (expected https://host/path), got "${raw}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(variable, `must be an http(s) URL without query or fragment, got "${raw}"`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+function jsonApiConfig(env: Env): JsonApiConfig {
+  const attributes = read(env, 'PARLEY_JSONAPI_ATTRIBUTES');
+  const exclude = read(env, 'PARLEY_JSONAPI_EXCLUDE');
+  const foreignKeys = read(env, 'PARLEY_JSONAPI_FOREIGN_KEYS');
+  const url = read(env, 'PARLEY_PUBLIC_URL');
+  const options: JsonApiOptions = { enabled: boolean(env, ['PARLEY_JSONAPI'], true) };
+  if (url !== undefined) {
+    options.publicUrl = url;
+  }
+  if (attributes !== undefined) {
+    options.attributes = {};
+    for (const [type, list] of typeLists('PARLEY_JSONAPI_ATTRIBUTES', attributes)) {
+      if (list === null) {
+        throw new ConfigError(
+          'PARLEY_JSONAPI_ATTRIBUTES',
+          `names no fields for ${type} (expected "${type}:a,b")`,
+        );
+      }
+      options.attributes[type] = list;
+    }
+  }
+  if (exclude !== undefined) {
+    options.exclude = exclude
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+  }
+  if (foreignKeys !== undefined) {
+    const lower = foreignKeys.toLowerCase();
+    options.foreignKeys =
+      lower === 'true' || lower === 'false'
+        ? lower === 'true'
+        : Object.fromEntries(
+            typeLists('PARLEY_JSONAPI_FOREIGN_KEYS', foreignKeys).map(([t, l]) => [t, l ?? true]),
+          );
+  }
+  return resolveJsonApi(options, JSONAPI_DEFAULTS, JSONAPI_ENV_NAMES);
+}
+
+/**
+ * JSON:API settings given as plugin options, over the config's: checked like the environment variables, with
+ * errors naming the option (`jsonapi.attributes: ...`).
+ */
+export function withJsonApiOptions(base: JsonApiConfig, options: JsonApiOptions): JsonApiConfig {
+  return resolveJsonApi(options, base, {
+    publicUrl: 'jsonapi.publicUrl',
+    attributes: 'jsonapi.attributes',
+    exclude: 'jsonapi.exclude',
+    foreignKeys: 'jsonapi.foreignKeys',
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const dataDirRaw = read(env, 'PARLEY_DATA_DIR') ?? './data';
@@ -300,5 +562,8 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecretSource: source,
     bus: busConfig(env, database),
     realtime: realtimeConfig(env),
+    jsonapi: jsonApiConfig(env),
+    dialects: dialectsConfig(env),
+    sourceloopBasePath: mountPath(env, 'SOURCELOOP_BASE_PATH', '/sourceloop'),
   };
 }

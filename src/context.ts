@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Limits } from './config.ts';
 import type { Database } from './db/database.ts';
+import type { MessageBatcher } from './messages/message.batcher.ts';
 import type { EventSink } from './realtime/events.ts';
 
 /** What every service function is given: the database, limits, the event sink and a logger. No request, no reply. */
@@ -10,4 +11,6 @@ export interface Context {
   limits: Limits;
   events: EventSink;
   log: FastifyBaseLogger;
+  /** Group commit for sends; without it (scripts, tests of the single path) each send is its own statement. */
+  sends?: MessageBatcher;
 }

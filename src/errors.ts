@@ -92,7 +92,7 @@ export function uniqueViolation(error: unknown): string | null {
   return null;
 }
 
-interface ValidationIssue {
+export interface ValidationIssue {
   instancePath: string;
   keyword: string;
   message?: string;
@@ -150,7 +150,17 @@ function describeField(group: ValidationIssue[]): string {
 
 function validationMessage(error: FastifyError): { message: string; details: unknown[] } {
   const issues = (error.validation ?? []) as ValidationIssue[];
-  const context = error.validationContext ?? 'body';
+  if (issues.length === 0) {
+    return { message: error.message, details: [] };
+  }
+  return describeValidation(issues, error.validationContext ?? 'body');
+}
+
+/** ajv issues → one `field: problem` message and a detail per field, as every validation error reads. */
+export function describeValidation(
+  issues: ValidationIssue[],
+  context: string,
+): { message: string; details: { field: string; in: string; problem: string }[] } {
   const byField = new Map<string, ValidationIssue[]>();
   for (const issue of issues) {
     const field = fieldOf(issue) || context;
@@ -163,7 +173,7 @@ function validationMessage(error: FastifyError): { message: string; details: unk
   }));
   const first = details[0];
   if (!first) {
-    return { message: error.message, details };
+    return { message: `${context}: is invalid`, details };
   }
   return { message: `${first.field}: ${first.problem}`, details };
 }

@@ -1,6 +1,6 @@
 export { buildApp, type BuildOptions } from './app.ts';
 export { parley, type ParleyOptions } from './plugin.ts';
-export { loadConfig, ConfigError, type Config } from './config.ts';
+export { loadConfig, ConfigError, type Config, type JsonApiOptions } from './config.ts';
 export { openStore, type Store } from './db/connect.ts';
 export { migrateToLatest } from './db/migrate.ts';
 export { mintToken } from './auth/token.ts';

@@ -5,17 +5,25 @@ import type { Kysely } from 'kysely';
 import { createAuthenticate } from './auth/auth.hook.ts';
 import { createTokenVerifier } from './auth/jwt.ts';
 import { chatRoutes } from './chats/chat.routes.ts';
-import type { Config } from './config.ts';
+import { withJsonApiOptions, type Config, type JsonApiOptions } from './config.ts';
 import type { Context } from './context.ts';
 import { borrowStore, openStore, type Store } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { installErrorHandling } from './errors.ts';
 import { healthRoutes } from './health/health.routes.ts';
+import { installJsonApi } from './jsonapi/jsonapi.plugin.ts';
+import { relationshipRoutes } from './jsonapi/jsonapi.routes.ts';
 import { memberRoutes } from './members/member.routes.ts';
+import { MessageBatcher } from './messages/message.batcher.ts';
 import { messageRoutes } from './messages/message.routes.ts';
+import { searchRoutes } from './search/search.routes.ts';
 import type { Bus } from './realtime/bus.ts';
 import { createBus } from './realtime/create-bus.ts';
+import { avitoRoutes } from './dialects/avito/avito.routes.ts';
+import { drfRoutes } from './dialects/drf/drf.routes.ts';
+import { registerInstabug } from './dialects/instabug/instabug.routes.ts';
+import { sourceloopRoutes } from './dialects/sourceloop/sourceloop.routes.ts';
 import { Gateway } from './realtime/gateway.ts';
 import { streamRoutes } from './realtime/stream.routes.ts';
 import { userRoutes } from './users/user.routes.ts';
@@ -30,6 +38,8 @@ export interface ParleyOptions {
   db?: Kysely<Database>;
   /** Publish /openapi.json and the explorer at /docs and /explorer (default true). */
   openapi?: boolean;
+  /** JSON:API settings over the config's (`config.jsonapi`, from the PARLEY_JSONAPI* variables). */
+  jsonapi?: JsonApiOptions;
   /** Called once the plugin has its store and context: how the standalone app (and tests) reach them. */
   onHandle?: (handle: ParleyHandle) => void;
 }
@@ -75,6 +85,8 @@ async function registerOpenApi(app: FastifyInstance): Promise<void> {
  */
 export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) => {
   const { config } = options;
+  // Checked before anything is opened: a bad option is a configuration error, not a half-started plugin.
+  const jsonapi = options.jsonapi ? withJsonApiOptions(config.jsonapi, options.jsonapi) : config.jsonapi;
   const owned = !options.store && !options.db;
   const store = options.store ?? (options.db ? borrowStore(options.db) : await openStore(config.database));
   try {
@@ -108,7 +120,12 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
       await store.close();
     }
   });
-  const ctx: Context = { db: store.db, limits: config.limits, events: bus, log: app.log };
+  const sends = new MessageBatcher(store.db, {
+    // PGlite has one connection: one batch at a time. On a server, a few overlap to use the pool.
+    maxInFlight: store.kind === 'pglite' ? 1 : 4,
+    maxBatch: 500,
+  });
+  const ctx: Context = { db: store.db, limits: config.limits, events: bus, log: app.log, sends };
   const gateway = new Gateway(ctx, bus, config.realtime);
   gateway.start();
   const handle: ParleyHandle = { store, ctx, bus, gateway };
@@ -120,6 +137,8 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(createValidatorCompiler());
   installErrorHandling(app, config.nodeEnv === 'development');
+  // Before any route: it attaches each native route's JSON:API face as the routes are added.
+  const jsonApiRuntime = installJsonApi(app, ctx, jsonapi);
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= config.limits.bodyBytes;
   });
@@ -148,10 +167,34 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
     async (v1) => {
       // Every /v1 route checks the caller first, before its body is even parsed.
       v1.addHook('onRequest', authenticate);
-      for (const routes of [userRoutes, chatRoutes, memberRoutes, messageRoutes]) {
+      for (const routes of [userRoutes, chatRoutes, memberRoutes, messageRoutes, searchRoutes]) {
         await v1.register(routes, { ctx });
+      }
+      if (jsonApiRuntime) {
+        await v1.register(relationshipRoutes, { ctx, runtime: jsonApiRuntime });
       }
     },
     { prefix: '/v1' },
   );
+
+  // Compatibility dialects (README, "Dialects"): no JWT, so outside the /v1 scope, each in a tenant of its own.
+  if (config.dialects.includes('avito')) {
+    await app.register(avitoRoutes, { ctx });
+  }
+  if (config.dialects.includes('drf')) {
+    await app.register(drfRoutes, { ctx });
+  }
+  // Instabug: the application token in the path is the capability; no JWT.
+  if (config.dialects.includes('instabug')) {
+    await registerInstabug(app, { ctx, exposeStack: config.nodeEnv === 'development' });
+  }
+  // SourceLoop: the native JWT plus its `permissions`, under SOURCELOOP_BASE_PATH.
+  if (config.dialects.includes('sourceloop')) {
+    await app.register(sourceloopRoutes, {
+      prefix: config.sourceloopBasePath,
+      ctx,
+      authenticate,
+      exposeStack: config.nodeEnv === 'development',
+    });
+  }
 };

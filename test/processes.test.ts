@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { mintToken } from '../src/auth/token.ts';
-import {
-  dropSchema,
-  TEST_DATABASE_URL,
-  TEST_ISSUER,
-  TEST_SECRET,
-  testConfig,
-  testSchemaName,
-} from './support/app.ts';
-import { startServer, type ServerProcess } from './support/server.ts';
+import { dropSchema, TEST_DATABASE_URL, testConfig, testSchemaName } from './support/app.ts';
+import { call, clusterEnv, startServer, type ServerProcess } from './support/server.ts';
 
 const skip = TEST_DATABASE_URL ? false : 'several processes share one database only on PostgreSQL';
 
@@ -19,13 +12,7 @@ describe('several server processes on one PostgreSQL', { skip }, () => {
   const config = testConfig({}, schema);
 
   before(async () => {
-    const env = {
-      NODE_ENV: 'test',
-      JWT_SECRET: TEST_SECRET,
-      JWT_ISSUER: TEST_ISSUER,
-      DATABASE_URL: TEST_DATABASE_URL ?? '',
-      DB_SCHEMA: schema,
-    };
+    const env = clusterEnv(schema);
     // Both start at once: the migration lock lets exactly one of them migrate.
     servers.push(...(await Promise.all([startServer(env), startServer(env)])));
   });
@@ -34,15 +21,6 @@ describe('several server processes on one PostgreSQL', { skip }, () => {
     await Promise.all(servers.map((s) => s.stop()));
     await dropSchema(schema);
   });
-
-  async function call(server: ServerProcess, token: string, method: string, path: string, body?: unknown) {
-    const response = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  }
 
   it('numbers messages sent through both processes at once 1..N without gaps or duplicates', async () => {
     const [a, b] = servers as [ServerProcess, ServerProcess];

@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { mintToken } from '../src/auth/token.ts';
-import {
-  dropSchema,
-  TEST_DATABASE_URL,
-  TEST_ISSUER,
-  TEST_SECRET,
-  testConfig,
-  testSchemaName,
-} from './support/app.ts';
-import { startServer, type ServerProcess } from './support/server.ts';
+import { dropSchema, TEST_DATABASE_URL, testConfig, testSchemaName } from './support/app.ts';
+import { call as api, clusterEnv, startServer, type ServerProcess } from './support/server.ts';
 import { StreamClient } from './support/ws.ts';
 
 const skip = TEST_DATABASE_URL ? false : 'several processes share one database only on PostgreSQL';
@@ -27,17 +20,12 @@ for (const { bus, env: busEnv } of BUSES) {
     const config = testConfig({}, schema);
     const servers: ServerProcess[] = [];
     const streams: StreamClient[] = [];
-    const env = {
-      NODE_ENV: 'test',
-      JWT_SECRET: TEST_SECRET,
-      JWT_ISSUER: TEST_ISSUER,
-      DATABASE_URL: TEST_DATABASE_URL ?? '',
-      DB_SCHEMA: schema,
+    const env = clusterEnv(schema, {
       PARLEY_BUS: bus,
       PARLEY_RESUME_GRACE_MS: '0',
       PARLEY_PRESENCE_TTL_MS: '1200',
       ...busEnv,
-    };
+    });
 
     before(async () => {
       // Migrate once first, so that the three processes start on a ready schema.
@@ -50,18 +38,6 @@ for (const { bus, env: busEnv } of BUSES) {
       await Promise.all(servers.map((s) => s.stop()));
       await dropSchema(schema);
     });
-
-    async function api(server: ServerProcess, token: string, method: string, path: string, body?: unknown) {
-      const response = await fetch(`${server.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return { status: response.status, body: (await response.json()) as any };
-    }
 
     async function connect(server: ServerProcess, token: string, query: Record<string, string> = {}) {
       const stream = await StreamClient.connect(server.url, token, query);

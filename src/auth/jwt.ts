@@ -62,6 +62,8 @@ function explain(error: unknown): string {
   return 'token is malformed or cannot be verified';
 }
 
+const VERIFIED_CAPACITY = 10_000;
+
 export async function createTokenVerifier(config: JwtConfig): Promise<TokenVerifier> {
   const symmetric = config.secret ? new TextEncoder().encode(config.secret) : null;
   const hmacAlgs = config.algorithms.filter((a) => a.startsWith('HS'));
@@ -79,8 +81,24 @@ export async function createTokenVerifier(config: JwtConfig): Promise<TokenVerif
     requiredClaims: ['exp', 'sub'],
     ...(config.audience ? { audience: config.audience } : {}),
   };
+  // A token verified once stays valid until its exp: remembering it spares the signature check on every request.
+  const verified = new Map<string, { actor: Actor; expiresAt: number }>();
+  const remember = (token: string, actor: Actor, exp: number | undefined) => {
+    if (verified.size >= VERIFIED_CAPACITY) {
+      verified.clear();
+    }
+    verified.set(token, { actor, expiresAt: (exp ?? 0) * 1000 });
+    return actor;
+  };
   return {
     async verify(token: string): Promise<Actor> {
+      const known = verified.get(token);
+      if (known) {
+        if (known.expiresAt > Date.now()) {
+          return known.actor;
+        }
+        verified.delete(token);
+      }
       try {
         const [headerPart] = token.split('.');
         const header = JSON.parse(Buffer.from(headerPart ?? '', 'base64url').toString('utf8')) as {
@@ -89,11 +107,11 @@ export async function createTokenVerifier(config: JwtConfig): Promise<TokenVerif
         const alg = typeof header.alg === 'string' ? header.alg : '';
         if (alg.startsWith('HS') && symmetric) {
           const { payload } = await jwtVerify(token, symmetric, { ...options, algorithms: hmacAlgs });
-          return actorFrom(payload);
+          return remember(token, actorFrom(payload), payload.exp);
         }
         if (keySet && asymmetricAlgs.includes(alg)) {
           const { payload } = await jwtVerify(token, keySet, { ...options, algorithms: asymmetricAlgs });
-          return actorFrom(payload);
+          return remember(token, actorFrom(payload), payload.exp);
         }
         throw new joseErrors.JOSEAlgNotAllowed(`alg ${alg || 'none'} is not accepted`);
       } catch (error) {

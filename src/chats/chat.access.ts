@@ -3,7 +3,7 @@ import type { Db } from '../db/database.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { findMember } from '../members/member.repository.ts';
 import type { MemberRole, MemberRow } from '../members/member.table.ts';
-import { findChat, lockChat } from './chat.repository.ts';
+import { findMembership, lockChat } from './chat.repository.ts';
 import type { ChatRow } from './chat.table.ts';
 
 export interface Membership {
@@ -21,9 +21,14 @@ export async function requireMember(
   chatId: string,
   options: { lock?: boolean } = {},
 ): Promise<Membership> {
-  const chat = options.lock
-    ? await lockChat(db, actor.tenantId, chatId)
-    : await findChat(db, actor.tenantId, chatId);
+  if (!options.lock) {
+    const membership = await findMembership(db, actor.tenantId, chatId, actor.userId);
+    if (!membership) {
+      throw chatNotFound(chatId);
+    }
+    return membership;
+  }
+  const chat = await lockChat(db, actor.tenantId, chatId);
   if (!chat) {
     throw chatNotFound(chatId);
   }

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { MemberRole } from '../members/member.table.ts';
+import type { MemberRole, MemberRow } from '../members/member.table.ts';
 import type { MessageRow } from '../messages/message.table.ts';
 import type { ChatWithViewer } from './chat.presenter.ts';
 import type { ChatKind, ChatRow, ChatVisibility } from './chat.table.ts';
@@ -38,16 +38,6 @@ export async function insertChat(db: Db, chat: NewChat): Promise<ChatRow> {
     throw new Error(`tenant ${chat.tenantId} does not exist`);
   }
   return row;
-}
-
-export async function findChat(db: Db, tenantId: string, id: string): Promise<ChatRow | undefined> {
-  return db
-    .selectFrom('chats')
-    .selectAll()
-    .where('id', '=', id)
-    .where('tenant_id', '=', tenantId)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
 }
 
 /** Locks the chat row for the rest of the transaction: member changes of one chat run one at a time. */
@@ -188,7 +178,14 @@ const ACTIVITY_US = sql`(extract(epoch from coalesce(c.last_message_at, c.create
  * Chats as one member sees them: role, read cursor, exact unread count (others' live messages past the cursor:
  * a range scan of the messages primary key) and the last live message.
  */
-function viewerQuery(tenantId: string, userId: string, where: RawBuilder<unknown>, limit: number) {
+export function viewerQuery(
+  tenantId: string,
+  userId: string,
+  where: RawBuilder<unknown>,
+  limit: number,
+  order: { by: 'activity' | 'number'; offset: number } = { by: 'activity', offset: 0 },
+) {
+  const orderBy = order.by === 'number' ? sql`c.number` : sql`activity_us desc, c.id desc`;
   return sql<ViewerRow>`
     select c.*, m.role, m.last_read_seq,
       (select count(*) from messages x
@@ -201,11 +198,12 @@ function viewerQuery(tenantId: string, userId: string, where: RawBuilder<unknown
     from members m
     join chats c on c.id = m.chat_id and c.deleted_at is null
     left join lateral (
-      select * from messages x where x.chat_id = c.id and x.deleted_at is null order by x.seq desc limit 1
+      select x.id, x.seq, x.author_id, x.text, x.reply_to, x.client_id, x.created_at, x.edited_at, x.deleted_at
+      from messages x where x.chat_id = c.id and x.deleted_at is null order by x.seq desc limit 1
     ) lm on true
     where m.tenant_id = ${tenantId} and m.user_id = ${userId} and ${where}
-    order by activity_us desc, c.id desc
-    limit ${limit}`;
+    order by ${orderBy}
+    limit ${limit} offset ${order.offset}`;
 }
 
 export async function listChatsForUser(
@@ -230,4 +228,108 @@ export async function findChatForUser(
   const result = await viewerQuery(tenantId, userId, sql`c.id = ${chatId}`, 1).execute(db);
   const row = result.rows[0];
   return row ? toEntry(row) : undefined;
+}
+
+/** The user's chats in number order, a page at a time by offset (for dialects that page by number). */
+export async function listChatsForUserByNumber(
+  db: Db,
+  tenantId: string,
+  userId: string,
+  page: { offset: number; limit: number },
+): Promise<ChatListEntry[]> {
+  const result = await viewerQuery(tenantId, userId, sql`true`, page.limit, {
+    by: 'number',
+    offset: page.offset,
+  }).execute(db);
+  return result.rows.map(toEntry);
+}
+
+export async function findChatForUserByNumber(
+  db: Db,
+  tenantId: string,
+  number: number,
+  userId: string,
+): Promise<ChatListEntry | undefined> {
+  const result = await viewerQuery(tenantId, userId, sql`c.number = ${number}`, 1).execute(db);
+  const row = result.rows[0];
+  return row ? toEntry(row) : undefined;
+}
+
+/** How many live chats the user belongs to. */
+export async function countChatsForUser(db: Db, tenantId: string, userId: string): Promise<number> {
+  const result = await sql<{ count: number }>`
+    select count(*)::int as count from members m join chats c on c.id = m.chat_id and c.deleted_at is null
+    where m.tenant_id = ${tenantId} and m.user_id = ${userId}`.execute(db);
+  return result.rows[0]?.count ?? 0;
+}
+
+/** A live chat of the tenant together with the user's membership of it, in one index lookup each. */
+export async function findMembership(
+  db: Db,
+  tenantId: string,
+  chatId: string,
+  userId: string,
+): Promise<{ chat: ChatRow; member: MemberRow } | undefined> {
+  const result = await sql<
+    ChatRow & { m_role: MemberRole; m_joined_at: Date; m_last_read_seq: number; m_tenant_id: string }
+  >`
+    select c.*, m.role as m_role, m.joined_at as m_joined_at, m.last_read_seq as m_last_read_seq,
+           m.tenant_id as m_tenant_id
+    from chats c join members m on m.chat_id = c.id and m.user_id = ${userId}
+    where c.id = ${chatId} and c.tenant_id = ${tenantId} and c.deleted_at is null`.execute(db);
+  const row = result.rows[0];
+  if (!row) {
+    return undefined;
+  }
+  const { m_role, m_joined_at, m_last_read_seq, m_tenant_id, ...chat } = row;
+  return {
+    chat,
+    member: {
+      chat_id: chat.id,
+      tenant_id: m_tenant_id,
+      user_id: userId,
+      role: m_role,
+      joined_at: m_joined_at,
+      last_read_seq: m_last_read_seq,
+    },
+  };
+}
+
+/** A live chat of the tenant, whoever asks: for dialects that address chats without a member acting. */
+export async function findChat(db: Db, tenantId: string, id: string): Promise<ChatRow | undefined> {
+  return db
+    .selectFrom('chats')
+    .selectAll()
+    .where('id', '=', id)
+    .where('tenant_id', '=', tenantId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** A live chat of the tenant by its number. */
+export async function findChatByNumber(
+  db: Db,
+  tenantId: string,
+  number: number,
+): Promise<ChatRow | undefined> {
+  return db
+    .selectFrom('chats')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('number', '=', number)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** The tenant's live public groups, by number. */
+export async function listPublicGroups(db: Db, tenantId: string): Promise<ChatRow[]> {
+  return db
+    .selectFrom('chats')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('kind', '=', 'group')
+    .where('visibility', '=', 'public')
+    .where('deleted_at', 'is', null)
+    .orderBy('number')
+    .execute();
 }

@@ -1,21 +1,28 @@
 import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
+import type { ChatRow } from './chat.table.ts';
 import { conflict, forbidden, invalid, uniqueViolation } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { insertMembers } from '../members/member.repository.ts';
 import type { MemberRole } from '../members/member.table.ts';
-import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
+import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 import { event, type ServerEvent } from '../realtime/events.ts';
 import { findTenant } from '../tenants/tenant.repository.ts';
 import { existingUserIds } from '../users/user.repository.ts';
 import { chatNotFound, requireMember, requireRole } from './chat.access.ts';
 import { presentChat } from './chat.presenter.ts';
 import {
+  findChat,
+  countChatsForUser,
+  findChatByNumber,
   findChatForUser,
+  findChatForUserByNumber,
   findDirectChat,
   insertChat,
   listChatsForUser,
+  listChatsForUserByNumber,
+  listPublicGroups as listPublicGroupRows,
   softDeleteChat,
   updateChat as updateChatRow,
 } from './chat.repository.ts';
@@ -170,6 +177,29 @@ export async function listChats(ctx: Context, actor: Actor, query: ListChatsQuer
   return pageOf(rows, limit, presentChat, (row) => [row.activityUs, row.chat.id]);
 }
 
+/** A chat by its per-tenant number, as the caller (a member) sees it; 404 otherwise. */
+export async function getChatByNumber(ctx: Context, actor: Actor, number: number): Promise<ChatView> {
+  const entry = await findChatForUserByNumber(ctx.db, actor.tenantId, number, actor.userId);
+  if (!entry) {
+    throw chatNotFound(`number ${number}`);
+  }
+  return presentChat(entry);
+}
+
+/** The caller's chats in number order, by offset: for dialects whose lists page by number. */
+export async function listChatsByNumber(
+  ctx: Context,
+  actor: Actor,
+  page: { offset: number; limit: number },
+): Promise<ChatView[]> {
+  return (await listChatsForUserByNumber(ctx.db, actor.tenantId, actor.userId, page)).map(presentChat);
+}
+
+/** How many live chats the caller belongs to (exact). */
+export async function countChats(ctx: Context, actor: Actor): Promise<number> {
+  return countChatsForUser(ctx.db, actor.tenantId, actor.userId);
+}
+
 export async function getChat(ctx: Context, actor: Actor, chatId: string): Promise<ChatView> {
   return viewFor(ctx.db, actor, chatId);
 }
@@ -224,4 +254,45 @@ export async function deleteChat(ctx: Context, actor: Actor, chatId: string): Pr
   for (const e of events) {
     ctx.events.publish(e);
   }
+}
+
+/** A chat as someone outside it sees it: no role, no read cursor, no last message. */
+function outsiderView(row: ChatRow): ChatView {
+  return presentChat({ chat: row, role: null, lastReadSeq: 0, unreadCount: 0 });
+}
+
+/**
+ * A live chat of the tenant by id or by number, whoever asks, or null. For dialects without an acting member
+ * (Avito, DRF), which address chats directly; never reachable through /v1, where a chat is visible to its members.
+ */
+export async function findTenantChat(
+  ctx: Context,
+  tenantId: string,
+  key: { id: string } | { number: number },
+): Promise<ChatView | null> {
+  const row =
+    'id' in key
+      ? await findChat(ctx.db, tenantId, key.id)
+      : await findChatByNumber(ctx.db, tenantId, key.number);
+  return row ? outsiderView(row) : null;
+}
+
+/** The tenant's public groups, by number: the rooms anyone may join (dialects). */
+export async function listPublicGroups(ctx: Context, tenantId: string): Promise<ChatView[]> {
+  return (await listPublicGroupRows(ctx.db, tenantId)).map(outsiderView);
+}
+
+/** Every chat of the caller, most recent activity first, unpaged: for dialects whose lists have no pages. */
+export async function listAllChats(ctx: Context, actor: Actor): Promise<ChatView[]> {
+  const all: ChatView[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Page<ChatView> = await listChats(ctx, actor, {
+      limit: MAX_LIMIT,
+      ...(cursor !== null ? { cursor } : {}),
+    });
+    all.push(...page.data);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return all;
 }

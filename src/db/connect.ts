@@ -33,14 +33,17 @@ function quoteIdent(name: string): string {
 }
 
 async function openPglite(dataDir: string): Promise<Store> {
-  const [{ PGlite }, { createPgConfig }] = await Promise.all([
+  const [{ PGlite }, { createPgConfig }, { pg_trgm }, { unaccent }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite/node-postgres'),
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+    import('@electric-sql/pglite/contrib/unaccent'),
   ]);
   if (!dataDir.startsWith('memory://')) {
     mkdirSync(dataDir, { recursive: true });
   }
-  const pglite = await PGlite.create(dataDir);
+  // Search (migration 0002) needs these; `create extension` then finds them compiled in.
+  const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm, unaccent } });
   // PGlite is one in-process connection: a pool of one serialises transactions, which is what it can do.
   const pool = new pg.Pool({
     ...createPgConfig(pglite),
@@ -81,7 +84,8 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
     types,
-    ...(config.schema ? { options: `-c search_path=${quoteIdent(config.schema)}` } : {}),
+    // `public` after Parley's schema: where the database's extensions (pg_trgm, unaccent) live.
+    ...(config.schema ? { options: `-c search_path=${quoteIdent(config.schema)},public` } : {}),
   });
   // An idle client that loses its server must not take the process down; the next query reconnects.
   pool.on('error', () => {});

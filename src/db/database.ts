@@ -4,6 +4,8 @@ import type { UserTable } from '../users/user.table.ts';
 import type { ChatTable } from '../chats/chat.table.ts';
 import type { MemberTable } from '../members/member.table.ts';
 import type { MessageTable } from '../messages/message.table.ts';
+import type { MessageFlagsTable } from '../recipients/recipient.table.ts';
+import type { AttachmentTable } from '../attachments/attachment.table.ts';
 
 export interface Database {
   tenants: TenantTable;
@@ -11,6 +13,8 @@ export interface Database {
   chats: ChatTable;
   members: MemberTable;
   messages: MessageTable;
+  message_flags: MessageFlagsTable;
+  attachments: AttachmentTable;
 }
 
 /** What repositories take first: the pool-backed instance or an open transaction. */

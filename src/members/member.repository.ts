@@ -102,3 +102,24 @@ export async function advanceReadCursor(
     .executeTakeFirst();
   return row ? row.last_read_seq : null;
 }
+
+/**
+ * The members of several chats, each chat's owners first, then by join time and id; only chats `viewerId` is in.
+ */
+export async function listMembersOfChats(db: Db, chatIds: string[], viewerId: string): Promise<MemberRow[]> {
+  if (chatIds.length === 0) {
+    return [];
+  }
+  return db
+    .selectFrom('members')
+    .selectAll()
+    .where('chat_id', 'in', chatIds)
+    .where('chat_id', 'in', (eb) =>
+      eb.selectFrom('members as v').select('v.chat_id').where('v.user_id', '=', viewerId),
+    )
+    .orderBy('chat_id')
+    .orderBy(sql`role = 'owner'`, 'desc')
+    .orderBy('joined_at')
+    .orderBy('user_id')
+    .execute();
+}

@@ -8,7 +8,7 @@ import {
   MemberView,
   UpdateMemberBody,
 } from './member.schema.ts';
-import { addMember, listMembers, removeMember, updateMember } from './member.service.ts';
+import { addMember, getMember, listMembers, removeMember, updateMember } from './member.service.ts';
 
 export const memberRoutes: Routes = async (app, { ctx }) => {
   app.get(
@@ -39,6 +39,12 @@ export const memberRoutes: Routes = async (app, { ctx }) => {
     },
     async (request, reply) =>
       reply.status(201).send(await addMember(ctx, actorOf(request), request.params.id, request.body)),
+  );
+
+  app.get(
+    '/chats/:id/members/:userId',
+    { schema: { tags: ['members'], ...secured, params: MemberParams, response: { 200: MemberView } } },
+    (request) => getMember(ctx, actorOf(request), request.params.id, request.params.userId),
   );
 
   app.patch(

@@ -2,6 +2,7 @@ import type { Actor } from '../auth/actor.ts';
 import { chatNotFound, hasRole, requireMember, requireRole } from '../chats/chat.access.ts';
 import { addToMemberCount, lockChat, softDeleteChat } from '../chats/chat.repository.ts';
 import type { Context } from '../context.ts';
+import type { Db } from '../db/database.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
 import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 import { event, type ServerEvent } from '../realtime/events.ts';
@@ -13,10 +14,12 @@ import {
   findMember,
   findSuccessor,
   insertMembers,
+  listMembersOfChats,
   listMembers as listMemberRows,
   updateRole,
 } from './member.repository.ts';
 import type { AddMemberBody, ListMembersQuery, MemberView, UpdateMemberBody } from './member.schema.ts';
+import type { MemberRole } from './member.table.ts';
 
 const DIRECT_IS_FIXED = 'a direct chat always has its two members';
 
@@ -42,6 +45,94 @@ export async function listMembers(
   return pageOf(rows, limit, presentMember, (row) => [row.user_id]);
 }
 
+/** One member of a chat the caller is in; someone not in it is a 404. */
+export async function getMember(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  userId: string,
+): Promise<MemberView> {
+  await requireMember(ctx.db, actor, chatId);
+  const row = await findMember(ctx.db, chatId, userId);
+  if (!row) {
+    throw notFound(`user ${userId} is not a member of this chat`);
+  }
+  return presentMember(row);
+}
+
+interface Admitted {
+  view: MemberView;
+  /** The chat's last seq, read under its row lock: the new member's live stream starts exactly after it. */
+  seqAt: number;
+}
+
+/**
+ * Adds one user inside the caller's transaction: the rules of `addMember`. Someone already in the chat is a
+ * conflict, or with `ifPresent: 'skip'` is left as they are (null).
+ */
+async function admit(
+  trx: Db,
+  actor: Actor,
+  chatId: string,
+  userId: string,
+  role: MemberRole,
+  ifPresent: 'conflict' | 'skip',
+): Promise<Admitted | null> {
+  const chat = await lockChat(trx, actor.tenantId, chatId);
+  if (!chat) {
+    throw chatNotFound(chatId);
+  }
+  const caller = await findMember(trx, chatId, actor.userId);
+  const joiningSelf = userId === actor.userId;
+  if (!caller) {
+    if (!(joiningSelf && chat.kind === 'group' && chat.visibility === 'public')) {
+      throw chatNotFound(chatId);
+    }
+    if (role !== 'member') {
+      throw forbidden('role: joining a public group makes you a member; an owner can promote you');
+    }
+  } else {
+    if (joiningSelf) {
+      if (ifPresent === 'skip') {
+        return null;
+      }
+      throw conflict(`userId: ${userId} is already a member of this chat`);
+    }
+    if (chat.kind === 'direct') {
+      throw forbidden(DIRECT_IS_FIXED);
+    }
+    requireRole({ chat, member: caller }, 'admin', 'add members');
+    if (role !== 'member' && !hasRole(caller, 'owner')) {
+      throw forbidden(`role: only an owner may add a member as ${role}`);
+    }
+    const existing = await existingUserIds(trx, actor.tenantId, [userId]);
+    if (!existing.has(userId)) {
+      throw invalid(`userId: no user with id "${userId}" in this tenant`);
+    }
+    if (await findMember(trx, chatId, userId)) {
+      if (ifPresent === 'skip') {
+        return null;
+      }
+      throw conflict(`userId: ${userId} is already a member of this chat`);
+    }
+  }
+  const [row] = await insertMembers(trx, chatId, actor.tenantId, [{ userId, role }]);
+  await addToMemberCount(trx, chatId, 1);
+  return { view: presentMember(row!), seqAt: chat.last_seq };
+}
+
+function publishAdded(ctx: Context, actor: Actor, chatId: string, added: Admitted): void {
+  ctx.events.publish(
+    event(
+      'member.added',
+      actor.tenantId,
+      { chatId },
+      { chatId, userId: added.view.userId },
+      { seqAt: added.seqAt },
+    ),
+  );
+}
+
 /**
  * Owners and admins add members (admins only as plain members); anyone may join a public group themselves.
  * A private chat the caller is not in stays invisible: 404.
@@ -52,55 +143,42 @@ export async function addMember(
   chatId: string,
   body: AddMemberBody,
 ): Promise<MemberView> {
-  const role = body.role ?? 'member';
-  const member = await ctx.db.transaction().execute(async (trx) => {
-    const chat = await lockChat(trx, actor.tenantId, chatId);
-    if (!chat) {
-      throw chatNotFound(chatId);
-    }
-    const caller = await findMember(trx, chatId, actor.userId);
-    const joiningSelf = body.userId === actor.userId;
-    if (!caller) {
-      if (!(joiningSelf && chat.kind === 'group' && chat.visibility === 'public')) {
-        throw chatNotFound(chatId);
-      }
-      if (role !== 'member') {
-        throw forbidden('role: joining a public group makes you a member; an owner can promote you');
-      }
-    } else {
-      if (joiningSelf) {
-        throw conflict(`userId: ${body.userId} is already a member of this chat`);
-      }
-      if (chat.kind === 'direct') {
-        throw forbidden(DIRECT_IS_FIXED);
-      }
-      requireRole({ chat, member: caller }, 'admin', 'add members');
-      if (role !== 'member' && !hasRole(caller, 'owner')) {
-        throw forbidden(`role: only an owner may add a member as ${role}`);
-      }
-      const existing = await existingUserIds(trx, actor.tenantId, [body.userId]);
-      if (!existing.has(body.userId)) {
-        throw invalid(`userId: no user with id "${body.userId}" in this tenant`);
-      }
-      if (await findMember(trx, chatId, body.userId)) {
-        throw conflict(`userId: ${body.userId} is already a member of this chat`);
-      }
-    }
-    const [row] = await insertMembers(trx, chatId, actor.tenantId, [{ userId: body.userId, role }]);
-    await addToMemberCount(trx, chatId, 1);
-    // Read under the chat's row lock: the new member's live stream starts exactly after this seq.
-    return { view: presentMember(row!), seqAt: chat.last_seq };
+  const added = await ctx.db.transaction().execute(async (trx) => {
+    return (await admit(trx, actor, chatId, body.userId, body.role ?? 'member', 'conflict'))!;
   });
-  ctx.events.publish(
-    event(
-      'member.added',
-      actor.tenantId,
-      { chatId },
-      { chatId, userId: member.view.userId },
-      { seqAt: member.seqAt },
-    ),
-  );
-  return member.view;
+  publishAdded(ctx, actor, chatId, added);
+  return added.view;
+}
+
+/**
+ * Adds several users as plain members, all or none, by the rules of `addMember`; those already in the chat stay
+ * as they are. Returns the members added.
+ */
+export async function addMembers(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  userIds: string[],
+): Promise<MemberView[]> {
+  if (userIds.length === 0) {
+    // Nothing to add, but still nothing to learn about a chat the caller cannot see.
+    await requireMember(ctx.db, actor, chatId);
+    return [];
+  }
+  const added = await ctx.db.transaction().execute(async (trx) => {
+    const admitted: Admitted[] = [];
+    for (const userId of new Set(userIds)) {
+      const one = await admit(trx, actor, chatId, userId, 'member', 'skip');
+      if (one) {
+        admitted.push(one);
+      }
+    }
+    return admitted;
+  });
+  for (const one of added) {
+    publishAdded(ctx, actor, chatId, one);
+  }
+  return added.map((one) => one.view);
 }
 
 export async function updateMember(
@@ -128,6 +206,54 @@ export async function updateMember(
 }
 
 /**
+ * Removes one member inside the caller's transaction: the rules of `removeMember`. Someone not in the chat is a
+ * 404, or with `ifAbsent: 'skip'` nothing happens.
+ */
+async function dismiss(
+  trx: Db,
+  actor: Actor,
+  chatId: string,
+  userId: string,
+  ifAbsent: 'not_found' | 'skip',
+  events: ServerEvent[],
+): Promise<void> {
+  const membership = await requireMember(trx, actor, chatId, { lock: true });
+  if (membership.chat.kind === 'direct') {
+    throw forbidden(DIRECT_IS_FIXED);
+  }
+  const leaving = userId === actor.userId;
+  if (!leaving) {
+    requireRole(membership, 'admin', 'remove members');
+  }
+  const target = leaving ? membership.member : await findMember(trx, chatId, userId);
+  if (!target) {
+    if (ifAbsent === 'skip') {
+      return;
+    }
+    throw notFound(`user ${userId} is not a member of this chat`);
+  }
+  if (!leaving) {
+    if (target.role !== 'member' && !hasRole(membership.member, 'owner')) {
+      throw forbidden(`only an owner may remove an ${target.role}`);
+    }
+  }
+  await deleteMember(trx, chatId, userId);
+  const chat = await addToMemberCount(trx, chatId, -1);
+  events.push(event('member.removed', actor.tenantId, { chatId }, { chatId, userId }));
+  events.push(event('member.removed', actor.tenantId, { userId }, { chatId, userId }));
+  if (chat.member_count === 0) {
+    await softDeleteChat(trx, chatId);
+    return;
+  }
+  if (target.role === 'owner' && (await countOwners(trx, chatId)) === 0) {
+    const successor = await findSuccessor(trx, chatId);
+    if (successor) {
+      await updateRole(trx, chatId, successor.user_id, 'owner');
+    }
+  }
+}
+
+/**
  * Leave (self) or remove (owner; admins may remove plain members). When the last owner leaves, the longest-standing
  * admin, else member, becomes owner; when nobody is left, the chat is deleted.
  */
@@ -138,38 +264,47 @@ export async function removeMember(
   userId: string,
 ): Promise<void> {
   const events: ServerEvent[] = [];
+  await ctx.db.transaction().execute(async (trx) => dismiss(trx, actor, chatId, userId, 'not_found', events));
+  publishAll(ctx, events);
+}
+
+/**
+ * Removes several members, all or none, by the rules of `removeMember`; users not in the chat are passed over.
+ * The caller, if among them, leaves last, so their role still counts for the others.
+ */
+export async function removeMembers(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  userIds: string[],
+): Promise<void> {
+  const unique = [...new Set(userIds)];
+  const ordered = [
+    ...unique.filter((id) => id !== actor.userId),
+    ...unique.filter((id) => id === actor.userId),
+  ];
+  const events: ServerEvent[] = [];
   await ctx.db.transaction().execute(async (trx) => {
-    const membership = await requireMember(trx, actor, chatId, { lock: true });
-    if (membership.chat.kind === 'direct') {
-      throw forbidden(DIRECT_IS_FIXED);
-    }
-    const leaving = userId === actor.userId;
-    if (!leaving) {
-      requireRole(membership, 'admin', 'remove members');
-    }
-    const target = leaving ? membership.member : await findMember(trx, chatId, userId);
-    if (!target) {
-      throw notFound(`user ${userId} is not a member of this chat`);
-    }
-    if (!leaving) {
-      if (target.role !== 'member' && !hasRole(membership.member, 'owner')) {
-        throw forbidden(`only an owner may remove an ${target.role}`);
-      }
-    }
-    await deleteMember(trx, chatId, userId);
-    const chat = await addToMemberCount(trx, chatId, -1);
-    events.push(event('member.removed', actor.tenantId, { chatId }, { chatId, userId }));
-    events.push(event('member.removed', actor.tenantId, { userId }, { chatId, userId }));
-    if (chat.member_count === 0) {
-      await softDeleteChat(trx, chatId);
-      return;
-    }
-    if (target.role === 'owner' && (await countOwners(trx, chatId)) === 0) {
-      const successor = await findSuccessor(trx, chatId);
-      if (successor) {
-        await updateRole(trx, chatId, successor.user_id, 'owner');
-      }
+    await requireMember(trx, actor, chatId, { lock: true });
+    for (const userId of ordered) {
+      await dismiss(trx, actor, chatId, userId, 'skip', events);
     }
   });
   publishAll(ctx, events);
+}
+
+/**
+ * The members of several of the caller's chats at once, each chat's owners first, then by join time; chats the
+ * caller is not in are left out.
+ */
+export async function membersOfChats(
+  ctx: Context,
+  actor: Actor,
+  chatIds: string[],
+): Promise<Map<string, MemberView[]>> {
+  const byChat = new Map<string, MemberView[]>();
+  for (const row of await listMembersOfChats(ctx.db, [...new Set(chatIds)], actor.userId)) {
+    byChat.set(row.chat_id, [...(byChat.get(row.chat_id) ?? []), presentMember(row)]);
+  }
+  return byChat;
 }

@@ -1,3 +1,4 @@
+import type { MessageInContextRow } from './message.repository.ts';
 import type { MessageRow } from './message.table.ts';
 import type { MessageView } from './message.schema.ts';
 
@@ -13,5 +14,22 @@ export function presentMessage(row: MessageRow): MessageView {
     createdAt: row.created_at.toISOString(),
     editedAt: row.edited_at ? row.edited_at.toISOString() : null,
     deletedAt: row.deleted_at ? row.deleted_at.toISOString() : null,
+  };
+}
+
+/** A message with its context, for dialects that show the chat kind, the replied-to id and a direct recipient. */
+export interface MessageInContext {
+  message: MessageView;
+  chatKind: 'direct' | 'group';
+  parentId: string | null;
+  recipientId: string | null;
+}
+
+export function presentMessageInContext(row: MessageInContextRow): MessageInContext {
+  return {
+    message: presentMessage(row),
+    chatKind: row.chat_kind,
+    parentId: row.parent_id,
+    recipientId: row.recipient_id,
   };
 }

@@ -1,16 +1,23 @@
 import type { Actor } from '../auth/actor.ts';
 import { chatNotFound, hasRole, requireMember } from '../chats/chat.access.ts';
+import { findChat } from '../chats/chat.repository.ts';
 import type { Context } from '../context.ts';
 import { conflict, forbidden, invalid, notFound, uniqueViolation } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { advanceReadCursor } from '../members/member.repository.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
 import { event } from '../realtime/events.ts';
-import { presentMessage } from './message.presenter.ts';
+import type { MessageCondition, MessageFilter } from './message.filter.ts';
+import { presentMessage, presentMessageInContext, type MessageInContext } from './message.presenter.ts';
 import {
+  countMessagesFiltered,
   countUnread,
   findByClientId,
   findMessage,
+  findMessageById,
+  findMessagesBySeq,
+  findMessagesFiltered,
+  findTenantMessage,
   insertMessage,
   listMessages as listMessageRows,
   softDeleteMessage,
@@ -41,6 +48,10 @@ function checkText(ctx: Context, text: string): void {
   if (text.length > ctx.limits.messageChars && [...text].length > ctx.limits.messageChars) {
     throw invalid(`text: must be at most ${ctx.limits.messageChars} characters`);
   }
+  if (text.includes('\u0000')) {
+    // PostgreSQL cannot store it; refused here so that it never reaches, and fails, a batch of other people's sends.
+    throw invalid('text: must not contain NUL (\\u0000) characters');
+  }
 }
 
 export async function sendMessage(
@@ -50,11 +61,27 @@ export async function sendMessage(
   body: SendMessageBody,
 ): Promise<SentMessage> {
   checkText(ctx, body.text);
+  const clientId = body.clientId ?? null;
+  if (ctx.sends) {
+    // The hot path: one batched statement with every other send of this moment. A send it did not write (not a
+    // member, bad reply, clientId seen before) takes the path below, which says exactly why.
+    const row = await ctx.sends.submit({
+      id: newId(),
+      tenantId: actor.tenantId,
+      chatId,
+      authorId: actor.userId,
+      text: body.text,
+      replyTo: body.replyTo ?? null,
+      clientId,
+    });
+    if (row) {
+      return published(ctx, actor, row);
+    }
+  }
   const { chat } = await requireMember(ctx.db, actor, chatId);
   if (body.replyTo !== undefined && body.replyTo > chat.last_seq) {
     throw invalid(`replyTo: no message ${body.replyTo} in this chat`);
   }
-  const clientId = body.clientId ?? null;
   if (clientId !== null) {
     const earlier = await findByClientId(ctx.db, chatId, actor.userId, clientId);
     if (earlier) {
@@ -85,8 +112,14 @@ export async function sendMessage(
     // Removed from the chat, or the chat deleted, between the check and the insert.
     throw chatNotFound(chatId);
   }
+  return published(ctx, actor, row);
+}
+
+function published(ctx: Context, actor: Actor, row: MessageRow): SentMessage {
   const message = presentMessage(row);
-  ctx.events.publish(event('message.created', actor.tenantId, { chatId }, { chatId, message }));
+  ctx.events.publish(
+    event('message.created', actor.tenantId, { chatId: row.chat_id }, { chatId: row.chat_id, message }),
+  );
   return { message, created: true };
 }
 
@@ -175,6 +208,29 @@ export async function getMessage(
   return presentMessage(await requireMessage(ctx, chatId, seq));
 }
 
+/** Several messages of one chat by seq (those that exist), for documents that include them. */
+export async function getMessagesBySeq(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  seqs: number[],
+): Promise<MessageView[]> {
+  await requireMember(ctx.db, actor, chatId);
+  return (await findMessagesBySeq(ctx.db, chatId, [...new Set(seqs)])).map(presentMessage);
+}
+
+/** A message of the chat by its id rather than its seq, or null when the chat has none with that id. */
+export async function findMessageWithId(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  id: string,
+): Promise<MessageView | null> {
+  await requireMember(ctx.db, actor, chatId);
+  const row = await findMessageById(ctx.db, chatId, id);
+  return row ? presentMessage(row) : null;
+}
+
 export async function editMessage(
   ctx: Context,
   actor: Actor,
@@ -239,4 +295,83 @@ export async function unread(ctx: Context, actor: Actor): Promise<UnreadView> {
     lastReadSeq: r.last_read_seq,
   }));
   return { total: chats.reduce((sum, c) => sum + c.unreadCount, 0), chats };
+}
+
+const HISTORY_BATCH = 1000;
+
+async function wholeHistory(ctx: Context, chatId: string): Promise<MessageView[]> {
+  const all: MessageView[] = [];
+  let after = 0;
+  for (;;) {
+    const rows = await listMessageRows(ctx.db, chatId, { after, limit: HISTORY_BATCH, direction: 'forward' });
+    all.push(...rows.map(presentMessage));
+    if (rows.length < HISTORY_BATCH) {
+      return all;
+    }
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
+/** A chat's whole history, ascending by seq (deleted messages included, without text); members only. */
+export async function chatHistory(ctx: Context, actor: Actor, chatId: string): Promise<MessageView[]> {
+  await requireMember(ctx.db, actor, chatId);
+  return wholeHistory(ctx, chatId);
+}
+
+/**
+ * A chat's whole history with no member acting, for dialects that read chats directly (Avito); 404 when the
+ * tenant has no such chat. Never reachable through /v1.
+ */
+export async function tenantChatHistory(
+  ctx: Context,
+  tenantId: string,
+  chatId: string,
+): Promise<MessageView[]> {
+  if (!(await findChat(ctx.db, tenantId, chatId))) {
+    throw chatNotFound(chatId);
+  }
+  return wholeHistory(ctx, chatId);
+}
+
+/** A message of the tenant by its id, in any live chat, or null (dialects: DRF task state). */
+export async function findTenantMessageById(
+  ctx: Context,
+  tenantId: string,
+  messageId: string,
+): Promise<MessageView | null> {
+  const row = await findTenantMessage(ctx.db, tenantId, messageId);
+  return row ? presentMessage(row) : null;
+}
+
+/** The live messages of the caller's chats matching a structured filter (dialect query languages compile to it). */
+export async function findMessages(
+  ctx: Context,
+  actor: Actor,
+  filter: MessageFilter,
+): Promise<MessageInContext[]> {
+  return (await findMessagesFiltered(ctx.db, actor.tenantId, actor.userId, filter)).map(
+    presentMessageInContext,
+  );
+}
+
+export async function countMessages(
+  ctx: Context,
+  actor: Actor,
+  where: MessageCondition | null,
+): Promise<number> {
+  return countMessagesFiltered(ctx.db, actor.tenantId, actor.userId, where);
+}
+
+/** A live message of one of the caller's chats by its id; 404 for anything else (other chats, deleted, unknown). */
+export async function getMessageInContext(ctx: Context, actor: Actor, id: string): Promise<MessageInContext> {
+  const [found] = await findMessages(ctx, actor, {
+    where: { field: 'id', op: '=', value: id },
+    order: [],
+    offset: 0,
+    limit: 1,
+  });
+  if (!found) {
+    throw notFound(`message ${id} not found`);
+  }
+  return found;
 }

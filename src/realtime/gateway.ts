@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor } from '../auth/actor.ts';
+import type { RealtimeConfig } from '../config.ts';
 import { presentChat } from '../chats/chat.presenter.ts';
 import { findChatForUser } from '../chats/chat.repository.ts';
 import type { Context } from '../context.ts';
@@ -22,19 +23,6 @@ import {
 export const CLOSE_SLOW_CONSUMER = 4008;
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
-
-export interface RealtimeLimits {
-  /** Bytes queued for one connection before it is closed with 4008. */
-  maxBufferedBytes: number;
-  heartbeatMs: number;
-  /** At most one typing event per chat per connection in this interval; extra ones are dropped. */
-  typingIntervalMs: number;
-  presenceTtlMs: number;
-  /** How long a new WebSocket holds message events back waiting for the client's `resume`. */
-  resumeGraceMs: number;
-  /** Wait this long for a missing seq to arrive on the bus before reading it from the database. */
-  gapWaitMs: number;
-}
 
 /** How frames leave: a WebSocket or an SSE response. */
 export interface Transport {
@@ -161,7 +149,7 @@ export class Gateway {
   constructor(
     private readonly ctx: Context,
     private readonly bus: Bus,
-    readonly limits: RealtimeLimits,
+    readonly limits: RealtimeConfig,
   ) {
     bus.subscribe((e) => {
       this.dispatch(e).catch((error: unknown) =>

@@ -11,6 +11,19 @@ export async function findUser(db: Db, tenantId: string, id: string): Promise<Us
     .executeTakeFirst();
 }
 
+/** The tenant's users among `ids`. */
+export async function findUsers(db: Db, tenantId: string, ids: string[]): Promise<UserRow[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', 'in', ids)
+    .execute();
+}
+
 /** Which of `ids` exist in the tenant. */
 export async function existingUserIds(db: Db, tenantId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) {
@@ -92,4 +105,18 @@ export async function listUsers(db: Db, tenantId: string, filter: UserFilter): P
     .orderBy('id')
     .limit(filter.limit)
     .execute();
+}
+
+/**
+ * Inserts a user whose id is the next whole number among the tenant's numeric ids, computed inside the insert.
+ * Two concurrent inserts may pick the same number: the loser fails on the primary key and the caller retries.
+ */
+export async function insertNumberedUser(db: Db, user: Omit<NewUserRow, 'id'>): Promise<UserRow> {
+  const result = await sql<UserRow>`
+    insert into users (tenant_id, id, username, display_name, status, status_text)
+    select ${user.tenant_id}, (coalesce(max(id::bigint), 0) + 1)::text, ${user.username},
+           ${user.display_name ?? null}, ${user.status ?? 'offline'}, ${user.status_text ?? null}
+    from users where tenant_id = ${user.tenant_id} and id ~ '^[1-9][0-9]{0,17}$'
+    returning *`.execute(db);
+  return result.rows[0]!;
 }

@@ -9,13 +9,15 @@ import { ensureTenant } from '../tenants/tenant.repository.ts';
 import { presentUser } from './user.presenter.ts';
 import {
   findUser,
+  findUsers,
   insertUser,
+  insertNumberedUser,
   insertUserIfAbsent,
   listUsers as listUserRows,
   updateUser,
 } from './user.repository.ts';
 import type { CreateUserBody, ListUsersQuery, UpdateMeBody, UserView } from './user.schema.ts';
-import type { UserRow } from './user.table.ts';
+import type { UserRow, UserStatus } from './user.table.ts';
 
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
 
@@ -138,6 +140,11 @@ export async function getUser(ctx: Context, actor: Actor, id: string): Promise<U
   return presentUser(await requireUser(ctx, actor.tenantId, id));
 }
 
+/** Several users of the caller's tenant at once (those that exist), for documents that include them. */
+export async function getUsers(ctx: Context, actor: Actor, ids: string[]): Promise<UserView[]> {
+  return (await findUsers(ctx.db, actor.tenantId, [...new Set(ids)])).map(presentUser);
+}
+
 export async function listUsers(ctx: Context, actor: Actor, query: ListUsersQuery): Promise<Page<UserView>> {
   const limit = query.limit ?? DEFAULT_LIMIT;
   const after = query.cursor
@@ -150,4 +157,46 @@ export async function listUsers(ctx: Context, actor: Actor, query: ListUsersQuer
     limit: limit + 1,
   });
   return pageOf(rows, limit, presentUser, (row) => [row.username.toLowerCase(), row.id]);
+}
+
+export interface NumberedUserBody {
+  username: string;
+  displayName?: string | null;
+  status?: UserStatus;
+  statusText?: string | null;
+}
+
+/**
+ * Creates a user whose id is the tenant's next whole number ("1", "2", ...), for dialects whose clients expect
+ * integer ids. Admin only, like `createUser`; a taken username is a conflict.
+ */
+export async function createNumberedUser(
+  ctx: Context,
+  actor: Actor,
+  body: NumberedUserBody,
+): Promise<UserView> {
+  if (!actor.isAdmin) {
+    throw forbidden('only a tenant administrator may create users');
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const row = await insertNumberedUser(ctx.db, {
+        tenant_id: actor.tenantId,
+        username: body.username,
+        display_name: body.displayName ?? null,
+        status: body.status ?? 'offline',
+        status_text: body.statusText ?? null,
+      });
+      return presentUser(row);
+    } catch (error) {
+      const constraint = uniqueViolation(error);
+      if (constraint === 'users_username_key') {
+        throw conflict(`username: "${body.username}" is already taken`);
+      }
+      // Another insert took the same number at the same moment: the next attempt computes the next one.
+      if (constraint === null || attempt >= 10) {
+        throw error;
+      }
+    }
+  }
 }

@@ -134,8 +134,11 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     },
     request: (method, url, body, headers) => inject(app, method, url, body, headers),
     async close() {
-      await app.close();
-      await dropSchema(schema);
+      try {
+        await app.close();
+      } finally {
+        await dropSchema(schema);
+      }
     },
   };
 }

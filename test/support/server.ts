@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { TEST_DATABASE_URL, TEST_ISSUER, TEST_SECRET } from './app.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -59,4 +60,32 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
       }
     },
   };
+}
+
+/** The environment of a server process of the test deployment in `schema` on the test PostgreSQL. */
+export function clusterEnv(schema: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_SECRET,
+    JWT_ISSUER: TEST_ISSUER,
+    DATABASE_URL: TEST_DATABASE_URL ?? '',
+    DB_SCHEMA: schema,
+    ...extra,
+  };
+}
+
+/** One HTTP call to a server process, as `token`'s user; the body is parsed JSON. */
+export async function call(
+  server: ServerProcess,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, body: (await response.json()) as any };
 }

@@ -121,11 +121,50 @@ export class PostgresBus extends BaseBus {
     await listener?.end().catch(() => {});
   }
 
-  protected async send(data: string): Promise<void> {
-    if (Buffer.byteLength(data) < INLINE_LIMIT) {
-      await sql`select pg_notify(${this.channel}, ${data})`.execute(this.db);
-      return;
+  /**
+   * Events of one turn of the event loop go out together, in publish order: runs of small ones in one statement (one
+   * round trip for a whole batch of sends instead of one each), large ones through the table, one flush after another.
+   */
+  private outgoing: { data: string; done: (error?: unknown) => void }[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+
+  protected send(data: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.outgoing.push({ data, done: (error) => (error ? reject(error) : resolve()) });
+      if (this.outgoing.length === 1) {
+        setImmediate(() => {
+          const batch = this.outgoing.splice(0);
+          this.flushing = this.flushing.then(() => this.flush(batch));
+        });
+      }
+    });
+  }
+
+  private async flush(batch: { data: string; done: (error?: unknown) => void }[]): Promise<void> {
+    let start = 0;
+    while (start < batch.length) {
+      let end = start;
+      while (end < batch.length && Buffer.byteLength(batch[end]!.data) < INLINE_LIMIT) {
+        end += 1;
+      }
+      const run = end > start ? batch.slice(start, end) : batch.slice(start, start + 1);
+      try {
+        if (end > start) {
+          const payloads = run.map((b) => b.data);
+          await sql`select pg_notify(${this.channel}, p)
+                    from unnest(${payloads}::text[]) with ordinality as t(p, i) order by i`.execute(this.db);
+        } else {
+          await this.spill(run[0]!.data);
+        }
+        run.forEach((b) => b.done());
+      } catch (error) {
+        run.forEach((b) => b.done(error));
+      }
+      start += run.length;
     }
+  }
+
+  private async spill(data: string): Promise<void> {
     await sql`
       with spilled as (insert into bus_events (payload) values (${data}) returning id)
       select pg_notify(${this.channel}, '@' || id::text) from spilled`.execute(this.db);
