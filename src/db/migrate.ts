@@ -2,16 +2,16 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import * as core from './migrations/0001_core.ts';
 import * as search from './migrations/0002_search.ts';
 import * as realtime from './migrations/0003_realtime.ts';
-import * as instabug from './migrations/0005_instabug.ts';
-import * as sourceloop from './migrations/0006_sourceloop.ts';
+import * as instabug from './migrations/0004_instabug.ts';
+import * as sourceloop from './migrations/0005_sourceloop.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 const migrations: Record<string, Migration> = {
   '0001_core': core,
   '0002_search': search,
   '0003_realtime': realtime,
-  '0005_instabug': instabug,
-  '0006_sourceloop': sourceloop,
+  '0004_instabug': instabug,
+  '0005_sourceloop': sourceloop,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
