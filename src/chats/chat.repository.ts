@@ -186,24 +186,31 @@ export function viewerQuery(
   order: { by: 'activity' | 'number'; offset: number } = { by: 'activity', offset: 0 },
 ) {
   const orderBy = order.by === 'number' ? sql`c.number` : sql`activity_us desc, c.id desc`;
+  const outerOrder = order.by === 'number' ? sql`p.number` : sql`p.activity_us desc, p.id desc`;
+  // Two steps: pick the page of chats from the memberships first, then count unread and fetch the last message
+  // for those chats only, not for every chat the user is in.
   return sql<ViewerRow>`
-    select c.*, m.role, m.last_read_seq,
+    with page as (
+      select c.*, m.role, m.last_read_seq, m.user_id as viewer_id, ${ACTIVITY_US} as activity_us
+      from members m
+      join chats c on c.id = m.chat_id and c.deleted_at is null
+      where m.tenant_id = ${tenantId} and m.user_id = ${userId} and ${where}
+      order by ${orderBy}
+      limit ${limit} offset ${order.offset}
+    )
+    select p.*,
       (select count(*) from messages x
-        where x.chat_id = c.id and x.seq > m.last_read_seq and x.author_id <> m.user_id
+        where x.chat_id = p.id and x.seq > p.last_read_seq and x.author_id <> p.viewer_id
           and x.deleted_at is null)::int as unread_count,
-      ${ACTIVITY_US} as activity_us,
       lm.id as lm_id, lm.seq as lm_seq, lm.author_id as lm_author_id, lm.text as lm_text,
       lm.reply_to as lm_reply_to, lm.client_id as lm_client_id, lm.created_at as lm_created_at,
       lm.edited_at as lm_edited_at, lm.deleted_at as lm_deleted_at
-    from members m
-    join chats c on c.id = m.chat_id and c.deleted_at is null
+    from page p
     left join lateral (
       select x.id, x.seq, x.author_id, x.text, x.reply_to, x.client_id, x.created_at, x.edited_at, x.deleted_at
-      from messages x where x.chat_id = c.id and x.deleted_at is null order by x.seq desc limit 1
+      from messages x where x.chat_id = p.id and x.deleted_at is null order by x.seq desc limit 1
     ) lm on true
-    where m.tenant_id = ${tenantId} and m.user_id = ${userId} and ${where}
-    order by ${orderBy}
-    limit ${limit} offset ${order.offset}`;
+    order by ${outerOrder}`;
 }
 
 export async function listChatsForUser(

@@ -4,6 +4,7 @@ import * as search from './migrations/0002_search.ts';
 import * as realtime from './migrations/0003_realtime.ts';
 import * as instabug from './migrations/0004_instabug.ts';
 import * as sourceloop from './migrations/0005_sourceloop.ts';
+import * as clientIdIndex from './migrations/0006_client_id_index.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0003_realtime': realtime,
   '0004_instabug': instabug,
   '0005_sourceloop': sourceloop,
+  '0006_client_id_index': clientIdIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
