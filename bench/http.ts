@@ -14,6 +14,7 @@ interface Row extends Record<string, string | number> {
   'p99 ms': number;
   'max ms': number;
   errors: number;
+  'non-2xx': string;
   'RSS MiB': number;
 }
 
@@ -31,6 +32,10 @@ async function load(name: string, url: string, request: () => Request, pid: numb
     'p99 ms': result.latency.p99,
     'max ms': result.latency.max,
     errors: result.errors + result.non2xx + result.timeouts,
+    'non-2xx': Object.entries(result.statusCodeStats ?? {})
+      .filter(([code]) => !code.startsWith('2'))
+      .map(([code, stat]) => `${code}×${stat.count}`)
+      .join(' '),
     'RSS MiB': rssMiB(pid),
   };
 }
@@ -110,14 +115,15 @@ export async function http(): Promise<void> {
     const url = bench.server.url;
     const pid = bench.server.child.pid!;
     const f = await fixture(bench, Number(process.env.BENCH_CHATS ?? 1000));
-    const auth = { authorization: `Bearer ${f.token}`, 'content-type': 'application/json' };
+    const auth = { authorization: `Bearer ${f.token}` };
+    const json = { ...auth, 'content-type': 'application/json' };
     const get = (p: string) => (): Request => ({ method: 'GET', path: p, headers: auth });
     let n = 0;
     const send = (chat: () => string) => (): Request => ({
       method: 'POST',
       path: `/v1/chats/${chat()}/messages`,
       body: JSON.stringify({ text: `load ${++n}` }),
-      headers: auth,
+      headers: json,
     });
     rows.push(
       await load(
