@@ -1,31 +1,10 @@
-import type { Actor } from '../../auth/actor.ts';
+import { systemActor } from '../actors.ts';
+export { userActor } from '../actors.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
 import type { UserStatus } from '../../users/user.table.ts';
 import type { UserView } from '../../users/user.schema.ts';
 import type { DrfStatus } from './drf.schema.ts';
-
-/** What the dialect does on no user's behalf (creating users, reading rooms): an administrator never stored. */
-export function dialectActor(tenantId: string): Actor {
-  return {
-    tenantId,
-    userId: 'drf-dialect',
-    isAdmin: true,
-    permissions: [],
-    profile: { username: null, displayName: null },
-  };
-}
-
-/** The user named by `?user_id=` or the body's `from`, acting as a plain member of the tenant. */
-export function userActor(tenantId: string, userId: string): Actor {
-  return {
-    tenantId,
-    userId,
-    isAdmin: false,
-    permissions: [],
-    profile: { username: null, displayName: null },
-  };
-}
 
 /** DRF pks are integers: a Parley id made of digits is shown as a number, any other id as it is. */
 export function pk(id: string): number | string {
@@ -134,3 +113,6 @@ export function toDrfMessage(
 }
 
 export const ok = <T>(data: T) => ({ status: 200, message: 'HTTP_200_OK', data });
+
+/** The dialect's own administrator in its tenant. */
+export const dialectActor = (tenantId: string) => systemActor(tenantId, 'drf-dialect');
