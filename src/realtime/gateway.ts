@@ -53,6 +53,8 @@ export class Connection {
   /** Message events wait while the client may still send `resume` (WebSocket only). */
   holding = false;
   closed = false;
+  /** Frames that arrived before `ready` went out: `ready` is always the first frame a client sees. */
+  early: { data: string; withCursor: boolean }[] | null = [];
   private holdTimer: NodeJS.Timeout | null = null;
   private readonly typingAt = new Map<string, number>();
 
@@ -197,6 +199,11 @@ export class Gateway {
       this.subscribe(connection, chat_id, last_seq);
     }
     connection.transport.send(JSON.stringify({ type: 'ready', userId: connection.actor.userId }));
+    const early = connection.early ?? [];
+    connection.early = null;
+    for (const { data, withCursor } of early) {
+      this.send(connection, data, withCursor);
+    }
     if (resume) {
       await this.resume(connection, resume, false);
     }
@@ -554,6 +561,10 @@ export class Gateway {
   /** Every frame goes through here: a connection that cannot keep up is closed with 4008 rather than buffered. */
   private send(connection: Connection, data: string, withCursor = false): void {
     if (connection.closed) {
+      return;
+    }
+    if (connection.early) {
+      connection.early.push({ data, withCursor });
       return;
     }
     if (connection.transport.bufferedAmount() > this.limits.maxBufferedBytes) {
