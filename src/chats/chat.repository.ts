@@ -40,16 +40,14 @@ export async function insertChat(db: Db, chat: NewChat): Promise<ChatRow> {
   return row;
 }
 
+/** The tenant's live chats: every single-chat lookup below starts here. */
+function liveChats(db: Db, tenantId: string) {
+  return db.selectFrom('chats').selectAll().where('tenant_id', '=', tenantId).where('deleted_at', 'is', null);
+}
+
 /** Locks the chat row for the rest of the transaction: member changes of one chat run one at a time. */
 export async function lockChat(db: Db, tenantId: string, id: string): Promise<ChatRow | undefined> {
-  return db
-    .selectFrom('chats')
-    .selectAll()
-    .where('id', '=', id)
-    .where('tenant_id', '=', tenantId)
-    .where('deleted_at', 'is', null)
-    .forUpdate()
-    .executeTakeFirst();
+  return liveChats(db, tenantId).where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
 export async function findDirectChat(
@@ -57,13 +55,7 @@ export async function findDirectChat(
   tenantId: string,
   directKey: string,
 ): Promise<ChatRow | undefined> {
-  return db
-    .selectFrom('chats')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('direct_key', '=', directKey)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
+  return liveChats(db, tenantId).where('direct_key', '=', directKey).executeTakeFirst();
 }
 
 export interface ChatChanges {
@@ -304,13 +296,7 @@ export async function findMembership(
 
 /** A live chat of the tenant, whoever asks: for dialects that address chats without a member acting. */
 export async function findChat(db: Db, tenantId: string, id: string): Promise<ChatRow | undefined> {
-  return db
-    .selectFrom('chats')
-    .selectAll()
-    .where('id', '=', id)
-    .where('tenant_id', '=', tenantId)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
+  return liveChats(db, tenantId).where('id', '=', id).executeTakeFirst();
 }
 
 /** A live chat of the tenant by its number. */
@@ -319,13 +305,7 @@ export async function findChatByNumber(
   tenantId: string,
   number: number,
 ): Promise<ChatRow | undefined> {
-  return db
-    .selectFrom('chats')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('number', '=', number)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
+  return liveChats(db, tenantId).where('number', '=', number).executeTakeFirst();
 }
 
 /** The tenant's live public groups, by number. */
