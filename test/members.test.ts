@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type Client, type Response, type TestApp } from './support/app.ts';
+import { assertError } from './support/assertions.ts';
 import { createDirect, createGroup } from './support/factories.ts';
-
-/** Asserts an error answer: status, stable code, and (when given) a fragment of the message, e.g. the field. */
-function assertError(res: Response, status: number, code: string, messageIncludes?: string): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body?.error?.code, code, JSON.stringify(res.body));
-  assert.equal(typeof res.body.error.message, 'string');
-  if (messageIncludes !== undefined) {
-    assert.ok(
-      res.body.error.message.includes(messageIncludes),
-      `expected "${messageIncludes}" in message "${res.body.error.message}"`,
-    );
-  }
-}
 
 /** userId → role, as `client` sees the member list. */
 async function rolesOf(client: Client, chatId: string): Promise<Record<string, string>> {
