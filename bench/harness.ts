@@ -17,6 +17,11 @@ export interface BenchServer {
   engine: string;
   token(sub: string): Promise<string>;
   rssMiB(): number;
+  /**
+   * Gives the planner statistics of the data the fixture wrote, as autovacuum would in a running deployment (the
+   * embedded database analyzes itself on a timer and is left alone).
+   */
+  analyze(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,6 +33,10 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     NODE_ENV: 'production',
     JWT_SECRET: SECRET,
     JWT_ISSUER: ISSUER,
+    // The bench measures throughput: thousands of requests a second from one user and one address, far over the
+    // rate limits a deployment runs with (README, "Limits").
+    PARLEY_RATE_LIMIT_USER: '0',
+    PARLEY_RATE_LIMIT_IP: '0',
     ...(databaseUrl
       ? { DATABASE_URL: databaseUrl, DB_SCHEMA: schema }
       : { PARLEY_DATA_DIR: dataDir!, DATABASE_URL: '' }),
@@ -41,6 +50,19 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     engine: databaseUrl ? 'PostgreSQL' : 'PGlite',
     token: (sub) => mintToken(config.jwt, { sub, ttlSeconds: 3600 }),
     rssMiB: () => rssMiB(server.child.pid!),
+    async analyze() {
+      if (!databaseUrl) {
+        return;
+      }
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        await client.query(`set search_path = "${schema}"`);
+        await client.query('analyze');
+      } finally {
+        await client.end();
+      }
+    },
     async stop() {
       await server.stop();
       if (databaseUrl) {

@@ -70,17 +70,28 @@ async function baseline(): Promise<Row> {
 
 interface Fixture {
   token: string;
+  /** In every chat, like the sender; everything the load sends is unread for it. */
+  otherToken: string;
+  /** In the first READER_CHATS chats only: a user of ordinary size. */
+  readerToken: string;
   chats: string[];
   hot: string;
 }
 
-/** One user in CHATS chats with another member; the other member writes a few messages into each. */
+const READER_CHATS = 50;
+
+/**
+ * One user in CHATS chats with another member; the other member writes a few messages into each. A third user, the
+ * reader, is in the first READER_CHATS of them.
+ */
 async function fixture(bench: BenchServer, chatCount: number): Promise<Fixture> {
   const base = bench.server.url;
   const token = await bench.token('bench-user');
   const other = await bench.token('bench-other');
-  await api(base, token, 'GET', '/v1/me');
-  await api(base, other, 'GET', '/v1/me');
+  const reader = await bench.token('bench-reader');
+  for (const t of [token, other, reader]) {
+    await api(base, t, 'GET', '/v1/me');
+  }
   const chats: string[] = [];
   await pool(
     Array.from({ length: chatCount }, (_, i) => i),
@@ -89,7 +100,7 @@ async function fixture(bench: BenchServer, chatCount: number): Promise<Fixture> 
       const chat = await api(base, token, 'POST', '/v1/chats', {
         kind: 'group',
         name: `bench ${i}`,
-        members: ['bench-other'],
+        members: i < READER_CHATS ? ['bench-other', 'bench-reader'] : ['bench-other'],
       });
       chats.push(chat.id);
       for (let m = 0; m < 3; m++) {
@@ -105,16 +116,19 @@ async function fixture(bench: BenchServer, chatCount: number): Promise<Fixture> 
       await api(base, other, 'POST', `/v1/chats/${hot}/messages`, { text: `history ${i}` });
     },
   );
-  return { token, chats, hot };
+  return { token, otherToken: other, readerToken: reader, chats, hot };
 }
 
 export async function http(): Promise<void> {
   const rows: Row[] = [await baseline()];
-  const bench = await startBenchServer();
+  const chatCount = Number(process.env.BENCH_CHATS ?? 1000);
+  // Both fixture users are in every chat: however many BENCH_CHATS asks for.
+  const bench = await startBenchServer({ PARLEY_MAX_CHATS_PER_USER: String(Math.max(1, chatCount)) });
   try {
     const url = bench.server.url;
     const pid = bench.server.child.pid!;
-    const f = await fixture(bench, Number(process.env.BENCH_CHATS ?? 1000));
+    const f = await fixture(bench, chatCount);
+    await bench.analyze();
     const auth = { authorization: `Bearer ${f.token}` };
     const json = { ...auth, 'content-type': 'application/json' };
     const get = (p: string) => (): Request => ({ method: 'GET', path: p, headers: auth });
@@ -141,9 +155,29 @@ export async function http(): Promise<void> {
         pid,
       ),
     );
+    const as = (token: string, p: string) => (): Request => ({
+      method: 'GET',
+      path: p,
+      headers: { authorization: `Bearer ${token}` },
+    });
     rows.push(await load('history page (50)', url, get(`/v1/chats/${f.hot}/messages?limit=50`), pid));
-    rows.push(await load('chat list (50)', url, get('/v1/chats?limit=50'), pid));
-    rows.push(await load('unread summary', url, get('/v1/unread'), pid));
+    rows.push(
+      await load(
+        `chat list (50), user in ${READER_CHATS} chats`,
+        url,
+        as(f.readerToken, '/v1/chats?limit=50'),
+        pid,
+      ),
+    );
+    rows.push(
+      await load(`chat list (50), user in ${f.chats.length} chats`, url, get('/v1/chats?limit=50'), pid),
+    );
+    rows.push(
+      await load(`unread summary, user in ${READER_CHATS} chats`, url, as(f.readerToken, '/v1/unread'), pid),
+    );
+    rows.push(
+      await load(`unread summary, user in ${f.chats.length} chats`, url, as(f.otherToken, '/v1/unread'), pid),
+    );
     const reference = rows[0]!['req/s'];
     console.log(
       `\nHTTP on ${bench.engine}, ${CONNECTIONS} connections, ${DURATION} s each (${machine()}); ` +

@@ -25,7 +25,11 @@ export async function fanout(
   sockets = Number(process.env.FANOUT_SOCKETS ?? 1000),
   messages = Number(process.env.FANOUT_MESSAGES ?? 200),
 ) {
-  const bench = await startBenchServer({ PARLEY_RESUME_GRACE_MS: '0' });
+  // One group holds the sender and every socket's user, however many FANOUT_SOCKETS asks for.
+  const bench = await startBenchServer({
+    PARLEY_RESUME_GRACE_MS: '0',
+    PARLEY_MAX_CHAT_MEMBERS: String(Math.max(2, sockets + 1)),
+  });
   const base = bench.server.url;
   try {
     const users = Array.from({ length: sockets }, (_, i) => `fan-${i}`);

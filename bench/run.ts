@@ -1,11 +1,13 @@
 /**
- * `npm run bench` runs every scenario; `npm run bench -- search` (or several names) runs those; `--list` lists them.
- * A scenario prints its report on stdout (progress on stderr). To add one: export an async function from a module
- * in bench/ and list it below; the import happens only when the scenario runs.
+ * `npm run bench` runs every scenario but the opt-in ones; `npm run bench -- search` (or several names) runs those;
+ * `--soak` is `soak`; `--list` lists them. A scenario prints its report on stdout (progress on stderr). To add one:
+ * export an async function from a module in bench/ and list it below; the import happens only when the scenario runs.
  */
 interface Scenario {
   description: string;
   run: () => Promise<void>;
+  /** Runs only when named: it takes minutes, or measures something other than Parley's speed. */
+  optIn?: boolean;
 }
 
 const scenarios: Record<string, Scenario> = {
@@ -28,12 +30,27 @@ const scenarios: Record<string, Scenario> = {
     description: 'message search over 1,000,000 messages on PostgreSQL (DATABASE_URL), 100,000 on PGlite',
     run: async () => (await import('./search.ts')).run(),
   },
+  metrics: {
+    description:
+      'what metrics cost: the same requests against a server with metrics and one with PARLEY_METRICS=false, ' +
+      'in alternating rounds (BENCH_ROUNDS=3, BENCH_SECONDS=5)',
+    run: async () => (await import('./metrics.ts')).metricsOverhead(),
+    optIn: true,
+  },
+  soak: {
+    description:
+      'soak: sends and reads from 16 clients plus 6 stream clients for BENCH_SOAK_MINUTES (default 2, at most 60), ' +
+      'sampling server RSS and heap from /metrics every BENCH_SOAK_SAMPLE_SECONDS (5); flags RSS growth over ' +
+      'BENCH_SOAK_GROWTH_PERCENT (10) from the middle third to the last',
+    run: async () => (await import('./soak.ts')).soak(),
+    optIn: true,
+  },
 };
 
-const args = process.argv.slice(2);
+const args = process.argv.slice(2).map((arg) => (arg === '--soak' ? 'soak' : arg));
 if (args.includes('--list') || args.includes('--help')) {
   for (const [name, scenario] of Object.entries(scenarios)) {
-    console.log(`${name.padEnd(12)} ${scenario.description}`);
+    console.log(`${name.padEnd(12)} ${scenario.optIn ? '(only when named) ' : ''}${scenario.description}`);
   }
   process.exit(0);
 }
@@ -44,7 +61,8 @@ if (unknown.length > 0) {
   );
   process.exit(2);
 }
-for (const name of args.length > 0 ? args : Object.keys(scenarios)) {
+const chosen = args.length > 0 ? args : Object.keys(scenarios).filter((name) => !scenarios[name]!.optIn);
+for (const name of chosen) {
   console.error(`== bench: ${name}`);
   await scenarios[name]!.run();
 }

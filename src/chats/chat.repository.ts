@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { MemberRole, MemberRow } from '../members/member.table.ts';
 import type { MessageRow } from '../messages/message.table.ts';
+import { unreadCountSql } from '../messages/message.repository.ts';
 import type { ChatWithViewer } from './chat.presenter.ts';
 import type { ChatKind, ChatRow, ChatVisibility } from './chat.table.ts';
 
@@ -152,6 +153,7 @@ function toEntry(row: ViewerRow): ChatListEntry {
     message_count: rest.message_count,
     member_count: rest.member_count,
     last_message_at: rest.last_message_at,
+    last_deleted_seq: rest.last_deleted_seq,
     deleted_at: rest.deleted_at,
   };
   return {
@@ -167,8 +169,8 @@ function toEntry(row: ViewerRow): ChatListEntry {
 const ACTIVITY_US = sql`(extract(epoch from coalesce(c.last_message_at, c.created_at)) * 1000000)::bigint`;
 
 /**
- * Chats as one member sees them: role, read cursor, exact unread count (others' live messages past the cursor:
- * a range scan of the messages primary key) and the last live message.
+ * Chats as one member sees them: role, read cursor, exact unread count (`unreadCountSql`: from counters, reading no
+ * messages) and the last live message.
  */
 export function viewerQuery(
   tenantId: string,
@@ -183,7 +185,8 @@ export function viewerQuery(
   // for those chats only, not for every chat the user is in.
   return sql<ViewerRow>`
     with page as (
-      select c.*, m.role, m.last_read_seq, m.user_id as viewer_id, ${ACTIVITY_US} as activity_us
+      select c.*, m.role, m.last_read_seq, m.user_id as viewer_id, ${unreadCountSql('m', 'c')} as unread_count,
+             ${ACTIVITY_US} as activity_us
       from members m
       join chats c on c.id = m.chat_id and c.deleted_at is null
       where m.tenant_id = ${tenantId} and m.user_id = ${userId} and ${where}
@@ -191,16 +194,19 @@ export function viewerQuery(
       limit ${limit} offset ${order.offset}
     )
     select p.*,
-      (select count(*) from messages x
-        where x.chat_id = p.id and x.seq > p.last_read_seq and x.author_id <> p.viewer_id
-          and x.deleted_at is null)::int as unread_count,
       lm.id as lm_id, lm.seq as lm_seq, lm.author_id as lm_author_id, lm.text as lm_text,
       lm.reply_to as lm_reply_to, lm.client_id as lm_client_id, lm.created_at as lm_created_at,
       lm.edited_at as lm_edited_at, lm.deleted_at as lm_deleted_at
     from page p
     left join lateral (
+      -- The last message is live unless a deleted one is at last_seq: then one key lookup; else the scan down.
       select x.id, x.seq, x.author_id, x.text, x.reply_to, x.client_id, x.created_at, x.edited_at, x.deleted_at
-      from messages x where x.chat_id = p.id and x.deleted_at is null order by x.seq desc limit 1
+      from messages x where x.chat_id = p.id and x.seq = p.last_seq and p.last_deleted_seq < p.last_seq
+      union all
+      (select x.id, x.seq, x.author_id, x.text, x.reply_to, x.client_id, x.created_at, x.edited_at, x.deleted_at
+       from messages x where x.chat_id = p.id and p.last_deleted_seq >= p.last_seq and p.last_seq > 0
+        and x.deleted_at is null
+       order by x.seq desc limit 1)
     ) lm on true
     order by ${outerOrder}`;
 }
@@ -262,6 +268,23 @@ export async function countChatsForUser(db: Db, tenantId: string, userId: string
   return result.rows[0]?.count ?? 0;
 }
 
+/** How many live chats each of `userIds` belongs to; a user in none is not in the map. */
+export async function countChatsOfUsers(
+  db: Db,
+  tenantId: string,
+  userIds: string[],
+): Promise<Map<string, number>> {
+  if (userIds.length === 0) {
+    return new Map();
+  }
+  const result = await sql<{ user_id: string; count: number }>`
+    select m.user_id, count(*)::int as count
+    from members m join chats c on c.id = m.chat_id and c.deleted_at is null
+    where m.tenant_id = ${tenantId} and m.user_id = any(${userIds}::text[])
+    group by m.user_id`.execute(db);
+  return new Map(result.rows.map((row) => [row.user_id, row.count]));
+}
+
 /** A live chat of the tenant together with the user's membership of it, in one index lookup each. */
 export async function findMembership(
   db: Db,
@@ -270,17 +293,23 @@ export async function findMembership(
   userId: string,
 ): Promise<{ chat: ChatRow; member: MemberRow } | undefined> {
   const result = await sql<
-    ChatRow & { m_role: MemberRole; m_joined_at: Date; m_last_read_seq: number; m_tenant_id: string }
+    ChatRow & {
+      m_role: MemberRole;
+      m_joined_at: Date;
+      m_last_read_seq: number;
+      m_own_after_read: number;
+      m_tenant_id: string;
+    }
   >`
     select c.*, m.role as m_role, m.joined_at as m_joined_at, m.last_read_seq as m_last_read_seq,
-           m.tenant_id as m_tenant_id
+           m.own_after_read as m_own_after_read, m.tenant_id as m_tenant_id
     from chats c join members m on m.chat_id = c.id and m.user_id = ${userId}
     where c.id = ${chatId} and c.tenant_id = ${tenantId} and c.deleted_at is null`.execute(db);
   const row = result.rows[0];
   if (!row) {
     return undefined;
   }
-  const { m_role, m_joined_at, m_last_read_seq, m_tenant_id, ...chat } = row;
+  const { m_role, m_joined_at, m_last_read_seq, m_own_after_read, m_tenant_id, ...chat } = row;
   return {
     chat,
     member: {
@@ -290,6 +319,7 @@ export async function findMembership(
       role: m_role,
       joined_at: m_joined_at,
       last_read_seq: m_last_read_seq,
+      own_after_read: m_own_after_read,
     },
   };
 }

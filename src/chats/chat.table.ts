@@ -22,6 +22,8 @@ export interface ChatTable {
   message_count: Generated<number>;
   member_count: Generated<number>;
   last_message_at: Date | null;
+  /** The highest seq of a deleted message, 0 if none: unread counting looks for deleted messages only below it. */
+  last_deleted_seq: Generated<number>;
   deleted_at: Date | null;
 }
 

@@ -5,6 +5,9 @@ import * as realtime from './migrations/0003_realtime.ts';
 import * as instabug from './migrations/0004_instabug.ts';
 import * as sourceloop from './migrations/0005_sourceloop.ts';
 import * as clientIdIndex from './migrations/0006_client_id_index.ts';
+import * as searchConfigInBatch from './migrations/0007_search_config_in_batch.ts';
+import * as unreadCounters from './migrations/0008_unread_counters.ts';
+import * as sendBatchFunction from './migrations/0009_send_batch_function.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +17,9 @@ const migrations: Record<string, Migration> = {
   '0004_instabug': instabug,
   '0005_sourceloop': sourceloop,
   '0006_client_id_index': clientIdIndex,
+  '0007_search_config_in_batch': searchConfigInBatch,
+  '0008_unread_counters': unreadCounters,
+  '0009_send_batch_function': sendBatchFunction,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

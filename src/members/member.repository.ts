@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { unreadCountSql } from '../messages/message.repository.ts';
 import type { MemberRole, MemberRow } from './member.table.ts';
 
 export async function insertMembers(
@@ -86,21 +87,33 @@ export async function findSuccessor(db: Db, chatId: string): Promise<MemberRow |
     .executeTakeFirst();
 }
 
-/** Moves the read cursor forward only; returns the cursor as it stands after the move. */
+export interface ReadCursor {
+  last_read_seq: number;
+  unread_count: number;
+}
+
+/**
+ * Moves the read cursor forward only, and takes the member's own messages it passes off `own_after_read`; returns
+ * the cursor and unread count as they stand after the move, or undefined for a non-member. `seq` must not exceed a
+ * `last_seq` the caller has seen: every message up to it is then committed and counted here.
+ */
 export async function advanceReadCursor(
   db: Db,
   chatId: string,
   userId: string,
   seq: number,
-): Promise<number | null> {
-  const row = await db
-    .updateTable('members')
-    .set({ last_read_seq: sql<number>`greatest(last_read_seq, ${seq})` })
-    .where('chat_id', '=', chatId)
-    .where('user_id', '=', userId)
-    .returning('last_read_seq')
-    .executeTakeFirst();
-  return row ? row.last_read_seq : null;
+): Promise<ReadCursor | undefined> {
+  const result = await sql<ReadCursor>`
+    update members m
+       set last_read_seq = greatest(m.last_read_seq, ${seq}),
+           own_after_read = m.own_after_read - (
+             select count(*) from messages x
+              where x.chat_id = m.chat_id and x.author_id = m.user_id
+                and x.seq > m.last_read_seq and x.seq <= ${seq})
+      from chats c
+     where m.chat_id = ${chatId} and m.user_id = ${userId} and c.id = m.chat_id
+    returning m.last_read_seq, ${unreadCountSql('m', 'c')} as unread_count`.execute(db);
+  return result.rows[0];
 }
 
 /**

@@ -9,6 +9,8 @@ export interface MemberTable {
   role: MemberRole;
   joined_at: Generated<Date>;
   last_read_seq: Generated<number>;
+  /** The member's own messages (deleted ones too) past its read cursor; kept by sends and cursor moves. */
+  own_after_read: Generated<number>;
 }
 
 export type MemberRow = Selectable<MemberTable>;

@@ -9,10 +9,20 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+/** Told about every batch once it is settled: how many sends it held, how long its statement took, what it wrote. */
+export type BatchObserver = (batch: {
+  size: number;
+  seconds: number;
+  written: number;
+  failed: boolean;
+}) => void;
+
 export interface BatcherOptions {
   /** Batches written at the same time; more use more connections but contend for the same chat rows. */
   maxInFlight: number;
   maxBatch: number;
+  /** Metrics; nothing is timed without it. */
+  observe?: BatchObserver;
 }
 
 /**
@@ -30,6 +40,16 @@ export class MessageBatcher {
     private readonly db: Kysely<Database>,
     private readonly options: BatcherOptions,
   ) {}
+
+  /** Sends waiting for a batch. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Batches being written. */
+  get writing(): number {
+    return this.inFlight;
+  }
 
   submit(message: BatchedMessage): Promise<MessageRow | null> {
     return new Promise((resolve, reject) => {
@@ -55,6 +75,8 @@ export class MessageBatcher {
     }
     const batch = this.unique(this.queue.splice(0, this.options.maxBatch));
     this.inFlight += 1;
+    const observe = this.options.observe;
+    const started = observe ? performance.now() : 0;
     insertMessageBatch(
       this.db,
       batch.map((w) => w.message),
@@ -65,11 +87,24 @@ export class MessageBatcher {
           for (const waiting of batch) {
             waiting.resolve(byId.get(waiting.message.id) ?? null);
           }
+          // After the answers: an observer that throws must not leave a sender waiting.
+          observe?.({
+            size: batch.length,
+            seconds: (performance.now() - started) / 1000,
+            written: rows.length,
+            failed: false,
+          });
         },
         (error: unknown) => {
           for (const waiting of batch) {
             waiting.reject(error);
           }
+          observe?.({
+            size: batch.length,
+            seconds: (performance.now() - started) / 1000,
+            written: 0,
+            failed: true,
+          });
         },
       )
       .finally(() => {

@@ -35,7 +35,7 @@ export interface NewMessage {
 
 /**
  * The send path in one statement: advance the chat's counter (its row lock orders concurrent senders), insert the
- * message with that seq. If the author is no longer a member or the chat is gone, nothing is written and undefined
+ * message with that seq, count it among the author's own messages past their read cursor. If the author is no longer a member or the chat is gone, nothing is written and undefined
  * comes back. A duplicate clientId fails the whole statement on messages_client_id_key, counter included.
  */
 export async function insertMessage(db: Db, message: NewMessage): Promise<MessageRow | undefined> {
@@ -47,11 +47,17 @@ export async function insertMessage(db: Db, message: NewMessage): Promise<Messag
          and exists (select 1 from members where chat_id = ${message.chatId} and user_id = ${message.authorId})
       returning id, last_seq, last_message_at
     )
-    insert into messages (chat_id, seq, id, author_id, text, reply_to, client_id, created_at)
-    select chat.id, chat.last_seq, ${message.id}, ${message.authorId}, ${message.text}, ${message.replyTo},
-           ${message.clientId}, chat.last_message_at
-    from chat
-    returning ${RETURNING}`.execute(db);
+    , inserted as (
+      insert into messages (chat_id, seq, id, author_id, text, reply_to, client_id, created_at)
+      select chat.id, chat.last_seq, ${message.id}, ${message.authorId}, ${message.text}, ${message.replyTo},
+             ${message.clientId}, chat.last_message_at
+      from chat
+      returning ${RETURNING}
+    ), authored as (
+      update members set own_after_read = own_after_read + 1
+       where chat_id = ${message.chatId} and user_id = ${message.authorId} and exists (select 1 from inserted)
+    )
+    select * from inserted`.execute(db);
   return result.rows[0];
 }
 
@@ -112,17 +118,72 @@ export interface HistoryRange {
   direction: 'forward' | 'backward';
 }
 
-/** One range scan of the (chat_id, seq) primary key; rows come back in ascending seq either way. */
-/** The history page: one range scan of the (chat_id, seq) primary key. Exported so a test can EXPLAIN it. */
+/**
+ * The history page: one range scan of the (chat_id, seq) primary key. Seqs are gapless and messages are never
+ * removed (deleted ones keep their seq), so a page of `limit` lies within `limit` seqs of where it starts: both ends
+ * of the range are bounded, and the scan reads the page's rows only, whatever the planner believes of the table
+ * (statistics lag behind a chat that grows fast). Exported so a test can EXPLAIN it.
+ */
 export function historyQuery(db: Db, chatId: string, range: HistoryRange) {
   let query = db.selectFrom('messages').select(MESSAGE_COLUMNS).where('chat_id', '=', chatId);
+  if (range.direction === 'forward') {
+    const after = range.after ?? 0;
+    query = query.where('seq', '>', after).where('seq', '<=', after + range.limit);
+    if (range.before !== undefined) {
+      query = query.where('seq', '<', range.before);
+    }
+    return query.orderBy('seq', 'asc').limit(range.limit);
+  }
   if (range.after !== undefined) {
     query = query.where('seq', '>', range.after);
   }
+  // The page ends at the last message below `before` (which may lie past the end of the chat).
+  const top =
+    range.before === undefined ? sql<number>`last_seq` : sql<number>`least(last_seq, ${range.before - 1})`;
   if (range.before !== undefined) {
     query = query.where('seq', '<', range.before);
   }
-  return query.orderBy('seq', range.direction === 'forward' ? 'asc' : 'desc').limit(range.limit);
+  query = query.where('seq', '>', (eb) =>
+    eb
+      .selectFrom('chats')
+      .select(sql<number>`${top} - ${range.limit}`.as('floor'))
+      .where('id', '=', chatId),
+  );
+  return query.orderBy('seq', 'desc').limit(range.limit);
+}
+
+/**
+ * A member's history page in one round trip: the membership of the live chat in the member's tenant, joined to the
+ * page. No row at all: not a member (or no such chat); one row of nulls: an empty page.
+ */
+export function memberHistoryQuery(
+  db: Db,
+  viewer: { tenantId: string; userId: string },
+  chatId: string,
+  range: HistoryRange,
+) {
+  return sql<MessageRow | { [K in keyof MessageRow]: null }>`
+    select x.* from (
+      select 1 from members me join chats c on c.id = me.chat_id
+       where me.chat_id = ${chatId} and me.user_id = ${viewer.userId}
+         and c.tenant_id = ${viewer.tenantId} and c.deleted_at is null
+    ) gate
+    left join lateral (${historyQuery(db, chatId, range)}) x on true`;
+}
+
+/** The page in ascending seq, or undefined when the viewer is not a member of the chat. */
+export async function listMemberMessages(
+  db: Db,
+  viewer: { tenantId: string; userId: string },
+  chatId: string,
+  range: HistoryRange,
+): Promise<MessageRow[] | undefined> {
+  const { rows } = await memberHistoryQuery(db, viewer, chatId, range).execute(db);
+  if (rows.length === 0) {
+    return undefined;
+  }
+  const page = rows.filter((row): row is MessageRow => row.seq !== null);
+  return range.direction === 'forward' ? page : page.reverse();
 }
 
 /** Rows come back in ascending seq either way. */
@@ -162,24 +223,35 @@ export async function softDeleteMessage(
        where chat_id = ${chatId} and seq = ${seq} and deleted_at is null
       returning ${RETURNING}
     ), counted as (
-      update chats set message_count = message_count - 1
+      update chats set message_count = message_count - 1, last_deleted_seq = greatest(last_deleted_seq, ${seq})
        where id = ${chatId} and exists (select 1 from deleted)
     )
     select * from deleted`.execute(db);
   return result.rows[0];
 }
 
-/** Others' live messages after the cursor. */
-export async function countUnread(db: Db, chatId: string, userId: string, afterSeq: number): Promise<number> {
-  const row = await db
-    .selectFrom('messages')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('chat_id', '=', chatId)
-    .where('seq', '>', afterSeq)
-    .where('author_id', '<>', userId)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+/**
+ * Others' live messages past member `m`'s cursor in chat `c`, without counting messages (migration 0008): the seqs
+ * past the cursor, less the member's own messages there, less others' deleted messages there, which are looked up
+ * (in an index of deleted messages only) when the chat has a deleted message past the cursor at all.
+ */
+export function unreadCountSql(m: string, c: string): RawBuilder<number> {
+  const [member, chat] = [sql.table(m), sql.table(c)];
+  return sql<number>`(${chat}.last_seq - ${member}.last_read_seq - ${member}.own_after_read - case
+      when ${chat}.last_deleted_seq > ${member}.last_read_seq then (
+        select count(*) from messages d
+         where d.chat_id = ${chat}.id and d.deleted_at is not null and d.seq > ${member}.last_read_seq
+           and d.author_id <> ${member}.user_id)
+      else 0 end)::int`;
+}
+
+/** The member's unread count in the chat; null when it is not a member of it. */
+export async function countUnread(db: Db, chatId: string, userId: string): Promise<number | null> {
+  const result = await sql<{ n: number }>`
+    select ${unreadCountSql('m', 'c')} as n
+      from members m join chats c on c.id = m.chat_id
+     where m.chat_id = ${chatId} and m.user_id = ${userId}`.execute(db);
+  return result.rows[0]?.n ?? null;
 }
 
 export interface UnreadRow {
@@ -189,21 +261,20 @@ export interface UnreadRow {
 }
 
 /**
- * Every chat of the user with something unread, in one query: the user's memberships (members_user_idx), each
- * chat by primary key, and per chat a count over the primary-key range past the read cursor.
+ * Every chat of the user with something unread, in one query: the user's memberships (members_user_idx) and each
+ * chat by primary key; no message is read unless the chat has a deleted one past the cursor.
  */
 export function unreadSummaryQuery(tenantId: string, userId: string) {
   return sql<UnreadRow>`
-    select m.chat_id, m.last_read_seq, u.unread_count
-    from members m
-    join chats c on c.id = m.chat_id and c.deleted_at is null and c.last_seq > m.last_read_seq
-    cross join lateral (
-      select count(*)::int as unread_count from messages x
-       where x.chat_id = m.chat_id and x.seq > m.last_read_seq and x.author_id <> m.user_id
-         and x.deleted_at is null
+    select u.chat_id, u.last_read_seq, u.unread_count
+    from (
+      select m.chat_id, m.last_read_seq, ${unreadCountSql('m', 'c')} as unread_count
+      from members m
+      join chats c on c.id = m.chat_id and c.deleted_at is null and c.last_seq > m.last_read_seq
+      where m.tenant_id = ${tenantId} and m.user_id = ${userId}
     ) u
-    where m.tenant_id = ${tenantId} and m.user_id = ${userId} and u.unread_count > 0
-    order by m.chat_id`;
+    where u.unread_count > 0
+    order by u.chat_id`;
 }
 
 export async function unreadSummary(db: Db, tenantId: string, userId: string): Promise<UnreadRow[]> {
@@ -215,57 +286,23 @@ export interface BatchedMessage extends NewMessage {
 }
 
 /**
- * Group commit: many sends, into any chats, in one transaction of two statements. The chats involved are locked in
- * id order (so concurrent batches cannot deadlock); then one statement keeps the sends whose author is a member of a
- * live chat of their tenant, whose reply points at an existing message and whose clientId is new, numbers them per
- * chat from the chat's counter in input order, advances each counter once, and inserts them all. Rows come back for
- * the sends that were written; the others are left to the caller to explain one by one.
+ * Group commit: many sends, into any chats, in one call of `parley_send_batch` (migration 0009): one round trip and
+ * one commit. It locks the chats in id order, keeps the sends whose author is a member of a live chat of their
+ * tenant, whose reply points at an existing message and whose clientId is new, numbers them per chat in input order
+ * and inserts them. Rows come back for the sends that were written; the others are left to the caller to explain
+ * one by one. A database error fails the whole call: nothing of the batch is written.
  */
 export async function insertMessageBatch(db: Db, batch: BatchedMessage[]): Promise<MessageRow[]> {
   if (batch.length === 0) {
     return [];
   }
-  const chatIds = [...new Set(batch.map((m) => m.chatId))].sort();
-  return db.transaction().execute(async (trx) => {
-    await sql`select id from chats where id = any(${chatIds}::text[]) order by id for update`.execute(trx);
-    const result = await sql<MessageRow>`
-      with input as (
-        select * from unnest(
-          ${batch.map((_, i) => i)}::int[], ${batch.map((m) => m.tenantId)}::text[],
-          ${batch.map((m) => m.chatId)}::text[], ${batch.map((m) => m.authorId)}::text[],
-          ${batch.map((m) => m.id)}::text[], ${batch.map((m) => m.text)}::text[],
-          ${batch.map((m) => m.replyTo)}::bigint[], ${batch.map((m) => m.clientId)}::text[]
-        ) as t(ord, tenant_id, chat_id, author_id, id, text, reply_to, client_id)
-      ),
-      eligible as (
-        select i.* from input i
-        join chats c on c.id = i.chat_id and c.tenant_id = i.tenant_id and c.deleted_at is null
-        where exists (select 1 from members m where m.chat_id = i.chat_id and m.user_id = i.author_id)
-          and (i.reply_to is null or i.reply_to <= c.last_seq)
-          and (i.client_id is null or not exists (
-            select 1 from messages x
-             where x.chat_id = i.chat_id and x.author_id = i.author_id and x.client_id = i.client_id))
-      ),
-      numbered as (
-        select e.*, row_number() over (partition by e.chat_id order by e.ord) as k,
-               count(*) over (partition by e.chat_id) as n
-        from eligible e
-      ),
-      bumped as (
-        update chats c
-           set last_seq = c.last_seq + s.n, message_count = c.message_count + s.n,
-               last_message_at = clock_timestamp()
-          from (select chat_id, max(n) as n from numbered group by chat_id) s
-         where c.id = s.chat_id
-        returning c.id, c.last_seq - s.n as base, c.last_message_at
-      )
-      insert into messages (chat_id, seq, id, author_id, text, reply_to, client_id, created_at)
-      select nb.chat_id, b.base + nb.k, nb.id, nb.author_id, nb.text, nb.reply_to, nb.client_id, b.last_message_at
-      from numbered nb join bumped b on b.id = nb.chat_id
-      order by nb.chat_id, nb.k
-      returning ${RETURNING}`.execute(trx);
-    return result.rows;
-  });
+  const result = await sql<MessageRow>`
+    select * from parley_send_batch(
+      ${batch.map((m) => m.tenantId)}::text[], ${batch.map((m) => m.chatId)}::text[],
+      ${batch.map((m) => m.authorId)}::text[], ${batch.map((m) => m.id)}::text[],
+      ${batch.map((m) => m.text)}::text[], ${batch.map((m) => m.replyTo)}::bigint[],
+      ${batch.map((m) => m.clientId)}::text[])`.execute(db);
+  return result.rows;
 }
 
 /** A message of the tenant by its id, wherever it is; none in a deleted chat. */

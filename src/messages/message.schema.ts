@@ -2,6 +2,12 @@ import Type, { type Static } from 'typebox';
 
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/**
+ * A seq as clients send it (in a path, a query or a body): a whole number from `minimum` up to the largest one
+ * JavaScript holds exactly. Bounded, so that 1e20 is a 400 rather than a number the database cannot compare.
+ */
+const Seq = (minimum: number) => Type.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER });
+
 export const MessageView = Type.Object({
   id: Type.String(),
   chatId: Type.String(),
@@ -23,7 +29,7 @@ export const SendMessageBody = Type.Object(
   {
     text: Type.String({ minLength: 1 }),
     clientId: Type.Optional(ClientIdSchema),
-    replyTo: Type.Optional(Type.Integer({ minimum: 1 })),
+    replyTo: Type.Optional(Seq(1)),
   },
   { additionalProperties: false },
 );
@@ -37,8 +43,8 @@ export type EditMessageBody = Static<typeof EditMessageBody>;
 
 export const ListMessagesQuery = Type.Object(
   {
-    after: Type.Optional(Type.Integer({ minimum: 0 })),
-    before: Type.Optional(Type.Integer({ minimum: 1 })),
+    after: Type.Optional(Seq(0)),
+    before: Type.Optional(Seq(1)),
     cursor: Type.Optional(Type.String({ maxLength: 500 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
   },
@@ -48,10 +54,10 @@ export type ListMessagesQuery = Static<typeof ListMessagesQuery>;
 
 export const MessageParams = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64 }),
-  seq: Type.Integer({ minimum: 1 }),
+  seq: Seq(1),
 });
 
-export const ReadBody = Type.Object({ seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const ReadBody = Type.Object({ seq: Seq(0) }, { additionalProperties: false });
 export type ReadBody = Static<typeof ReadBody>;
 
 export const ReadView = Type.Object({ lastReadSeq: Type.Integer(), unreadCount: Type.Integer() });

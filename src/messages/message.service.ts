@@ -11,7 +11,6 @@ import type { MessageCondition, MessageFilter } from './message.filter.ts';
 import { presentMessage, presentMessageInContext, type MessageInContext } from './message.presenter.ts';
 import {
   countMessagesFiltered,
-  countUnread,
   findByClientId,
   findMessage,
   findMessageById,
@@ -19,6 +18,7 @@ import {
   findMessagesFiltered,
   findTenantMessage,
   insertMessage,
+  listMemberMessages,
   listMessages as listMessageRows,
   softDeleteMessage,
   unreadSummary,
@@ -155,7 +155,6 @@ export async function listMessages(
   chatId: string,
   query: ListMessagesQuery,
 ): Promise<Page<MessageView>> {
-  await requireMember(ctx.db, actor, chatId);
   const limit = query.limit ?? DEFAULT_LIMIT;
   let after = query.after;
   let before = query.before;
@@ -169,12 +168,15 @@ export async function listMessages(
     throw invalid('before: must be greater than after');
   }
   const forward = after !== undefined;
-  const rows = await listMessageRows(ctx.db, chatId, {
+  const rows = await listMemberMessages(ctx.db, actor, chatId, {
     ...(after !== undefined ? { after } : {}),
     ...(before !== undefined ? { before } : {}),
     limit: limit + 1,
     direction: forward ? 'forward' : 'backward',
   });
+  if (!rows) {
+    throw chatNotFound(chatId);
+  }
   const more = rows.length > limit;
   const kept = more ? (forward ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
   let nextCursor: string | null = null;
@@ -276,11 +278,11 @@ export async function markRead(
   if (body.seq > chat.last_seq) {
     throw invalid(`seq: chat ${chatId} has no message ${body.seq} (its last is ${chat.last_seq})`);
   }
-  const lastReadSeq = await advanceReadCursor(ctx.db, chatId, actor.userId, body.seq);
-  if (lastReadSeq === null) {
+  const cursor = await advanceReadCursor(ctx.db, chatId, actor.userId, body.seq);
+  if (!cursor) {
     throw chatNotFound(chatId);
   }
-  const unreadCount = await countUnread(ctx.db, chatId, actor.userId, lastReadSeq);
+  const { last_read_seq: lastReadSeq, unread_count: unreadCount } = cursor;
   ctx.events.publish(
     event('read.updated', actor.tenantId, { chatId }, { chatId, userId: actor.userId, seq: lastReadSeq }),
   );
