@@ -20,7 +20,7 @@ Configuration comes from the environment: see the README.`;
 async function migrate(config: Config): Promise<void> {
   const store = await openStore(config.database);
   try {
-    const { applied } = await migrateToLatest(store.db);
+    const { applied } = await migrateToLatest(store.unbounded);
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
   } finally {
     await store.close();

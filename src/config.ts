@@ -12,7 +12,16 @@ import {
 
 export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string }
-  | { kind: 'postgres'; connectionString: string; schema: string | null; poolSize: number };
+  | {
+      kind: 'postgres';
+      connectionString: string;
+      schema: string | null;
+      poolSize: number;
+      /** How long to wait for a new connection, or for a free one of the pool, before answering 503. */
+      connectTimeoutMs: number;
+      /** How long a query may go unanswered before it fails (503) and its connection is dropped; 0: no limit. */
+      queryTimeoutMs: number;
+    };
 
 export interface JwtConfig {
   /** HS256 shared secret. */
@@ -31,6 +40,26 @@ export interface Limits {
   bodyBytes: number;
   /** Longest message text, in characters. */
   messageChars: number;
+  /** Most members one chat may have, its creator included. */
+  chatMembers: number;
+  /** Most live chats one user may be a member of (Infinity: no limit, for a dialect's system user). */
+  chatsPerUser: number;
+}
+
+/** A token bucket: `rate` tokens a second flow in, at most `burst` are saved up, each request (or frame) takes one. */
+export interface RateLimit {
+  rate: number;
+  burst: number;
+}
+
+/** Requests per caller (README, "Limits"). */
+export interface RateLimitConfig {
+  /** Per tenant and user, for requests that carry a valid token; null: no limit. */
+  user: RateLimit | null;
+  /** Per client address, for requests that do not; null: no limit. */
+  ip: RateLimit | null;
+  /** Most callers remembered at once, per kind: the memory bound. Idle callers are forgotten first. */
+  maxKeys: number;
 }
 
 export interface Config {
@@ -43,6 +72,7 @@ export interface Config {
   migrate: boolean;
   jwt: JwtConfig;
   limits: Limits;
+  rateLimit: RateLimitConfig;
   /** Where the JWT secret came from, so start-up can say so. */
   jwtSecretSource: 'env' | 'generated' | 'file' | 'none';
   bus: BusConfig;
@@ -52,6 +82,29 @@ export interface Config {
   dialects: Dialect[];
   /** Where the SourceLoop dialect is mounted (SOURCELOOP_BASE_PATH, default `/sourceloop`). */
   sourceloopBasePath: string;
+  metrics: MetricsConfig;
+  demo: DemoConfig;
+}
+
+/** The demo chat page at the root (README, "Demo page"). */
+export interface DemoConfig {
+  /** Serve the page: PARLEY_DEMO, by default outside production. */
+  enabled: boolean;
+  /** `POST /dev/token` mints a token for any user id: with the page, never in production, only with an HS256 secret. */
+  devTokens: boolean;
+}
+
+/** `GET /metrics` (README, "Metrics"): Prometheus text format, and who may read it. */
+export interface MetricsConfig {
+  /** PARLEY_METRICS: collect metrics and answer `GET /metrics` at all (default true). */
+  enabled: boolean;
+  /** PARLEY_METRICS_TOKEN: when set, `Authorization: Bearer <token>` is required, from any address. */
+  token: string | null;
+  /**
+   * PARLEY_METRICS_ALLOW, without a token: `private` (default) answers only peers on loopback or private networks
+   * that did not come through a proxy; `any` answers everyone.
+   */
+  allow: 'private' | 'any';
 }
 
 export const DIALECTS = ['avito', 'instabug', 'drf', 'sourceloop'] as const;
@@ -102,6 +155,10 @@ export interface RealtimeConfig {
   resumeGraceMs: number;
   /** Wait this long for a missing seq to arrive on the bus before reading it from the database. */
   gapWaitMs: number;
+  /** Frames one WebSocket client may send; null: no limit. */
+  frames: RateLimit | null;
+  /** Most streams (WebSocket and SSE together) one user may hold open on one process. */
+  socketsPerUser: number;
 }
 
 /** The JSON:API representation (README, "JSON:API"), modelled on the LoopBack JSON:API component's options. */
@@ -202,6 +259,8 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
   const poolSize = integer(env, 'DB_POOL_SIZE', 10, 1, 500);
+  const connectTimeoutMs = integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000);
+  const queryTimeoutMs = integer(env, 'DB_QUERY_TIMEOUT_MS', 5000, 0, 3_600_000);
   const schemaRaw = read(env, 'DB_SCHEMA');
   if (schemaRaw !== undefined && !SCHEMA_NAME.test(schemaRaw)) {
     throw new ConfigError('DB_SCHEMA', `must be a plain identifier (letters, digits, _), got "${schemaRaw}"`);
@@ -224,7 +283,7 @@ function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
         `must start with postgres:// or postgresql://, got "${parsed.protocol}"`,
       );
     }
-    return { kind: 'postgres', connectionString: url, schema, poolSize };
+    return { kind: 'postgres', connectionString: url, schema, poolSize, connectTimeoutMs, queryTimeoutMs };
   }
   const host = read(env, 'DB_HOST');
   if (host !== undefined) {
@@ -239,6 +298,8 @@ function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
       connectionString: `postgres://${auth}@${hostPart}:${port}/${database}`,
       schema,
       poolSize,
+      connectTimeoutMs,
+      queryTimeoutMs,
     };
   }
   // `memory://` (tests, throwaway runs) is PGlite's in-memory store, not a directory.
@@ -313,6 +374,21 @@ function busConfig(env: Env, database: DatabaseConfig): BusConfig {
   return { kind };
 }
 
+function metricsConfig(env: Env): MetricsConfig {
+  const token = read(env, 'PARLEY_METRICS_TOKEN') ?? null;
+  if (token !== null && !/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError(
+      'PARLEY_METRICS_TOKEN',
+      'must be printable ASCII without spaces (it travels in a header)',
+    );
+  }
+  return {
+    enabled: boolean(env, ['PARLEY_METRICS'], true),
+    token,
+    allow: oneOf(env, 'PARLEY_METRICS_ALLOW', ['private', 'any'] as const, 'private'),
+  };
+}
+
 function realtimeConfig(env: Env): RealtimeConfig {
   return {
     maxBufferedBytes: integer(env, 'PARLEY_WS_MAX_BUFFER', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
@@ -321,7 +397,37 @@ function realtimeConfig(env: Env): RealtimeConfig {
     presenceTtlMs: integer(env, 'PARLEY_PRESENCE_TTL_MS', 30_000, 300, 3_600_000),
     resumeGraceMs: integer(env, 'PARLEY_RESUME_GRACE_MS', 1000, 0, 60_000),
     gapWaitMs: integer(env, 'PARLEY_GAP_WAIT_MS', 25, 0, 10_000),
+    frames: rateLimit(env, ['PARLEY_WS_FRAME_RATE', 'PARLEY_WS_FRAME_BURST'], 10, 2),
+    socketsPerUser: integer(env, 'PARLEY_MAX_SOCKETS_PER_USER', 20, 1, 100_000),
   };
+}
+
+/**
+ * `rateName` per second (0: off) and `burstName` at once, by default `burstSeconds` seconds' worth: lowering the
+ * rate lowers the burst with it unless the burst is set too.
+ */
+function rateLimit(
+  env: Env,
+  [rateName, burstName]: [string, string],
+  fallback: number,
+  burstSeconds: number,
+): RateLimit | null {
+  const rate = integer(env, rateName, fallback, 0, 1_000_000);
+  const burst = integer(env, burstName, Math.max(1, rate * burstSeconds), 1, 100_000_000);
+  return rate === 0 ? null : { rate, burst };
+}
+
+function rateLimitConfig(env: Env): RateLimitConfig {
+  return {
+    user: rateLimit(env, ['PARLEY_RATE_LIMIT_USER', 'PARLEY_RATE_LIMIT_USER_BURST'], 100, 10),
+    ip: rateLimit(env, ['PARLEY_RATE_LIMIT_IP', 'PARLEY_RATE_LIMIT_IP_BURST'], 100, 10),
+    maxKeys: integer(env, 'PARLEY_RATE_LIMIT_KEYS', 100_000, 100, 10_000_000),
+  };
+}
+
+function demoConfig(env: Env, nodeEnv: Config['nodeEnv'], secret: string | null): DemoConfig {
+  const enabled = boolean(env, ['PARLEY_DEMO'], nodeEnv !== 'production');
+  return { enabled, devTokens: enabled && nodeEnv !== 'production' && secret !== null };
 }
 
 const JSONAPI_DEFAULTS: JsonApiConfig = {
@@ -558,12 +664,18 @@ export function loadConfig(env: Env = process.env): Config {
     limits: {
       bodyBytes: integer(env, 'PARLEY_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
       messageChars: integer(env, 'PARLEY_MAX_MESSAGE_CHARS', 10_000, 1, 1_000_000),
+      // A direct chat has two members: no smaller maximum works.
+      chatMembers: integer(env, 'PARLEY_MAX_CHAT_MEMBERS', 10_000, 2, 10_000_000),
+      chatsPerUser: integer(env, 'PARLEY_MAX_CHATS_PER_USER', 10_000, 1, 10_000_000),
     },
+    rateLimit: rateLimitConfig(env),
     jwtSecretSource: source,
     bus: busConfig(env, database),
     realtime: realtimeConfig(env),
     jsonapi: jsonApiConfig(env),
     dialects: dialectsConfig(env),
     sourceloopBasePath: mountPath(env, 'SOURCELOOP_BASE_PATH', '/sourceloop'),
+    metrics: metricsConfig(env),
+    demo: demoConfig(env, nodeEnv, secret),
   };
 }

@@ -8,8 +8,10 @@ export const ERROR_STATUS = {
   not_found: 404,
   not_acceptable: 406,
   conflict: 409,
+  limit_exceeded: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  upgrade_required: 426,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
@@ -42,7 +44,29 @@ export const forbidden = (message: string) => new AppError('forbidden', message)
 export const conflict = (message: string) => new AppError('conflict', message);
 export const unauthorized = (message: string) => new AppError('unauthorized', message);
 
-/** PostgreSQL SQLSTATEs and driver errors that mean "the database is not reachable right now". */
+/**
+ * A configured maximum is reached (streams of a user, members of a chat, chats of a user). `limit` is the limit's
+ * stable name: first in the message and in `details`, so a client can tell which one without reading the text.
+ */
+export const limitExceeded = (limit: string, max: number, problem: string) =>
+  new AppError('limit_exceeded', `${limit}: ${problem}`, [{ limit, max }]);
+
+/**
+ * Too many requests too fast: `retryAfter` whole seconds until the next one is let through (also the `Retry-After`
+ * header). `rate` per second and `burst` at once name the limit's settings.
+ */
+export const rateLimited = (limit: string, rate: number, burst: number, retryAfter: number) =>
+  new AppError(
+    'rate_limited',
+    `${limit}: at most ${rate} requests a second (${burst} at once); retry in ${retryAfter} s`,
+    [{ limit, rate, burst, retryAfter }],
+  );
+
+/**
+ * SQLSTATEs that mean "the database cannot serve this right now": the server shutting down or restarting (57P01
+ * admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now), too many connections (53300), and the
+ * connection exceptions (class 08).
+ */
 const UNAVAILABLE_SQLSTATES = new Set([
   '57P01',
   '57P02',
@@ -51,8 +75,10 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '08000',
   '08001',
   '08003',
+  '08004',
   '08006',
 ]);
+/** The network errors of a server that is down or out of reach. */
 const UNAVAILABLE_ERRNOS = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -60,20 +86,32 @@ const UNAVAILABLE_ERRNOS = new Set([
   'EPIPE',
   'ENOTFOUND',
   'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
 ]);
+/** What node-postgres says when a connection drops, cannot be made in time, or was lost before the query. */
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|timeout expired|Client has encountered a connection error|Query read timeout/i;
 
-export function isDatabaseUnavailable(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) {
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 3) {
     return false;
   }
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code))) {
     return true;
   }
-  const message = String((error as { message?: unknown }).message ?? '');
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-    message,
-  );
+  if (UNAVAILABLE_MESSAGES.test(String((error as { message?: unknown }).message ?? ''))) {
+    return true;
+  }
+  // Connecting to a host with several addresses fails with an AggregateError of one error per address.
+  const errors = (error as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.some((inner) => isDatabaseUnavailable(inner, depth + 1))) {
+    return true;
+  }
+  return isDatabaseUnavailable((error as { cause?: unknown }).cause, depth + 1);
 }
 
 /** SQLSTATEs for a string PostgreSQL cannot store as text: a NUL (\u0000) character, or bytes that are not UTF-8. */
@@ -188,7 +226,8 @@ export function toErrorResponse(
     if (error.details) {
       body.error.details = error.details;
     }
-    return { status: error.status, body, report: error.status >= 500 };
+    // `unavailable` is thrown on purpose (the server is shutting down): a refusal, not a failure to report.
+    return { status: error.status, body, report: error.status >= 500 && error.code !== 'unavailable' };
   }
   const fastifyError = error as FastifyError;
   if (fastifyError?.validation) {
@@ -250,10 +289,11 @@ export function toErrorResponse(
     };
   }
   if (isDatabaseUnavailable(error)) {
+    // Not reported per request: reportError() logs an outage once, however many requests it fails.
     return {
       status: 503,
       body: { error: { code: 'unavailable', message: 'the database is not reachable; try again shortly' } },
-      report: true,
+      report: false,
     };
   }
   const body: ErrorBody = { error: { code: 'internal', message: 'internal error' } };
@@ -263,18 +303,85 @@ export function toErrorResponse(
   return { status: 500, body, report: true };
 }
 
-export function installErrorHandling(app: FastifyInstance, exposeStack: boolean): void {
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body, report } = toErrorResponse(error, exposeStack);
-    if (report) {
-      request.log.error({ err: error }, 'request failed');
+/**
+ * Errors Fastify raises before a request reaches a route (a malformed percent-escape in the path, a path segment
+ * longer than the router takes), in the contract's error body: the standalone server's `frameworkErrors`.
+ */
+export function frameworkErrorResponse(error: FastifyError): { status: number; body: ErrorBody } {
+  switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return {
+        status: 400,
+        body: {
+          error: { code: 'invalid_request', message: 'path: is not a valid URL (a malformed %-escape)' },
+        },
+      };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        status: 400,
+        body: { error: { code: 'invalid_request', message: 'path: a segment is longer than any id' } },
+      };
+    default: {
+      const { status, body } = toErrorResponse(error, false);
+      return { status, body };
+    }
+  }
+}
+
+/** Seconds a 503 asks the client to wait before it tries again (the `Retry-After` header). */
+export const RETRY_AFTER_SECONDS = 1;
+
+/** Where database outages are reported, to be logged once per outage rather than once per failed request. */
+export interface OutageReporter {
+  /** Something failed because the database could not be reached. */
+  failed(error: unknown): void;
+  /** The database answered again. */
+  answered(): void;
+}
+
+/**
+ * What every error handler (the native one and each dialect's) does besides shaping its body: a 503 tells the
+ * client when to retry; a database outage goes to `outages`, which logs it once however many requests it fails;
+ * other server errors are logged per request, refusals at debug level.
+ */
+export function reportError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  answer: { status: number; body: ErrorBody; report: boolean },
+  outages?: OutageReporter,
+): void {
+  if (answer.status === 503) {
+    void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  }
+  if (answer.status === 503 && isDatabaseUnavailable(error)) {
+    if (outages) {
+      outages.failed(error);
+      request.log.debug({ err: error }, 'request failed: database unavailable');
     } else {
-      request.log.debug({ code: body.error.code, message: body.error.message }, 'request refused');
+      request.log.warn({ err: error }, 'request failed: database unavailable');
     }
-    if (status === 503) {
-      void reply.header('retry-after', '1');
-    }
-    return reply.status(status).send(body);
+    return;
+  }
+  if (answer.report) {
+    request.log.error({ err: error }, 'request failed');
+  } else {
+    request.log.debug(
+      { code: answer.body.error.code, message: answer.body.error.message },
+      'request refused',
+    );
+  }
+}
+
+export function installErrorHandling(
+  app: FastifyInstance,
+  exposeStack: boolean,
+  outages?: OutageReporter,
+): void {
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const answer = toErrorResponse(error, exposeStack);
+    reportError(request, reply, error, answer, outages);
+    return reply.status(answer.status).send(answer.body);
   });
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     return reply.status(404).send({

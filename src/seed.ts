@@ -16,7 +16,7 @@ const DEMO = ['alice', 'bob', 'carol'];
 export async function seed(config: Config): Promise<void> {
   const store = await openStore(config.database);
   try {
-    await migrateToLatest(store.db);
+    await migrateToLatest(store.unbounded);
     const log = pino({ level: 'silent' });
     // Seeding runs without a server: nobody is connected to hear its events.
     const ctx: Context = { db: store.db, limits: config.limits, events: new LocalBus(log), log };

@@ -60,8 +60,13 @@ describe('loadConfig', () => {
       assert.equal(config.jwtSecretSource, 'env');
     });
 
-    it('limits: 1 MiB bodies, 10000-character messages', () => {
-      assert.deepEqual(loadConfig(base).limits, { bodyBytes: 1024 * 1024, messageChars: 10_000 });
+    it('limits: 1 MiB bodies, 10000-character messages, 10000 members per chat and chats per user', () => {
+      assert.deepEqual(loadConfig(base).limits, {
+        bodyBytes: 1024 * 1024,
+        messageChars: 10_000,
+        chatMembers: 10_000,
+        chatsPerUser: 10_000,
+      });
     });
 
     it('the data directory defaults to ./data, resolved to an absolute path', () => {
@@ -132,6 +137,8 @@ describe('loadConfig', () => {
         connectionString: url,
         schema: null,
         poolSize: 10,
+        connectTimeoutMs: 5000,
+        queryTimeoutMs: 5000,
       });
       assert.equal(loadConfig({ ...base, DATABASE_URL: 'postgresql://h/db' }).database.kind, 'postgres');
     });
@@ -172,6 +179,8 @@ describe('loadConfig', () => {
         connectionString: 'postgres://postgres@localhost:5432/postgres',
         schema: null,
         poolSize: 10,
+        connectTimeoutMs: 5000,
+        queryTimeoutMs: 5000,
       });
     });
 
@@ -215,6 +224,20 @@ describe('loadConfig', () => {
       assertConfigError({ ...base, DATABASE_URL: 'postgres://h/db', DB_POOL_SIZE: '0' }, 'DB_POOL_SIZE');
       assertConfigError({ ...base, DATABASE_URL: 'postgres://h/db', DB_POOL_SIZE: '501' }, 'DB_POOL_SIZE');
     });
+
+    it('DB_CONNECT_TIMEOUT_MS and DB_QUERY_TIMEOUT_MS (0: no deadline) set how long the database may take', () => {
+      const timeouts = (env: Record<string, string>) => {
+        const database = loadConfig({ ...base, DB_HOST: 'h', ...env }).database as {
+          connectTimeoutMs: number;
+          queryTimeoutMs: number;
+        };
+        return [database.connectTimeoutMs, database.queryTimeoutMs];
+      };
+      assert.deepEqual(timeouts({}), [5000, 5000]);
+      assert.deepEqual(timeouts({ DB_CONNECT_TIMEOUT_MS: '1500', DB_QUERY_TIMEOUT_MS: '0' }), [1500, 0]);
+      assertConfigError({ ...base, DB_HOST: 'h', DB_CONNECT_TIMEOUT_MS: '0' }, 'DB_CONNECT_TIMEOUT_MS');
+      assertConfigError({ ...base, DB_HOST: 'h', DB_QUERY_TIMEOUT_MS: '2s' }, 'DB_QUERY_TIMEOUT_MS');
+    });
   });
 
   describe('migrations', () => {
@@ -247,7 +270,8 @@ describe('loadConfig', () => {
   describe('limits', () => {
     it('PARLEY_BODY_LIMIT and PARLEY_MAX_MESSAGE_CHARS are read and bounded', () => {
       const config = loadConfig({ ...base, PARLEY_BODY_LIMIT: '2048', PARLEY_MAX_MESSAGE_CHARS: '20' });
-      assert.deepEqual(config.limits, { bodyBytes: 2048, messageChars: 20 });
+      assert.equal(config.limits.bodyBytes, 2048);
+      assert.equal(config.limits.messageChars, 20);
       assertConfigError({ ...base, PARLEY_BODY_LIMIT: '1023' }, 'PARLEY_BODY_LIMIT');
       assertConfigError({ ...base, PARLEY_BODY_LIMIT: '1mb' }, 'PARLEY_BODY_LIMIT');
       assertConfigError({ ...base, PARLEY_MAX_MESSAGE_CHARS: '0' }, 'PARLEY_MAX_MESSAGE_CHARS');

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { FastifyBaseLogger } from 'fastify';
+import { QueryTimeoutError } from '../src/db/deadline.ts';
+import { DatabaseHealth } from '../src/db/health.ts';
 import { AppError, toErrorResponse } from '../src/errors.ts';
 import { createTestApp, type Client, type Response, type TestApp } from './support/app.ts';
 import { createGroup, sendMessages } from './support/factories.ts';
@@ -56,6 +59,13 @@ describe('errors', () => {
 
     it('a known path with an unknown method → 404 not_found', async () => {
       assertErrorShape(await alice.put('/v1/me', { displayName: 'x' }), 404, 'not_found');
+    });
+
+    it('a URL the router cannot read → 400 invalid_request in the error shape', async () => {
+      for (const url of ['/v1/chats/%E0%A4%A/messages', '/v1/chats/%ZZ', `/v1/chats/${'x'.repeat(600)}`]) {
+        assertErrorShape(await alice.get(url), 400, 'invalid_request', 'path');
+        assertErrorShape(await t.request('GET', url), 400, 'invalid_request', 'path');
+      }
     });
 
     it('a missing resource → 404 not_found in the error shape', async () => {
@@ -222,6 +232,41 @@ describe('errors', () => {
       assertErrorShape(await alice.get(`/v1/chats/${chatId}/messages/0`), 400, 'invalid_request', 'seq');
       assertErrorShape(await alice.get(`/v1/chats/${chatId}/messages/99`), 404, 'not_found');
     });
+
+    it('whole numbers beyond the exactly representable range → 400 naming the field, never a 500', async () => {
+      const huge: [string, string][] = [
+        [`/v1/chats/${chatId}/messages?after=100000000000000000000`, 'after'],
+        [`/v1/chats/${chatId}/messages?after=1e400`, 'after'],
+        [`/v1/chats/${chatId}/messages?before=9223372036854775808`, 'before'],
+        [`/v1/chats/${chatId}/messages/100000000000000000000`, 'seq'],
+        [`/v1/chats/${chatId}/messages/9007199254740992`, 'seq'],
+      ];
+      for (const [url, field] of huge) {
+        assertErrorShape(await alice.get(url), 400, 'invalid_request', field);
+      }
+      assertErrorShape(
+        await alice.post(`/v1/chats/${chatId}/messages`, { text: 'far', replyTo: 1e20 }),
+        400,
+        'invalid_request',
+        'replyTo',
+      );
+      assertErrorShape(
+        await alice.post(`/v1/chats/${chatId}/read`, { seq: 1e20 }),
+        400,
+        'invalid_request',
+        'seq',
+      );
+      const jsonapi = await alice.get(`/v1/chats/${chatId}/messages?page[after]=100000000000000000000`, {
+        accept: 'application/vnd.api+json',
+      });
+      assert.equal(jsonapi.status, 400, JSON.stringify(jsonapi.body));
+      assert.equal(jsonapi.body.errors[0].source.parameter, 'page[after]');
+      // The largest exact one is fine: nothing after it.
+      const edge = await alice.get(`/v1/chats/${chatId}/messages?after=9007199254740991`);
+      assert.equal(edge.status, 200, JSON.stringify(edge.body));
+      assert.deepEqual(edge.body.data, []);
+      assert.equal((await alice.get(`/v1/chats/${chatId}`)).body.messageCount, 5);
+    });
   });
 
   describe('NUL characters never produce a 500', () => {
@@ -285,6 +330,41 @@ describe('errors', () => {
     });
   });
 
+  describe('lone surrogates (JSON "\\udc00") are stored as U+FFFD on both engines, never a 500', () => {
+    const lone = ['é\udc00', '\udc00\udc00', '☀\udc00 sun', '\ud83d', 'end \ud83d\ud83d'];
+    const stored = (text: string) =>
+      text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+
+    it('in message text, sent and edited, and in a clientId', async () => {
+      const chat = await createGroup(alice);
+      for (const text of lone) {
+        const sent = await alice.post(`/v1/chats/${chat.id}/messages`, { text, clientId: `c-${text}` });
+        assert.equal(sent.status, 201, JSON.stringify(sent.body));
+        assert.equal(sent.body.text, stored(text));
+        assert.equal(sent.body.clientId, stored(`c-${text}`));
+        const edited = await alice.patch(`/v1/chats/${chat.id}/messages/${sent.body.seq}`, {
+          text: `${text}!`,
+        });
+        assert.equal(edited.status, 200, JSON.stringify(edited.body));
+        assert.equal(edited.body.text, stored(`${text}!`));
+      }
+      assert.equal((await alice.get(`/v1/chats/${chat.id}`)).body.messageCount, lone.length);
+    });
+
+    it('in chat and profile fields and queries', async () => {
+      for (const text of lone) {
+        const chat = await alice.post('/v1/chats', { kind: 'group', name: `g ${text}`, topic: text });
+        assert.equal(chat.status, 201, JSON.stringify(chat.body));
+        assert.equal(chat.body.name, stored(`g ${text}`));
+        const me = await alice.patch('/v1/me', { displayName: text, statusText: text });
+        assert.equal(me.status, 200, JSON.stringify(me.body));
+        assert.equal(me.body.statusText, stored(text));
+        const search = await alice.get(`/v1/search/messages?q=${encodeURIComponent(stored(text))}`);
+        assert.equal(search.status, 200, JSON.stringify(search.body));
+      }
+    });
+  });
+
   describe('toErrorResponse', () => {
     it('hides the stack of an unexpected error unless exposeStack', () => {
       const error = new Error('secret internals: password=hunter2');
@@ -319,17 +399,60 @@ describe('errors', () => {
       });
     });
 
-    it('a database that cannot be reached → 503 unavailable', () => {
+    it('a database that cannot be reached → 503 unavailable, not reported per request', () => {
+      const refused = () =>
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      const sqlstate = (code: string) => Object.assign(new Error(`server says ${code}`), { code });
       for (const error of [
-        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
-        Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+        refused(),
+        sqlstate('57P01'), // admin_shutdown: terminating connection due to administrator command
+        sqlstate('57P02'), // crash_shutdown
+        sqlstate('57P03'), // cannot_connect_now: the database system is starting up / shutting down
+        sqlstate('53300'), // too_many_connections
+        sqlstate('08006'), // connection_failure
+        Object.assign(new Error('connect EHOSTUNREACH 10.0.0.9:5432'), { code: 'EHOSTUNREACH' }),
         new Error('Connection terminated unexpectedly'),
+        new Error('Connection terminated due to connection timeout'),
+        new Error('timeout exceeded when trying to connect'),
+        new Error('Client has encountered a connection error and is not queryable'),
+        new AggregateError([refused(), refused()], 'every address refused'),
+        new Error('query failed', { cause: refused() }),
+        new QueryTimeoutError(5000),
       ]) {
         const res = toErrorResponse(error, false);
-        assert.equal(res.status, 503);
+        assert.equal(res.status, 503, String(error));
         assert.equal(res.body.error.code, 'unavailable');
         assert.equal(res.body.error.details, undefined);
+        assert.equal(res.report, false, 'an outage is logged once, not per request');
       }
+    });
+
+    it('an outage is logged when it starts, not per failure, and when it ends', () => {
+      const lines: [string, string][] = [];
+      const log = Object.fromEntries(
+        ['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((level) => [
+          level,
+          (_fields: unknown, msg: string) => lines.push([level, msg]),
+        ]),
+      );
+      const health = new DatabaseHealth();
+      health.logTo(log as unknown as FastifyBaseLogger);
+      const lost = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      health.answered();
+      assert.deepEqual(lines, [], 'nothing to say while the database answers');
+      for (let i = 0; i < 500; i++) {
+        health.failed(lost);
+      }
+      assert.equal(health.available, false);
+      health.answered();
+      health.answered();
+      assert.equal(health.available, true);
+      health.failed(lost);
+      assert.deepEqual(lines, [
+        ['error', 'database unavailable: answering 503 until it is back'],
+        ['warn', 'database reachable again'],
+        ['error', 'database unavailable: answering 503 until it is back'],
+      ]);
     });
 
     it('PostgreSQL refusing text (NUL, bad encoding) → 400 invalid_request, not 500', () => {

@@ -90,6 +90,19 @@ describe('JSON:API', () => {
       assert.deepEqual(doc.jsonapi, { version: '1.0' });
     });
 
+    it('HEAD answers as GET does: the same status and media type, JSON:API query parameters included', async () => {
+      const alice = await t.login('neg-head');
+      const headers = { ...ACCEPT, authorization: `Bearer ${alice.token}` };
+      for (const url of ['/v1/me', '/v1/users?filter[username]=neg-head', '/v1/chats?page[size]=1']) {
+        const get = await t.app.inject({ method: 'GET', url, headers });
+        const head = await t.app.inject({ method: 'HEAD', url, headers });
+        assert.equal(get.statusCode, 200, `GET ${url}: ${get.body}`);
+        assert.equal(head.statusCode, 200, `HEAD ${url}`);
+        assert.equal(head.headers['content-type'], JSONAPI, `HEAD ${url}`);
+        assert.equal(head.body, '');
+      }
+    });
+
     it('refuses (406) an Accept whose every JSON:API media type has parameters; one plain instance is enough', async () => {
       const alice = await t.login('neg-406');
       for (const accept of [
@@ -1129,6 +1142,12 @@ describe('JSON:API', () => {
       );
       assertErrors(await send(t, stranger, 'POST', url(), 'relationship', users()), 404, 'not_found');
       assertErrors(await send(t, stranger, 'DELETE', url(), 'relationship', users()), 404, 'not_found');
+      // Replacing is refused to members; to anyone else the chat does not exist.
+      assertErrors(
+        await send(t, stranger, 'PATCH', url(), 'relationship', users('rel-stranger')),
+        404,
+        'not_found',
+      );
       assert.equal(await memberCount(), 3);
     });
 

@@ -58,6 +58,62 @@ describe('several server processes on one PostgreSQL', { skip }, () => {
     assert.equal(read.body.messageCount, total);
   });
 
+  it('stores each send of a load once when every send goes twice at once, one copy to each process', async () => {
+    const [a, b] = servers as [ServerProcess, ServerProcess];
+    const users = ['twin-alice', 'twin-bob', 'twin-carol'];
+    const tokens = await Promise.all(users.map((sub) => mintToken(config.jwt, { sub })));
+    for (const token of tokens) {
+      assert.equal((await call(b, token, 'GET', '/v1/me')).status, 200);
+    }
+    const chatIds: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const chat = await call(a, tokens[0]!, 'POST', '/v1/chats', {
+        kind: 'group',
+        name: `twins ${i}`,
+        members: users.slice(1),
+      });
+      assert.equal(chat.status, 201);
+      chatIds.push(chat.body.id as string);
+    }
+    const total = 240;
+    const pairs = await Promise.all(
+      Array.from({ length: total }, (_, i) => {
+        const path = `/v1/chats/${chatIds[i % chatIds.length]}/messages`;
+        const body = { text: `twin ${i}`, clientId: `twin-${i}` };
+        const token = tokens[i % tokens.length]!;
+        // Which process gets the first copy alternates, so that either can win the race.
+        const [first, second] = i % 2 === 0 ? [a, b] : [b, a];
+        return Promise.all([call(first, token, 'POST', path, body), call(second, token, 'POST', path, body)]);
+      }),
+    );
+    for (const [i, [one, two]] of pairs.entries()) {
+      assert.deepEqual(
+        [one.status, two.status].sort(),
+        [200, 201],
+        `send ${i}: one copy creates, the other finds it: ${JSON.stringify([one.body, two.body])}`,
+      );
+      assert.deepEqual(one.body, two.body, `send ${i}: both copies answer the one message`);
+    }
+    for (const [c, chatId] of chatIds.entries()) {
+      const page = await call(b, tokens[1]!, 'GET', `/v1/chats/${chatId}/messages?after=0&limit=200`);
+      assert.equal(page.status, 200);
+      const expected = Array.from(
+        { length: total / chatIds.length },
+        (_, k) => `twin-${k * chatIds.length + c}`,
+      );
+      assert.deepEqual(
+        page.body.data.map((m: { clientId: string }) => m.clientId).sort(),
+        expected.sort(),
+        `chat ${c} holds each of its sends exactly once`,
+      );
+      assert.deepEqual(
+        page.body.data.map((m: { seq: number }) => m.seq),
+        Array.from({ length: expected.length }, (_, k) => k + 1),
+        `chat ${c}: seqs 1..N, no seq spent on a duplicate`,
+      );
+    }
+  });
+
   it('numbers chats created through both processes at once 1..N in a fresh tenant', async () => {
     const [a, b] = servers as [ServerProcess, ServerProcess];
     const token = await mintToken(config.jwt, { sub: 'p-dave', tenant: 'processes' });

@@ -44,6 +44,25 @@ describe(`real-time stream (${ENGINE})`, () => {
     await assert.rejects(StreamClient.connect(base, 'not-a-token'), /HTTP 401/);
   });
 
+  it('answers a plain HTTP request (no Upgrade) with 426 and the standard error body', async () => {
+    const alice = await t.login('plain-alice');
+    for (const method of ['GET', 'HEAD'] as const) {
+      const res = await fetch(`${base}/v1/stream`, {
+        method,
+        headers: { authorization: `Bearer ${alice.token}` },
+      });
+      assert.equal(res.status, 426, method);
+      assert.equal(res.headers.get('upgrade'), 'websocket', method);
+      if (method === 'GET') {
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        assert.equal(body.error.code, 'upgrade_required');
+        assert.match(body.error.message, /WebSocket/);
+      }
+    }
+    const anonymous = await fetch(`${base}/v1/stream`);
+    assert.equal(anonymous.status, 401);
+  });
+
   it('delivers message.created to every member, in seq order, with the same view as the REST answer', async () => {
     const alice = await t.login('order-alice');
     const bob = await t.login('order-bob');

@@ -11,6 +11,7 @@ import { event, type ServerEvent } from '../realtime/events.ts';
 import { findTenant } from '../tenants/tenant.repository.ts';
 import { existingUserIds } from '../users/user.repository.ts';
 import { chatNotFound, requireMember, requireRole } from './chat.access.ts';
+import { requireChatRoom, requireMemberRoom } from './chat.limits.ts';
 import { presentChat } from './chat.presenter.ts';
 import {
   findChat,
@@ -85,6 +86,7 @@ async function createDirect(ctx: Context, actor: Actor, body: CreateChatBody): P
   }
   try {
     const chat = await ctx.db.transaction().execute(async (trx) => {
+      await requireChatRoom(trx, ctx.limits, actor, [actor.userId, other]);
       const row = await insertChat(trx, {
         id: newId(),
         tenantId: actor.tenantId,
@@ -129,8 +131,15 @@ async function createGroup(ctx: Context, actor: Actor, body: CreateChatBody): Pr
     { userId: actor.userId, role: 'owner' },
     ...memberIds.map((userId) => ({ userId, role: 'member' as const })),
   ];
+  requireMemberRoom(ctx.limits, 0, members.length);
   try {
     const chat = await ctx.db.transaction().execute(async (trx) => {
+      await requireChatRoom(
+        trx,
+        ctx.limits,
+        actor,
+        members.map((m) => m.userId),
+      );
       const row = await insertChat(trx, {
         id: newId(),
         tenantId: actor.tenantId,

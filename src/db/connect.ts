@@ -3,13 +3,38 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.ts';
 import type { Database } from './database.ts';
+import { withQueryDeadline } from './deadline.ts';
+import { DatabaseHealth } from './health.ts';
 
 export interface Store {
   db: Kysely<Database>;
+  /**
+   * The same database without the query deadline (DB_QUERY_TIMEOUT_MS): for migrations, which may rightly take
+   * longer than any request should. Closed with `db`.
+   */
+  unbounded: Kysely<Database>;
   kind: 'pglite' | 'postgres';
+  /** Whether the database answers, as seen from here: outages are logged through it, once each. */
+  health: DatabaseHealth;
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** The connection pool's state, for metrics; null for a Kysely instance of the host's, whose pool we cannot see. */
+  pool(): PoolStats | null;
+}
+
+/** On PGlite the pool is its one in-process connection: `waiting` is then the queue of queries behind it. */
+export interface PoolStats {
+  /** Connections open, busy or idle. */
+  total: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
+  max: number;
+}
+
+function poolStats(pool: pg.Pool, max: number): () => PoolStats {
+  return () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max });
 }
 
 const INT8_OID = 20;
@@ -28,6 +53,33 @@ const types = {
   },
 } as unknown as pg.CustomTypesConfig;
 
+/** A UTF-16 surrogate that is not half of a pair: JSON's `"\udc00"` can carry one, UTF-8 cannot. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+interface BindMessage {
+  values?: unknown[];
+  valueMapper?: (value: unknown, index: number) => unknown;
+}
+
+/**
+ * PGlite's protocol writer miscounts the UTF-8 length of a lone surrogate that follows another non-ASCII character
+ * and cuts the parameter short, which PostgreSQL then refuses (a 500 for the message text "é\udc00"). node-postgres
+ * writes a lone surrogate as U+FFFD: so do we, before PGlite's writer sees the value, and both engines store the same.
+ */
+function wellFormedParameters(connection: { bind(message: BindMessage): void }): void {
+  const bind = connection.bind.bind(connection);
+  connection.bind = (message) => {
+    const map = message.valueMapper;
+    bind({
+      ...message,
+      valueMapper: (value, index) => {
+        const mapped = map ? map(value, index) : value;
+        return typeof mapped === 'string' ? mapped.replace(LONE_SURROGATE, '\ufffd') : mapped;
+      },
+    });
+  };
+}
+
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -45,8 +97,10 @@ async function openPglite(dataDir: string): Promise<Store> {
   // Search (migration 0002) needs these; `create extension` then finds them compiled in.
   const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm, unaccent } });
   // PGlite is one in-process connection: a pool of one serialises transactions, which is what it can do.
+  const pgConfig = createPgConfig(pglite);
+  wellFormedParameters(pgConfig.connection);
   const pool = new pg.Pool({
-    ...createPgConfig(pglite),
+    ...pgConfig,
     max: 1,
     idleTimeoutMillis: 0,
     types,
@@ -54,7 +108,9 @@ async function openPglite(dataDir: string): Promise<Store> {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
+    unbounded: db,
     kind: 'pglite',
+    health: new DatabaseHealth(),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -62,6 +118,7 @@ async function openPglite(dataDir: string): Promise<Store> {
       await db.destroy();
       await pglite.close();
     },
+    pool: poolStats(pool, 1),
   };
 }
 
@@ -69,8 +126,10 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
   if (config.schema) {
     const client = new pg.Client({
       connectionString: config.connectionString,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: config.connectTimeoutMs,
     });
+    // A lost connection rejects what is waiting on it; unheard, its 'error' event would end the process.
+    client.on('error', () => {});
     await client.connect();
     try {
       await client.query(`create schema if not exists ${quoteIdent(config.schema)}`);
@@ -81,24 +140,51 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
   const pool = new pg.Pool({
     connectionString: config.connectionString,
     max: config.poolSize,
-    connectionTimeoutMillis: 5000,
+    // Also bounds the wait for a free connection when all of them are busy.
+    connectionTimeoutMillis: config.connectTimeoutMs,
     idleTimeoutMillis: 30_000,
+    // Lets the operating system notice a server that vanished from the network while a connection sat idle.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     types,
     // `public` after Parley's schema: where the database's extensions (pg_trgm, unaccent) live.
     ...(config.schema ? { options: `-c search_path=${quoteIdent(config.schema)},public` } : {}),
   });
+  const health = new DatabaseHealth();
   // An idle client that loses its server must not take the process down; the next query reconnects.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pool.on('connect', (client) => {
+    // The pool listens for errors only while a client is idle. A client in use whose server goes away (a restart,
+    // an outage) emits 'error' as well as failing its query, and with no listener that error ends the process.
+    // The query's own failure is what the request answers (503) and logs; this event adds nothing.
+    client.on('error', () => {});
+    // A new connection after an outage: the database is back.
+    health.answered();
+  });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool: config.queryTimeoutMs > 0 ? withQueryDeadline(pool, config.queryTimeoutMs) : pool,
+    }),
+  });
+  // Same pool, no deadline; never destroyed itself (that would end the pool twice): `db` ends it.
+  const unbounded = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
   return {
     db,
+    unbounded,
     kind: 'postgres',
+    health,
     ping: async () => {
+      if (closed) {
+        throw new Error('the database store is closed');
+      }
       await sql`select 1`.execute(db);
     },
     close: async () => {
+      closed = true;
       await db.destroy();
     },
+    pool: poolStats(pool, config.poolSize),
   };
 }
 
@@ -110,10 +196,13 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
 export function borrowStore(db: Kysely<Database>): Store {
   return {
     db,
+    unbounded: db,
     kind: 'postgres',
+    health: new DatabaseHealth(),
     ping: async () => {
       await sql`select 1`.execute(db);
     },
     close: async () => {},
+    pool: () => null,
   };
 }

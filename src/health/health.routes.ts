@@ -1,19 +1,35 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
 import type { Store } from '../db/connect.ts';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../errors.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A health check, called by balancers and orchestrators at their own pace: never rate limited, and while the
+     * server shuts down answered 503 `{"status": "shutting down"}` (plugin.ts).
+     */
+    healthCheck?: boolean;
+  }
+}
 
 const Status = Type.Object({ status: Type.String(), database: Type.Optional(Type.String()) });
+export type HealthView = Static<typeof Status>;
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
   app.get(
     '/health/live',
-    { schema: { tags: ['health'], description: 'The process is up.', response: { 200: Status } } },
+    {
+      config: { healthCheck: true },
+      schema: { tags: ['health'], description: 'The process is up.', response: { 200: Status } },
+    },
     async () => ({ status: 'ok' }),
   );
 
   app.get(
     '/health/ready',
     {
+      config: { healthCheck: true },
       schema: {
         tags: ['health'],
         description: 'The database answers: 200, else 503.',
@@ -23,11 +39,18 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
     async (request, reply) => {
       try {
         await store.ping();
-        return { status: 'ok', database: 'up' };
       } catch (error) {
-        request.log.warn({ err: error }, 'readiness check failed');
+        // An outage is logged once by the store's health, not once per probe (probes come every few seconds).
+        if (isDatabaseUnavailable(error)) {
+          store.health.failed(error);
+        } else {
+          request.log.warn({ err: error }, 'readiness check failed');
+        }
+        void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
         return reply.status(503).send({ status: 'unavailable', database: 'down' });
       }
+      store.health.answered();
+      return { status: 'ok', database: 'up' };
     },
   );
 };

@@ -192,7 +192,8 @@ export function installJsonApi(
     app.getDefaultJsonParser('error', 'error'),
   );
   app.addHook('onRoute', (route) => {
-    const method = Array.isArray(route.method) ? undefined : route.method;
+    // The HEAD twin Fastify adds to every GET answers as the GET does: the same JSON:API face.
+    const method = Array.isArray(route.method) ? undefined : route.method === 'HEAD' ? 'GET' : route.method;
     const spec = method ? NATIVE_ROUTES[`${method} ${route.url.slice(prefix.length)}`] : undefined;
     if (spec && !route.config?.jsonapi) {
       route.config = { ...route.config, jsonapi: spec };

@@ -93,7 +93,8 @@ export function parseQuery(
   const parsed: ParsedQuery = {
     include: noIncludes(),
     fields: new Map(),
-    native: {},
+    // No prototype: a parameter named `__proto__` must become a field the schema refuses, not vanish.
+    native: Object.create(null) as Record<string, string>,
     names: new Map(),
     carried: [],
     position: {},

@@ -140,7 +140,10 @@ export const relationshipRoutes: FastifyPluginAsyncTypebox<Options> = async (app
       schema: { tags, ...secured, params: ChatParams, body: IdentifiersDocument },
       config: only('members', 'update'),
     },
-    async () => {
+    async (request) => {
+      // A chat the caller cannot see is a 404 here too, like on every chat route; only its members learn that
+      // replacing is not supported.
+      await getChat(ctx, actorOf(request), request.params.id);
       throw forbidden(
         'replacing all members of a chat is not supported: POST adds members, DELETE removes them',
       );

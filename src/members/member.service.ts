@@ -1,12 +1,14 @@
 import type { Actor } from '../auth/actor.ts';
 import { chatNotFound, hasRole, requireMember, requireRole } from '../chats/chat.access.ts';
+import { requireChatRoom, requireMemberRoom } from '../chats/chat.limits.ts';
 import { addToMemberCount, lockChat, softDeleteChat } from '../chats/chat.repository.ts';
+import type { Limits } from '../config.ts';
 import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors.ts';
 import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 import { event, type ServerEvent } from '../realtime/events.ts';
-import { existingUserIds } from '../users/user.repository.ts';
+import { existingUserIds, lockUsers } from '../users/user.repository.ts';
 import { presentMember } from './member.presenter.ts';
 import {
   countOwners,
@@ -68,10 +70,12 @@ interface Admitted {
 
 /**
  * Adds one user inside the caller's transaction: the rules of `addMember`. Someone already in the chat is a
- * conflict, or with `ifPresent: 'skip'` is left as they are (null).
+ * conflict, or with `ifPresent: 'skip'` is left as they are (null). Access first, then who is added, then the
+ * limits: a full chat, a user in too many chats (README, "Limits").
  */
 async function admit(
   trx: Db,
+  limits: Limits,
   actor: Actor,
   chatId: string,
   userId: string,
@@ -116,6 +120,8 @@ async function admit(
       throw conflict(`userId: ${userId} is already a member of this chat`);
     }
   }
+  requireMemberRoom(limits, chat.member_count, 1);
+  await requireChatRoom(trx, limits, actor, [userId]);
   const [row] = await insertMembers(trx, chatId, actor.tenantId, [{ userId, role }]);
   await addToMemberCount(trx, chatId, 1);
   return { view: presentMember(row!), seqAt: chat.last_seq };
@@ -144,7 +150,7 @@ export async function addMember(
   body: AddMemberBody,
 ): Promise<MemberView> {
   const added = await ctx.db.transaction().execute(async (trx) => {
-    return (await admit(trx, actor, chatId, body.userId, body.role ?? 'member', 'conflict'))!;
+    return (await admit(trx, ctx.limits, actor, chatId, body.userId, body.role ?? 'member', 'conflict'))!;
   });
   publishAdded(ctx, actor, chatId, added);
   return added.view;
@@ -165,10 +171,15 @@ export async function addMembers(
     await requireMember(ctx.db, actor, chatId);
     return [];
   }
+  const unique = [...new Set(userIds)];
   const added = await ctx.db.transaction().execute(async (trx) => {
+    // The chat's lock, then every user's at once (admit takes them again, which costs nothing): two batches
+    // adding overlapping users then take the users' locks in one order, not each in the order it was given them.
+    await lockChat(trx, actor.tenantId, chatId);
+    await lockUsers(trx, actor.tenantId, unique);
     const admitted: Admitted[] = [];
-    for (const userId of new Set(userIds)) {
-      const one = await admit(trx, actor, chatId, userId, 'member', 'skip');
+    for (const userId of unique) {
+      const one = await admit(trx, ctx.limits, actor, chatId, userId, 'member', 'skip');
       if (one) {
         admitted.push(one);
       }

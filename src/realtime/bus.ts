@@ -13,7 +13,14 @@ export interface Bus extends EventSink {
   subscribe(listener: (event: ServerEvent) => void): void;
   /** Called after the bus lost and regained its connection: events may have been missed meanwhile. */
   onReconnect(listener: () => void): void;
+  /** Told, for every event that arrives, how many seconds ago it was published (on any process). */
+  observeLag(observer: (seconds: number) => void): void;
   close(): Promise<void>;
+}
+
+/** Wall-clock milliseconds with a fraction: what `publishedAt` holds, comparable between processes of one machine. */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** The common part of every driver: listeners, decoding, and logging of what cannot be delivered. */
@@ -21,6 +28,7 @@ export abstract class BaseBus implements Bus {
   abstract readonly kind: BusKind;
   private readonly listeners: ((event: ServerEvent) => void)[] = [];
   private readonly reconnectListeners: (() => void)[] = [];
+  private lagObserver: ((seconds: number) => void) | null = null;
 
   constructor(protected readonly log: FastifyBaseLogger) {}
 
@@ -29,10 +37,14 @@ export abstract class BaseBus implements Bus {
   protected abstract send(data: string): Promise<void>;
 
   publish(event: ServerEvent): void {
-    this.send(JSON.stringify(event)).catch((error: unknown) => {
-      // The change is committed; clients that miss it live get it when they resume.
-      this.log.error({ err: error, bus: this.kind, type: event.type }, 'could not publish an event');
-    });
+    this.send(JSON.stringify({ ...event, publishedAt: wallClockMs() })).catch((error: unknown) =>
+      this.publishFailed(error, event),
+    );
+  }
+
+  /** The change is committed; clients that miss it live get it when they resume (or the bus resynchronises). */
+  protected publishFailed(error: unknown, event: ServerEvent): void {
+    this.log.error({ err: error, bus: this.kind, type: event.type }, 'could not publish an event');
   }
 
   subscribe(listener: (event: ServerEvent) => void): void {
@@ -43,6 +55,10 @@ export abstract class BaseBus implements Bus {
     this.reconnectListeners.push(listener);
   }
 
+  observeLag(observer: (seconds: number) => void): void {
+    this.lagObserver = observer;
+  }
+
   protected receive(data: string): void {
     let event: ServerEvent;
     try {
@@ -50,6 +66,11 @@ export abstract class BaseBus implements Bus {
     } catch (error) {
       this.log.error({ err: error, bus: this.kind }, 'dropped an undecodable event');
       return;
+    }
+    const publishedAt = event.publishedAt;
+    if (this.lagObserver && publishedAt !== undefined && Number.isFinite(publishedAt)) {
+      // Across machines the difference includes their clocks' skew: never below zero.
+      this.lagObserver(Math.max(0, wallClockMs() - publishedAt) / 1000);
     }
     for (const listener of this.listeners) {
       listener(event);

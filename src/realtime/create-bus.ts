@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { BusConfig, DatabaseConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import type { OutageReporter } from '../errors.ts';
 import type { Bus } from './bus.ts';
 import { LocalBus } from './buses/local.ts';
 import { NatsBus } from './buses/nats.ts';
@@ -18,6 +19,7 @@ export function createBus(
   database: DatabaseConfig,
   db: Kysely<Database>,
   log: FastifyBaseLogger,
+  outages?: OutageReporter,
 ): Bus {
   switch (config.kind) {
     case 'local':
@@ -28,7 +30,12 @@ export function createBus(
       }
       return new PostgresBus(
         db,
-        { connectionString: database.connectionString, schema: database.schema },
+        {
+          connectionString: database.connectionString,
+          schema: database.schema,
+          outages,
+          connectTimeoutMs: database.connectTimeoutMs,
+        },
         log,
       );
     case 'redis':

@@ -4,6 +4,7 @@ import type { RealtimeConfig } from '../config.ts';
 import { presentChat } from '../chats/chat.presenter.ts';
 import { findChatForUser } from '../chats/chat.repository.ts';
 import type { Context } from '../context.ts';
+import { isDatabaseUnavailable, limitExceeded, type OutageReporter } from '../errors.ts';
 import { presentMessage } from '../messages/message.presenter.ts';
 import { listMessages } from '../messages/message.repository.ts';
 import type { Bus } from './bus.ts';
@@ -19,10 +20,19 @@ import {
   releasePresence,
 } from './stream.repository.ts';
 
-/** Close codes clients act on: 4008 = too slow (resume later), 1001 = server going away (reconnect elsewhere). */
+/**
+ * Close codes clients act on. Parley's own are 4000 + the HTTP status they stand for: 4008 = too slow, like a 408
+ * (reconnect and resume); 4009 = a limit is reached, like a 409 `limit_exceeded` (do not reconnect at once: close
+ * another stream first); 4029 = too many frames too fast, like a 429 (reconnect after a pause, and send less).
+ * 1001 = server going away (reconnect elsewhere); 1008 = a bad request at connect (do not retry as it is);
+ * 1013 = try again later (the database is unavailable: reconnect and resume shortly).
+ */
 export const CLOSE_SLOW_CONSUMER = 4008;
+export const CLOSE_LIMIT_EXCEEDED = 4009;
+export const CLOSE_RATE_LIMITED = 4029;
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 /** How frames leave: a WebSocket or an SSE response. */
 export interface Transport {
@@ -152,20 +162,37 @@ export class Gateway {
     private readonly ctx: Context,
     private readonly bus: Bus,
     readonly limits: RealtimeConfig,
+    /** Where a database outage is reported (once), instead of logging every stream's failure during it. */
+    private readonly outages?: OutageReporter,
   ) {
     bus.subscribe((e) => {
       this.dispatch(e).catch((error: unknown) =>
-        this.ctx.log.error({ err: error, type: e.type }, 'dispatch failed'),
+        this.logFailure(error, 'error', 'dispatch failed', { type: e.type }),
       );
     });
     bus.onReconnect(() => this.resyncAll());
+  }
+
+  /** Logs a failure of work no request waits for; a database outage goes to the outage report instead. */
+  logFailure(
+    error: unknown,
+    level: 'warn' | 'error',
+    message: string,
+    fields: Record<string, unknown> = {},
+  ): void {
+    if (this.outages && isDatabaseUnavailable(error)) {
+      this.outages.failed(error);
+      this.ctx.log.debug({ err: error, ...fields }, message);
+      return;
+    }
+    this.ctx.log[level]({ err: error, ...fields }, message);
   }
 
   start(): void {
     this.heartbeat = setInterval(
       () => {
         this.presenceTick().catch((error: unknown) =>
-          this.ctx.log.warn({ err: error }, 'presence heartbeat failed'),
+          this.logFailure(error, 'warn', 'presence heartbeat failed'),
         );
       },
       Math.max(200, Math.floor(this.limits.presenceTtlMs / 3)),
@@ -183,10 +210,25 @@ export class Gateway {
 
   // ---- connections -------------------------------------------------------------------------------------------
 
-  /** Registers a connection, subscribes it to the user's chats and applies the resume cursors given at connect. */
-  async open(connection: Connection, resume: Record<string, number> | null): Promise<void> {
+  /**
+   * Registers a connection if its user has room for one more on this process (`socketsPerUser`, WebSocket and SSE
+   * together); `limit_exceeded` otherwise. Synchronous: two connects at once cannot both take the last place.
+   */
+  admit(connection: Connection): void {
+    const max = this.limits.socketsPerUser;
+    if ((this.byUser.get(connection.userKey)?.size ?? 0) >= max) {
+      throw limitExceeded(
+        'sockets_per_user',
+        max,
+        `at most ${max} open streams per user; close one before opening another`,
+      );
+    }
     add(this.byUser, connection.userKey, connection);
     add(this.byTenant, connection.actor.tenantId, connection);
+  }
+
+  /** Subscribes an admitted connection to the user's chats and applies the resume cursors given at connect. */
+  async open(connection: Connection, resume: Record<string, number> | null): Promise<void> {
     const subscriptions = await listSubscriptions(
       this.ctx.db,
       connection.actor.tenantId,
@@ -222,7 +264,7 @@ export class Gateway {
       remove(this.byChat, chatId, connection);
     }
     this.userDisconnected(connection.actor).catch((error: unknown) =>
-      this.ctx.log.warn({ err: error }, 'presence update on disconnect failed'),
+      this.logFailure(error, 'warn', 'presence update on disconnect failed'),
     );
   }
 
@@ -240,7 +282,7 @@ export class Gateway {
       await releaseNode(this.ctx.db, this.nodeId);
       await this.publishOffline();
     } catch (error) {
-      this.ctx.log.warn({ err: error }, 'could not clear presence at shutdown');
+      this.logFailure(error, 'warn', 'could not clear presence at shutdown');
     }
   }
 
@@ -456,7 +498,7 @@ export class Gateway {
       stream.gapTimer = setTimeout(() => {
         stream.gapTimer = null;
         this.fill(connection, chatId, stream).catch((error: unknown) =>
-          this.ctx.log.error({ err: error, chatId }, 'gap fill failed'),
+          this.logFailure(error, 'error', 'gap fill failed', { chatId }),
         );
       }, this.limits.gapWaitMs);
       stream.gapTimer.unref();
@@ -551,7 +593,7 @@ export class Gateway {
       for (const connection of set) {
         for (const [chatId, stream] of connection.chats) {
           this.fill(connection, chatId, stream).catch((error: unknown) =>
-            this.ctx.log.error({ err: error, chatId }, 'resync failed'),
+            this.logFailure(error, 'error', 'resync failed', { chatId }),
           );
         }
       }

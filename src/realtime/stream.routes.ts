@@ -2,15 +2,31 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { WebSocket } from 'ws';
 import { actorOf } from '../auth/auth.hook.ts';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY, Connection, type Gateway, type Transport } from './gateway.ts';
+import { AppError, isDatabaseUnavailable } from '../errors.ts';
+import type { Metrics } from '../metrics/metrics.registry.ts';
+import { FrameLimiter, type FrameVerdict } from '../limits/frame.limiter.ts';
+import {
+  CLOSE_GOING_AWAY,
+  CLOSE_LIMIT_EXCEEDED,
+  CLOSE_POLICY,
+  CLOSE_RATE_LIMITED,
+  CLOSE_TRY_AGAIN_LATER,
+  Connection,
+  type Gateway,
+  type Transport,
+} from './gateway.ts';
 
 const MAX_FRAME_BYTES = 64 * 1024;
 const MAX_RESUME_CHATS = 10_000;
+/** How long a client has at shutdown to answer the "going away" close before its socket is cut. */
+const CLOSE_GRACE_MS = 2000;
 
 export interface StreamOptions {
   gateway: Gateway;
   /** Bearer token from the header, or `?access_token=` for browsers. */
   authenticate: onRequestAsyncHookHandler;
+  /** Told how to count the open connections, by transport. */
+  metrics?: Metrics | null;
 }
 
 class FrameError extends Error {}
@@ -59,19 +75,26 @@ function errorFrame(message: string, code = 'invalid_request'): string {
   return JSON.stringify({ type: 'error', error: { code, message } });
 }
 
-export async function streamRoutes(
-  app: FastifyInstance,
-  { gateway, authenticate }: StreamOptions,
-): Promise<void> {
-  const sockets = new Set<WebSocket>();
-  const alive = new WeakSet<WebSocket>();
-  const sse = new Set<FastifyReply>();
-
+/**
+ * WebSocket upgrades, for the whole plugin and before any other hook: a hook that refuses an upgrade (a rate limit,
+ * a JSON:API negotiation, authentication) then answers over a socket the upgrade plugin knows about and closes.
+ */
+export async function registerWebSocket(app: FastifyInstance): Promise<void> {
   await app.register(websocket, {
     options: { maxPayload: MAX_FRAME_BYTES },
     // Shutdown: gateway.shutdown() says "going away" to every client; nothing more to do here.
     preClose: async () => {},
   });
+}
+
+export async function streamRoutes(
+  app: FastifyInstance,
+  { gateway, authenticate, metrics }: StreamOptions,
+): Promise<void> {
+  const sockets = new Set<WebSocket>();
+  const alive = new WeakSet<WebSocket>();
+  const sse = new Set<FastifyReply>();
+  metrics?.countStreams(() => ({ ws: sockets.size, sse: sse.size }));
 
   const heartbeat = setInterval(() => {
     for (const socket of sockets) {
@@ -91,25 +114,33 @@ export async function streamRoutes(
   app.addHook('preClose', async () => {
     clearInterval(heartbeat);
     await gateway.shutdown();
+    // Clients answer the 1001 and their sockets close. One that does not (gone, or not reading) would hold the
+    // server's close open until the WebSocket library gives up on it (30 s): after a grace period it is cut off.
+    const stragglers = setTimeout(() => {
+      for (const socket of sockets) {
+        socket.terminate();
+      }
+      for (const reply of sse) {
+        reply.raw.destroy();
+      }
+    }, CLOSE_GRACE_MS);
+    stragglers.unref();
   });
 
-  app.get(
-    '/stream',
-    { onRequest: authenticate, websocket: true, schema: { hide: true } },
-    (socket, request) => {
-      const connection = new Connection(actorOf(request), {
-        send: (data) => socket.send(data),
-        bufferedAmount: () => socket.bufferedAmount,
-        close: (code, reason) => socket.close(code, reason),
-      });
-      sockets.add(socket);
-      alive.add(socket);
-      socket.on('pong', () => alive.add(socket));
-      socket.on('close', () => {
-        sockets.delete(socket);
-        gateway.close(connection);
-      });
-
+  app.route({
+    method: 'GET',
+    url: '/stream',
+    onRequest: authenticate,
+    schema: { hide: true },
+    // A plain HTTP request (no Upgrade) gets the standard error body, not an empty 404.
+    handler: async (_request, reply) => {
+      void reply.header('upgrade', 'websocket');
+      throw new AppError(
+        'upgrade_required',
+        'this is a WebSocket endpoint: connect with Upgrade: websocket, or read GET /v1/events',
+      );
+    },
+    wsHandler: (socket, request) => {
       let resume: Record<string, number> | null;
       try {
         resume = resumeFromRequest(request);
@@ -117,17 +148,75 @@ export async function streamRoutes(
         socket.close(CLOSE_POLICY, (error as Error).message.slice(0, 120));
         return;
       }
+      const connection = new Connection(actorOf(request), {
+        send: (data) => socket.send(data),
+        bufferedAmount: () => socket.bufferedAmount,
+        close: (code, reason) => socket.close(code, reason),
+      });
+      try {
+        gateway.admit(connection);
+      } catch (error) {
+        if (!(error instanceof AppError)) {
+          throw error;
+        }
+        // A browser cannot read the HTTP status of a refused upgrade: the socket opens, says why, and closes.
+        socket.send(errorFrame(error.message, error.code));
+        socket.close(CLOSE_LIMIT_EXCEEDED, 'limit exceeded: sockets_per_user');
+        return;
+      }
+      sockets.add(socket);
+      alive.add(socket);
+      socket.on('pong', () => alive.add(socket));
+      socket.on('close', () => {
+        sockets.delete(socket);
+        gateway.close(connection);
+      });
+      const frames = gateway.limits.frames ? new FrameLimiter(gateway.limits.frames) : null;
+
       if (!resume) {
         connection.hold(gateway.limits.resumeGraceMs, () => gateway.release(connection));
       }
       const opened = gateway.open(connection, resume).catch((error: unknown) => {
-        request.log.error({ err: error }, 'could not open a stream');
-        socket.close(1011, 'internal error');
+        gateway.logFailure(error, 'error', 'could not open a stream');
+        if (isDatabaseUnavailable(error)) {
+          socket.close(CLOSE_TRY_AGAIN_LATER, 'database unavailable: reconnect and resume shortly');
+        } else {
+          socket.close(1011, 'internal error');
+        }
       });
 
       socket.on('message', (raw: Buffer, isBinary: boolean) => {
+        // Counted as they arrive, valid or not, before any work is done for them.
+        const verdict = frames ? frames.check() : 'pass';
+        if (verdict !== 'pass') {
+          refuseFrame(verdict);
+          return;
+        }
         void opened.then(() => handleFrame(connection, raw, isBinary));
       });
+
+      function refuseFrame(verdict: FrameVerdict): void {
+        if (socket.readyState !== socket.OPEN || !frames) {
+          return;
+        }
+        const { rate, burst } = frames.limit;
+        if (verdict === 'warn') {
+          socket.send(
+            errorFrame(
+              `frames_per_socket: at most ${rate} frames a second (${burst} at once); frames over it are dropped, ` +
+                `and a client that keeps on is disconnected`,
+              'rate_limited',
+            ),
+          );
+        }
+        if (verdict === 'close') {
+          request.log.info(
+            { userId: connection.actor.userId },
+            'closing a socket that sends too many frames',
+          );
+          socket.close(CLOSE_RATE_LIMITED, 'rate limited: frames_per_socket');
+        }
+      }
 
       function handleFrame(conn: Connection, raw: Buffer, isBinary: boolean): void {
         if (conn.closed) {
@@ -152,9 +241,13 @@ export async function streamRoutes(
               socket.send(JSON.stringify({ type: 'pong' }));
               return;
             case 'resume':
-              gateway
-                .resume(conn, parseCursors(frame.chats))
-                .catch((error: unknown) => request.log.error({ err: error }, 'resume failed'));
+              gateway.resume(conn, parseCursors(frame.chats)).catch((error: unknown) => {
+                gateway.logFailure(error, 'error', 'resume failed');
+                if (isDatabaseUnavailable(error)) {
+                  // The replay did not happen: the client resumes again once the database is back.
+                  socket.close(CLOSE_TRY_AGAIN_LATER, 'database unavailable: reconnect and resume shortly');
+                }
+              });
               return;
             case 'typing': {
               if (typeof frame.chatId !== 'string') {
@@ -176,19 +269,11 @@ export async function streamRoutes(
         }
       }
     },
-  );
+  });
 
   app.get('/events', { onRequest: authenticate, schema: { hide: true } }, async (request, reply) => {
     const resume = resumeFromRequest(request);
-    reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.write('retry: 2000\n\n');
     const transport: Transport = {
       send: (data, cursor) => {
         res.write(cursor ? `id: ${cursor()}\ndata: ${data}\n\n` : `data: ${data}\n\n`);
@@ -199,6 +284,16 @@ export async function streamRoutes(
       },
     };
     const connection = new Connection(actorOf(request), transport);
+    // Before the stream starts: over the limit, the answer is a plain 409 (an EventSource does not retry it).
+    gateway.admit(connection);
+    reply.hijack();
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
     sse.add(reply);
     res.on('close', () => {
       sse.delete(reply);
@@ -207,8 +302,12 @@ export async function streamRoutes(
     try {
       await gateway.open(connection, resume);
     } catch (error) {
-      request.log.error({ err: error }, 'could not open an event stream');
-      transport.close(CLOSE_GOING_AWAY, 'internal error');
+      gateway.logFailure(error, 'error', 'could not open an event stream');
+      if (isDatabaseUnavailable(error)) {
+        transport.close(CLOSE_TRY_AGAIN_LATER, 'database unavailable: reconnect and resume shortly');
+      } else {
+        transport.close(CLOSE_GOING_AWAY, 'internal error');
+      }
     }
   });
 }

@@ -24,6 +24,26 @@ export async function findUsers(db: Db, tenantId: string, ids: string[]): Promis
     .execute();
 }
 
+/** The first key of Parley's advisory locks: the second is a hash of what is locked. */
+const USER_LOCK_SPACE = 0x70617231;
+
+/**
+ * Serialises, until the transaction ends, whatever else takes these users' locks: the chat count checks of creating
+ * and joining chats. Transaction-scoped advisory locks, one per tenant and user, taken in one order (of their keys)
+ * so that two transactions locking overlapping users cannot deadlock. Row locks on `users` would do it too, but would
+ * also wait for (and be waited on by) presence updates of the same rows. A hash collision only makes two users wait
+ * for each other, never lets anything through.
+ */
+export async function lockUsers(db: Db, tenantId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) {
+    return;
+  }
+  await sql`
+    select pg_advisory_xact_lock(${USER_LOCK_SPACE}, k.key)
+    from (select distinct hashtext(${tenantId} || '/' || u) as key from unnest(${ids}::text[]) as u) k
+    order by k.key`.execute(db);
+}
+
 /** Which of `ids` exist in the tenant. */
 export async function existingUserIds(db: Db, tenantId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) {

@@ -6,9 +6,21 @@ import { TEST_DATABASE_URL, TEST_ISSUER, TEST_SECRET } from './app.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
+/** One line of the server's JSON log (pino): `level` 30 info, 40 warn, 50 error, 60 fatal. */
+export interface LogEntry {
+  level: number;
+  time: number;
+  msg?: string;
+  [key: string]: unknown;
+}
+
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
+  /** Every JSON log line the process has written so far, parsed. */
+  logs: LogEntry[];
+  /** Everything the process has written so far (stdout lines and stderr chunks). */
+  output: string[];
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
   /** SIGKILL: no goodbye. */
@@ -23,6 +35,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
+  const logs: LogEntry[] = [];
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('')}`)), 30_000);
@@ -33,7 +46,8 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line);
       try {
-        const entry = JSON.parse(line) as { port?: number; msg?: string };
+        const entry = JSON.parse(line) as LogEntry & { port?: number };
+        logs.push(entry);
         if (entry.port && entry.msg?.startsWith('Parley is listening')) {
           clearTimeout(timer);
           resolve(entry.port);
@@ -47,6 +61,8 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   return {
     url: `http://127.0.0.1:${port}`,
     child,
+    logs,
+    output,
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

@@ -49,9 +49,14 @@ export const avitoRoutes: FastifyPluginAsyncTypebox<AvitoOptions> = async (
     }
   }
 
-  app.get('/health', { schema: { tags, response: { 200: Type.Object({ status: Type.String() }) } } }, () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/health',
+    {
+      config: { healthCheck: true },
+      schema: { tags, response: { 200: Type.Object({ status: Type.String() }) } },
+    },
+    () => ({ status: 'ok' }),
+  );
 
   app.post(
     '/users/add',

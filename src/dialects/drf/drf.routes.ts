@@ -4,7 +4,15 @@ import type { Actor } from '../../auth/actor.ts';
 import { createChat, findTenantChat, listAllChats, listPublicGroups } from '../../chats/chat.service.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
 import type { Context } from '../../context.ts';
-import { AppError, forbidden, invalid, notFound, toErrorResponse } from '../../errors.ts';
+import {
+  AppError,
+  forbidden,
+  invalid,
+  notFound,
+  reportError,
+  toErrorResponse,
+  type OutageReporter,
+} from '../../errors.ts';
 import { addMember, membersOfChats, removeMember } from '../../members/member.service.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
 import {
@@ -49,6 +57,8 @@ export interface DrfOptions {
   ctx: Context;
   /** The tenant the DRF users and rooms live in (default `drf`). */
   tenant?: string;
+  /** Where database outages are reported (once each, not per request). */
+  outages?: OutageReporter;
 }
 
 const tags = ['drf'];
@@ -57,23 +67,21 @@ const tags = ['drf'];
 const refused = (error: unknown, code: string) => error instanceof AppError && error.code === code;
 
 /** Errors of the chat views: `{"status": <int>, "msg": "<text>"}`, with the status the response has. */
-function chatErrors(app: FastifyInstance): void {
+function chatErrors(app: FastifyInstance, outages?: OutageReporter): void {
   app.setErrorHandler((error, request, reply) => {
-    const { status, body, report } = toErrorResponse(error, false);
-    if (report) {
-      request.log.error({ err: error }, 'request failed');
-    }
+    const answer = toErrorResponse(error, false);
+    reportError(request, reply, error, answer, outages);
+    const { status, body } = answer;
     return reply.status(status).send({ status, msg: body.error.message });
   });
 }
 
 /** Errors of DRF's generic user views: `{"<field>": ["<problem>"]}` for a 400, `{"detail": ...}` otherwise. */
-function userErrors(app: FastifyInstance): void {
+function userErrors(app: FastifyInstance, outages?: OutageReporter): void {
   app.setErrorHandler((error, request, reply) => {
-    const { status, body, report } = toErrorResponse(error, false);
-    if (report) {
-      request.log.error({ err: error }, 'request failed');
-    }
+    const answer = toErrorResponse(error, false);
+    reportError(request, reply, error, answer, outages);
+    const { status, body } = answer;
     if (body.error.code === 'conflict') {
       return reply.status(400).send({ username: ['A user with that username already exists.'] });
     }
@@ -89,7 +97,10 @@ function userErrors(app: FastifyInstance): void {
  * The DRF chat (README, "Dialects"): users with a profile status, chatrooms (the tenant's public groups, and direct
  * chats) numbered by the chat number, sends that are stored before the answer, seen state from the read cursor.
  */
-export const drfRoutes: FastifyPluginAsyncTypebox<DrfOptions> = async (app, { ctx, tenant = 'drf' }) => {
+export const drfRoutes: FastifyPluginAsyncTypebox<DrfOptions> = async (
+  app,
+  { ctx, tenant = 'drf', outages },
+) => {
   await ensureTenant(ctx.db, tenant);
   const dialect = dialectActor(tenant);
 
@@ -177,7 +188,7 @@ export const drfRoutes: FastifyPluginAsyncTypebox<DrfOptions> = async (app, { ct
   }
 
   await app.register(async (scope) => {
-    userErrors(scope);
+    userErrors(scope, outages);
     const users = scope.withTypeProvider<TypeBoxTypeProvider>();
 
     users.get('/users/', { schema: { tags, querystring: UsersQuery } }, async (request) => {
@@ -243,7 +254,7 @@ export const drfRoutes: FastifyPluginAsyncTypebox<DrfOptions> = async (app, { ct
   });
 
   await app.register(async (scope) => {
-    chatErrors(scope);
+    chatErrors(scope, outages);
     const chat = scope.withTypeProvider<TypeBoxTypeProvider>();
 
     chat.get('/chat/chatroom/', { schema: { tags, querystring: OptionalUserQuery } }, async (request) => {

@@ -7,7 +7,7 @@ import {
   updateChat,
 } from '../../chats/chat.service.ts';
 import type { Context } from '../../context.ts';
-import { AppError, invalid, toErrorResponse } from '../../errors.ts';
+import { AppError, invalid, reportError, toErrorResponse, type OutageReporter } from '../../errors.ts';
 import { editMessage, getMessage, listMessages, sendMessage } from '../../messages/message.service.ts';
 import { MAX_QUERY_CHARS } from '../../search/search.query.ts';
 import { searchChat } from '../../search/search.service.ts';
@@ -36,6 +36,8 @@ import {
 export interface InstabugOptions {
   ctx: Context;
   exposeStack: boolean;
+  /** Where database outages are reported (once each, not per request). */
+  outages?: OutageReporter;
 }
 
 const APP_NAMES = ['application_name', 'name'] as const;
@@ -50,7 +52,10 @@ type Params = Record<string, string>;
  * messages per chat, on Parley's tenants, chats and messages. No authentication: the token is the capability.
  * Validation errors answer 422 as Rails does; the body keeps Parley's `{"error": {code, message}}`.
  */
-export const instabugRoutes: FastifyPluginAsync<InstabugOptions> = async (app, { ctx, exposeStack }) => {
+export const instabugRoutes: FastifyPluginAsync<InstabugOptions> = async (
+  app,
+  { ctx, exposeStack, outages },
+) => {
   // Rails clients send `Content-Type: application/json` with no body on POST .../chats: that is an empty object.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, raw, done) => {
@@ -66,10 +71,9 @@ export const instabugRoutes: FastifyPluginAsync<InstabugOptions> = async (app, {
     }
   });
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body, report } = toErrorResponse(error, exposeStack);
-    if (report) {
-      request.log.error({ err: error }, 'request failed');
-    }
+    const answer = toErrorResponse(error, exposeStack);
+    reportError(request, reply, error, answer, outages);
+    const { status, body } = answer;
     const unprocessable = error instanceof AppError && error.code === 'invalid_request';
     return reply.status(unprocessable ? 422 : status).send(body);
   });
@@ -229,7 +233,13 @@ export const instabugRoutes: FastifyPluginAsync<InstabugOptions> = async (app, {
 
 /** Mounted at `/api`, `/api/v1` (civilcoder55) and the root (the de-facto table's paths). */
 export async function registerInstabug(app: FastifyInstance, options: InstabugOptions): Promise<void> {
+  // The system user is a member of every chat of its application: the application's chat count is not one
+  // person's, so PARLEY_MAX_CHATS_PER_USER does not apply to it (the members of a chat are still limited).
+  const ctx: Context = {
+    ...options.ctx,
+    limits: { ...options.ctx.limits, chatsPerUser: Number.POSITIVE_INFINITY },
+  };
   for (const prefix of ['/api', '/api/v1', '']) {
-    await app.register(instabugRoutes, { ...options, prefix });
+    await app.register(instabugRoutes, { ...options, ctx, prefix });
   }
 }

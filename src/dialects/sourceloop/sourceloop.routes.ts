@@ -4,7 +4,7 @@ import { actorOf } from '../../auth/auth.hook.ts';
 import type { Actor } from '../../auth/actor.ts';
 import { createChat } from '../../chats/chat.service.ts';
 import type { Context } from '../../context.ts';
-import { AppError, invalid, toErrorResponse } from '../../errors.ts';
+import { AppError, invalid, reportError, toErrorResponse, type OutageReporter } from '../../errors.ts';
 import type { MessageCondition } from '../../messages/message.filter.ts';
 import type { MessageInContext } from '../../messages/message.presenter.ts';
 import {
@@ -38,6 +38,8 @@ export interface SourceLoopOptions {
   ctx: Context;
   authenticate: onRequestHookHandler;
   exposeStack: boolean;
+  /** Where database outages are reported (once each, not per request). */
+  outages?: OutageReporter;
 }
 
 const ERROR_NAMES: Record<number, string> = {
@@ -49,6 +51,7 @@ const ERROR_NAMES: Record<number, string> = {
   413: 'PayloadTooLargeError',
   415: 'UnsupportedMediaTypeError',
   422: 'UnprocessableEntityError',
+  429: 'TooManyRequestsError',
   503: 'ServiceUnavailableError',
 };
 
@@ -63,14 +66,13 @@ const tags = ['sourceloop'];
  */
 export const sourceloopRoutes: FastifyPluginAsyncTypebox<SourceLoopOptions> = async (
   app,
-  { ctx, authenticate, exposeStack },
+  { ctx, authenticate, exposeStack, outages },
 ) => {
   app.addHook('onRequest', authenticate);
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body, report } = toErrorResponse(error, exposeStack);
-    if (report) {
-      request.log.error({ err: error }, 'request failed');
-    }
+    const answer = toErrorResponse(error, exposeStack);
+    reportError(request, reply, error, answer, outages);
+    const { status, body } = answer;
     // LoopBack answers validation problems with 422 VALIDATION_FAILED and a missing entity with ENTITY_NOT_FOUND.
     const validation =
       (error instanceof AppError && error.code === 'invalid_request') ||

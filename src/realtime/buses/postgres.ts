@@ -2,15 +2,23 @@ import type { FastifyBaseLogger } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../../db/database.ts';
+import { isDatabaseUnavailable, type OutageReporter } from '../../errors.ts';
 import { BaseBus } from '../bus.ts';
+import type { ServerEvent } from '../events.ts';
 
 /** NOTIFY refuses payloads of 8000 bytes or more; bigger events go through a table and travel by id. */
 const INLINE_LIMIT = 7900;
 const SPILL_RETENTION = "interval '10 minutes'";
+/** The longest wait between two attempts to listen again after the listening connection was lost. */
+const RECONNECT_MAX_MS = 2000;
 
 export interface PostgresBusOptions {
   connectionString: string;
   schema: string | null;
+  /** Where a database outage is reported, once, instead of once per event that could not be published. */
+  outages?: OutageReporter;
+  /** How long connecting the listener may take (DB_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -48,7 +56,10 @@ export class PostgresBus extends BaseBus {
   private async listen(): Promise<void> {
     const client = new pg.Client({
       connectionString: this.options.connectionString,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5000,
+      // The listener is idle most of the time: keepalives let it notice a server that vanished from the network.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       ...(this.options.schema ? { options: `-c search_path="${this.options.schema}"` } : {}),
     });
     client.on('notification', (message) => {
@@ -59,15 +70,32 @@ export class PostgresBus extends BaseBus {
       }
     });
     client.on('error', (error) => {
-      this.log.warn({ err: error }, 'postgres bus listener lost its connection');
+      if (this.listener === client) {
+        this.log.warn({ err: error }, 'postgres bus listener lost its connection');
+      }
       this.reconnect(client);
     });
     client.on('end', () => this.reconnect(client));
-    await client.connect();
-    await client.query(`listen "${this.channel}"`);
+    try {
+      await client.connect();
+      await client.query(`listen "${this.channel}"`);
+    } catch (error) {
+      client.removeAllListeners('end');
+      client.end().catch(() => {});
+      throw error;
+    }
+    if (this.closed) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => {});
+      return;
+    }
     this.listener = client;
   }
 
+  /**
+   * Listens again after the connection was lost: soon, then backing off to every RECONNECT_MAX_MS, so that live
+   * streams resume within a couple of seconds of the database's return. Each attempt is one connection.
+   */
   private reconnect(dead: pg.Client, attempt = 1): void {
     if (this.closed || this.listener !== dead) {
       return;
@@ -75,21 +103,39 @@ export class PostgresBus extends BaseBus {
     this.listener = null;
     dead.removeAllListeners('end');
     dead.end().catch(() => {});
-    const delay = Math.min(10_000, 250 * 2 ** attempt);
+    const delay = Math.min(RECONNECT_MAX_MS, 250 * 2 ** (attempt - 1));
     setTimeout(() => {
       if (this.closed) {
         return;
       }
       this.listen().then(
-        () => this.reconnected(),
+        () => {
+          this.options.outages?.answered();
+          this.reconnected();
+        },
         (error: unknown) => {
-          this.log.warn({ err: error, attempt }, 'postgres bus could not reconnect yet');
+          if (this.options.outages && isDatabaseUnavailable(error)) {
+            // The outage is logged once, where it is reported; not once per attempt.
+            this.options.outages.failed(error);
+            this.log.debug({ err: error, attempt }, 'postgres bus could not reconnect yet');
+          } else {
+            this.log.warn({ err: error, attempt }, 'postgres bus could not reconnect yet');
+          }
           const placeholder = new pg.Client();
           this.listener = placeholder;
           this.reconnect(placeholder, attempt + 1);
         },
       );
     }, delay).unref();
+  }
+
+  protected override publishFailed(error: unknown, event: ServerEvent): void {
+    if (this.options.outages && isDatabaseUnavailable(error)) {
+      this.options.outages.failed(error);
+      this.log.debug({ err: error, type: event.type }, 'could not publish an event: database unavailable');
+      return;
+    }
+    super.publishFailed(error, event);
   }
 
   private async deliver(payload: string): Promise<void> {
