@@ -1,0 +1,267 @@
+import { ParleyStream, type StreamOptions } from './stream.ts';
+import { resolveToken } from './token.ts';
+import type {
+  AddMemberBody,
+  ChatView,
+  CreateChatBody,
+  CreateUserBody,
+  EditMessageBody,
+  ErrorBody,
+  ErrorCode,
+  HealthView,
+  ListChatsQuery,
+  ListMembersQuery,
+  ListMessagesQuery,
+  ListUsersQuery,
+  MemberView,
+  MessageView,
+  Page,
+  ReadView,
+  SearchHitView,
+  SearchMessagesQuery,
+  SendMessageBody,
+  TokenSource,
+  UnreadView,
+  UpdateChatBody,
+  UpdateMeBody,
+  UpdateMemberBody,
+  UserView,
+} from './types.ts';
+
+/** The fetch this client needs: the platform's own (browsers, Node 20+) or any compatible one. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface ClientOptions {
+  /** Where Parley is mounted: `http://localhost:3000`, or `https://example.com/chat` for a prefix. */
+  baseUrl: string;
+  token: TokenSource;
+  fetch?: FetchLike;
+  /** Sent with every request, beside the token. */
+  headers?: Record<string, string>;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+/**
+ * A failed call: the API's error (`status`, a stable `code`, its message and details), or `network` when no answer
+ * came at all (`status` 0).
+ */
+export class ParleyError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode | 'network' | 'unexpected_response',
+    message: string,
+    readonly details?: unknown[],
+  ) {
+    super(message);
+    this.name = 'ParleyError';
+  }
+}
+
+function isErrorBody(body: unknown): body is ErrorBody {
+  if (typeof body !== 'object' || body === null || !('error' in body)) {
+    return false;
+  }
+  const error = (body as { error: unknown }).error;
+  return typeof error === 'object' && error !== null && 'code' in error && 'message' in error;
+}
+
+const id = (value: string) => encodeURIComponent(value);
+
+/** The native API (README, "API overview"), one typed method per route. */
+export class ParleyClient {
+  readonly baseUrl: string;
+  private readonly token: TokenSource;
+  private readonly fetcher: FetchLike;
+  private readonly headers: Record<string, string>;
+
+  constructor(options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.token = options.token;
+    // Called as a plain function: a browser's fetch refuses to run as a method of another object.
+    this.fetcher = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+    this.headers = options.headers ?? {};
+  }
+
+  /** One call: the parsed JSON answer of a 2xx (undefined for 204), else a ParleyError. */
+  async request<T>(
+    method: string,
+    path: string,
+    options: { query?: Query; body?: unknown } = {},
+  ): Promise<T> {
+    const url = new URL(`${this.baseUrl}${path}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) {
+        url.searchParams.set(key, String(value));
+      }
+    }
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...this.headers,
+      authorization: `Bearer ${await resolveToken(this.token)}`,
+    };
+    if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+    }
+    let response: Response;
+    try {
+      response = await this.fetcher(url.href, {
+        method,
+        headers,
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      });
+    } catch (error) {
+      throw new ParleyError(0, 'network', `${method} ${path}: ${(error as Error).message}`);
+    }
+    if (response.status === 204) {
+      return undefined as T;
+    }
+    const text = await response.text();
+    let body: unknown = null;
+    try {
+      body = text === '' ? null : (JSON.parse(text) as unknown);
+    } catch {
+      // not JSON: reported below
+    }
+    if (response.ok && body !== null) {
+      return body as T;
+    }
+    if (isErrorBody(body)) {
+      throw new ParleyError(response.status, body.error.code, body.error.message, body.error.details);
+    }
+    throw new ParleyError(
+      response.status,
+      'unexpected_response',
+      `${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`,
+    );
+  }
+
+  /** Every item of a list, page after page: `for await (const chat of client.all((c) => client.listChats(c)))`. */
+  async *all<T>(page: (query: { cursor?: string }) => Promise<Page<T>>): AsyncGenerator<T> {
+    let cursor: string | undefined;
+    do {
+      const result = await page(cursor === undefined ? {} : { cursor });
+      yield* result.data;
+      cursor = result.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  /** A real-time stream as this client's user (README, "Real-time stream"); call `connect()` on it. */
+  stream(options: Omit<StreamOptions, 'baseUrl' | 'token'> = {}): ParleyStream {
+    return new ParleyStream({ ...options, baseUrl: this.baseUrl, token: this.token });
+  }
+
+  // ---- users ---------------------------------------------------------------------------------------------------
+
+  me(): Promise<UserView> {
+    return this.request('GET', '/v1/me');
+  }
+
+  updateMe(body: UpdateMeBody): Promise<UserView> {
+    return this.request('PATCH', '/v1/me', { body });
+  }
+
+  /** Tenant administrators only. */
+  createUser(body: CreateUserBody): Promise<UserView> {
+    return this.request('POST', '/v1/users', { body });
+  }
+
+  listUsers(query: ListUsersQuery = {}): Promise<Page<UserView>> {
+    return this.request('GET', '/v1/users', { query });
+  }
+
+  getUser(userId: string): Promise<UserView> {
+    return this.request('GET', `/v1/users/${id(userId)}`);
+  }
+
+  // ---- chats ---------------------------------------------------------------------------------------------------
+
+  /** A group (the caller owns it), or the direct chat with `members[0]` (the existing one if there is one). */
+  createChat(body: CreateChatBody): Promise<ChatView> {
+    return this.request('POST', '/v1/chats', { body });
+  }
+
+  /** The caller's chats, most recent activity first, each with its unread count and last message. */
+  listChats(query: ListChatsQuery = {}): Promise<Page<ChatView>> {
+    return this.request('GET', '/v1/chats', { query });
+  }
+
+  getChat(chatId: string): Promise<ChatView> {
+    return this.request('GET', `/v1/chats/${id(chatId)}`);
+  }
+
+  updateChat(chatId: string, body: UpdateChatBody): Promise<ChatView> {
+    return this.request('PATCH', `/v1/chats/${id(chatId)}`, { body });
+  }
+
+  deleteChat(chatId: string): Promise<void> {
+    return this.request('DELETE', `/v1/chats/${id(chatId)}`);
+  }
+
+  // ---- members -------------------------------------------------------------------------------------------------
+
+  listMembers(chatId: string, query: ListMembersQuery = {}): Promise<Page<MemberView>> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/members`, { query });
+  }
+
+  addMember(chatId: string, body: AddMemberBody): Promise<MemberView> {
+    return this.request('POST', `/v1/chats/${id(chatId)}/members`, { body });
+  }
+
+  getMember(chatId: string, userId: string): Promise<MemberView> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/members/${id(userId)}`);
+  }
+
+  updateMember(chatId: string, userId: string, body: UpdateMemberBody): Promise<MemberView> {
+    return this.request('PATCH', `/v1/chats/${id(chatId)}/members/${id(userId)}`, { body });
+  }
+
+  /** Leave (your own id) or remove someone. */
+  removeMember(chatId: string, userId: string): Promise<void> {
+    return this.request('DELETE', `/v1/chats/${id(chatId)}/members/${id(userId)}`);
+  }
+
+  // ---- messages ------------------------------------------------------------------------------------------------
+
+  /** With a `clientId`, a retry of the same send answers the first message instead of sending it again. */
+  sendMessage(chatId: string, body: SendMessageBody): Promise<MessageView> {
+    return this.request('POST', `/v1/chats/${id(chatId)}/messages`, { body });
+  }
+
+  /** Ascending by seq: `after` pages forward; `before`, or neither, pages back from the end. */
+  listMessages(chatId: string, query: ListMessagesQuery = {}): Promise<Page<MessageView>> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/messages`, { query });
+  }
+
+  getMessage(chatId: string, seq: number): Promise<MessageView> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/messages/${seq}`);
+  }
+
+  editMessage(chatId: string, seq: number, body: EditMessageBody): Promise<MessageView> {
+    return this.request('PATCH', `/v1/chats/${id(chatId)}/messages/${seq}`, { body });
+  }
+
+  deleteMessage(chatId: string, seq: number): Promise<void> {
+    return this.request('DELETE', `/v1/chats/${id(chatId)}/messages/${seq}`);
+  }
+
+  /** Moves the caller's read cursor forward to `seq` (never back). */
+  markRead(chatId: string, seq: number): Promise<ReadView> {
+    return this.request('POST', `/v1/chats/${id(chatId)}/read`, { body: { seq } });
+  }
+
+  unread(): Promise<UnreadView> {
+    return this.request('GET', '/v1/unread');
+  }
+
+  // ---- search and health ---------------------------------------------------------------------------------------
+
+  searchMessages(query: SearchMessagesQuery): Promise<Page<SearchHitView>> {
+    return this.request('GET', '/v1/search/messages', { query });
+  }
+
+  /** `GET /health/ready`: resolves when the server and its database answer, else throws (503). */
+  ready(): Promise<HealthView> {
+    return this.request('GET', '/health/ready');
+  }
+}

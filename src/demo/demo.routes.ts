@@ -1,0 +1,63 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Config } from '../config.ts';
+import { notFound } from '../errors.ts';
+import { DevTokenBody, DevTokenView } from './demo.schema.ts';
+import { clientBundle, DEMO_FILES, devToken, readDemoFile } from './demo.service.ts';
+
+export interface DemoOptions {
+  config: Config;
+}
+
+/** Scripts and styles come from this server only; the stream is a WebSocket to it. */
+const PAGE_HEADERS = {
+  'cache-control': 'no-cache',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy':
+    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; " +
+    "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+};
+
+/**
+ * The demo chat page (README, "Demo page"): `/` and its files under `/demo/`, and outside production
+ * `POST /dev/token`, which signs a token for any user id so the page can sign in as anyone.
+ */
+export const demoRoutes: FastifyPluginAsyncTypebox<DemoOptions> = async (app, { config }) => {
+  app.get('/', { schema: { hide: true } }, async (request, reply) => {
+    const [pathname = '', query] = request.url.split('?');
+    // Relative links need the trailing slash: /chat → /chat/ when Parley is mounted under a prefix.
+    if (!pathname.endsWith('/')) {
+      return reply.redirect(`${pathname}/${query === undefined ? '' : `?${query}`}`);
+    }
+    return reply
+      .headers(PAGE_HEADERS)
+      .type('text/html; charset=utf-8')
+      .send(await readDemoFile('index.html'));
+  });
+
+  app.get('/demo/parley-client.js', { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .headers(PAGE_HEADERS)
+      .type('text/javascript; charset=utf-8')
+      .send(await clientBundle()),
+  );
+
+  app.get<{ Params: { file: string } }>('/demo/:file', { schema: { hide: true } }, async (request, reply) => {
+    const type = Object.hasOwn(DEMO_FILES, request.params.file) ? DEMO_FILES[request.params.file] : undefined;
+    if (type === undefined) {
+      throw notFound(`no demo file ${request.params.file}`);
+    }
+    return reply
+      .headers(PAGE_HEADERS)
+      .type(type)
+      .send(await readDemoFile(request.params.file));
+  });
+
+  if (config.demo.devTokens) {
+    app.post(
+      '/dev/token',
+      { schema: { hide: true, body: DevTokenBody, response: { 200: DevTokenView } } },
+      (request) => devToken(config.jwt, request.body),
+    );
+  }
+};

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { mintToken } from '../auth/token.ts';
+import type { JwtConfig } from '../config.ts';
+import { AppError } from '../errors.ts';
+import type { DevTokenBody, DevTokenView } from './demo.schema.ts';
+
+const DEV_TOKEN_TTL_SECONDS = 12 * 3600;
+const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
+
+/** The package's root (where `web/` and `client/` are), from src/demo or a build's dist/src/demo alike. */
+function packageRoot(): string {
+  let dir = import.meta.dirname;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) {
+      throw new Error('the demo page cannot find the package root');
+    }
+    dir = parent;
+  }
+  return dir;
+}
+
+export const DEMO_ROOT = packageRoot();
+
+/** The page's files, by the name they are served under, with their media types. */
+export const DEMO_FILES: Record<string, string> = {
+  'app.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
+};
+
+export async function readDemoFile(name: string): Promise<string> {
+  return readFile(path.join(DEMO_ROOT, 'web', name), 'utf8');
+}
+
+let bundle: Promise<string> | null = null;
+
+/**
+ * The typed client (client/index.ts) as one ES module for the browser, bundled on first request and kept. It
+ * imports nothing of the server at run time: its types come from the server's schemas and are erased.
+ */
+export function clientBundle(): Promise<string> {
+  bundle ??= (async () => {
+    const { build } = await import('esbuild');
+    const result = await build({
+      entryPoints: [path.join(DEMO_ROOT, 'client', 'index.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      write: false,
+      // Only Node without a global WebSocket loads `ws`; a browser always has one.
+      external: ['ws'],
+      legalComments: 'none',
+      logLevel: 'silent',
+    });
+    const output = result.outputFiles[0];
+    if (!output) {
+      throw new Error('the client bundle is empty');
+    }
+    return output.text;
+  })();
+  bundle.catch(() => {
+    bundle = null;
+  });
+  return bundle;
+}
+
+/** A token for anyone: the demo's sign-in, outside production only (the route is not registered there). */
+export async function devToken(jwt: JwtConfig, body: DevTokenBody): Promise<DevTokenView> {
+  if (!jwt.secret) {
+    throw new AppError('unavailable', 'development tokens need an HS256 secret (JWT_SECRET)');
+  }
+  const token = await mintToken(jwt, {
+    sub: body.userId,
+    ...(USERNAME.test(body.userId) ? { username: body.userId } : {}),
+    ...(body.name ? { name: body.name } : {}),
+    ttlSeconds: DEV_TOKEN_TTL_SECONDS,
+  });
+  return { token, userId: body.userId, expiresIn: DEV_TOKEN_TTL_SECONDS };
+}
