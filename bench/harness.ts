@@ -42,7 +42,12 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
       : { PARLEY_DATA_DIR: dataDir!, DATABASE_URL: '' }),
     ...env,
   };
-  const server = await startServer(serverEnv);
+  // BENCH_CPU_PROF=<dir>: the server writes a CPU profile there when it stops (open it in Chrome's DevTools).
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const server = await startServer(
+    serverEnv,
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
   const config = loadConfig(serverEnv);
   return {
     server,

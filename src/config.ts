@@ -11,7 +11,7 @@ import {
 } from './jsonapi/jsonapi.fields.ts';
 
 export type DatabaseConfig =
-  | { kind: 'pglite'; dataDir: string }
+  | { kind: 'pglite'; dataDir: string; preparedStatements: number }
   | {
       kind: 'postgres';
       connectionString: string;
@@ -21,6 +21,8 @@ export type DatabaseConfig =
       connectTimeoutMs: number;
       /** How long a query may go unanswered before it fails (503) and its connection is dropped; 0: no limit. */
       queryTimeoutMs: number;
+      /** Most query texts run as named prepared statements (`src/db/statements.ts`); 0: none. */
+      preparedStatements: number;
     };
 
 export interface JwtConfig {
@@ -261,6 +263,7 @@ function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
   const poolSize = integer(env, 'DB_POOL_SIZE', 10, 1, 500);
   const connectTimeoutMs = integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000);
   const queryTimeoutMs = integer(env, 'DB_QUERY_TIMEOUT_MS', 5000, 0, 3_600_000);
+  const preparedStatements = integer(env, 'DB_PREPARED_STATEMENTS', 500, 0, 10_000);
   const schemaRaw = read(env, 'DB_SCHEMA');
   if (schemaRaw !== undefined && !SCHEMA_NAME.test(schemaRaw)) {
     throw new ConfigError('DB_SCHEMA', `must be a plain identifier (letters, digits, _), got "${schemaRaw}"`);
@@ -283,7 +286,15 @@ function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
         `must start with postgres:// or postgresql://, got "${parsed.protocol}"`,
       );
     }
-    return { kind: 'postgres', connectionString: url, schema, poolSize, connectTimeoutMs, queryTimeoutMs };
+    return {
+      kind: 'postgres',
+      connectionString: url,
+      schema,
+      poolSize,
+      connectTimeoutMs,
+      queryTimeoutMs,
+      preparedStatements,
+    };
   }
   const host = read(env, 'DB_HOST');
   if (host !== undefined) {
@@ -300,10 +311,15 @@ function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
       poolSize,
       connectTimeoutMs,
       queryTimeoutMs,
+      preparedStatements,
     };
   }
   // `memory://` (tests, throwaway runs) is PGlite's in-memory store, not a directory.
-  return { kind: 'pglite', dataDir: isMemory(dataDir) ? dataDir : path.join(dataDir, 'pglite') };
+  return {
+    kind: 'pglite',
+    dataDir: isMemory(dataDir) ? dataDir : path.join(dataDir, 'pglite'),
+    preparedStatements,
+  };
 }
 
 /**

@@ -43,7 +43,11 @@ describe('loadConfig', () => {
       assert.equal(config.nodeEnv, 'development');
       assert.equal(config.logLevel, 'info');
       assert.equal(config.dataDir, dir);
-      assert.deepEqual(config.database, { kind: 'pglite', dataDir: path.join(dir, 'pglite') });
+      assert.deepEqual(config.database, {
+        kind: 'pglite',
+        dataDir: path.join(dir, 'pglite'),
+        preparedStatements: 500,
+      });
       assert.equal(config.migrate, true);
     });
 
@@ -79,7 +83,7 @@ describe('loadConfig', () => {
 
     it('memory:// is an in-memory PGlite, not a directory', () => {
       const config = loadConfig({ JWT_SECRET: SECRET, PARLEY_DATA_DIR: 'memory://' });
-      assert.deepEqual(config.database, { kind: 'pglite', dataDir: 'memory://' });
+      assert.deepEqual(config.database, { kind: 'pglite', dataDir: 'memory://', preparedStatements: 500 });
     });
 
     it('NODE_ENV=test logs at warn by default; LOG_LEVEL overrides', () => {
@@ -139,6 +143,7 @@ describe('loadConfig', () => {
         poolSize: 10,
         connectTimeoutMs: 5000,
         queryTimeoutMs: 5000,
+        preparedStatements: 500,
       });
       assert.equal(loadConfig({ ...base, DATABASE_URL: 'postgresql://h/db' }).database.kind, 'postgres');
     });
@@ -181,6 +186,7 @@ describe('loadConfig', () => {
         poolSize: 10,
         connectTimeoutMs: 5000,
         queryTimeoutMs: 5000,
+        preparedStatements: 500,
       });
     });
 

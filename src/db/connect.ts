@@ -3,7 +3,9 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.ts';
 import type { Database } from './database.ts';
-import { withQueryDeadline } from './deadline.ts';
+import { wrapPool } from './deadline.ts';
+import { StatementNames } from './statements.ts';
+import { parseTimestamptz } from './timestamps.ts';
 import { DatabaseHealth } from './health.ts';
 
 export interface Store {
@@ -39,15 +41,20 @@ function poolStats(pool: pg.Pool, max: number): () => PoolStats {
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
+const TIMESTAMPTZ_OID = 1184;
 
 /**
- * bigint columns (seq, number, counts) come back as numbers: they stay far below 2^53. Set per pool, never on pg's
+ * bigint columns (seq, number, counts) come back as numbers: they stay far below 2^53; timestamps through a faster
+ * parser of the same result (`timestamps.ts`). Set per pool, never on pg's
  * global type table, so a host application that embeds Parley keeps its own parsing.
  */
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8_OID || oid === NUMERIC_OID) {
       return (value: string) => Number(value);
+    }
+    if (oid === TIMESTAMPTZ_OID && format !== 'binary') {
+      return parseTimestamptz;
     }
     return pg.types.getTypeParser(oid, format);
   },
@@ -84,7 +91,8 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-async function openPglite(dataDir: string): Promise<Store> {
+async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): Promise<Store> {
+  const { dataDir } = config;
   const [{ PGlite }, { createPgConfig }, { pg_trgm }, { unaccent }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite/node-postgres'),
@@ -105,7 +113,12 @@ async function openPglite(dataDir: string): Promise<Store> {
     idleTimeoutMillis: 0,
     types,
   } as pg.PoolConfig);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const statements = config.preparedStatements > 0 ? new StatementNames(config.preparedStatements) : null;
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: statements ? wrapPool(pool, { timeoutMs: 0, statements }) : pool }),
+  });
+  // Migrations run through the same instance: no deadline here anyway, and a statement prepared before a migration
+  // changed its table is recovered from (`src/db/deadline.ts`).
   return {
     db,
     unbounded: db,
@@ -163,7 +176,14 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
   });
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool: config.queryTimeoutMs > 0 ? withQueryDeadline(pool, config.queryTimeoutMs) : pool,
+      pool:
+        config.queryTimeoutMs > 0 || config.preparedStatements > 0
+          ? wrapPool(pool, {
+              timeoutMs: config.queryTimeoutMs,
+              statements:
+                config.preparedStatements > 0 ? new StatementNames(config.preparedStatements) : null,
+            })
+          : pool,
     }),
   });
   // Same pool, no deadline; never destroyed itself (that would end the pool twice): `db` ends it.
@@ -189,7 +209,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
 }
 
 export async function openStore(config: DatabaseConfig): Promise<Store> {
-  return config.kind === 'pglite' ? openPglite(config.dataDir) : openPostgres(config);
+  return config.kind === 'pglite' ? openPglite(config) : openPostgres(config);
 }
 
 /** Wraps a Kysely instance the host application owns: Parley uses it and never closes it. */

@@ -1,5 +1,6 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
+import { isStalePlan, type StatementNames } from './statements.ts';
 
 /** A query the database did not answer in time. Like a lost connection, it answers 503 `unavailable`. */
 export class QueryTimeoutError extends Error {
@@ -11,17 +12,41 @@ export class QueryTimeoutError extends Error {
   }
 }
 
+/** What the pool wrapper adds to each query: a deadline (0: none), named statements (null: none). */
+export interface QueryOptions {
+  timeoutMs: number;
+  statements: StatementNames | null;
+}
+
+/** node-postgres' record of the statements a connection has prepared (its `Connection`, and PGlite's too). */
+interface PreparedBookkeeping {
+  parsedStatements: Record<string, string>;
+  submittedNamedStatements: Record<string, string>;
+}
+
+interface Submitted {
+  name?: string;
+  text: string;
+  values: unknown[];
+}
+
 /**
- * A pooled connection whose queries must answer within a deadline. When one does not, it fails, every later query on
- * the connection fails at once (a transaction's rollback included), and the connection is discarded on release
- * rather than handed to the next request, which would wait behind the unanswered query.
+ * A pooled connection whose queries must answer within a deadline, and whose hot queries run as named prepared
+ * statements (`StatementNames`). When a query misses its deadline, it fails, every later query on the connection
+ * fails at once (a transaction's rollback included), and the connection is discarded on release rather than
+ * handed to the next request, which would wait behind the unanswered query. When a prepared statement went stale
+ * (its table changed shape under it: another process migrated), the connection forgets all it prepared
+ * (`deallocate all`, at once or right after the transaction it failed in) and a query outside a transaction is run
+ * again, freshly prepared; one inside a transaction fails, as the transaction is then aborted anyway.
  */
-class DeadlineClient implements PostgresPoolClient {
+class ParleyClient implements PostgresPoolClient {
   private broken: QueryTimeoutError | null = null;
+  private inTransaction = false;
+  private stale = false;
 
   constructor(
     private readonly client: pg.PoolClient,
-    private readonly timeoutMs: number,
+    private readonly options: QueryOptions,
   ) {}
 
   query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
@@ -37,14 +62,66 @@ class DeadlineClient implements PostgresPoolClient {
     if (this.broken) {
       return Promise.reject(this.broken);
     }
-    const running = this.client.query(sqlOrCursor, [...parameters]) as unknown as Promise<
-      PostgresQueryResult<R>
-    >;
+    const text = sqlOrCursor;
+    const values = [...parameters];
+    if (this.stale && !this.inTransaction) {
+      return this.forgetStatements().then(() => this.execute<R>(text, values));
+    }
+    return this.execute<R>(text, values);
+  }
+
+  private async execute<R>(text: string, values: unknown[]): Promise<PostgresQueryResult<R>> {
+    this.track(text);
+    const name = this.stale ? undefined : this.options.statements?.nameFor(text);
+    if (name === undefined) {
+      return this.run<R>({ text, values });
+    }
+    try {
+      return await this.run<R>({ name, text, values });
+    } catch (error) {
+      if (!isStalePlan(error)) {
+        throw error;
+      }
+      this.stale = true;
+      if (this.inTransaction) {
+        throw error;
+      }
+      await this.forgetStatements();
+      return this.run<R>({ name, text, values });
+    }
+  }
+
+  /** Drops every statement this connection prepared, on the server and in the driver's bookkeeping. */
+  private async forgetStatements(): Promise<void> {
+    await this.run({ text: 'deallocate all', values: [] });
+    const connection = (this.client as unknown as { connection?: PreparedBookkeeping }).connection;
+    if (connection) {
+      connection.parsedStatements = {};
+      connection.submittedNamedStatements = {};
+    }
+    this.stale = false;
+  }
+
+  private track(text: string): void {
+    const word = /^\s*(\w+)/.exec(text)?.[1]?.toLowerCase();
+    if (word === 'begin' || word === 'start') {
+      this.inTransaction = true;
+    } else if (word === 'commit' || word === 'rollback' || word === 'end' || word === 'abort') {
+      this.inTransaction = false;
+    }
+  }
+
+  private run<R>(query: Submitted): Promise<PostgresQueryResult<R>> {
+    const running = this.client.query(query) as unknown as Promise<PostgresQueryResult<R>>;
+    const timeoutMs = this.options.timeoutMs;
+    if (timeoutMs <= 0) {
+      return running;
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.broken = new QueryTimeoutError(this.timeoutMs);
+        this.broken = new QueryTimeoutError(timeoutMs);
         reject(this.broken);
-      }, this.timeoutMs);
+      }, timeoutMs);
       running.then(
         (result) => {
           clearTimeout(timer);
@@ -65,18 +142,18 @@ class DeadlineClient implements PostgresPoolClient {
 }
 
 /**
- * The pool as Kysely sees it, with a deadline on every query. A server that stops answering without closing its
- * connections (frozen, or cut off by the network) would otherwise hold every request that reaches it for as long as
- * TCP takes to give up: many minutes.
+ * The pool as Kysely sees it, with a deadline on every query and hot queries prepared. A server that stops answering
+ * without closing its connections (frozen, or cut off by the network) would otherwise hold every request that
+ * reaches it for as long as TCP takes to give up: many minutes.
  */
-export function withQueryDeadline(pool: pg.Pool, timeoutMs: number): PostgresPool {
-  const clients = new WeakMap<pg.PoolClient, DeadlineClient>();
+export function wrapPool(pool: pg.Pool, options: QueryOptions): PostgresPool {
+  const clients = new WeakMap<pg.PoolClient, ParleyClient>();
   return {
     async connect() {
       const client = await pool.connect();
       let wrapped = clients.get(client);
       if (!wrapped) {
-        wrapped = new DeadlineClient(client, timeoutMs);
+        wrapped = new ParleyClient(client, options);
         clients.set(client, wrapped);
       }
       return wrapped;

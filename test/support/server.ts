@@ -27,9 +27,15 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `parley serve` as a separate OS process on a free port, with `env` on top of the test's environment. */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+/**
+ * Starts `parley serve` as a separate OS process on a free port, with `env` on top of the test's environment;
+ * `nodeArgs` go to Node before the script (`--cpu-prof`, which NODE_OPTIONS may not carry).
+ */
+export async function startServer(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli.ts', 'serve'], {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
