@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { quotedCurrentSchema } from './schema.ts';
 
 /**
  * The per-row trigger that gave each message its tenant's search configuration cost the send path almost half its
@@ -21,8 +22,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
     create trigger messages_search_config before insert on messages
       for each row execute function ${sql.raw(fn)}()`.execute(db);
-  const schema = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-  const name = `"${(schema.rows[0]?.schema ?? 'public').replace(/"/g, '""')}".parley_english`;
+  const name = `${await quotedCurrentSchema(db)}.parley_english`;
   await sql`alter table messages alter column search_config set default ${sql.lit(name)}::regconfig`.execute(
     db,
   );

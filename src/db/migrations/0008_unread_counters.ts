@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { quotedCurrentSchema } from './schema.ts';
 
 /**
  * Exact unread counts without counting messages. Seqs are gapless, so the messages past a member's cursor number
@@ -29,8 +30,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     db,
   );
 
-  const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-  const schema = `"${(current.rows[0]?.schema ?? 'public').replace(/"/g, '""')}"`;
+  const schema = await quotedCurrentSchema(db);
   await sql`
     create function ${sql.raw(schema)}.parley_members_own_after_read() returns trigger
       language plpgsql

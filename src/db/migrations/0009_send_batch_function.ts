@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { quotedCurrentSchema } from './schema.ts';
 
 /**
  * The batched send as one server-side function, so that a batch costs one round trip and one commit instead of four
@@ -13,8 +14,7 @@ import { sql, type Kysely } from 'kysely';
  *    configuration; return the rows written.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-  const s = `"${(current.rows[0]?.schema ?? 'public').replace(/"/g, '""')}"`;
+  const s = await quotedCurrentSchema(db);
   await sql`
     create function ${sql.raw(s)}.parley_send_batch(
       p_tenant text[], p_chat text[], p_author text[], p_id text[], p_text text[], p_reply bigint[], p_client text[]
