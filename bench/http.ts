@@ -161,6 +161,19 @@ export async function http(): Promise<void> {
       headers: { authorization: `Bearer ${token}` },
     });
     rows.push(await load('history page (50)', url, get(`/v1/chats/${f.hot}/messages?limit=50`), pid));
+    // The same page while the chat is busy: every 10th request a send into it, so the page keeps changing and
+    // the history cache has to read it again after each (the row counts sends and reads together).
+    let mixed = 0;
+    const busyHistory = get(`/v1/chats/${f.hot}/messages?limit=50`);
+    const busySend = send(() => f.hot);
+    rows.push(
+      await load(
+        'history page (50), 1 send in 10 requests',
+        url,
+        () => (++mixed % 10 === 0 ? busySend() : busyHistory()),
+        pid,
+      ),
+    );
     rows.push(
       await load(
         `chat list (50), user in ${READER_CHATS} chats`,

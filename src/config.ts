@@ -86,6 +86,8 @@ export interface Config {
   sourceloopBasePath: string;
   metrics: MetricsConfig;
   demo: DemoConfig;
+  /** Memory for history pages at the state they were read at (PARLEY_HISTORY_CACHE_MB); 0: no cache. */
+  historyCacheBytes: number;
 }
 
 /** The demo chat page at the root (README, "Demo page"). */
@@ -693,5 +695,6 @@ export function loadConfig(env: Env = process.env): Config {
     sourceloopBasePath: mountPath(env, 'SOURCELOOP_BASE_PATH', '/sourceloop'),
     metrics: metricsConfig(env),
     demo: demoConfig(env, nodeEnv, secret),
+    historyCacheBytes: integer(env, 'PARLEY_HISTORY_CACHE_MB', 64, 0, 64 * 1024) * 1024 * 1024,
   };
 }

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Limits } from './config.ts';
 import type { Database } from './db/database.ts';
+import type { HistoryCache } from './messages/history.cache.ts';
 import type { MessageBatcher } from './messages/message.batcher.ts';
 import type { EventSink } from './realtime/events.ts';
 
@@ -13,4 +14,6 @@ export interface Context {
   log: FastifyBaseLogger;
   /** Group commit for sends; without it (scripts, tests of the single path) each send is its own statement. */
   sends?: MessageBatcher;
+  /** History pages at the state they were read at (`PARLEY_HISTORY_CACHE_MB`); without it every page is read. */
+  history?: HistoryCache;
 }

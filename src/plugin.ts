@@ -16,6 +16,7 @@ import { installJsonApi } from './jsonapi/jsonapi.plugin.ts';
 import { createRateLimit } from './limits/rate.hook.ts';
 import { relationshipRoutes } from './jsonapi/jsonapi.routes.ts';
 import { memberRoutes } from './members/member.routes.ts';
+import { HistoryCache } from './messages/history.cache.ts';
 import { MessageBatcher } from './messages/message.batcher.ts';
 import { Metrics } from './metrics/metrics.registry.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
@@ -171,11 +172,22 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
     maxBatch: 500,
     ...(metrics ? { observe: metrics.sendBatch } : {}),
   });
+  const history = config.historyCacheBytes > 0 ? new HistoryCache(config.historyCacheBytes) : null;
   if (metrics) {
     metrics.countSendQueue(() => ({ queued: sends.queued, writing: sends.writing }));
+    if (history) {
+      metrics.countHistoryCache(history);
+    }
     bus.observeLag(metrics.busDelivered);
   }
-  const ctx: Context = { db: store.db, limits: config.limits, events: bus, log: app.log, sends };
+  const ctx: Context = {
+    db: store.db,
+    limits: config.limits,
+    events: bus,
+    log: app.log,
+    sends,
+    ...(history ? { history } : {}),
+  };
   const gateway = new Gateway(ctx, bus, config.realtime, store.health);
   gateway.start();
   const handle: ParleyHandle = { store, ctx, bus, gateway, metrics };

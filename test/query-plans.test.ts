@@ -12,6 +12,8 @@ interface PlanNode {
   'Relation Name'?: string;
   'Index Name'?: string;
   'Index Cond'?: string;
+  /** With `explain (analyze)`: how often the node ran; 0 for a node never executed. */
+  'Actual Loops'?: number;
   Plans?: PlanNode[];
 }
 
@@ -104,6 +106,38 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
         }
       }
     }
+  });
+
+  it('skips the page scan entirely when the chat is still at the state a cached page was read at', async () => {
+    const db = t.app.parley.ctx.db;
+    const state = await sql<{ last_seq: number; history_revision: number }>`
+      select last_seq, history_revision from chats where id = ${chatId}`.execute(db);
+    const known = { lastSeq: state.rows[0]!.last_seq, revision: state.rows[0]!.history_revision };
+    const viewer = { tenantId: 'default', userId: 'plan-alice' };
+    const analyze = async (k: typeof known) => {
+      const compiled = memberHistoryQuery(
+        db,
+        viewer,
+        chatId,
+        { limit: 51, direction: 'backward' },
+        k,
+      ).compile(db);
+      const result = await db.executeQuery<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({
+        ...compiled,
+        sql: `explain (analyze, format json) ${compiled.sql}`,
+      });
+      return nodes(result.rows[0]!['QUERY PLAN'][0].Plan).filter((n) => n['Relation Name'] === 'messages');
+    };
+    const unchanged = await analyze(known);
+    assert.ok(unchanged.length > 0);
+    for (const node of unchanged) {
+      assert.equal(node['Actual Loops'], 0, `${node['Node Type']} of messages is never executed`);
+    }
+    const moved = await analyze({ ...known, revision: known.revision - 1 });
+    assert.ok(
+      moved.some((n) => (n['Actual Loops'] ?? 0) > 0),
+      'a state that moved on reads the page',
+    );
   });
 
   it('computes the unread summary from memberships and chat counters, reading deleted messages only', async () => {

@@ -154,6 +154,7 @@ function toEntry(row: ViewerRow): ChatListEntry {
     member_count: rest.member_count,
     last_message_at: rest.last_message_at,
     last_deleted_seq: rest.last_deleted_seq,
+    history_revision: rest.history_revision,
     deleted_at: rest.deleted_at,
   };
   return {

@@ -24,6 +24,8 @@ export interface ChatTable {
   last_message_at: Date | null;
   /** The highest seq of a deleted message, 0 if none: unread counting looks for deleted messages only below it. */
   last_deleted_seq: Generated<number>;
+  /** Changes to stored messages other than appends (edits, deletes): with last_seq, one state of the history. */
+  history_revision: Generated<number>;
   deleted_at: Date | null;
 }
 

@@ -8,6 +8,7 @@ import * as clientIdIndex from './migrations/0006_client_id_index.ts';
 import * as searchConfigInBatch from './migrations/0007_search_config_in_batch.ts';
 import * as unreadCounters from './migrations/0008_unread_counters.ts';
 import * as sendBatchFunction from './migrations/0009_send_batch_function.ts';
+import * as historyRevision from './migrations/0010_history_revision.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0007_search_config_in_batch': searchConfigInBatch,
   '0008_unread_counters': unreadCounters,
   '0009_send_batch_function': sendBatchFunction,
+  '0010_history_revision': historyRevision,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { HistoryState } from './history.cache.ts';
 import type {
   FilterCondition,
   FilterOrder,
@@ -122,10 +123,15 @@ export interface HistoryRange {
  * The history page: one range scan of the (chat_id, seq) primary key. Seqs are gapless and messages are never
  * removed (deleted ones keep their seq), so a page of `limit` lies within `limit` seqs of where it starts: both ends
  * of the range are bounded, and the scan reads the page's rows only, whatever the planner believes of the table
- * (statistics lag behind a chat that grows fast). Exported so a test can EXPLAIN it.
+ * (statistics lag behind a chat that grows fast). `only` is a further condition, one that names no column of the
+ * messages (the history cache's "unless unchanged"), so that PostgreSQL checks it once before scanning at all.
+ * Exported so a test can EXPLAIN it.
  */
-export function historyQuery(db: Db, chatId: string, range: HistoryRange) {
+export function historyQuery(db: Db, chatId: string, range: HistoryRange, only?: RawBuilder<boolean>) {
   let query = db.selectFrom('messages').select(MESSAGE_COLUMNS).where('chat_id', '=', chatId);
+  if (only) {
+    query = query.where(only);
+  }
   if (range.direction === 'forward') {
     const after = range.after ?? 0;
     query = query.where('seq', '>', after).where('seq', '<=', after + range.limit);
@@ -152,38 +158,60 @@ export function historyQuery(db: Db, chatId: string, range: HistoryRange) {
   return query.orderBy('seq', 'desc').limit(range.limit);
 }
 
+type GatedRow = { g_last_seq: number; g_revision: number } & (MessageRow | { [K in keyof MessageRow]: null });
+
 /**
  * A member's history page in one round trip: the membership of the live chat in the member's tenant, joined to the
- * page. No row at all: not a member (or no such chat); one row of nulls: an empty page.
+ * page, with the chat's history state (`HistoryState`). With `known`, the page is read only if the chat has moved
+ * on from that state. No row at all: not a member (or no such chat); one row of nulls: an empty page, or the state
+ * is still `known`.
  */
 export function memberHistoryQuery(
   db: Db,
   viewer: { tenantId: string; userId: string },
   chatId: string,
   range: HistoryRange,
+  known?: HistoryState,
 ) {
-  return sql<MessageRow | { [K in keyof MessageRow]: null }>`
-    select x.* from (
-      select 1 from members me join chats c on c.id = me.chat_id
+  const only = known
+    ? sql<boolean>`not (g.last_seq = ${known.lastSeq} and g.history_revision = ${known.revision})`
+    : undefined;
+  return sql<GatedRow>`
+    select g.last_seq as g_last_seq, g.history_revision as g_revision, x.* from (
+      select c.last_seq, c.history_revision from members me join chats c on c.id = me.chat_id
        where me.chat_id = ${chatId} and me.user_id = ${viewer.userId}
          and c.tenant_id = ${viewer.tenantId} and c.deleted_at is null
-    ) gate
-    left join lateral (${historyQuery(db, chatId, range)}) x on true`;
+    ) g
+    left join lateral (${historyQuery(db, chatId, range, only)}) x on true`;
 }
 
-/** The page in ascending seq, or undefined when the viewer is not a member of the chat. */
+/**
+ * The page in ascending seq with the state it was read at; `unchanged` when the chat is still at `known`;
+ * undefined when the viewer is not a member of the chat.
+ */
 export async function listMemberMessages(
   db: Db,
   viewer: { tenantId: string; userId: string },
   chatId: string,
   range: HistoryRange,
-): Promise<MessageRow[] | undefined> {
-  const { rows } = await memberHistoryQuery(db, viewer, chatId, range).execute(db);
-  if (rows.length === 0) {
+  known?: HistoryState,
+): Promise<{ state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined> {
+  const { rows } = await memberHistoryQuery(db, viewer, chatId, range, known).execute(db);
+  const first = rows[0];
+  if (!first) {
     return undefined;
   }
-  const page = rows.filter((row): row is MessageRow => row.seq !== null);
-  return range.direction === 'forward' ? page : page.reverse();
+  const state = { lastSeq: first.g_last_seq, revision: first.g_revision };
+  if (known && state.lastSeq === known.lastSeq && state.revision === known.revision) {
+    return 'unchanged';
+  }
+  const page: MessageRow[] = [];
+  for (const { g_last_seq: _seq, g_revision: _revision, ...row } of rows) {
+    if (row.seq !== null) {
+      page.push(row as MessageRow);
+    }
+  }
+  return { state, rows: range.direction === 'forward' ? page : page.reverse() };
 }
 
 /** Rows come back in ascending seq either way. */

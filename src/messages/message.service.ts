@@ -7,6 +7,7 @@ import { newId } from '../ids.ts';
 import { advanceReadCursor } from '../members/member.repository.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
 import { event } from '../realtime/events.ts';
+import { HistoryCache } from './history.cache.ts';
 import type { MessageCondition, MessageFilter } from './message.filter.ts';
 import { presentMessage, presentMessageInContext, type MessageInContext } from './message.presenter.ts';
 import {
@@ -23,6 +24,7 @@ import {
   softDeleteMessage,
   unreadSummary,
   updateText,
+  type HistoryRange,
 } from './message.repository.ts';
 import type {
   EditMessageBody,
@@ -168,15 +170,28 @@ export async function listMessages(
     throw invalid('before: must be greater than after');
   }
   const forward = after !== undefined;
-  const rows = await listMemberMessages(ctx.db, actor, chatId, {
+  const range: HistoryRange = {
     ...(after !== undefined ? { after } : {}),
     ...(before !== undefined ? { before } : {}),
     limit: limit + 1,
     direction: forward ? 'forward' : 'backward',
-  });
-  if (!rows) {
+  };
+  // Only reads outside a transaction: what one sees before it rolls back is no state of the chat.
+  const cache = ctx.db.isTransaction ? undefined : ctx.history;
+  const key = cache ? HistoryCache.keyOf({ chatId, ...range }) : '';
+  const cached = cache?.get(key);
+  const read = await listMemberMessages(ctx.db, actor, chatId, range, cached?.state);
+  if (!read) {
     throw chatNotFound(chatId);
   }
+  if (read === 'unchanged') {
+    cache!.hits += 1;
+    return cached!.page;
+  }
+  if (cache) {
+    cache.misses += 1;
+  }
+  const { rows } = read;
   const more = rows.length > limit;
   const kept = more ? (forward ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
   let nextCursor: string | null = null;
@@ -189,7 +204,8 @@ export async function listMessages(
       nextCursor = encodeCursor(['b', kept[0]!.seq]);
     }
   }
-  return { data: kept.map(presentMessage), nextCursor };
+  const page = { data: kept.map(presentMessage), nextCursor };
+  return cache ? cache.set(key, read.state, page) : page;
 }
 
 async function requireMessage(ctx: Context, chatId: string, seq: number): Promise<MessageRow> {

@@ -145,6 +145,29 @@ export class Metrics {
     this.poolGauges();
   }
 
+  /** How the history cache does: pages served from it and read from the database, and the memory it holds. */
+  countHistoryCache(cache: { hits: number; misses: number; sizeBytes: number }): void {
+    new Counter({
+      name: 'parley_history_cache_requests_total',
+      help: 'History pages asked for, by result: hit (served from the cache, the chat unchanged), miss (read).',
+      labelNames: ['result'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ result: 'hit' }, cache.hits);
+        this.inc({ result: 'miss' }, cache.misses);
+      },
+    });
+    new Gauge({
+      name: 'parley_history_cache_bytes',
+      help: 'Memory the history cache holds, roughly, against PARLEY_HISTORY_CACHE_MB.',
+      registers: [this.registry],
+      collect() {
+        this.set(cache.sizeBytes);
+      },
+    });
+  }
+
   /** The pool's gauges, only when the pool can be seen (not for a Kysely instance of the host application's). */
   private poolGauges(): void {
     if (this.sources.pool() === null) {
