@@ -88,6 +88,8 @@ describe(`history pages served again while their chat is unchanged (${ENGINE})`,
       t.app.parley.store.db,
     );
     assert.deepEqual(texts((await bob.get(url)).body), ['rewritten', null], 'an update by anyone');
+    await sql`delete from messages where chat_id = ${chat.id} and seq = 4`.execute(t.app.parley.store.db);
+    assert.deepEqual(texts((await bob.get(url)).body), ['message 2', 'rewritten'], 'a row deleted by anyone');
 
     // Other ranges are pages of their own.
     const older = await bob.get(`/v1/chats/${chat.id}/messages?after=0&limit=2`);

@@ -29,6 +29,15 @@ describe('which query texts are prepared', () => {
     const other = 'update chats set name = $1 where id = $2';
     names.nameFor(other);
     assert.ok(names.nameFor(other));
+    for (const text of [
+      'select * from users where id in ($1, $2, $3)',
+      'insert into members (chat_id, user_id) values ($1, $2), ($3, $4)',
+      'select * from messages where text like $1',
+      'select * from messages m where /* parley:unprepared */ m.seq > $1',
+    ]) {
+      names.nameFor(text);
+      assert.equal(names.nameFor(text), undefined, text);
+    }
     const third = 'delete from members where chat_id = $1';
     names.nameFor(third);
     assert.equal(names.nameFor(third), undefined, 'over the capacity: unnamed');
@@ -103,6 +112,28 @@ describe(`prepared statements on the database (${ENGINE})`, () => {
       'inside a transaction the query fails with the transaction',
     );
     // The next query on the connection finds it clean again.
+    assert.deepEqual((await read()).rows, [{ a: 1, b: 2, c: 3 }]);
+
+    // Statements gone behind the driver's back (a pooler that switched server connections, an administrator):
+    // outside a transaction the query is prepared again.
+    await sql`deallocate all`.execute(db);
+    assert.deepEqual((await read()).rows, [{ a: 1, b: 2, c: 3 }]);
+
+    // Inside a transaction, also after a rollback to a savepoint (which leaves the transaction open), the error is
+    // the query's own: nothing is retried in a transaction the error has aborted.
+    await read();
+    await sql`deallocate all`.execute(db);
+    const trx = await db.startTransaction().execute();
+    try {
+      const saved = await trx.savepoint('before').execute();
+      await saved.rollbackToSavepoint('before').execute();
+      await assert.rejects(sql`select * from prep_shape`.execute(saved), (error: { code?: string }) => {
+        assert.equal(error.code, '26000', String(error));
+        return true;
+      });
+    } finally {
+      await trx.rollback().execute();
+    }
     assert.deepEqual((await read()).rows, [{ a: 1, b: 2, c: 3 }]);
     const alice = await t.login('prep-alice');
     assert.equal((await alice.get('/v1/chats')).status, 200);

@@ -3,6 +3,7 @@ import type { Db } from '../db/database.ts';
 import type { Filter, FilterCondition } from '../messages/message.filter.ts';
 import { filterSql, orderSql } from '../messages/message.repository.ts';
 import type { AttachmentFilterField, AttachmentRow } from './attachment.table.ts';
+import { UNPREPARED } from '../db/statements.ts';
 
 /** An attachment with the id of its message (null when it belongs to the chat only). */
 export interface AttachmentWithMessageRow extends AttachmentRow {
@@ -30,7 +31,7 @@ function visibleAttachments(
     join members me on me.chat_id = a.chat_id and me.user_id = ${userId} and me.tenant_id = ${tenantId}
     join chats c on c.id = a.chat_id and c.deleted_at is null
     left join messages m on m.chat_id = a.chat_id and m.seq = a.seq
-    where a.deleted_at is null and a.tenant_id = ${tenantId} and ${where ? filterSql(where, FIELDS) : sql`true`}`;
+    where ${sql.raw(UNPREPARED)} a.deleted_at is null and a.tenant_id = ${tenantId} and ${where ? filterSql(where, FIELDS) : sql`true`}`;
 }
 
 export async function findAttachments(

@@ -1,6 +1,6 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
-import { isStalePlan, type StatementNames } from './statements.ts';
+import { isStatementLost, type StatementNames } from './statements.ts';
 
 /** A query the database did not answer in time. Like a lost connection, it answers 503 `unavailable`. */
 export class QueryTimeoutError extends Error {
@@ -42,6 +42,8 @@ interface Submitted {
 class ParleyClient implements PostgresPoolClient {
   private broken: QueryTimeoutError | null = null;
   private inTransaction = false;
+  /** A `begin` was sent: the transaction is open once it succeeds. */
+  private opening = false;
   private stale = false;
 
   constructor(
@@ -74,12 +76,21 @@ class ParleyClient implements PostgresPoolClient {
     this.track(text);
     const name = this.stale ? undefined : this.options.statements?.nameFor(text);
     if (name === undefined) {
-      return this.run<R>({ text, values });
+      if (!this.opening) {
+        return this.run<R>({ text, values });
+      }
+      try {
+        const result = await this.run<R>({ text, values });
+        this.inTransaction = true;
+        return result;
+      } finally {
+        this.opening = false;
+      }
     }
     try {
       return await this.run<R>({ name, text, values });
     } catch (error) {
-      if (!isStalePlan(error)) {
+      if (!isStatementLost(error)) {
         throw error;
       }
       this.stale = true;
@@ -102,11 +113,24 @@ class ParleyClient implements PostgresPoolClient {
     this.stale = false;
   }
 
+  /**
+   * Whether a transaction is open, from the statements that open and end one (Kysely's `begin`, `commit`,
+   * `rollback`); `rollback to` a savepoint and `release` leave it open. A failed `begin` opens none; a failed
+   * `commit` ends it all the same.
+   */
   private track(text: string): void {
-    const word = /^\s*(\w+)/.exec(text)?.[1]?.toLowerCase();
-    if (word === 'begin' || word === 'start') {
-      this.inTransaction = true;
-    } else if (word === 'commit' || word === 'rollback' || word === 'end' || word === 'abort') {
+    const words = /^\s*(\w+)(?:\s+(\w+))?/.exec(text);
+    const first = words?.[1]?.toLowerCase();
+    const second = words?.[2]?.toLowerCase();
+    if (first === 'begin' || first === 'start') {
+      this.opening = true;
+    } else if (first === 'commit' || first === 'end' || first === 'abort') {
+      this.inTransaction = false;
+    } else if (
+      first === 'rollback' &&
+      second !== 'to' &&
+      !/^\s*rollback\s+(?:work|transaction)\s+to\b/i.test(text)
+    ) {
       this.inTransaction = false;
     }
   }
@@ -136,6 +160,9 @@ class ParleyClient implements PostgresPoolClient {
   }
 
   release(): void {
+    // Whoever borrowed the connection ended its transaction (Kysely always does); the next borrower starts clean.
+    this.inTransaction = false;
+    this.opening = false;
     // With an error, the pool closes the connection instead of keeping it.
     this.client.release(this.broken ?? undefined);
   }

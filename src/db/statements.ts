@@ -5,14 +5,23 @@
  * connection and, once PostgreSQL sees that a generic plan costs no more than the custom ones, planned once too.
  *
  * Bounded: a text is prepared from its second execution on (one-off texts never take a slot), at most `capacity`
- * texts per process, each under `MAX_TEXT` characters. Left unprepared: everything but plain DML, and search
- * (full-text and trigram queries, whose best plan depends on the words searched, so a generic plan is a risk).
+ * texts per process, each under `MAX_TEXT` characters. Left unprepared, as their texts come in unbounded variety
+ * or their best plan depends on the values:
+ * - everything but plain DML;
+ * - search (full-text, trigram and `like` matching, whose best plan depends on the words searched);
+ * - lists of values written out (`in ($1, $2, …)`, multi-row `values`): a text per length;
+ * - queries built from a client's filter and order (the SourceLoop dialect's), which carry `UNPREPARED`.
+ * Once `capacity` texts are prepared, any others run unnamed: slower, never wrong.
  */
-const MAX_TEXT = 16_000;
+const MAX_TEXT = 4_000;
 /** Texts seen once are remembered up to this many, then forgotten all at once (they were one-offs). */
-const MAX_CANDIDATES = 5_000;
+const MAX_CANDIDATES = 2_000;
 const DML = /^\s*(?:select|insert|update|delete|with)\b/i;
-const SEARCH = /tsquery|similarity|\bilike\b|<%|%>/i;
+const SEARCH = /tsquery|similarity|\b(?:i?like)\b|<%|%>/i;
+const VALUE_LIST = /\(\s*\$\d+\s*,\s*\$\d+|\)\s*,\s*\(\s*\$\d+/;
+
+/** Marks a query text that must not be prepared: put it in SQL built from what a client chose. */
+export const UNPREPARED = '/* parley:unprepared */';
 
 export class StatementNames {
   private readonly names = new Map<string, string>();
@@ -26,7 +35,14 @@ export class StatementNames {
     if (name !== undefined) {
       return name;
     }
-    if (this.names.size >= this.capacity || text.length > MAX_TEXT || !DML.test(text) || SEARCH.test(text)) {
+    if (
+      this.names.size >= this.capacity ||
+      text.length > MAX_TEXT ||
+      !DML.test(text) ||
+      SEARCH.test(text) ||
+      VALUE_LIST.test(text) ||
+      text.includes(UNPREPARED)
+    ) {
       return undefined;
     }
     if (!this.seen.has(text)) {
@@ -48,10 +64,16 @@ export class StatementNames {
 }
 
 /**
- * The error PostgreSQL gives a prepared statement whose tables changed shape under it (another process migrated:
- * `select *` of a table that gained a column). The statement is useless on that connection from then on.
+ * Errors that say the connection's prepared statements are not what the driver believes: PostgreSQL's for a
+ * statement whose tables changed shape under it (another process migrated: `select *` of a table that gained a
+ * column), and a statement missing or already there, as behind a pooler that hands out server connections per
+ * transaction. Either way the connection forgets what it prepared and the query runs again.
  */
-export function isStalePlan(error: unknown): boolean {
+export function isStatementLost(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
-  return e?.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan');
+  if (e?.code === '0A000') {
+    return typeof e.message === 'string' && e.message.includes('cached plan');
+  }
+  // 26000 invalid_sql_statement_name (does not exist), 42P05 duplicate_prepared_statement.
+  return e?.code === '26000' || e?.code === '42P05';
 }

@@ -22,9 +22,9 @@ interface Entry {
   bytes: number;
 }
 
-/** A rough size of a page in memory: a message's fixed fields, plus its text as UTF-16. */
-function sizeOf(page: Page<MessageView>): number {
-  let bytes = 256;
+/** A rough size of an entry in memory: its key and bookkeeping, each message's fields, its text as UTF-16. */
+function sizeOf(key: string, page: Page<MessageView>): number {
+  let bytes = 512 + 2 * key.length + 2 * (page.nextCursor?.length ?? 0);
   for (const message of page.data) {
     bytes += 400 + 2 * (message.text?.length ?? 0) + 2 * (message.clientId?.length ?? 0);
   }
@@ -66,7 +66,7 @@ export class HistoryCache {
       ...page,
       data: Object.freeze(page.data.map((m) => Object.freeze(m))),
     }) as unknown as Page<MessageView>;
-    const bytes = sizeOf(page);
+    const bytes = sizeOf(key, page);
     if (bytes > this.maxBytes) {
       return frozen;
     }

@@ -9,6 +9,7 @@ import type {
   MessageFilterField,
 } from './message.filter.ts';
 import type { MessageRow } from './message.table.ts';
+import { UNPREPARED } from '../db/statements.ts';
 
 /** The columns of a message row; the search columns stay in the database (reads and sends never need them). */
 export const MESSAGE_COLUMNS = [
@@ -426,7 +427,7 @@ function visibleMessages(tenantId: string, userId: string, where: MessageConditi
       where c.kind = 'direct' and o.chat_id = m.chat_id and o.user_id <> m.author_id
       order by o.user_id limit 1
     ) r on true
-    where m.deleted_at is null and ${where ? filterSql(where, FILTER_FIELDS) : sql`true`}`;
+    where ${sql.raw(UNPREPARED)} m.deleted_at is null and ${where ? filterSql(where, FILTER_FIELDS) : sql`true`}`;
 }
 
 export async function findMessagesFiltered(

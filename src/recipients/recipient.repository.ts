@@ -3,6 +3,7 @@ import type { Db } from '../db/database.ts';
 import type { Filter, FilterCondition } from '../messages/message.filter.ts';
 import { filterSql, orderSql } from '../messages/message.repository.ts';
 import type { RecipientFilterField } from './recipient.table.ts';
+import { UNPREPARED } from '../db/statements.ts';
 
 /** One recipient of one message: a member of its chat other than its author, with that member's state. */
 export interface RecipientRow {
@@ -42,7 +43,7 @@ function visibleRecipients(
     join chats c on c.id = m.chat_id and c.deleted_at is null
     join members r on r.chat_id = m.chat_id and r.user_id <> m.author_id
     left join message_flags f on f.chat_id = m.chat_id and f.seq = m.seq and f.user_id = r.user_id
-    where m.deleted_at is null and ${where ? filterSql(where, FIELDS) : sql`true`}`;
+    where ${sql.raw(UNPREPARED)} m.deleted_at is null and ${where ? filterSql(where, FIELDS) : sql`true`}`;
 }
 
 export async function findRecipients(
