@@ -87,6 +87,11 @@ function wellFormedParameters(connection: { bind(message: BindMessage): void }):
   };
 }
 
+/** The query texts this store prepares (`DB_PREPARED_STATEMENTS`), or null for none. */
+function statementsOf(config: { preparedStatements: number }): StatementNames | null {
+  return config.preparedStatements > 0 ? new StatementNames(config.preparedStatements) : null;
+}
+
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -113,9 +118,10 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): 
     idleTimeoutMillis: 0,
     types,
   } as pg.PoolConfig);
-  const statements = config.preparedStatements > 0 ? new StatementNames(config.preparedStatements) : null;
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: statements ? wrapPool(pool, { timeoutMs: 0, statements }) : pool }),
+    dialect: new PostgresDialect({
+      pool: wrapPool(pool, { timeoutMs: 0, statements: statementsOf(config) }),
+    }),
   });
   // Migrations run through the same instance: no deadline here anyway, and a statement prepared before a migration
   // changed its table is recovered from (`src/db/deadline.ts`).
@@ -176,14 +182,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
   });
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool:
-        config.queryTimeoutMs > 0 || config.preparedStatements > 0
-          ? wrapPool(pool, {
-              timeoutMs: config.queryTimeoutMs,
-              statements:
-                config.preparedStatements > 0 ? new StatementNames(config.preparedStatements) : null,
-            })
-          : pool,
+      pool: wrapPool(pool, { timeoutMs: config.queryTimeoutMs, statements: statementsOf(config) }),
     }),
   });
   // Same pool, no deadline; never destroyed itself (that would end the pool twice): `db` ends it.

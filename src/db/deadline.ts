@@ -30,6 +30,20 @@ interface Submitted {
   values: unknown[];
 }
 
+/** `rollback` that ends the transaction, not `rollback [work|transaction] to` a savepoint, which leaves it open. */
+const ROLLBACK = /^\s*rollback\b(?!\s+(?:(?:work|transaction)\s+)?to\b)/i;
+
+/**
+ * What a statement does to the connection's transaction (Kysely sends `begin`, `commit`, `rollback`, and savepoint
+ * statements, which leave it open).
+ */
+function transactionEffect(text: string): 'begin' | 'end' | null {
+  if (/^\s*(?:begin|start)\b/i.test(text)) {
+    return 'begin';
+  }
+  return /^\s*(?:commit|end|abort)\b/i.test(text) || ROLLBACK.test(text) ? 'end' : null;
+}
+
 /**
  * A pooled connection whose queries must answer within a deadline, and whose hot queries run as named prepared
  * statements (`StatementNames`). When a query misses its deadline, it fails, every later query on the connection
@@ -42,8 +56,6 @@ interface Submitted {
 class ParleyClient implements PostgresPoolClient {
   private broken: QueryTimeoutError | null = null;
   private inTransaction = false;
-  /** A `begin` was sent: the transaction is open once it succeeds. */
-  private opening = false;
   private stale = false;
 
   constructor(
@@ -73,20 +85,22 @@ class ParleyClient implements PostgresPoolClient {
   }
 
   private async execute<R>(text: string, values: unknown[]): Promise<PostgresQueryResult<R>> {
-    this.track(text);
-    const name = this.stale ? undefined : this.options.statements?.nameFor(text);
-    if (name === undefined) {
-      if (!this.opening) {
-        return this.run<R>({ text, values });
-      }
-      try {
-        const result = await this.run<R>({ text, values });
-        this.inTransaction = true;
-        return result;
-      } finally {
-        this.opening = false;
-      }
+    const effect = transactionEffect(text);
+    if (effect === 'end') {
+      // A failed `commit` ends the transaction all the same.
+      this.inTransaction = false;
     }
+    const name = this.stale ? undefined : this.options.statements?.nameFor(text);
+    const result =
+      name === undefined ? await this.run<R>({ text, values }) : await this.runNamed<R>(name, text, values);
+    if (effect === 'begin') {
+      // Open only once `begin` succeeded.
+      this.inTransaction = true;
+    }
+    return result;
+  }
+
+  private async runNamed<R>(name: string, text: string, values: unknown[]): Promise<PostgresQueryResult<R>> {
     try {
       return await this.run<R>({ name, text, values });
     } catch (error) {
@@ -111,28 +125,6 @@ class ParleyClient implements PostgresPoolClient {
       connection.submittedNamedStatements = {};
     }
     this.stale = false;
-  }
-
-  /**
-   * Whether a transaction is open, from the statements that open and end one (Kysely's `begin`, `commit`,
-   * `rollback`); `rollback to` a savepoint and `release` leave it open. A failed `begin` opens none; a failed
-   * `commit` ends it all the same.
-   */
-  private track(text: string): void {
-    const words = /^\s*(\w+)(?:\s+(\w+))?/.exec(text);
-    const first = words?.[1]?.toLowerCase();
-    const second = words?.[2]?.toLowerCase();
-    if (first === 'begin' || first === 'start') {
-      this.opening = true;
-    } else if (first === 'commit' || first === 'end' || first === 'abort') {
-      this.inTransaction = false;
-    } else if (
-      first === 'rollback' &&
-      second !== 'to' &&
-      !/^\s*rollback\s+(?:work|transaction)\s+to\b/i.test(text)
-    ) {
-      this.inTransaction = false;
-    }
   }
 
   private run<R>(query: Submitted): Promise<PostgresQueryResult<R>> {
@@ -162,7 +154,6 @@ class ParleyClient implements PostgresPoolClient {
   release(): void {
     // Whoever borrowed the connection ended its transaction (Kysely always does); the next borrower starts clean.
     this.inTransaction = false;
-    this.opening = false;
     // With an error, the pool closes the connection instead of keeping it.
     this.client.release(this.broken ?? undefined);
   }

@@ -274,15 +274,6 @@ export function unreadCountSql(m: string, c: string): RawBuilder<number> {
       else 0 end)::int`;
 }
 
-/** The member's unread count in the chat; null when it is not a member of it. */
-export async function countUnread(db: Db, chatId: string, userId: string): Promise<number | null> {
-  const result = await sql<{ n: number }>`
-    select ${unreadCountSql('m', 'c')} as n
-      from members m join chats c on c.id = m.chat_id
-     where m.chat_id = ${chatId} and m.user_id = ${userId}`.execute(db);
-  return result.rows[0]?.n ?? null;
-}
-
 export interface UnreadRow {
   chat_id: string;
   last_read_seq: number;
