@@ -181,4 +181,44 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
       read.join('; '),
     );
   });
+
+  it('plans the per-user reads once per connection, whoever the user is', async () => {
+    // Skewed memberships, as in any real tenant: ten heavy users in 2,000 chats each, plan-alice in one. With the user
+    // as a plain parameter the planner prices each execution for the user at hand; a connection whose first
+    // executions were for light users finds their custom plans cheaper than the generic one (priced for the average
+    // user) and plans every execution anew. Run as the API runs them (named statements, one connection), each read
+    // must settle on the generic plan after PostgreSQL's five custom ones.
+    const db = t.app.parley.ctx.db;
+    await sql`insert into users (tenant_id, id, username)
+              select 'default', 'plan-heavy-' || h, 'plan-heavy-' || h from generate_series(1, 10) h`.execute(
+      db,
+    );
+    await sql`insert into members (chat_id, tenant_id, user_id, role)
+              select 'bulk-chat-' || g, 'default', 'plan-heavy-' || h, 'member'
+              from generate_series(1, 2000) g, generate_series(1, 10) h`.execute(db);
+    await sql`analyze`.execute(db);
+    const reads = [
+      (userId: string) => unreadSummaryQuery('default', userId).compile(db),
+      (userId: string) => viewerQuery('default', userId, sql`true`, 51).compile(db),
+    ];
+    const counts = await db.connection().execute(async (conn) => {
+      for (let i = 0; i < 12; i++) {
+        for (const read of reads) {
+          await conn.executeQuery(read('plan-alice'));
+        }
+      }
+      const result = await sql<{ statement: string; generic_plans: number; custom_plans: number }>`
+        select statement, generic_plans::int, custom_plans::int from pg_prepared_statements`.execute(conn);
+      return reads.map((read) => {
+        const text = read('plan-alice').sql;
+        const row = result.rows.find((r) => r.statement === text);
+        assert.ok(row, `prepared: ${text.slice(0, 80)}`);
+        return row;
+      });
+    });
+    for (const { generic_plans, custom_plans } of counts) {
+      assert.ok(custom_plans <= 5, `custom plans: ${custom_plans}`);
+      assert.ok(generic_plans >= 5, `generic plans: ${generic_plans}`);
+    }
+  });
 });

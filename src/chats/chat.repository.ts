@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { anyUser } from '../db/statements.ts';
 import type { MemberRole, MemberRow } from '../members/member.table.ts';
 import type { MessageRow } from '../messages/message.table.ts';
 import { unreadCountSql } from '../messages/message.repository.ts';
@@ -190,7 +191,7 @@ export function viewerQuery(
              ${ACTIVITY_US} as activity_us
       from members m
       join chats c on c.id = m.chat_id and c.deleted_at is null
-      where m.tenant_id = ${tenantId} and m.user_id = ${userId} and ${where}
+      where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)} and ${where}
       order by ${orderBy}
       limit ${limit} offset ${order.offset}
     )
@@ -265,7 +266,7 @@ export async function findChatForUserByNumber(
 export async function countChatsForUser(db: Db, tenantId: string, userId: string): Promise<number> {
   const result = await sql<{ count: number }>`
     select count(*)::int as count from members m join chats c on c.id = m.chat_id and c.deleted_at is null
-    where m.tenant_id = ${tenantId} and m.user_id = ${userId}`.execute(db);
+    where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}`.execute(db);
   return result.rows[0]?.count ?? 0;
 }
 

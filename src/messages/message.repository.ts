@@ -9,7 +9,7 @@ import type {
   MessageFilterField,
 } from './message.filter.ts';
 import type { MessageRow } from './message.table.ts';
-import { UNPREPARED } from '../db/statements.ts';
+import { anyUser, UNPREPARED } from '../db/statements.ts';
 
 /** The columns of a message row; the search columns stay in the database (reads and sends never need them). */
 export const MESSAGE_COLUMNS = [
@@ -291,7 +291,7 @@ export function unreadSummaryQuery(tenantId: string, userId: string) {
       select m.chat_id, m.last_read_seq, ${unreadCountSql('m', 'c')} as unread_count
       from members m
       join chats c on c.id = m.chat_id and c.deleted_at is null and c.last_seq > m.last_read_seq
-      where m.tenant_id = ${tenantId} and m.user_id = ${userId}
+      where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}
     ) u
     where u.unread_count > 0
     order by u.chat_id`;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { anyUser } from '../db/statements.ts';
 
 export interface Subscription {
   chat_id: string;
@@ -11,7 +12,7 @@ export async function listSubscriptions(db: Db, tenantId: string, userId: string
   const result = await sql<Subscription>`
     select m.chat_id, c.last_seq
     from members m join chats c on c.id = m.chat_id and c.deleted_at is null
-    where m.tenant_id = ${tenantId} and m.user_id = ${userId}`.execute(db);
+    where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}`.execute(db);
   return result.rows;
 }
 
