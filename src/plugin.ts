@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, onResponseHookHandler } from 'fastify';
-import { sql, type Kysely } from 'kysely';
+import type { FastifyInstance, FastifyPluginAsync, onResponseHookHandler } from 'fastify';
+import type { Kysely } from 'kysely';
 import { createAuthenticate } from './auth/auth.hook.ts';
 import { createTokenVerifier } from './auth/jwt.ts';
 import { chatRoutes } from './chats/chat.routes.ts';
@@ -10,6 +10,7 @@ import type { Context } from './context.ts';
 import { borrowStore, openStore, type Store } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { scheduleMaintenance } from './db/maintenance.ts';
 import { AppError, installErrorHandling } from './errors.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { installJsonApi } from './jsonapi/jsonapi.plugin.ts';
@@ -294,22 +295,3 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
     });
   }
 };
-
-/** How often an embedded database is vacuumed and analyzed. */
-const MAINTENANCE_MS = 10 * 60_000;
-
-/**
- * PGlite has no autovacuum: without this its tables would only grow dead rows (every send updates its chat row) and
- * the planner would go on planning with the statistics of an empty database. A server runs autovacuum instead.
- */
-function scheduleMaintenance(db: Kysely<Database>, log: FastifyBaseLogger): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    const started = Date.now();
-    sql`vacuum analyze`.execute(db).then(
-      () => log.debug({ ms: Date.now() - started }, 'embedded database vacuumed and analyzed'),
-      (error: unknown) => log.error({ err: error }, 'embedded database maintenance failed'),
-    );
-  }, MAINTENANCE_MS);
-  timer.unref();
-  return timer;
-}
