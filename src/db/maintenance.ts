@@ -19,10 +19,15 @@ export interface MaintenancePass {
  */
 export async function maintainEmbedded(db: Kysely<Database>): Promise<MaintenancePass> {
   const due = await sql<{ relname: string; vacuum: boolean }>`
-    select relname, n_dead_tup > 50 + 0.2 * n_live_tup as vacuum
-    from pg_stat_user_tables
-    where schemaname = current_schema()
-      and (n_mod_since_analyze > 50 + 0.1 * n_live_tup or n_dead_tup > 50 + 0.2 * n_live_tup)
+    select relname, vacuum
+    from (
+      select relname,
+             n_mod_since_analyze > 50 + 0.1 * n_live_tup as stale,
+             n_dead_tup > 50 + 0.2 * n_live_tup as vacuum
+      from pg_stat_user_tables
+      where schemaname = current_schema()
+    ) t
+    where stale or vacuum
     order by relname`.execute(db);
   const pass: MaintenancePass = { analyzed: [], vacuumed: [] };
   for (const { relname, vacuum } of due.rows) {
