@@ -4,7 +4,7 @@ import type { Limits } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { HistoryCache } from './messages/history.cache.ts';
 import type { MessageBatcher } from './messages/message.batcher.ts';
-import type { EventSink } from './realtime/events.ts';
+import type { EventSink } from './events.ts';
 
 /** What every service function is given: the database, limits, the event sink and a logger. No request, no reply. */
 export interface Context {

@@ -1,7 +1,7 @@
 import type { Actor } from '../auth/actor.ts';
 import { requireMember } from '../chats/chat.access.ts';
 import type { Context } from '../context.ts';
-import { forbidden, invalid, notFound } from '../errors.ts';
+import { forbidden, invalid, notFound } from '../errors/codes.ts';
 import { newId } from '../ids.ts';
 import type { Filter, FilterCondition } from '../messages/message.filter.ts';
 import { findMessageById } from '../messages/message.repository.ts';

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Context } from '../context.ts';
-import { unauthorized } from '../errors.ts';
+import { unauthorized } from '../errors/codes.ts';
 import { provisionActor, type KnownUsers } from '../users/user.service.ts';
 import type { Actor } from './actor.ts';
 import type { TokenVerifier } from './jwt.ts';

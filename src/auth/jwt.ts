@@ -7,7 +7,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import type { JwtConfig } from '../config.ts';
-import { unauthorized } from '../errors.ts';
+import { unauthorized } from '../errors/codes.ts';
 import type { Actor } from './actor.ts';
 
 const TENANT_ID = /^[A-Za-z0-9._:-]{1,64}$/;

@@ -1,6 +1,6 @@
 import type { Actor } from '../auth/actor.ts';
 import type { Db } from '../db/database.ts';
-import { forbidden, notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors/codes.ts';
 import { findMember } from '../members/member.repository.ts';
 import type { MemberRole, MemberRow } from '../members/member.table.ts';
 import { findMembership, lockChat } from './chat.repository.ts';

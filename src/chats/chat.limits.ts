@@ -1,7 +1,7 @@
 import type { Actor } from '../auth/actor.ts';
 import type { Limits } from '../config.ts';
 import type { Db } from '../db/database.ts';
-import { limitExceeded } from '../errors.ts';
+import { limitExceeded } from '../errors/codes.ts';
 import { lockUsers } from '../users/user.repository.ts';
 import { countChatsOfUsers } from './chat.repository.ts';
 

@@ -2,12 +2,13 @@ import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { ChatRow } from './chat.table.ts';
-import { conflict, forbidden, invalid, uniqueViolation } from '../errors.ts';
+import { conflict, forbidden, invalid } from '../errors/codes.ts';
+import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
 import { insertMembers } from '../members/member.repository.ts';
 import type { MemberRole } from '../members/member.table.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
-import { event, type ServerEvent } from '../realtime/events.ts';
+
 import { findTenant } from '../tenants/tenant.repository.ts';
 import { existingUserIds } from '../users/user.repository.ts';
 import { chatNotFound, requireMember, requireRole } from './chat.access.ts';
@@ -28,6 +29,8 @@ import {
   updateChat as updateChatRow,
 } from './chat.repository.ts';
 import type { ChatView, CreateChatBody, ListChatsQuery, UpdateChatBody } from './chat.schema.ts';
+import type { Envelope } from '../events.ts';
+import { chatEvent } from './chat.events.ts';
 
 export interface CreatedChat {
   chat: ChatView;
@@ -64,7 +67,7 @@ async function requireUsersExist(db: Db, tenantId: string, ids: string[]): Promi
 
 /** Every process learns who is in the new chat from the event itself: it has never heard of the chat before. */
 function publishCreated(ctx: Context, actor: Actor, chat: ChatView, memberIds: string[]): void {
-  ctx.events.publish(event('chat.created', actor.tenantId, { chatId: chat.id }, { chat }, { memberIds }));
+  ctx.events.publish(chatEvent('chat.created', actor.tenantId, { chatId: chat.id }, { chat }, { memberIds }));
 }
 
 async function createDirect(ctx: Context, actor: Actor, body: CreateChatBody): Promise<CreatedChat> {
@@ -238,7 +241,7 @@ export async function updateChat(
       });
       return viewFor(trx, actor, chatId);
     });
-    ctx.events.publish(event('chat.updated', actor.tenantId, { chatId }, { chat }));
+    ctx.events.publish(chatEvent('chat.updated', actor.tenantId, { chatId }, { chat }));
     return chat;
   } catch (error) {
     if (uniqueViolation(error) === 'chats_name_key') {
@@ -249,7 +252,7 @@ export async function updateChat(
 }
 
 export async function deleteChat(ctx: Context, actor: Actor, chatId: string): Promise<void> {
-  const events: ServerEvent[] = [];
+  const events: Envelope[] = [];
   await ctx.db.transaction().execute(async (trx) => {
     const membership = await requireMember(trx, actor, chatId, { lock: true });
     if (membership.chat.kind === 'direct') {
@@ -258,7 +261,7 @@ export async function deleteChat(ctx: Context, actor: Actor, chatId: string): Pr
     requireRole(membership, 'owner', 'delete the chat');
     const chat = await viewFor(trx, actor, chatId);
     await softDeleteChat(trx, chatId);
-    events.push(event('chat.deleted', actor.tenantId, { chatId }, { chat }));
+    events.push(chatEvent('chat.deleted', actor.tenantId, { chatId }, { chat }));
   });
   for (const e of events) {
     ctx.events.publish(e);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { mintToken } from '../auth/token.ts';
 import type { JwtConfig } from '../config.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../errors/codes.ts';
 import type { DevTokenBody, DevTokenView } from './demo.schema.ts';
 
 const DEV_TOKEN_TTL_SECONDS = 12 * 3600;

@@ -5,7 +5,7 @@ import { actorOf } from '../auth/auth.hook.ts';
 import { ChatParams } from '../chats/chat.schema.ts';
 import { getChat } from '../chats/chat.service.ts';
 import type { Context } from '../context.ts';
-import { AppError, forbidden, notFound } from '../errors.ts';
+import { AppError, forbidden, notFound } from '../errors/codes.ts';
 import { NoContent, secured } from '../http.ts';
 import { ListMembersQuery, MemberParams } from '../members/member.schema.ts';
 import { addMembers, getMember, listMembers, removeMembers } from '../members/member.service.ts';

@@ -4,11 +4,14 @@ import type { RealtimeConfig } from '../config.ts';
 import { presentChat } from '../chats/chat.presenter.ts';
 import { findChatForUser } from '../chats/chat.repository.ts';
 import type { Context } from '../context.ts';
-import { isDatabaseUnavailable, limitExceeded, type OutageReporter } from '../errors.ts';
+import { isDatabaseUnavailable, type OutageReporter } from '../errors/database.ts';
+import { limitExceeded } from '../errors/codes.ts';
 import { presentMessage } from '../messages/message.presenter.ts';
 import { listMessages } from '../messages/message.repository.ts';
 import type { Bus } from './bus.ts';
-import { event, type ServerEvent } from './events.ts';
+import { messageEvent } from '../messages/message.events.ts';
+import { userEvent } from '../users/user.events.ts';
+import { streamEvent, type ServerEvent } from './protocol.ts';
 import {
   chatLastSeq,
   holdPresence,
@@ -353,7 +356,7 @@ export class Gateway {
       return true;
     }
     const { tenantId, userId } = connection.actor;
-    this.bus.publish(event('typing', tenantId, { chatId }, { chatId, userId }));
+    this.bus.publish(streamEvent('typing', tenantId, { chatId }, { chatId, userId }));
     return true;
   }
 
@@ -539,7 +542,7 @@ export class Gateway {
           stream.last = row.seq;
           stream.pending.delete(row.seq);
           const message = presentMessage(row);
-          const created = event(
+          const created = messageEvent(
             'message.created',
             connection.actor.tenantId,
             { chatId },
@@ -579,7 +582,7 @@ export class Gateway {
         const message = presentMessage(row);
         this.send(
           connection,
-          frame(event('message.created', connection.actor.tenantId, { chatId }, { chatId, message })),
+          frame(messageEvent('message.created', connection.actor.tenantId, { chatId }, { chatId, message })),
         );
       }
       after = rows[rows.length - 1]!.seq;
@@ -630,7 +633,7 @@ export class Gateway {
     await holdPresence(this.ctx.db, actor.tenantId, actor.userId, this.nodeId, this.limits.presenceTtlMs);
     if (await markOnline(this.ctx.db, actor.tenantId, actor.userId)) {
       this.bus.publish(
-        event('presence', actor.tenantId, { tenant: true }, { userId: actor.userId, status: 'online' }),
+        userEvent('presence', actor.tenantId, { tenant: true }, { userId: actor.userId, status: 'online' }),
       );
     }
   }
@@ -650,7 +653,7 @@ export class Gateway {
   private async publishOffline(only?: { tenantId: string; userId: string }): Promise<void> {
     for (const row of await markOffline(this.ctx.db, only)) {
       this.bus.publish(
-        event('presence', row.tenant_id, { tenant: true }, { userId: row.id, status: 'offline' }),
+        userEvent('presence', row.tenant_id, { tenant: true }, { userId: row.id, status: 'offline' }),
       );
     }
   }

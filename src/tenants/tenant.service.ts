@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../context.ts';
-import { invalid, notFound } from '../errors.ts';
+import { invalid, notFound } from '../errors/codes.ts';
 import { newId } from '../ids.ts';
 import { insertUser } from '../users/user.repository.ts';
 import { presentTenant, type TenantView } from './tenant.presenter.ts';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
-import { conflict, forbidden, notFound, uniqueViolation } from '../errors.ts';
+import { conflict, forbidden, notFound } from '../errors/codes.ts';
+import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
 import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
-import { event } from '../realtime/events.ts';
 import { ensureTenant } from '../tenants/tenant.repository.ts';
 import { presentUser } from './user.presenter.ts';
 import {
@@ -18,6 +18,7 @@ import {
 } from './user.repository.ts';
 import type { CreateUserBody, ListUsersQuery, UpdateMeBody, UserView } from './user.schema.ts';
 import type { UserRow, UserStatus } from './user.table.ts';
+import { userEvent } from './user.events.ts';
 
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
 
@@ -100,7 +101,7 @@ export async function updateMe(ctx: Context, actor: Actor, body: UpdateMeBody): 
   const view = presentUser(row);
   if (body.status !== undefined) {
     ctx.events.publish(
-      event(
+      userEvent(
         'presence',
         actor.tenantId,
         { userId: actor.userId },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { createChat, findTenantChat, listAllChats } from '../../chats/chat.service.ts';
 import type { Context } from '../../context.ts';
-import { AppError, forbidden, notFound } from '../../errors.ts';
+import { AppError, forbidden, notFound } from '../../errors/codes.ts';
 import { membersOfChats } from '../../members/member.service.ts';
 import { sendMessage, tenantChatHistory } from '../../messages/message.service.ts';
 import { ensureTenant } from '../../tenants/tenant.repository.ts';

@@ -4,15 +4,9 @@ import type { Actor } from '../../auth/actor.ts';
 import { createChat, findTenantChat, listAllChats, listPublicGroups } from '../../chats/chat.service.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
 import type { Context } from '../../context.ts';
-import {
-  AppError,
-  forbidden,
-  invalid,
-  notFound,
-  reportError,
-  toErrorResponse,
-  type OutageReporter,
-} from '../../errors.ts';
+import { AppError, forbidden, invalid, notFound } from '../../errors/codes.ts';
+import { reportError, toErrorResponse } from '../../errors/http.ts';
+import { type OutageReporter } from '../../errors/database.ts';
 import { addMember, membersOfChats, removeMember } from '../../members/member.service.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
 import {

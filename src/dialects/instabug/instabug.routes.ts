@@ -7,7 +7,9 @@ import {
   updateChat,
 } from '../../chats/chat.service.ts';
 import type { Context } from '../../context.ts';
-import { AppError, invalid, reportError, toErrorResponse, type OutageReporter } from '../../errors.ts';
+import { AppError, invalid } from '../../errors/codes.ts';
+import { reportError, toErrorResponse } from '../../errors/http.ts';
+import { type OutageReporter } from '../../errors/database.ts';
 import { editMessage, getMessage, listMessages, sendMessage } from '../../messages/message.service.ts';
 import { MAX_QUERY_CHARS } from '../../search/search.query.ts';
 import { searchChat } from '../../search/search.service.ts';

@@ -13,7 +13,7 @@ import {
 import type { Actor } from '../../auth/actor.ts';
 import { actorOf } from '../../auth/auth.hook.ts';
 import type { Context } from '../../context.ts';
-import { invalid } from '../../errors.ts';
+import { invalid } from '../../errors/codes.ts';
 import {
   ATTACHMENT_MODEL,
   both,

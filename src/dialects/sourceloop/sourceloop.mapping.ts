@@ -1,7 +1,7 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { actorOf } from '../../auth/auth.hook.ts';
 import type { Actor } from '../../auth/actor.ts';
-import { forbidden, invalid } from '../../errors.ts';
+import { forbidden, invalid } from '../../errors/codes.ts';
 import type {
   Filter,
   FilterCondition,

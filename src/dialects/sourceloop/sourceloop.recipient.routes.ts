@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { Actor } from '../../auth/actor.ts';
 import { actorOf } from '../../auth/auth.hook.ts';
 import type { Context } from '../../context.ts';
-import { AppError, invalid, notFound } from '../../errors.ts';
+import { AppError, invalid, notFound } from '../../errors/codes.ts';
 import { getMessageInContext } from '../../messages/message.service.ts';
 import type { RecipientView } from '../../recipients/recipient.presenter.ts';
 import {

@@ -4,7 +4,9 @@ import { actorOf } from '../../auth/auth.hook.ts';
 import type { Actor } from '../../auth/actor.ts';
 import { createChat } from '../../chats/chat.service.ts';
 import type { Context } from '../../context.ts';
-import { AppError, invalid, reportError, toErrorResponse, type OutageReporter } from '../../errors.ts';
+import { AppError, invalid } from '../../errors/codes.ts';
+import { reportError, toErrorResponse } from '../../errors/http.ts';
+import { type OutageReporter } from '../../errors/database.ts';
 import type { MessageCondition } from '../../messages/message.filter.ts';
 import type { MessageInContext } from '../../messages/message.presenter.ts';
 import {
