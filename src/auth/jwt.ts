@@ -6,7 +6,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import type { JwtConfig } from '../config.ts';
+import type { JwtConfig } from './jwt.config.ts';
 import { unauthorized } from '../errors/codes.ts';
 import type { Actor } from './actor.ts';
 

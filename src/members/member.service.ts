@@ -2,7 +2,7 @@ import type { Actor } from '../auth/actor.ts';
 import { chatNotFound, hasRole, requireMember, requireRole } from '../chats/chat.access.ts';
 import { requireChatRoom, requireMemberRoom } from '../chats/chat.limits.ts';
 import { addToMemberCount, lockChat, softDeleteChat } from '../chats/chat.repository.ts';
-import type { Limits } from '../config.ts';
+import type { Limits } from '../context.ts';
 import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor } from '../auth/actor.ts';
-import type { RealtimeConfig } from '../config.ts';
+import type { RealtimeConfig } from './realtime.config.ts';
 import { presentChat } from '../chats/chat.presenter.ts';
 import { findChatForUser } from '../chats/chat.repository.ts';
 import type { Context } from '../context.ts';
