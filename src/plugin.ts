@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifyPluginAsync, onResponseHookHandler } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Actor } from './auth/actor.ts';
 import { createAuthenticate } from './auth/auth.hook.ts';
 import { createTokenVerifier } from './auth/jwt.ts';
 import { chatRoutes } from './chats/chat.routes.ts';
@@ -35,7 +36,7 @@ import { demoRoutes } from './demo/demo.routes.ts';
 import { Gateway } from './realtime/gateway.ts';
 import { registerWebSocket, streamRoutes } from './realtime/stream.routes.ts';
 import { userRoutes } from './users/user.routes.ts';
-import { KnownUsers } from './users/user.service.ts';
+import { KnownUsers, provisionActor } from './users/user.service.ts';
 import { createValidatorCompiler } from './validation.ts';
 
 export interface ParleyOptions {
@@ -241,7 +242,8 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
   }
 
   const known = new KnownUsers();
-  const authenticate = createAuthenticate(ctx, verifier, known);
+  const provision = (actor: Actor) => provisionActor(ctx, known, actor);
+  const authenticate = createAuthenticate(verifier, provision);
   await app.register(healthRoutes, { store });
   if (metrics) {
     await app.register(metricsRoutes, { metrics, access: config.metrics });
@@ -255,7 +257,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
     prefix: '/v1',
     gateway,
     metrics,
-    authenticate: createAuthenticate(ctx, verifier, known, { allowQueryToken: true }),
+    authenticate: createAuthenticate(verifier, provision, { allowQueryToken: true }),
   });
   await app.register(
     async (v1) => {

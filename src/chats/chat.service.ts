@@ -15,6 +15,7 @@ import { chatNotFound, requireMember, requireRole } from './chat.access.ts';
 import { requireChatRoom, requireMemberRoom } from './chat.limits.ts';
 import { presentChat } from './chat.presenter.ts';
 import {
+  chatLastSeq,
   findChat,
   countChatsForUser,
   findChatByNumber,
@@ -24,6 +25,7 @@ import {
   insertChat,
   listChatsForUser,
   listChatsForUserByNumber,
+  listSubscriptions,
   listPublicGroups as listPublicGroupRows,
   softDeleteChat,
   updateChat as updateChatRow,
@@ -307,4 +309,29 @@ export async function listAllChats(ctx: Context, actor: Actor): Promise<ChatView
     cursor = page.nextCursor;
   } while (cursor !== null);
   return all;
+}
+
+/** The live chats of a stream's user, each with its last seq now: what a new stream subscribes to. */
+export async function streamSubscriptions(
+  ctx: Context,
+  actor: Actor,
+): Promise<{ chatId: string; lastSeq: number }[]> {
+  const rows = await listSubscriptions(ctx.db, actor.tenantId, actor.userId);
+  return rows.map((row) => ({ chatId: row.chat_id, lastSeq: row.last_seq }));
+}
+
+/** A chat's last seq, or null when there is no such chat (for a stream joining a chat it was added to). */
+export async function lastSeqOf(ctx: Context, chatId: string): Promise<number | null> {
+  return chatLastSeq(ctx.db, chatId);
+}
+
+/** The chat as one member sees it (role, unread count), or null when they are not a member: a stream's chat frames. */
+export async function chatViewFor(
+  ctx: Context,
+  tenantId: string,
+  chatId: string,
+  userId: string,
+): Promise<ChatView | null> {
+  const entry = await findChatForUser(ctx.db, tenantId, chatId, userId);
+  return entry ? presentChat(entry) : null;
 }

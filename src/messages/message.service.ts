@@ -404,3 +404,16 @@ export async function getMessageInContext(ctx: Context, actor: Actor, id: string
   }
   return found;
 }
+
+/**
+ * Messages of a chat in seq order after `after` (and below `before`, when given), deleted ones included without
+ * text: what a stream replays. No member check: the stream checked membership when it subscribed to the chat.
+ */
+export async function streamMessages(
+  ctx: Context,
+  chatId: string,
+  range: { after: number; before?: number; limit: number },
+): Promise<MessageView[]> {
+  const rows = await listMessageRows(ctx.db, chatId, { ...range, direction: 'forward' });
+  return rows.map(presentMessage);
+}

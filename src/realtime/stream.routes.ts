@@ -13,9 +13,9 @@ import {
   CLOSE_RATE_LIMITED,
   CLOSE_TRY_AGAIN_LATER,
   Connection,
-  type Gateway,
   type Transport,
-} from './gateway.ts';
+} from './connection.ts';
+import type { Gateway } from './gateway.ts';
 
 const MAX_FRAME_BYTES = 64 * 1024;
 const MAX_RESUME_CHATS = 10_000;
