@@ -4,7 +4,7 @@ import type { Context } from '../context.ts';
 import { forbidden, invalid, notFound } from '../errors/codes.ts';
 import { newId } from '../ids.ts';
 import type { Filter, FilterCondition } from '../messages/message.filter.ts';
-import { findMessageById } from '../messages/message.repository.ts';
+import { findMessageById } from '../messages/message.access.ts';
 import { presentAttachment, type AttachmentView } from './attachment.presenter.ts';
 import {
   countAttachments as countRows,

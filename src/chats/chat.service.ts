@@ -5,13 +5,13 @@ import type { ChatRow } from './chat.table.ts';
 import { conflict, forbidden, invalid } from '../errors/codes.ts';
 import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
-import { insertMembers } from '../members/member.repository.ts';
 import type { MemberRole } from '../members/member.table.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 
-import { findTenant } from '../tenants/tenant.repository.ts';
-import { existingUserIds } from '../users/user.repository.ts';
+import { findTenant } from '../tenants/tenant.access.ts';
+import { existingUserIds } from '../users/user.access.ts';
 import { chatNotFound, requireMember, requireRole } from './chat.access.ts';
+import { insertMembers } from './membership.repository.ts';
 import { requireChatRoom, requireMemberRoom } from './chat.limits.ts';
 import { presentChat } from './chat.presenter.ts';
 import {

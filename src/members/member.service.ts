@@ -1,21 +1,28 @@
 import type { Actor } from '../auth/actor.ts';
-import { chatNotFound, hasRole, requireMember, requireRole } from '../chats/chat.access.ts';
+import {
+  addToMemberCount,
+  chatNotFound,
+  findMember,
+  hasRole,
+  insertMembers,
+  lockChat,
+  requireMember,
+  requireRole,
+  softDeleteChat,
+} from '../chats/chat.access.ts';
 import { requireChatRoom, requireMemberRoom } from '../chats/chat.limits.ts';
-import { addToMemberCount, lockChat, softDeleteChat } from '../chats/chat.repository.ts';
 import type { Limits } from '../context.ts';
 import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 import type { Envelope } from '../events.ts';
-import { existingUserIds, lockUsers } from '../users/user.repository.ts';
+import { existingUserIds, lockUsers } from '../users/user.access.ts';
 import { presentMember } from './member.presenter.ts';
 import {
   countOwners,
   deleteMember,
-  findMember,
   findSuccessor,
-  insertMembers,
   listMembersOfChats,
   listMembers as listMemberRows,
   updateRole,

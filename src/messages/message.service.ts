@@ -1,11 +1,11 @@
 import type { Actor } from '../auth/actor.ts';
 import { chatNotFound, hasRole, requireMember } from '../chats/chat.access.ts';
-import { findChat } from '../chats/chat.repository.ts';
+import { findTenantChat } from '../chats/chat.service.ts';
 import type { Context } from '../context.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
 import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
-import { advanceReadCursor } from '../members/member.repository.ts';
+import { advanceReadCursor } from '../members/member.access.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
 import { HistoryCache } from './history.cache.ts';
 import type { MessageCondition, MessageFilter } from './message.filter.ts';
@@ -356,7 +356,7 @@ export async function tenantChatHistory(
   tenantId: string,
   chatId: string,
 ): Promise<MessageView[]> {
-  if (!(await findChat(ctx.db, tenantId, chatId))) {
+  if (!(await findTenantChat(ctx, tenantId, { id: chatId }))) {
     throw chatNotFound(chatId);
   }
   return wholeHistory(ctx, chatId);

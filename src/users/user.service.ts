@@ -5,7 +5,9 @@ import { conflict, forbidden, notFound } from '../errors/codes.ts';
 import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
 import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
-import { ensureTenant } from '../tenants/tenant.repository.ts';
+import { ensureTenant } from '../tenants/tenant.access.ts';
+import { presentTenant, type TenantView } from '../tenants/tenant.presenter.ts';
+import { insertTokenTenant, type NewTokenTenant } from '../tenants/tenant.service.ts';
 import { presentUser } from './user.presenter.ts';
 import {
   findUser,
@@ -200,4 +202,27 @@ export async function createNumberedUser(
       }
     }
   }
+}
+
+export interface NewTokenTenantWithUsers extends NewTokenTenant {
+  /** Users created with the tenant, in the same transaction (a dialect's system user). */
+  users: { id: string; username: string; displayName: string }[];
+}
+
+/** A new tenant with an unguessable token, and its first users, in one transaction. */
+export async function createTokenTenant(ctx: Context, input: NewTokenTenantWithUsers): Promise<TenantView> {
+  const row = await ctx.db.transaction().execute(async (trx) => {
+    const tenant = await insertTokenTenant(trx, input);
+    for (const user of input.users) {
+      await insertUser(trx, {
+        tenant_id: tenant.id,
+        id: user.id,
+        username: user.username,
+        display_name: user.displayName,
+        status_text: null,
+      });
+    }
+    return tenant;
+  });
+  return presentTenant(row);
 }

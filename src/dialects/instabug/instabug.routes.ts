@@ -13,12 +13,8 @@ import { type OutageReporter } from '../../errors/database.ts';
 import { editMessage, getMessage, listMessages, sendMessage } from '../../messages/message.service.ts';
 import { MAX_QUERY_CHARS } from '../../search/search.query.ts';
 import { searchChat } from '../../search/search.service.ts';
-import {
-  createTokenTenant,
-  getTokenTenant,
-  listTokenTenants,
-  renameTenant,
-} from '../../tenants/tenant.service.ts';
+import { getTokenTenant, listTokenTenants, renameTenant } from '../../tenants/tenant.service.ts';
+import { createTokenTenant } from '../../users/user.service.ts';
 import {
   DEFAULT_CHAT_NAME,
   pageOf,
