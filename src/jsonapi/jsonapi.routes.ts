@@ -6,7 +6,7 @@ import { ChatParams } from '../chats/chat.schema.ts';
 import { getChat } from '../chats/chat.service.ts';
 import type { Context } from '../context.ts';
 import { AppError, forbidden, notFound } from '../errors/codes.ts';
-import { NoContent, secured } from '../http.ts';
+import { NoContent, secured } from '../http/routes.ts';
 import { ListMembersQuery, MemberParams } from '../members/member.schema.ts';
 import { addMembers, getMember, listMembers, removeMembers } from '../members/member.service.ts';
 import { MessageParams } from '../messages/message.schema.ts';
