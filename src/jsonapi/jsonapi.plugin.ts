@@ -1,49 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { actorOf } from '../auth/auth.hook.ts';
-import type { JsonApiConfig } from './jsonapi.config.ts';
 import type { Context } from '../context.ts';
-import { AppError, type ErrorBody } from '../errors/codes.ts';
-import type { MessageView, ReadView, UnreadView } from '../messages/message.schema.ts';
-import type { Page } from '../pagination.ts';
-import type { SearchHitView } from '../search/search.schema.ts';
-import {
-  Compound,
-  nodeOf,
-  pickAttributes,
-  Presentation,
-  type Document,
-  type Links,
-  type ResourceObject,
-} from './jsonapi.document.ts';
+import type { ErrorBody } from '../errors/codes.ts';
+import type { JsonApiConfig } from './jsonapi.config.ts';
+import { Presentation, type Document, type Links, type ResourceObject } from './jsonapi.document.ts';
 import { errorDocument, type ErrorContext } from './jsonapi.errors.ts';
-import { Loader } from './jsonapi.loader.ts';
-import { JSONAPI_MEDIA_TYPE, judgeAccept, judgeContentType } from './jsonapi.media.ts';
+import { JSONAPI_MEDIA_TYPE } from './jsonapi.media.ts';
+import { negotiate, type JsonApiState } from './jsonapi.negotiation.ts';
 import { NATIVE_ROUTES } from './jsonapi.operations.ts';
-import { parseQuery, type ParsedQuery } from './jsonapi.query.ts';
-import { documentError, translateBody, type Translated } from './jsonapi.request.ts';
-import { chatPath, type AnyView, type Linkage } from './jsonapi.resources.ts';
-import type { RouteSpec } from './jsonapi.spec.ts';
-
-/** How one request speaks JSON:API. */
-export interface JsonApiState {
-  /** The route's JSON:API face; null for an unknown route (its 404 is still a JSON:API error). */
-  spec: RouteSpec | null;
-  /** The answer is a JSON:API document (and the query is read as JSON:API). */
-  document: boolean;
-  /** The body is a JSON:API resource document. */
-  body: boolean;
-  query?: ParsedQuery;
-  translated?: Translated;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    jsonapi: JsonApiState | null;
-  }
-  interface FastifyContextConfig {
-    jsonapi?: RouteSpec;
-  }
-}
+import { parseQuery } from './jsonapi.query.ts';
+import { EMPTY_QUERY, Renderer } from './jsonapi.render.ts';
+import { documentError, translateBody } from './jsonapi.request.ts';
+import type { Linkage } from './jsonapi.resources.ts';
 
 /** What the JSON:API routes of the layer (the relationship endpoints) need from it. */
 export interface JsonApiRuntime {
@@ -61,15 +28,6 @@ export interface JsonApiRuntime {
 /** Characters a URI cannot hold as they are (RFC 3986); `%` stays, as it starts an escape already made. */
 const URI_UNSAFE = /[^A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]/g;
 
-const EMPTY_QUERY: ParsedQuery = {
-  include: { children: new Map() },
-  fields: new Map(),
-  native: {},
-  names: new Map(),
-  carried: [],
-  position: {},
-};
-
 function isErrorBody(payload: unknown): payload is ErrorBody {
   const error = (payload as Partial<ErrorBody> | null)?.error;
   return typeof error?.code === 'string' && typeof error.message === 'string';
@@ -78,73 +36,6 @@ function isErrorBody(payload: unknown): payload is ErrorBody {
 function asJsonApi(reply: FastifyReply): void {
   void reply.header('content-type', JSONAPI_MEDIA_TYPE);
   reply.serializer(JSON.stringify);
-}
-
-/** What negotiation decided: how the request speaks JSON:API (null: not at all), or why it is refused. */
-interface Negotiated {
-  state: JsonApiState | null;
-  refusal?: AppError;
-}
-
-/**
- * Content negotiation (JSON:API 1.0, "Content Negotiation"): a route answers JSON:API when Accept names the media
- * type without parameters, or when the body is JSON:API and Accept does not name application/json. 406 when every
- * JSON:API media type in Accept has parameters, 415 for a JSON:API Content-Type with parameters. An excluded route
- * refuses JSON:API: 415 for a JSON:API body, 406 when the client accepts nothing else. Refusals are JSON:API errors.
- */
-function negotiate(request: FastifyRequest, presentation: Presentation): Negotiated {
-  const spec = request.routeOptions.config.jsonapi ?? null;
-  const accept = judgeAccept(request.headers.accept);
-  const contentType = judgeContentType(request.headers['content-type']);
-  const speaks = accept.jsonapi !== 'absent' || contentType !== 'other';
-  if (!spec) {
-    // Other routes of the plugin (health, docs) are not resources; an unknown route's 404 is for a JSON:API client.
-    return { state: request.is404 && speaks ? { spec: null, document: false, body: false } : null };
-  }
-  const errorsOnly: JsonApiState = { spec, document: false, body: false };
-  if (presentation.excluded(spec.type, spec.operation)) {
-    const excluded = `${spec.type}.${spec.operation} is excluded`;
-    if (contentType !== 'other') {
-      return {
-        state: errorsOnly,
-        refusal: new AppError(
-          'unsupported_media_type',
-          `this endpoint does not read JSON:API documents (${excluded}); send application/json`,
-        ),
-      };
-    }
-    if (spec.only || (speaks && !accept.json)) {
-      return {
-        state: errorsOnly,
-        refusal: new AppError(
-          'not_acceptable',
-          `this endpoint does not answer JSON:API (${excluded}); accept application/json`,
-        ),
-      };
-    }
-    return { state: null };
-  }
-  if (accept.jsonapi === 'parameterized') {
-    return {
-      state: errorsOnly,
-      refusal: new AppError(
-        'not_acceptable',
-        `Accept names ${JSONAPI_MEDIA_TYPE} only with media type parameters; name it once without them`,
-      ),
-    };
-  }
-  if (contentType === 'parameterized') {
-    return {
-      state: errorsOnly,
-      refusal: new AppError(
-        'unsupported_media_type',
-        `Content-Type ${JSONAPI_MEDIA_TYPE} must not have media type parameters`,
-      ),
-    };
-  }
-  const body = contentType === 'plain';
-  const document = spec.only === true || accept.jsonapi === 'plain' || (body && !accept.namesJson);
-  return { state: document || body ? { spec, document, body } : null };
 }
 
 /**
@@ -184,6 +75,8 @@ export function installJsonApi(
       jsonapi: { version: '1.0' },
     }),
   };
+
+  const renderer = new Renderer(ctx, presentation, { base, selfLink, link });
 
   app.decorateRequest('jsonapi', null);
   app.addContentTypeParser(
@@ -269,7 +162,7 @@ export function installJsonApi(
     if (state.spec.returns === 'document') {
       return payload;
     }
-    const document = await render(request, state.spec, state.query ?? EMPTY_QUERY, payload);
+    const document = await renderer.render(request, state.spec, state.query ?? EMPTY_QUERY, payload);
     const data = document.data as ResourceObject | undefined;
     if (reply.statusCode === 201 && data?.links?.self) {
       void reply.header('location', data.links.self);
@@ -287,120 +180,5 @@ export function installJsonApi(
     };
   }
 
-  async function render(
-    request: FastifyRequest,
-    spec: RouteSpec,
-    query: ParsedQuery,
-    payload: unknown,
-  ): Promise<Document> {
-    const options = {
-      base: base(request),
-      include: query.include,
-      fields: query.fields,
-      loader: new Loader(ctx, actorOf(request)),
-      presentation,
-    };
-    const including = query.include.children.size > 0;
-    const document: Document = { jsonapi: { version: '1.0' } };
-    if (spec.returns === 'resource') {
-      const { data, included } = await new Compound(options).build([nodeOf(spec.type, payload as AnyView)]);
-      document.data = data[0] ?? null;
-      if (including) {
-        document.included = included;
-      }
-      document.links = { self: selfLink(request) };
-    } else if (spec.returns === 'page' || spec.returns === 'search') {
-      const page = payload as Page<AnyView | SearchHitView>;
-      const nodes = page.data.map((item) =>
-        spec.returns === 'search'
-          ? {
-              ...nodeOf(spec.type, (item as SearchHitView).message),
-              meta: { highlight: (item as SearchHitView).highlight, rank: (item as SearchHitView).rank },
-            }
-          : nodeOf(spec.type, item as AnyView),
-      );
-      const { data, included } = await new Compound(options).build(nodes);
-      document.data = data;
-      if (including) {
-        document.included = included;
-      }
-      document.links = pageLinks(request, spec, query, page);
-    } else if (spec.returns === 'unread') {
-      const unread = payload as UnreadView;
-      document.data = unread.chats.map((chat) =>
-        partialChat(request, query, chat.chatId, {
-          unreadCount: chat.unreadCount,
-          lastReadSeq: chat.lastReadSeq,
-        }),
-      );
-      document.meta = { total: unread.total };
-      document.links = { self: selfLink(request) };
-    } else if (spec.returns === 'read') {
-      const read = payload as ReadView;
-      const chatId = (request.params as { id: string }).id;
-      document.data = partialChat(request, query, chatId, {
-        lastReadSeq: read.lastReadSeq,
-        unreadCount: read.unreadCount,
-      });
-      document.links = { self: selfLink(request) };
-    }
-    return reorder(document);
-  }
-
-  /** A chat seen only through the caller's read state (the unread summary, a read receipt). */
-  function partialChat(
-    request: FastifyRequest,
-    query: ParsedQuery,
-    chatId: string,
-    values: Record<string, unknown>,
-  ): ResourceObject {
-    const attributes = pickAttributes(presentation, 'chats', values, query.fields.get('chats'));
-    return {
-      type: 'chats',
-      id: chatId,
-      ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
-      links: { self: base(request) + chatPath(chatId) },
-    };
-  }
-
-  /**
-   * first / next / prev. Keyset lists page forward only (`prev` is null). Message history pages by seq both ways:
-   * `page[after]` reads forward and `page[before]` (or neither: the latest page) backward, so its links do too.
-   */
-  function pageLinks(
-    request: FastifyRequest,
-    spec: RouteSpec,
-    query: ParsedQuery,
-    page: Page<unknown>,
-  ): Links {
-    const at = (position: [string, string][]) => link(request, [...query.carried, ...position]);
-    const links: Links = { self: selfLink(request), first: at([]) };
-    if (!spec.list?.bounds || query.position.cursor !== undefined) {
-      links.next = page.nextCursor !== null ? at([['page[cursor]', page.nextCursor]]) : null;
-      links.prev = null;
-      return links;
-    }
-    const seqs = (page.data as MessageView[]).map((message) => message.seq);
-    const first = seqs[0];
-    const last = seqs[seqs.length - 1];
-    const { after, before } = query.position;
-    const more = page.nextCursor !== null;
-    if (after !== undefined) {
-      const within: [string, string][] = before !== undefined ? [['page[before]', before]] : [];
-      links.next = more && last !== undefined ? at([['page[after]', String(last)], ...within]) : null;
-      links.prev = first !== undefined && first > 1 ? at([['page[before]', String(first)]]) : null;
-    } else {
-      links.next = more && first !== undefined ? at([['page[before]', String(first)]]) : null;
-      links.prev = before !== undefined && last !== undefined ? at([['page[after]', String(last)]]) : null;
-    }
-    return links;
-  }
-
   return runtime;
-}
-
-/** data, included, links, meta, then jsonapi: the order readers expect. */
-function reorder(document: Document): Document {
-  const { jsonapi, ...rest } = document;
-  return { ...rest, jsonapi };
 }
