@@ -2,8 +2,8 @@ import type { Actor } from '../auth/actor.ts';
 import type { Db } from '../db/database.ts';
 import { forbidden, notFound } from '../errors/codes.ts';
 import type { MemberRole, MemberRow } from '../members/member.table.ts';
-import { findMembership, lockChat } from './chat.repository.ts';
-import { findMember } from './membership.repository.ts';
+import { lockChat } from './chat.repository.ts';
+import { findMember, findMembership } from './membership.repository.ts';
 import type { ChatRow } from './chat.table.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { Limits } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import { limitExceeded } from '../errors/codes.ts';
 import { lockUsers } from '../users/user.access.ts';
-import { countChatsOfUsers } from './chat.repository.ts';
+import { countChatsOfUsers } from './membership.repository.ts';
 
 /**
  * A chat of `memberCount` members may take `adding` more: at most `limits.chatMembers` in all. Exact under

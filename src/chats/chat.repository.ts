@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { anyUser } from '../db/statements.ts';
-import type { MemberRole, MemberRow } from '../members/member.table.ts';
+import type { MemberRole } from '../members/member.table.ts';
 import type { MessageRow } from '../messages/message.table.ts';
 import { unreadCountSql } from '../messages/message.repository.ts';
 import type { ChatWithViewer } from './chat.presenter.ts';
@@ -262,70 +262,6 @@ export async function findChatForUserByNumber(
   return row ? toEntry(row) : undefined;
 }
 
-/** How many live chats the user belongs to. */
-export async function countChatsForUser(db: Db, tenantId: string, userId: string): Promise<number> {
-  const result = await sql<{ count: number }>`
-    select count(*)::int as count from members m join chats c on c.id = m.chat_id and c.deleted_at is null
-    where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}`.execute(db);
-  return result.rows[0]?.count ?? 0;
-}
-
-/** How many live chats each of `userIds` belongs to; a user in none is not in the map. */
-export async function countChatsOfUsers(
-  db: Db,
-  tenantId: string,
-  userIds: string[],
-): Promise<Map<string, number>> {
-  if (userIds.length === 0) {
-    return new Map();
-  }
-  const result = await sql<{ user_id: string; count: number }>`
-    select m.user_id, count(*)::int as count
-    from members m join chats c on c.id = m.chat_id and c.deleted_at is null
-    where m.tenant_id = ${tenantId} and m.user_id = any(${userIds}::text[])
-    group by m.user_id`.execute(db);
-  return new Map(result.rows.map((row) => [row.user_id, row.count]));
-}
-
-/** A live chat of the tenant together with the user's membership of it, in one index lookup each. */
-export async function findMembership(
-  db: Db,
-  tenantId: string,
-  chatId: string,
-  userId: string,
-): Promise<{ chat: ChatRow; member: MemberRow } | undefined> {
-  const result = await sql<
-    ChatRow & {
-      m_role: MemberRole;
-      m_joined_at: Date;
-      m_last_read_seq: number;
-      m_own_after_read: number;
-      m_tenant_id: string;
-    }
-  >`
-    select c.*, m.role as m_role, m.joined_at as m_joined_at, m.last_read_seq as m_last_read_seq,
-           m.own_after_read as m_own_after_read, m.tenant_id as m_tenant_id
-    from chats c join members m on m.chat_id = c.id and m.user_id = ${userId}
-    where c.id = ${chatId} and c.tenant_id = ${tenantId} and c.deleted_at is null`.execute(db);
-  const row = result.rows[0];
-  if (!row) {
-    return undefined;
-  }
-  const { m_role, m_joined_at, m_last_read_seq, m_own_after_read, m_tenant_id, ...chat } = row;
-  return {
-    chat,
-    member: {
-      chat_id: chat.id,
-      tenant_id: m_tenant_id,
-      user_id: userId,
-      role: m_role,
-      joined_at: m_joined_at,
-      last_read_seq: m_last_read_seq,
-      own_after_read: m_own_after_read,
-    },
-  };
-}
-
 /** A live chat of the tenant, whoever asks: for dialects that address chats without a member acting. */
 export async function findChat(db: Db, tenantId: string, id: string): Promise<ChatRow | undefined> {
   return liveChats(db, tenantId).where('id', '=', id).executeTakeFirst();
@@ -351,20 +287,6 @@ export async function listPublicGroups(db: Db, tenantId: string): Promise<ChatRo
     .where('deleted_at', 'is', null)
     .orderBy('number')
     .execute();
-}
-
-export interface Subscription {
-  chat_id: string;
-  last_seq: number;
-}
-
-/** The live chats of a user, with where each one's seq stands now: what a new connection subscribes to. */
-export async function listSubscriptions(db: Db, tenantId: string, userId: string): Promise<Subscription[]> {
-  const result = await sql<Subscription>`
-    select m.chat_id, c.last_seq
-    from members m join chats c on c.id = m.chat_id and c.deleted_at is null
-    where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}`.execute(db);
-  return result.rows;
 }
 
 export async function chatLastSeq(db: Db, chatId: string): Promise<number | null> {

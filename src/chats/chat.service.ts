@@ -11,13 +11,12 @@ import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pa
 import { findTenant } from '../tenants/tenant.access.ts';
 import { existingUserIds } from '../users/user.access.ts';
 import { chatNotFound, requireMember, requireRole } from './chat.access.ts';
-import { insertMembers } from './membership.repository.ts';
+import { countChatsForUser, insertMembers, listSubscriptions } from './membership.repository.ts';
 import { requireChatRoom, requireMemberRoom } from './chat.limits.ts';
 import { presentChat } from './chat.presenter.ts';
 import {
   chatLastSeq,
   findChat,
-  countChatsForUser,
   findChatByNumber,
   findChatForUser,
   findChatForUserByNumber,
@@ -25,7 +24,6 @@ import {
   insertChat,
   listChatsForUser,
   listChatsForUserByNumber,
-  listSubscriptions,
   listPublicGroups as listPublicGroupRows,
   softDeleteChat,
   updateChat as updateChatRow,
