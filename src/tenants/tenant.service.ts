@@ -5,6 +5,7 @@ import { newId } from '../ids.ts';
 import { insertUser } from '../users/user.repository.ts';
 import { presentTenant, type TenantView } from './tenant.presenter.ts';
 import {
+  ensureTenant,
   findTenantByToken,
   insertTenant,
   listTokenTenants as listTokenTenantRows,
@@ -37,6 +38,11 @@ export interface NewTokenTenant {
   settings: TenantSettings;
   /** Users created with the tenant, in the same transaction (a dialect's system user). */
   users: { id: string; username: string; displayName: string }[];
+}
+
+/** Creates the tenant `tenantId` unless it exists: a dialect's own tenant, on start. */
+export async function provisionTenant(ctx: Context, tenantId: string): Promise<void> {
+  await ensureTenant(ctx.db, tenantId);
 }
 
 /** A new tenant with an unguessable token, and its first users, in one transaction. */
