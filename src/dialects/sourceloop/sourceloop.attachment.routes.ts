@@ -14,15 +14,9 @@ import type { Actor } from '../../auth/actor.ts';
 import { actorOf } from '../../auth/auth.hook.ts';
 import type { Context } from '../../context.ts';
 import { invalid } from '../../errors.ts';
-import {
-  ATTACHMENT_MODEL,
-  both,
-  compileFilter,
-  compileWhere,
-  permit,
-  queryObject,
-  toAttachment,
-} from './sourceloop.mapping.ts';
+import { both, compileFilter, compileWhere, queryObject } from './sourceloop.filter.ts';
+import { ATTACHMENT_MODEL, toAttachment } from './sourceloop.mapping.ts';
+import { permit } from './sourceloop.permissions.ts';
 import {
   AttachmentFilePartial,
   FullAttachmentFile,
@@ -91,14 +85,14 @@ export const sourceloopAttachmentRoutes: FastifyPluginAsyncTypebox<{ ctx: Contex
       count: await countAttachments(
         ctx,
         actorOf(request),
-        compileWhere(queryObject(request, 'where'), ATTACHMENT_MODEL),
+        compileWhere(queryObject(request.query, 'where'), ATTACHMENT_MODEL),
       ),
     }),
   );
 
   // 29. GET /attach-files
   app.get('/attach-files', { onRequest: permit('ViewAttachmentFile'), schema: { tags } }, async (request) => {
-    const { filter, fields } = compileFilter(queryObject(request, 'filter'), ATTACHMENT_MODEL, {
+    const { filter, fields } = compileFilter(queryObject(request.query, 'filter'), ATTACHMENT_MODEL, {
       allowWhere: true,
     });
     const files = (await findAttachments(ctx, actorOf(request), filter)).map(toAttachment);
@@ -113,7 +107,7 @@ export const sourceloopAttachmentRoutes: FastifyPluginAsyncTypebox<{ ctx: Contex
       const actor = actorOf(request);
       checkUnchangeable(request.body, null);
       const where: AttachmentCondition | null = both(
-        compileWhere(queryObject(request, 'where'), ATTACHMENT_MODEL),
+        compileWhere(queryObject(request.query, 'where'), ATTACHMENT_MODEL),
         { field: 'createdBy', op: '=', value: actor.userId },
       );
       const mine = await everyMatch(actor, where);
@@ -140,7 +134,7 @@ export const sourceloopAttachmentRoutes: FastifyPluginAsyncTypebox<{ ctx: Contex
     '/attach-files/:id',
     { onRequest: permit('ViewAttachmentFile'), schema: { tags, params: IdParams } },
     async (request) => {
-      const { fields } = compileFilter(queryObject(request, 'filter'), ATTACHMENT_MODEL, {
+      const { fields } = compileFilter(queryObject(request.query, 'filter'), ATTACHMENT_MODEL, {
         allowWhere: false,
       });
       const file = toAttachment(await getAttachment(ctx, actorOf(request), request.params.id));

@@ -15,17 +15,9 @@ import {
   type RecipientChanges,
   type RecipientCondition,
 } from '../../recipients/recipient.service.ts';
-import {
-  both,
-  compileFilter,
-  compileWhere,
-  parseRecipientId,
-  permit,
-  queryObject,
-  RECIPIENT_MODEL,
-  toMessage,
-  toRecipient,
-} from './sourceloop.mapping.ts';
+import { both, compileFilter, compileWhere, queryObject } from './sourceloop.filter.ts';
+import { parseRecipientId, RECIPIENT_MODEL, toMessage, toRecipient } from './sourceloop.mapping.ts';
+import { permit } from './sourceloop.permissions.ts';
 import {
   FullMessageRecipient,
   IdParams,
@@ -149,7 +141,7 @@ export const sourceloopRecipientRoutes: FastifyPluginAsyncTypebox<{ ctx: Context
     async (request) => {
       const actor = actorOf(request);
       const { message } = await getMessageInContext(ctx, actor, request.params.id);
-      return list(actor, queryObject(request, 'filter'), ofMessage(message.id));
+      return list(actor, queryObject(request.query, 'filter'), ofMessage(message.id));
     },
   );
 
@@ -179,7 +171,7 @@ export const sourceloopRecipientRoutes: FastifyPluginAsyncTypebox<{ ctx: Context
     async (request) => {
       const actor = actorOf(request);
       const { message } = await getMessageInContext(ctx, actor, request.params.id);
-      const where = compileWhere(queryObject(request, 'where'), RECIPIENT_MODEL);
+      const where = compileWhere(queryObject(request.query, 'where'), RECIPIENT_MODEL);
       return updateWhere(actor, both(ofMessage(message.id), where), request.body);
     },
   );
@@ -191,7 +183,7 @@ export const sourceloopRecipientRoutes: FastifyPluginAsyncTypebox<{ ctx: Context
     async (request) => {
       const actor = actorOf(request);
       const { message } = await getMessageInContext(ctx, actor, request.params.id);
-      const where = compileWhere(queryObject(request, 'where'), RECIPIENT_MODEL);
+      const where = compileWhere(queryObject(request.query, 'where'), RECIPIENT_MODEL);
       return clearWhere(actor, both(ofMessage(message.id), where));
     },
   );
@@ -211,7 +203,7 @@ export const sourceloopRecipientRoutes: FastifyPluginAsyncTypebox<{ ctx: Context
       count: await countRecipients(
         ctx,
         actorOf(request),
-        compileWhere(queryObject(request, 'where'), RECIPIENT_MODEL),
+        compileWhere(queryObject(request.query, 'where'), RECIPIENT_MODEL),
       ),
     }),
   );
@@ -220,7 +212,7 @@ export const sourceloopRecipientRoutes: FastifyPluginAsyncTypebox<{ ctx: Context
   app.get(
     '/message-recipients',
     { onRequest: permit('ViewMessageRecipient'), schema: { tags } },
-    async (request) => list(actorOf(request), queryObject(request, 'filter'), null),
+    async (request) => list(actorOf(request), queryObject(request.query, 'filter'), null),
   );
 
   // 20. PATCH /message-recipients?where=
@@ -230,7 +222,7 @@ export const sourceloopRecipientRoutes: FastifyPluginAsyncTypebox<{ ctx: Context
     async (request) =>
       updateWhere(
         actorOf(request),
-        compileWhere(queryObject(request, 'where'), RECIPIENT_MODEL),
+        compileWhere(queryObject(request.query, 'where'), RECIPIENT_MODEL),
         request.body,
       ),
   );
@@ -240,7 +232,7 @@ export const sourceloopRecipientRoutes: FastifyPluginAsyncTypebox<{ ctx: Context
     '/message-recipients/:id',
     { onRequest: permit('ViewMessageRecipient'), schema: { tags, params: IdParams } },
     async (request) => {
-      const { fields } = compileFilter(queryObject(request, 'filter'), RECIPIENT_MODEL, {
+      const { fields } = compileFilter(queryObject(request.query, 'filter'), RECIPIENT_MODEL, {
         allowWhere: false,
       });
       const recipient = toRecipient(await byId(actorOf(request), request.params.id));

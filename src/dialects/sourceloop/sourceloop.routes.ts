@@ -15,15 +15,9 @@ import {
   getMessageInContext,
   sendMessage,
 } from '../../messages/message.service.ts';
-import {
-  both,
-  compileFilter,
-  compileWhere,
-  MESSAGE_MODEL,
-  queryObject,
-  permit,
-  toMessage,
-} from './sourceloop.mapping.ts';
+import { both, compileFilter, compileWhere, queryObject } from './sourceloop.filter.ts';
+import { MESSAGE_MODEL, toMessage } from './sourceloop.mapping.ts';
+import { permit } from './sourceloop.permissions.ts';
 import { sourceloopAttachmentRoutes } from './sourceloop.attachment.routes.ts';
 import { sourceloopRecipientRoutes } from './sourceloop.recipient.routes.ts';
 import {
@@ -192,13 +186,13 @@ export const sourceloopRoutes: FastifyPluginAsyncTypebox<SourceLoopOptions> = as
     count: await countMessages(
       ctx,
       actorOf(request),
-      compileWhere(queryObject(request, 'where'), MESSAGE_MODEL),
+      compileWhere(queryObject(request.query, 'where'), MESSAGE_MODEL),
     ),
   }));
 
   // 3. GET /messages
   app.get('/messages', { onRequest: permit('ViewMessage'), schema: { tags } }, async (request) => {
-    const { filter, fields } = compileFilter(queryObject(request, 'filter'), MESSAGE_MODEL, {
+    const { filter, fields } = compileFilter(queryObject(request.query, 'filter'), MESSAGE_MODEL, {
       allowWhere: true,
     });
     const messages = (await findMessages(ctx, actorOf(request), filter)).map(toMessage);
@@ -210,7 +204,11 @@ export const sourceloopRoutes: FastifyPluginAsyncTypebox<SourceLoopOptions> = as
     '/messages',
     { onRequest: permit('UpdateMessage'), schema: { tags, body: MessagePartial } },
     async (request) =>
-      updateWhere(actorOf(request), compileWhere(queryObject(request, 'where'), MESSAGE_MODEL), request.body),
+      updateWhere(
+        actorOf(request),
+        compileWhere(queryObject(request.query, 'where'), MESSAGE_MODEL),
+        request.body,
+      ),
   );
 
   // 5. GET /messages/{id}
@@ -218,7 +216,9 @@ export const sourceloopRoutes: FastifyPluginAsyncTypebox<SourceLoopOptions> = as
     '/messages/:id',
     { onRequest: permit('ViewMessage'), schema: { tags, params: IdParams } },
     async (request) => {
-      const { fields } = compileFilter(queryObject(request, 'filter'), MESSAGE_MODEL, { allowWhere: false });
+      const { fields } = compileFilter(queryObject(request.query, 'filter'), MESSAGE_MODEL, {
+        allowWhere: false,
+      });
       const message = await shown(actorOf(request), request.params.id);
       return fields ? fields(message) : message;
     },
@@ -265,7 +265,7 @@ export const sourceloopRoutes: FastifyPluginAsyncTypebox<SourceLoopOptions> = as
     async (request) => {
       const actor = actorOf(request);
       const parent = await getMessageInContext(ctx, actor, request.params.id);
-      const { filter, fields } = compileFilter(queryObject(request, 'filter'), MESSAGE_MODEL, {
+      const { filter, fields } = compileFilter(queryObject(request.query, 'filter'), MESSAGE_MODEL, {
         allowWhere: true,
       });
       const found = await findMessages(ctx, actor, {
@@ -300,7 +300,7 @@ export const sourceloopRoutes: FastifyPluginAsyncTypebox<SourceLoopOptions> = as
       const parent = await getMessageInContext(ctx, actor, request.params.id);
       const where = both(
         replies(parent.message.id),
-        compileWhere(queryObject(request, 'where'), MESSAGE_MODEL),
+        compileWhere(queryObject(request.query, 'where'), MESSAGE_MODEL),
       );
       return updateWhere(actor, where, request.body);
     },
@@ -315,7 +315,7 @@ export const sourceloopRoutes: FastifyPluginAsyncTypebox<SourceLoopOptions> = as
       const parent = await getMessageInContext(ctx, actor, request.params.id);
       const where = both(
         replies(parent.message.id),
-        compileWhere(queryObject(request, 'where'), MESSAGE_MODEL),
+        compileWhere(queryObject(request.query, 'where'), MESSAGE_MODEL),
       );
       let count = 0;
       for (const { message } of await everyMatch(actor, where)) {
