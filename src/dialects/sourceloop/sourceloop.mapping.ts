@@ -6,7 +6,23 @@ import type { RecipientView } from '../../recipients/recipient.presenter.ts';
 import type { RecipientFilterField } from '../../recipients/recipient.table.ts';
 import type { Model } from './sourceloop.filter.ts';
 
-/** A SourceLoop Message as LoopBack serialises it; deleted rows are never shown, so the audit fields are fixed. */
+/** The audit properties every SourceLoop model shows last, in this order. */
+const AUDIT = [
+  'createdBy',
+  'createdOn',
+  'modifiedBy',
+  'modifiedOn',
+  'deleted',
+  'deletedOn',
+  'deletedBy',
+] as const;
+
+/** The audit properties of a row; deleted rows are never shown, so the deletion ones are fixed. */
+function audit(createdBy: string, createdOn: string, modifiedBy: string, modifiedOn: string) {
+  return { createdBy, createdOn, modifiedBy, modifiedOn, deleted: false, deletedOn: null, deletedBy: null };
+}
+
+/** A SourceLoop Message as LoopBack serialises it. */
 export function toMessage({ message, chatKind, parentId, recipientId }: MessageInContext) {
   return {
     id: message.id,
@@ -15,16 +31,57 @@ export function toMessage({ message, chatKind, parentId, recipientId }: MessageI
     channelType: chatKind,
     toUserId: recipientId,
     parentMessageId: parentId,
-    createdBy: message.authorId,
-    createdOn: message.createdAt,
-    modifiedBy: message.authorId,
-    modifiedOn: message.editedAt ?? message.createdAt,
-    deleted: false,
-    deletedOn: null,
-    deletedBy: null,
+    ...audit(message.authorId, message.createdAt, message.authorId, message.editedAt ?? message.createdAt),
   };
 }
 export type SourceLoopMessage = ReturnType<typeof toMessage>;
+
+/** A recipient's id: its message and member, reversible and opaque. */
+export function recipientId(messageId: string, userId: string): string {
+  return Buffer.from(JSON.stringify([messageId, userId]), 'utf8').toString('base64url');
+}
+
+/** The message and member a recipient id names, or null for anything this API did not hand out. */
+export function parseRecipientId(id: string): { messageId: string; userId: string } | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(id, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
+      return { messageId: value[0] as string, userId: value[1] as string };
+    }
+  } catch {
+    // not one of ours
+  }
+  return null;
+}
+
+/** A SourceLoop MessageRecipient: a member's state on a message. */
+export function toRecipient(r: RecipientView) {
+  return {
+    id: recipientId(r.messageId, r.userId),
+    channelId: r.chatId,
+    recipientId: r.userId,
+    messageId: r.messageId,
+    isRead: r.isRead,
+    isFavorite: r.isFavorite,
+    isForwarded: r.isForwarded,
+    forwardedBy: null,
+    ...audit(r.authorId, r.createdAt, r.userId, r.modifiedAt),
+  };
+}
+export type SourceLoopRecipient = ReturnType<typeof toRecipient>;
+
+/** A SourceLoop AttachmentFile: the metadata Parley keeps; the file itself is wherever `fileKey` says. */
+export function toAttachment(a: AttachmentView) {
+  return {
+    id: a.id,
+    channelId: a.chatId,
+    messageId: a.messageId,
+    fileKey: a.fileKey,
+    metaData: a.metadata,
+    ...audit(a.createdBy, a.createdAt, a.createdBy, a.modifiedAt),
+  };
+}
+export type SourceLoopAttachment = ReturnType<typeof toAttachment>;
 
 export const MESSAGE_MODEL: Model<MessageFilterField> = {
   name: 'Message',
@@ -41,21 +98,7 @@ export const MESSAGE_MODEL: Model<MessageFilterField> = {
   },
   times: ['createdAt', 'modifiedAt'],
   booleans: [],
-  shown: [
-    'id',
-    'body',
-    'channelId',
-    'channelType',
-    'toUserId',
-    'parentMessageId',
-    'createdBy',
-    'createdOn',
-    'modifiedBy',
-    'modifiedOn',
-    'deleted',
-    'deletedOn',
-    'deletedBy',
-  ],
+  shown: ['id', 'body', 'channelId', 'channelType', 'toUserId', 'parentMessageId', ...AUDIT],
 };
 
 export const RECIPIENT_MODEL: Model<RecipientFilterField> = {
@@ -82,13 +125,7 @@ export const RECIPIENT_MODEL: Model<RecipientFilterField> = {
     'isFavorite',
     'isForwarded',
     'forwardedBy',
-    'createdBy',
-    'createdOn',
-    'modifiedBy',
-    'modifiedOn',
-    'deleted',
-    'deletedOn',
-    'deletedBy',
+    ...AUDIT,
   ],
 };
 
@@ -105,76 +142,5 @@ export const ATTACHMENT_MODEL: Model<AttachmentFilterField> = {
   },
   times: ['createdAt', 'modifiedAt'],
   booleans: [],
-  shown: [
-    'id',
-    'channelId',
-    'messageId',
-    'fileKey',
-    'metaData',
-    'createdBy',
-    'createdOn',
-    'modifiedBy',
-    'modifiedOn',
-    'deleted',
-    'deletedOn',
-    'deletedBy',
-  ],
+  shown: ['id', 'channelId', 'messageId', 'fileKey', 'metaData', ...AUDIT],
 };
-
-/** A SourceLoop AttachmentFile: the metadata Parley keeps; the file itself is wherever `fileKey` says. */
-export function toAttachment(a: AttachmentView) {
-  return {
-    id: a.id,
-    channelId: a.chatId,
-    messageId: a.messageId,
-    fileKey: a.fileKey,
-    metaData: a.metadata,
-    createdBy: a.createdBy,
-    createdOn: a.createdAt,
-    modifiedBy: a.createdBy,
-    modifiedOn: a.modifiedAt,
-    deleted: false,
-    deletedOn: null,
-    deletedBy: null,
-  };
-}
-
-/** A recipient's id: its message and member, reversible and opaque. */
-export function recipientId(messageId: string, userId: string): string {
-  return Buffer.from(JSON.stringify([messageId, userId]), 'utf8').toString('base64url');
-}
-
-/** The message and member a recipient id names, or null for anything this API did not hand out. */
-export function parseRecipientId(id: string): { messageId: string; userId: string } | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(id, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
-      return { messageId: value[0] as string, userId: value[1] as string };
-    }
-  } catch {
-    // not one of ours
-  }
-  return null;
-}
-
-/** A SourceLoop MessageRecipient; deleted rows are never shown. */
-export function toRecipient(r: RecipientView) {
-  return {
-    id: recipientId(r.messageId, r.userId),
-    channelId: r.chatId,
-    recipientId: r.userId,
-    messageId: r.messageId,
-    isRead: r.isRead,
-    isFavorite: r.isFavorite,
-    isForwarded: r.isForwarded,
-    forwardedBy: null,
-    createdBy: r.authorId,
-    createdOn: r.createdAt,
-    modifiedBy: r.userId,
-    modifiedOn: r.modifiedAt,
-    deleted: false,
-    deletedOn: null,
-    deletedBy: null,
-  };
-}
-export type SourceLoopRecipient = ReturnType<typeof toRecipient>;
