@@ -1,6 +1,6 @@
 // The API's types, taken from the server's own schemas (type-only: nothing of the server reaches a bundle).
 export type { ChatView, CreateChatBody, ListChatsQuery, UpdateChatBody } from '../src/chats/chat.schema.ts';
-export type { ErrorBody, ErrorCode } from '../src/errors.ts';
+export type { ErrorBody, ErrorCode } from '../src/errors/codes.ts';
 export type { HealthView } from '../src/health/health.routes.ts';
 export type {
   AddMemberBody,
@@ -24,7 +24,7 @@ export type {
   ServerEventMap,
   StreamFrame,
   StreamFrameMap,
-} from '../src/realtime/events.ts';
+} from '../src/realtime/protocol.ts';
 export type { SearchHitView, SearchMessagesQuery, SearchSort } from '../src/search/search.schema.ts';
 export type { CreateUserBody, ListUsersQuery, UpdateMeBody, UserView } from '../src/users/user.schema.ts';
 

@@ -6,7 +6,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Config } from './config.ts';
-import { frameworkErrorResponse } from './errors.ts';
+import { frameworkErrorResponse } from './errors/http.ts';
 import { parley, type ParleyHandle, type ParleyOptions } from './plugin.ts';
 
 export type BuildOptions = Omit<ParleyOptions, 'config'>;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { mintToken } from './auth/token.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError } from './env.ts';
+import { loadConfig, type Config } from './config.ts';
 import { openStore } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { serve } from './main.ts';

@@ -1,10 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { Limits } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { HistoryCache } from './messages/history.cache.ts';
 import type { MessageBatcher } from './messages/message.batcher.ts';
-import type { EventSink } from './realtime/events.ts';
+import type { EventSink } from './events.ts';
 
 /** What every service function is given: the database, limits, the event sink and a logger. No request, no reply. */
 export interface Context {
@@ -16,4 +15,16 @@ export interface Context {
   sends?: MessageBatcher;
   /** History pages at the state they were read at (`PARLEY_HISTORY_CACHE_MB`); without it every page is read. */
   history?: HistoryCache;
+}
+
+/** The service limits (README, "Limits"); set by `PARLEY_BODY_LIMIT` and `PARLEY_MAX_*`. */
+export interface Limits {
+  /** Largest accepted request body, in bytes. */
+  bodyBytes: number;
+  /** Longest message text, in characters. */
+  messageChars: number;
+  /** Most members one chat may have, its creator included. */
+  chatMembers: number;
+  /** Most live chats one user may be a member of (Infinity: no limit, for a dialect's system user). */
+  chatsPerUser: number;
 }

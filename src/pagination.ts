@@ -1,4 +1,4 @@
-import { invalid } from './errors.ts';
+import { invalid } from './errors/codes.ts';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;

@@ -3,23 +3,21 @@ import { mintToken } from './auth/token.ts';
 import type { Actor } from './auth/actor.ts';
 import { createChat } from './chats/chat.service.ts';
 import type { Config } from './config.ts';
-import type { Context } from './context.ts';
-import { openStore } from './db/connect.ts';
-import { migrateToLatest } from './db/migrate.ts';
 import { sendMessage } from './messages/message.service.ts';
-import { LocalBus } from './realtime/buses/local.ts';
+import { openRuntime } from './runtime.ts';
 import { KnownUsers, provisionActor } from './users/user.service.ts';
 
 const DEMO = ['alice', 'bob', 'carol'];
 
 /** Demo data for a first look: three users in a group chat with a first message; prints a token for each. */
 export async function seed(config: Config): Promise<void> {
-  const store = await openStore(config.database);
+  // Seeding serves no streams: its events go nowhere.
+  const runtime = await openRuntime(
+    { ...config, migrate: true },
+    { log: pino({ level: 'silent' }), fanOut: false },
+  );
   try {
-    await migrateToLatest(store.unbounded);
-    const log = pino({ level: 'silent' });
-    // Seeding runs without a server: nobody is connected to hear its events.
-    const ctx: Context = { db: store.db, limits: config.limits, events: new LocalBus(log), log };
+    const { ctx } = runtime;
     const known = new KnownUsers();
     const actors: Actor[] = DEMO.map((id) => ({
       tenantId: 'default',
@@ -49,6 +47,6 @@ export async function seed(config: Config): Promise<void> {
       );
     }
   } finally {
-    await store.close();
+    await runtime.close();
   }
 }

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError } from '../src/env.ts';
+import { loadConfig } from '../src/config.ts';
 
 const SECRET = 'a-configured-secret-of-at-least-32-characters';
 

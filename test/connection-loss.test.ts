@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { isDatabaseUnavailable } from '../src/errors.ts';
+import { isDatabaseUnavailable } from '../src/errors/database.ts';
 import { createTestApp, TEST_DATABASE_URL } from './support/app.ts';
 import { sleep } from './support/load.ts';
 

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import { QueryTimeoutError } from '../src/db/deadline.ts';
 import { DatabaseHealth } from '../src/db/health.ts';
-import { AppError, toErrorResponse } from '../src/errors.ts';
+import { AppError } from '../src/errors/codes.ts';
+import { toErrorResponse } from '../src/errors/http.ts';
 import { createTestApp, type Client, type Response, type TestApp } from './support/app.ts';
 import { createGroup, sendMessages } from './support/factories.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { createValidatorCompiler } from '../src/validation.ts';
+import { createValidatorCompiler } from '../src/http/validation.ts';
 import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
 import {
   anyObject,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError } from '../src/env.ts';
+import { loadConfig } from '../src/config.ts';
 import { RateLimiter, TokenBucket } from '../src/limits/rate.limiter.ts';
 import { createTestApp, ENGINE, type Response } from './support/app.ts';
 import { assertError } from './support/assertions.ts';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { register as globalRegistry } from 'prom-client';
 import { mintToken, parley } from '../src/index.ts';
-import { ConfigError } from '../src/config.ts';
+import { ConfigError } from '../src/env.ts';
 import { isPrivateAddress, metricsAccess } from '../src/metrics/metrics.access.ts';
 import { Metrics } from '../src/metrics/metrics.registry.ts';
 import {

@@ -15,7 +15,7 @@ import {
   queryObject,
   whereParam,
 } from '../src/dialects/sourceloop/sourceloop.filter.ts';
-import { AppError } from '../src/errors.ts';
+import { AppError } from '../src/errors/codes.ts';
 
 /** The compiler refuses with `invalid_request` (SourceLoop answers it 422) and a message starting with `path`. */
 function refuses(compile: () => unknown, message: string | RegExp): void {

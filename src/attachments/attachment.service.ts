@@ -1,10 +1,10 @@
 import type { Actor } from '../auth/actor.ts';
 import { requireMember } from '../chats/chat.access.ts';
 import type { Context } from '../context.ts';
-import { forbidden, invalid, notFound } from '../errors.ts';
+import { forbidden, invalid, notFound } from '../errors/codes.ts';
 import { newId } from '../ids.ts';
 import type { Filter, FilterCondition } from '../messages/message.filter.ts';
-import { findMessageById } from '../messages/message.repository.ts';
+import { findMessageById } from '../messages/message.access.ts';
 import { presentAttachment, type AttachmentView } from './attachment.presenter.ts';
 import {
   countAttachments as countRows,

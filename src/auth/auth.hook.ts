@@ -1,7 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Context } from '../context.ts';
-import { unauthorized } from '../errors.ts';
-import { provisionActor, type KnownUsers } from '../users/user.service.ts';
+import { unauthorized } from '../errors/codes.ts';
 import type { Actor } from './actor.ts';
 import type { TokenVerifier } from './jwt.ts';
 
@@ -32,10 +30,16 @@ export function bearerToken(request: FastifyRequest, allowQuery = false): string
   return typeof fromQuery === 'string' && fromQuery !== '' ? fromQuery : null;
 }
 
+/** Makes sure the caller of a verified token exists (creating the user, and its tenant, on first sight). */
+export type ProvisionActor = (actor: Actor) => Promise<void>;
+
+/**
+ * The hook that checks the caller: a valid token, then `provision` (the users feature's, passed in by the plugin so
+ * that authentication depends on no feature).
+ */
 export function createAuthenticate(
-  ctx: Context,
   verifier: TokenVerifier,
-  known: KnownUsers,
+  provision: ProvisionActor,
   options: { allowQueryToken?: boolean } = {},
 ) {
   return async function authenticate(request: FastifyRequest): Promise<void> {
@@ -44,7 +48,7 @@ export function createAuthenticate(
       throw unauthorized('a bearer token is required (Authorization: Bearer <token>)');
     }
     const actor = await verifier.verify(token);
-    await provisionActor(ctx, known, actor);
+    await provision(actor);
     request.actor = actor;
   };
 }

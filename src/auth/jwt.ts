@@ -6,8 +6,8 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
-import type { JwtConfig } from '../config.ts';
-import { unauthorized } from '../errors.ts';
+import type { JwtConfig } from './jwt.config.ts';
+import { unauthorized } from '../errors/codes.ts';
 import type { Actor } from './actor.ts';
 
 const TENANT_ID = /^[A-Za-z0-9._:-]{1,64}$/;

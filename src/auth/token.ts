@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import type { JwtConfig } from '../config.ts';
+import type { JwtConfig } from './jwt.config.ts';
 
 export interface MintOptions {
   sub: string;

@@ -1,10 +1,18 @@
 import type { Actor } from '../auth/actor.ts';
 import type { Db } from '../db/database.ts';
-import { forbidden, notFound } from '../errors.ts';
-import { findMember } from '../members/member.repository.ts';
+import { forbidden, notFound } from '../errors/codes.ts';
 import type { MemberRole, MemberRow } from '../members/member.table.ts';
 import { findMembership, lockChat } from './chat.repository.ts';
+import { findMember } from './membership.repository.ts';
 import type { ChatRow } from './chat.table.ts';
+
+/**
+ * What features built on chats (members) do inside their own transactions: lock a chat's row, read and add
+ * membership rows, keep the member count, retire a chat whose last member left. Each takes the transaction it runs
+ * in; no other module outside the chats feature reaches its repositories.
+ */
+export { addToMemberCount, lockChat, softDeleteChat } from './chat.repository.ts';
+export { findMember, insertMembers } from './membership.repository.ts';
 
 export interface Membership {
   chat: ChatRow;

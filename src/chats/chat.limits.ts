@@ -1,8 +1,8 @@
 import type { Actor } from '../auth/actor.ts';
-import type { Limits } from '../config.ts';
+import type { Limits } from '../context.ts';
 import type { Db } from '../db/database.ts';
-import { limitExceeded } from '../errors.ts';
-import { lockUsers } from '../users/user.repository.ts';
+import { limitExceeded } from '../errors/codes.ts';
+import { lockUsers } from '../users/user.access.ts';
 import { countChatsOfUsers } from './chat.repository.ts';
 
 /**

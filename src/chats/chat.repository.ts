@@ -352,3 +352,22 @@ export async function listPublicGroups(db: Db, tenantId: string): Promise<ChatRo
     .orderBy('number')
     .execute();
 }
+
+export interface Subscription {
+  chat_id: string;
+  last_seq: number;
+}
+
+/** The live chats of a user, with where each one's seq stands now: what a new connection subscribes to. */
+export async function listSubscriptions(db: Db, tenantId: string, userId: string): Promise<Subscription[]> {
+  const result = await sql<Subscription>`
+    select m.chat_id, c.last_seq
+    from members m join chats c on c.id = m.chat_id and c.deleted_at is null
+    where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}`.execute(db);
+  return result.rows;
+}
+
+export async function chatLastSeq(db: Db, chatId: string): Promise<number | null> {
+  const result = await sql<{ last_seq: number }>`select last_seq from chats where id = ${chatId}`.execute(db);
+  return result.rows[0]?.last_seq ?? null;
+}

@@ -1,5 +1,5 @@
 import { actorOf } from '../auth/auth.hook.ts';
-import { NoContent, PageOf, secured, type Routes } from '../http.ts';
+import { NoContent, PageOf, secured, type Routes } from '../http/routes.ts';
 import { ChatParams, ChatView, CreateChatBody, ListChatsQuery, UpdateChatBody } from './chat.schema.ts';
 import { createChat, deleteChat, getChat, listChats, updateChat } from './chat.service.ts';
 

@@ -2,18 +2,20 @@ import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import type { ChatRow } from './chat.table.ts';
-import { conflict, forbidden, invalid, uniqueViolation } from '../errors.ts';
+import { conflict, forbidden, invalid } from '../errors/codes.ts';
+import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
-import { insertMembers } from '../members/member.repository.ts';
 import type { MemberRole } from '../members/member.table.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
-import { event, type ServerEvent } from '../realtime/events.ts';
-import { findTenant } from '../tenants/tenant.repository.ts';
-import { existingUserIds } from '../users/user.repository.ts';
+
+import { findTenant } from '../tenants/tenant.access.ts';
+import { existingUserIds } from '../users/user.access.ts';
 import { chatNotFound, requireMember, requireRole } from './chat.access.ts';
+import { insertMembers } from './membership.repository.ts';
 import { requireChatRoom, requireMemberRoom } from './chat.limits.ts';
 import { presentChat } from './chat.presenter.ts';
 import {
+  chatLastSeq,
   findChat,
   countChatsForUser,
   findChatByNumber,
@@ -23,11 +25,14 @@ import {
   insertChat,
   listChatsForUser,
   listChatsForUserByNumber,
+  listSubscriptions,
   listPublicGroups as listPublicGroupRows,
   softDeleteChat,
   updateChat as updateChatRow,
 } from './chat.repository.ts';
 import type { ChatView, CreateChatBody, ListChatsQuery, UpdateChatBody } from './chat.schema.ts';
+import type { Envelope } from '../events.ts';
+import { chatEvent } from './chat.events.ts';
 
 export interface CreatedChat {
   chat: ChatView;
@@ -64,7 +69,7 @@ async function requireUsersExist(db: Db, tenantId: string, ids: string[]): Promi
 
 /** Every process learns who is in the new chat from the event itself: it has never heard of the chat before. */
 function publishCreated(ctx: Context, actor: Actor, chat: ChatView, memberIds: string[]): void {
-  ctx.events.publish(event('chat.created', actor.tenantId, { chatId: chat.id }, { chat }, { memberIds }));
+  ctx.events.publish(chatEvent('chat.created', actor.tenantId, { chatId: chat.id }, { chat }, { memberIds }));
 }
 
 async function createDirect(ctx: Context, actor: Actor, body: CreateChatBody): Promise<CreatedChat> {
@@ -238,7 +243,7 @@ export async function updateChat(
       });
       return viewFor(trx, actor, chatId);
     });
-    ctx.events.publish(event('chat.updated', actor.tenantId, { chatId }, { chat }));
+    ctx.events.publish(chatEvent('chat.updated', actor.tenantId, { chatId }, { chat }));
     return chat;
   } catch (error) {
     if (uniqueViolation(error) === 'chats_name_key') {
@@ -249,7 +254,7 @@ export async function updateChat(
 }
 
 export async function deleteChat(ctx: Context, actor: Actor, chatId: string): Promise<void> {
-  const events: ServerEvent[] = [];
+  const events: Envelope[] = [];
   await ctx.db.transaction().execute(async (trx) => {
     const membership = await requireMember(trx, actor, chatId, { lock: true });
     if (membership.chat.kind === 'direct') {
@@ -258,7 +263,7 @@ export async function deleteChat(ctx: Context, actor: Actor, chatId: string): Pr
     requireRole(membership, 'owner', 'delete the chat');
     const chat = await viewFor(trx, actor, chatId);
     await softDeleteChat(trx, chatId);
-    events.push(event('chat.deleted', actor.tenantId, { chatId }, { chat }));
+    events.push(chatEvent('chat.deleted', actor.tenantId, { chatId }, { chat }));
   });
   for (const e of events) {
     ctx.events.publish(e);
@@ -304,4 +309,29 @@ export async function listAllChats(ctx: Context, actor: Actor): Promise<ChatView
     cursor = page.nextCursor;
   } while (cursor !== null);
   return all;
+}
+
+/** The live chats of a stream's user, each with its last seq now: what a new stream subscribes to. */
+export async function streamSubscriptions(
+  ctx: Context,
+  actor: Actor,
+): Promise<{ chatId: string; lastSeq: number }[]> {
+  const rows = await listSubscriptions(ctx.db, actor.tenantId, actor.userId);
+  return rows.map((row) => ({ chatId: row.chat_id, lastSeq: row.last_seq }));
+}
+
+/** A chat's last seq, or null when there is no such chat (for a stream joining a chat it was added to). */
+export async function lastSeqOf(ctx: Context, chatId: string): Promise<number | null> {
+  return chatLastSeq(ctx.db, chatId);
+}
+
+/** The chat as one member sees it (role, unread count), or null when they are not a member: a stream's chat frames. */
+export async function chatViewFor(
+  ctx: Context,
+  tenantId: string,
+  chatId: string,
+  userId: string,
+): Promise<ChatView | null> {
+  const entry = await findChatForUser(ctx.db, tenantId, chatId, userId);
+  return entry ? presentChat(entry) : null;
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { DatabaseConfig } from '../config.ts';
+import type { DatabaseConfig } from './db.config.ts';
 import type { Database } from './database.ts';
 import { wrapPool } from './deadline.ts';
 import { StatementNames } from './statements.ts';

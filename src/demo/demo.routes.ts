@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.ts';
-import { notFound } from '../errors.ts';
+import { notFound } from '../errors/codes.ts';
 import { DevTokenBody, DevTokenView } from './demo.schema.ts';
 import { clientBundle, DEMO_FILES, devToken, readDemoFile } from './demo.service.ts';
 

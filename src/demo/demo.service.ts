@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { mintToken } from '../auth/token.ts';
-import type { JwtConfig } from '../config.ts';
-import { AppError } from '../errors.ts';
+import type { JwtConfig } from '../auth/jwt.config.ts';
+import { AppError } from '../errors/codes.ts';
 import type { DevTokenBody, DevTokenView } from './demo.schema.ts';
 
 const DEV_TOKEN_TTL_SECONDS = 12 * 3600;

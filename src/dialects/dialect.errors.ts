@@ -1,12 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  AppError,
-  reportError,
-  toErrorResponse,
-  type ErrorBody,
-  type ErrorCode,
-  type OutageReporter,
-} from '../errors.ts';
+import { AppError, type ErrorBody, type ErrorCode } from '../errors/codes.ts';
+import type { OutageReporter } from '../errors/database.ts';
+import { reportError, toErrorResponse } from '../errors/http.ts';
 
 /** True when a service refused with `code`. */
 export function refused(error: unknown, code: ErrorCode): boolean {

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type, { type Static } from 'typebox';
 import type { Store } from '../db/connect.ts';
-import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../errors.ts';
+import { isDatabaseUnavailable } from '../errors/database.ts';
+import { RETRY_AFTER_SECONDS } from '../errors/http.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -1,4 +1,4 @@
-import type { JsonApiConfig } from '../config.ts';
+import type { JsonApiConfig } from './jsonapi.config.ts';
 import { attributeNames, foreignKeyNames, type Operation, type ResourceType } from './jsonapi.fields.ts';
 import type { Loader } from './jsonapi.loader.ts';
 import {

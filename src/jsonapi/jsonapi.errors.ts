@@ -1,4 +1,4 @@
-import type { ErrorBody, ErrorCode } from '../errors.ts';
+import type { ErrorBody, ErrorCode } from '../errors/codes.ts';
 import { pointerOfPath, type FieldOrigin } from './jsonapi.request.ts';
 
 /** One title per code: JSON:API titles do not change from occurrence to occurrence. */

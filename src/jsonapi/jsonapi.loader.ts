@@ -2,7 +2,7 @@ import type { Actor } from '../auth/actor.ts';
 import type { ChatView } from '../chats/chat.schema.ts';
 import { getChat } from '../chats/chat.service.ts';
 import type { Context } from '../context.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../errors/codes.ts';
 import type { MemberView } from '../members/member.schema.ts';
 import { listMembers } from '../members/member.service.ts';
 import type { MessageView } from '../messages/message.schema.ts';

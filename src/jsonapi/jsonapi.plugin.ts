@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf } from '../auth/auth.hook.ts';
-import type { JsonApiConfig } from '../config.ts';
+import type { JsonApiConfig } from './jsonapi.config.ts';
 import type { Context } from '../context.ts';
-import { AppError, type ErrorBody } from '../errors.ts';
+import { AppError, type ErrorBody } from '../errors/codes.ts';
 import type { MessageView, ReadView, UnreadView } from '../messages/message.schema.ts';
 import type { Page } from '../pagination.ts';
 import type { SearchHitView } from '../search/search.schema.ts';

@@ -1,4 +1,4 @@
-import { invalid, type AppError } from '../errors.ts';
+import { invalid, type AppError } from '../errors/codes.ts';
 import { noIncludes, type IncludeTree, type Presentation } from './jsonapi.document.ts';
 import { isResourceType, type ResourceType } from './jsonapi.fields.ts';
 import { relationshipNames, relationshipOf } from './jsonapi.resources.ts';

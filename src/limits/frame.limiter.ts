@@ -1,4 +1,4 @@
-import type { RateLimit } from '../config.ts';
+import type { RateLimit } from './limits.config.ts';
 import { TokenBucket } from './rate.limiter.ts';
 
 /**

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from '../auth/auth.hook.ts';
 import type { TokenVerifier } from '../auth/jwt.ts';
-import type { RateLimitConfig } from '../config.ts';
-import { rateLimited } from '../errors.ts';
+import type { RateLimitConfig } from './limits.config.ts';
+import { rateLimited } from '../errors/codes.ts';
 import { RateLimiter } from './rate.limiter.ts';
 
 /**

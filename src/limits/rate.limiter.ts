@@ -1,4 +1,4 @@
-import type { RateLimit } from '../config.ts';
+import type { RateLimit } from './limits.config.ts';
 
 /** Where one bucket stands: its tokens when it was last used, and when that was (ms, monotonic). */
 interface BucketState {

@@ -1,6 +1,6 @@
 import { actorOf } from '../auth/auth.hook.ts';
 import { ChatParams } from '../chats/chat.schema.ts';
-import { NoContent, PageOf, secured, type Routes } from '../http.ts';
+import { NoContent, PageOf, secured, type Routes } from '../http/routes.ts';
 import {
   AddMemberBody,
   ListMembersQuery,

@@ -1,31 +1,39 @@
 import type { Actor } from '../auth/actor.ts';
-import { chatNotFound, hasRole, requireMember, requireRole } from '../chats/chat.access.ts';
+import {
+  addToMemberCount,
+  chatNotFound,
+  findMember,
+  hasRole,
+  insertMembers,
+  lockChat,
+  requireMember,
+  requireRole,
+  softDeleteChat,
+} from '../chats/chat.access.ts';
 import { requireChatRoom, requireMemberRoom } from '../chats/chat.limits.ts';
-import { addToMemberCount, lockChat, softDeleteChat } from '../chats/chat.repository.ts';
-import type { Limits } from '../config.ts';
+import type { Limits } from '../context.ts';
 import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
-import { conflict, forbidden, invalid, notFound } from '../errors.ts';
+import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
-import { event, type ServerEvent } from '../realtime/events.ts';
-import { existingUserIds, lockUsers } from '../users/user.repository.ts';
+import type { Envelope } from '../events.ts';
+import { existingUserIds, lockUsers } from '../users/user.access.ts';
 import { presentMember } from './member.presenter.ts';
 import {
   countOwners,
   deleteMember,
-  findMember,
   findSuccessor,
-  insertMembers,
   listMembersOfChats,
   listMembers as listMemberRows,
   updateRole,
 } from './member.repository.ts';
 import type { AddMemberBody, ListMembersQuery, MemberView, UpdateMemberBody } from './member.schema.ts';
 import type { MemberRole } from './member.table.ts';
+import { memberEvent } from './member.events.ts';
 
 const DIRECT_IS_FIXED = 'a direct chat always has its two members';
 
-function publishAll(ctx: Context, events: ServerEvent[]): void {
+function publishAll(ctx: Context, events: Envelope[]): void {
   for (const e of events) {
     ctx.events.publish(e);
   }
@@ -129,7 +137,7 @@ async function admit(
 
 function publishAdded(ctx: Context, actor: Actor, chatId: string, added: Admitted): void {
   ctx.events.publish(
-    event(
+    memberEvent(
       'member.added',
       actor.tenantId,
       { chatId },
@@ -226,7 +234,7 @@ async function dismiss(
   chatId: string,
   userId: string,
   ifAbsent: 'not_found' | 'skip',
-  events: ServerEvent[],
+  events: Envelope[],
 ): Promise<void> {
   const membership = await requireMember(trx, actor, chatId, { lock: true });
   if (membership.chat.kind === 'direct') {
@@ -250,8 +258,8 @@ async function dismiss(
   }
   await deleteMember(trx, chatId, userId);
   const chat = await addToMemberCount(trx, chatId, -1);
-  events.push(event('member.removed', actor.tenantId, { chatId }, { chatId, userId }));
-  events.push(event('member.removed', actor.tenantId, { userId }, { chatId, userId }));
+  events.push(memberEvent('member.removed', actor.tenantId, { chatId }, { chatId, userId }));
+  events.push(memberEvent('member.removed', actor.tenantId, { userId }, { chatId, userId }));
   if (chat.member_count === 0) {
     await softDeleteChat(trx, chatId);
     return;
@@ -274,7 +282,7 @@ export async function removeMember(
   chatId: string,
   userId: string,
 ): Promise<void> {
-  const events: ServerEvent[] = [];
+  const events: Envelope[] = [];
   await ctx.db.transaction().execute(async (trx) => dismiss(trx, actor, chatId, userId, 'not_found', events));
   publishAll(ctx, events);
 }
@@ -294,7 +302,7 @@ export async function removeMembers(
     ...unique.filter((id) => id !== actor.userId),
     ...unique.filter((id) => id === actor.userId),
   ];
-  const events: ServerEvent[] = [];
+  const events: Envelope[] = [];
   await ctx.db.transaction().execute(async (trx) => {
     await requireMember(trx, actor, chatId, { lock: true });
     for (const userId of ordered) {

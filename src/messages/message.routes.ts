@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { actorOf } from '../auth/auth.hook.ts';
 import { ChatParams } from '../chats/chat.schema.ts';
-import { NoContent, PageOf, secured, type Routes } from '../http.ts';
+import { NoContent, PageOf, secured, type Routes } from '../http/routes.ts';
 import {
   EditMessageBody,
   ListMessagesQuery,

@@ -1,12 +1,12 @@
 import type { Actor } from '../auth/actor.ts';
 import { chatNotFound, hasRole, requireMember } from '../chats/chat.access.ts';
-import { findChat } from '../chats/chat.repository.ts';
+import { findTenantChat } from '../chats/chat.service.ts';
 import type { Context } from '../context.ts';
-import { conflict, forbidden, invalid, notFound, uniqueViolation } from '../errors.ts';
+import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
+import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
-import { advanceReadCursor } from '../members/member.repository.ts';
+import { advanceReadCursor } from '../members/member.access.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
-import { event } from '../realtime/events.ts';
 import { HistoryCache } from './history.cache.ts';
 import type { MessageCondition, MessageFilter } from './message.filter.ts';
 import { presentMessage, presentMessageInContext, type MessageInContext } from './message.presenter.ts';
@@ -36,6 +36,7 @@ import type {
   UnreadView,
 } from './message.schema.ts';
 import type { MessageRow } from './message.table.ts';
+import { messageEvent } from './message.events.ts';
 
 export interface SentMessage {
   message: MessageView;
@@ -120,7 +121,12 @@ export async function sendMessage(
 function published(ctx: Context, actor: Actor, row: MessageRow): SentMessage {
   const message = presentMessage(row);
   ctx.events.publish(
-    event('message.created', actor.tenantId, { chatId: row.chat_id }, { chatId: row.chat_id, message }),
+    messageEvent(
+      'message.created',
+      actor.tenantId,
+      { chatId: row.chat_id },
+      { chatId: row.chat_id, message },
+    ),
   );
   return { message, created: true };
 }
@@ -267,7 +273,7 @@ export async function editMessage(
     throw conflict(`message ${seq} is deleted`);
   }
   const message = presentMessage(row);
-  ctx.events.publish(event('message.updated', actor.tenantId, { chatId }, { chatId, message }));
+  ctx.events.publish(messageEvent('message.updated', actor.tenantId, { chatId }, { chatId, message }));
   return message;
 }
 
@@ -280,7 +286,7 @@ export async function deleteMessage(ctx: Context, actor: Actor, chatId: string, 
   const row = await softDeleteMessage(ctx.db, chatId, seq);
   if (row) {
     const message = presentMessage(row);
-    ctx.events.publish(event('message.deleted', actor.tenantId, { chatId }, { chatId, message }));
+    ctx.events.publish(messageEvent('message.deleted', actor.tenantId, { chatId }, { chatId, message }));
   }
 }
 
@@ -300,7 +306,12 @@ export async function markRead(
   }
   const { last_read_seq: lastReadSeq, unread_count: unreadCount } = cursor;
   ctx.events.publish(
-    event('read.updated', actor.tenantId, { chatId }, { chatId, userId: actor.userId, seq: lastReadSeq }),
+    messageEvent(
+      'read.updated',
+      actor.tenantId,
+      { chatId },
+      { chatId, userId: actor.userId, seq: lastReadSeq },
+    ),
   );
   return { lastReadSeq, unreadCount };
 }
@@ -345,7 +356,7 @@ export async function tenantChatHistory(
   tenantId: string,
   chatId: string,
 ): Promise<MessageView[]> {
-  if (!(await findChat(ctx.db, tenantId, chatId))) {
+  if (!(await findTenantChat(ctx, tenantId, { id: chatId }))) {
     throw chatNotFound(chatId);
   }
   return wholeHistory(ctx, chatId);
@@ -392,4 +403,17 @@ export async function getMessageInContext(ctx: Context, actor: Actor, id: string
     throw notFound(`message ${id} not found`);
   }
   return found;
+}
+
+/**
+ * Messages of a chat in seq order after `after` (and below `before`, when given), deleted ones included without
+ * text: what a stream replays. No member check: the stream checked membership when it subscribed to the chat.
+ */
+export async function streamMessages(
+  ctx: Context,
+  chatId: string,
+  range: { after: number; before?: number; limit: number },
+): Promise<MessageView[]> {
+  const rows = await listMessageRows(ctx.db, chatId, { ...range, direction: 'forward' });
+  return rows.map(presentMessage);
 }

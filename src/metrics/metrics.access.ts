@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import type { MetricsConfig } from '../config.ts';
+import type { MetricsConfig } from './metrics.config.ts';
 
 /** Loopback, private and link-local networks, IPv4 and IPv6: addresses the public internet does not route to. */
 const PRIVATE = new BlockList();

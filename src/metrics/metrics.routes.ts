@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { MetricsConfig } from '../config.ts';
-import { notFound, unauthorized } from '../errors.ts';
+import type { MetricsConfig } from './metrics.config.ts';
+import { notFound, unauthorized } from '../errors/codes.ts';
 import { metricsAccess } from './metrics.access.ts';
 import type { Metrics } from './metrics.registry.ts';
 

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { EventSink, ServerEvent } from './events.ts';
+import type { Envelope, EventSink } from '../events.ts';
+import type { ServerEvent } from './protocol.ts';
 
 export type BusKind = 'local' | 'postgres' | 'redis' | 'nats';
 
@@ -36,14 +37,14 @@ export abstract class BaseBus implements Bus {
   abstract close(): Promise<void>;
   protected abstract send(data: string): Promise<void>;
 
-  publish(event: ServerEvent): void {
+  publish(event: Envelope): void {
     this.send(JSON.stringify({ ...event, publishedAt: wallClockMs() })).catch((error: unknown) =>
       this.publishFailed(error, event),
     );
   }
 
   /** The change is committed; clients that miss it live get it when they resume (or the bus resynchronises). */
-  protected publishFailed(error: unknown, event: ServerEvent): void {
+  protected publishFailed(error: unknown, event: Envelope): void {
     this.log.error({ err: error, bus: this.kind, type: event.type }, 'could not publish an event');
   }
 

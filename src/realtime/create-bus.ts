@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { BusConfig, DatabaseConfig } from '../config.ts';
+import type { BusConfig } from './realtime.config.ts';
+import type { DatabaseConfig } from '../db/db.config.ts';
 import type { Database } from '../db/database.ts';
-import type { OutageReporter } from '../errors.ts';
+import type { OutageReporter } from '../errors/database.ts';
 import type { Bus } from './bus.ts';
 import { LocalBus } from './buses/local.ts';
 import { NatsBus } from './buses/nats.ts';

@@ -2,7 +2,8 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { WebSocket } from 'ws';
 import { actorOf } from '../auth/auth.hook.ts';
-import { AppError, isDatabaseUnavailable } from '../errors.ts';
+import { AppError } from '../errors/codes.ts';
+import { isDatabaseUnavailable } from '../errors/database.ts';
 import type { Metrics } from '../metrics/metrics.registry.ts';
 import { FrameLimiter, type FrameVerdict } from '../limits/frame.limiter.ts';
 import {
@@ -12,9 +13,9 @@ import {
   CLOSE_RATE_LIMITED,
   CLOSE_TRY_AGAIN_LATER,
   Connection,
-  type Gateway,
   type Transport,
-} from './gateway.ts';
+} from './connection.ts';
+import type { Gateway } from './gateway.ts';
 
 const MAX_FRAME_BYTES = 64 * 1024;
 const MAX_RESUME_CHATS = 10_000;

@@ -1,6 +1,6 @@
 import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
-import { forbidden, invalid, notFound } from '../errors.ts';
+import { forbidden, invalid, notFound } from '../errors/codes.ts';
 import type { Filter, FilterCondition } from '../messages/message.filter.ts';
 import { markRead } from '../messages/message.service.ts';
 import { presentRecipient, type RecipientView } from './recipient.presenter.ts';

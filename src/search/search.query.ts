@@ -1,4 +1,4 @@
-import { invalid } from '../errors.ts';
+import { invalid } from '../errors/codes.ts';
 
 /**
  * The search syntax, read the way PostgreSQL's websearch_to_tsquery reads it, so that the full-text half (done by

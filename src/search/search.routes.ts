@@ -1,5 +1,5 @@
 import { actorOf } from '../auth/auth.hook.ts';
-import { secured, type Routes } from '../http.ts';
+import { secured, type Routes } from '../http/routes.ts';
 import { SearchMessagesQuery, SearchPage } from './search.schema.ts';
 import { searchMessages } from './search.service.ts';
 

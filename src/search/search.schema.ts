@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { PageOf } from '../http.ts';
+import { PageOf } from '../http/routes.ts';
 import { MessageView } from '../messages/message.schema.ts';
 import { MAX_QUERY_CHARS } from './search.query.ts';
 

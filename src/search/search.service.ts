@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Actor } from '../auth/actor.ts';
 import { requireMember } from '../chats/chat.access.ts';
 import type { Context } from '../context.ts';
-import { invalid } from '../errors.ts';
+import { invalid } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 import { presentSearchHit } from './search.presenter.ts';
 import { isSubstringMatchable, parseQuery, type ParsedQuery } from './search.query.ts';

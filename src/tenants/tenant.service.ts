@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../context.ts';
-import { invalid, notFound } from '../errors.ts';
+import type { Db } from '../db/database.ts';
+import { invalid, notFound } from '../errors/codes.ts';
 import { newId } from '../ids.ts';
-import { insertUser } from '../users/user.repository.ts';
 import { presentTenant, type TenantView } from './tenant.presenter.ts';
 import {
   ensureTenant,
@@ -11,7 +11,7 @@ import {
   listTokenTenants as listTokenTenantRows,
   renameTenant as renameTenantRow,
 } from './tenant.repository.ts';
-import type { TenantSettings } from './tenant.table.ts';
+import type { TenantRow, TenantSettings } from './tenant.table.ts';
 
 export const MAX_TENANT_NAME = 200;
 
@@ -36,8 +36,6 @@ export interface NewTokenTenant {
   /** The tenant id is `<idPrefix>-<uuid>`: internal, never needed by whoever holds the token. */
   idPrefix: string;
   settings: TenantSettings;
-  /** Users created with the tenant, in the same transaction (a dialect's system user). */
-  users: { id: string; username: string; displayName: string }[];
 }
 
 /** Creates the tenant `tenantId` unless it exists: a dialect's own tenant, on start. */
@@ -45,28 +43,17 @@ export async function provisionTenant(ctx: Context, tenantId: string): Promise<v
   await ensureTenant(ctx.db, tenantId);
 }
 
-/** A new tenant with an unguessable token, and its first users, in one transaction. */
-export async function createTokenTenant(ctx: Context, input: NewTokenTenant): Promise<TenantView> {
-  const name = checkName(input.name);
-  const row = await ctx.db.transaction().execute(async (trx) => {
-    const tenant = await insertTenant(trx, {
-      id: `${input.idPrefix}-${newId()}`,
-      name,
-      token: newTenantToken(),
-      settings: input.settings,
-    });
-    for (const user of input.users) {
-      await insertUser(trx, {
-        tenant_id: tenant.id,
-        id: user.id,
-        username: user.username,
-        display_name: user.displayName,
-        status_text: null,
-      });
-    }
-    return tenant;
+/**
+ * A new tenant with an unguessable token, in the caller's transaction (the users feature creates its first users in
+ * the same one: `createTokenTenant` in src/users/user.service.ts).
+ */
+export async function insertTokenTenant(db: Db, input: NewTokenTenant): Promise<TenantRow> {
+  return insertTenant(db, {
+    id: `${input.idPrefix}-${newId()}`,
+    name: checkName(input.name),
+    token: newTenantToken(),
+    settings: input.settings,
   });
-  return presentTenant(row);
 }
 
 /** The tenant holding `token`, or 404 (an unknown token and a malformed one answer alike). */

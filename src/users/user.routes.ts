@@ -1,5 +1,5 @@
 import { actorOf } from '../auth/auth.hook.ts';
-import { PageOf, secured, type Routes } from '../http.ts';
+import { PageOf, secured, type Routes } from '../http/routes.ts';
 import { CreateUserBody, ListUsersQuery, UpdateMeBody, UserParams, UserView } from './user.schema.ts';
 import { createUser, getMe, getUser, listUsers, updateMe } from './user.service.ts';
 

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
-import { conflict, forbidden, notFound, uniqueViolation } from '../errors.ts';
+import { conflict, forbidden, notFound } from '../errors/codes.ts';
+import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
 import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
-import { event } from '../realtime/events.ts';
-import { ensureTenant } from '../tenants/tenant.repository.ts';
+import { ensureTenant } from '../tenants/tenant.access.ts';
+import { presentTenant, type TenantView } from '../tenants/tenant.presenter.ts';
+import { insertTokenTenant, type NewTokenTenant } from '../tenants/tenant.service.ts';
 import { presentUser } from './user.presenter.ts';
 import {
   findUser,
@@ -18,6 +20,7 @@ import {
 } from './user.repository.ts';
 import type { CreateUserBody, ListUsersQuery, UpdateMeBody, UserView } from './user.schema.ts';
 import type { UserRow, UserStatus } from './user.table.ts';
+import { userEvent } from './user.events.ts';
 
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
 
@@ -100,7 +103,7 @@ export async function updateMe(ctx: Context, actor: Actor, body: UpdateMeBody): 
   const view = presentUser(row);
   if (body.status !== undefined) {
     ctx.events.publish(
-      event(
+      userEvent(
         'presence',
         actor.tenantId,
         { userId: actor.userId },
@@ -199,4 +202,27 @@ export async function createNumberedUser(
       }
     }
   }
+}
+
+export interface NewTokenTenantWithUsers extends NewTokenTenant {
+  /** Users created with the tenant, in the same transaction (a dialect's system user). */
+  users: { id: string; username: string; displayName: string }[];
+}
+
+/** A new tenant with an unguessable token, and its first users, in one transaction. */
+export async function createTokenTenant(ctx: Context, input: NewTokenTenantWithUsers): Promise<TenantView> {
+  const row = await ctx.db.transaction().execute(async (trx) => {
+    const tenant = await insertTokenTenant(trx, input);
+    for (const user of input.users) {
+      await insertUser(trx, {
+        tenant_id: tenant.id,
+        id: user.id,
+        username: user.username,
+        display_name: user.displayName,
+        status_text: null,
+      });
+    }
+    return tenant;
+  });
+  return presentTenant(row);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import Fastify, { type FastifySchema, type RouteOptions } from 'fastify';
 import { sql } from 'kysely';
-import { ERROR_STATUS } from '../../src/errors.ts';
+import { ERROR_STATUS } from '../../src/errors/codes.ts';
 import { parley } from '../../src/plugin.ts';
 import type { RouteSpec } from '../../src/jsonapi/jsonapi.spec.ts';
 import type { TestApp } from './app.ts';

@@ -1,6 +1,6 @@
 import { createChat, findTenantChat, listAllChats } from '../../chats/chat.service.ts';
 import type { Context } from '../../context.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { forbidden, notFound } from '../../errors/codes.ts';
 import { membersOfChats } from '../../members/member.service.ts';
 import { sendMessage, tenantChatHistory } from '../../messages/message.service.ts';
 import { createUser, getUser, getUsers } from '../../users/user.service.ts';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { OutageReporter } from '../../errors.ts';
+import type { OutageReporter } from '../../errors/database.ts';
 import { shapeErrors } from '../dialect.errors.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
 import { ok } from './drf.mapping.ts';

@@ -1,7 +1,7 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
 import { createChat, findTenantChat } from '../../chats/chat.service.ts';
-import { forbidden, invalid, notFound } from '../../errors.ts';
+import { forbidden, invalid, notFound } from '../../errors/codes.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
 import {
   chatHistory,

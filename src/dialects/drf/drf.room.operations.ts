@@ -1,7 +1,7 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
 import { createChat, findTenantChat, listAllChats, listPublicGroups } from '../../chats/chat.service.ts';
-import { invalid, notFound } from '../../errors.ts';
+import { invalid, notFound } from '../../errors/codes.ts';
 import { addMember, membersOfChats, removeMember } from '../../members/member.service.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
 import { toRoom, userActor, type RoomMember } from './drf.mapping.ts';

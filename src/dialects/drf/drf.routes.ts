@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Context } from '../../context.ts';
-import type { OutageReporter } from '../../errors.ts';
+import type { OutageReporter } from '../../errors/database.ts';
 import { drfChatRoutes } from './drf.chat.routes.ts';
 import { drfUserRoutes } from './drf.user.routes.ts';
 import { openDrf } from './drf.user.operations.ts';

@@ -1,5 +1,5 @@
 import type { Context } from '../../context.ts';
-import { invalid, notFound } from '../../errors.ts';
+import { invalid, notFound } from '../../errors/codes.ts';
 import type { UserView } from '../../users/user.schema.ts';
 import { createNumberedUser, getUser, getUsers, listUsers, updateMe } from '../../users/user.service.ts';
 import { ifNotFound } from '../dialect.errors.ts';

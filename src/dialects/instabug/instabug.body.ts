@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { AppError, invalid } from '../../errors.ts';
+import { AppError, invalid } from '../../errors/codes.ts';
 
 /** Rails clients send `Content-Type: application/json` with no body on POST .../chats: that is an empty object. */
 export function emptyJsonIsObject(app: FastifyInstance): void {

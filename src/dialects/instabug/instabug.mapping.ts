@@ -1,6 +1,6 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
-import { invalid, notFound } from '../../errors.ts';
+import { invalid, notFound } from '../../errors/codes.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
 import type { SearchHitView } from '../../search/search.schema.ts';
 import type { TenantView } from '../../tenants/tenant.presenter.ts';

@@ -8,17 +8,13 @@ import {
   updateChat,
 } from '../../chats/chat.service.ts';
 import type { Context } from '../../context.ts';
-import { AppError, invalid } from '../../errors.ts';
+import { AppError, invalid } from '../../errors/codes.ts';
 import { editMessage, getMessage, listMessages, sendMessage } from '../../messages/message.service.ts';
 import { MAX_QUERY_CHARS } from '../../search/search.query.ts';
 import { searchChat } from '../../search/search.service.ts';
 import type { TenantView } from '../../tenants/tenant.presenter.ts';
-import {
-  createTokenTenant,
-  getTokenTenant,
-  listTokenTenants,
-  renameTenant,
-} from '../../tenants/tenant.service.ts';
+import { getTokenTenant, listTokenTenants, renameTenant } from '../../tenants/tenant.service.ts';
+import { createTokenTenant } from '../../users/user.service.ts';
 import {
   DEFAULT_CHAT_NAME,
   pageOf,

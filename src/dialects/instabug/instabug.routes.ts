@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../../context.ts';
-import type { OutageReporter } from '../../errors.ts';
+import type { OutageReporter } from '../../errors/database.ts';
 import { refused, shapeErrors } from '../dialect.errors.ts';
 import { emptyJsonIsObject, readBody } from './instabug.body.ts';
 import {

@@ -1,4 +1,4 @@
-import { invalid } from '../../errors.ts';
+import { invalid } from '../../errors/codes.ts';
 import type { Filter, FilterCondition, FilterOrder, FilterScalar } from '../../messages/message.filter.ts';
 
 /**

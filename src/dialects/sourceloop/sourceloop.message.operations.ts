@@ -1,7 +1,7 @@
 import type { Actor } from '../../auth/actor.ts';
 import { createChat } from '../../chats/chat.service.ts';
 import type { Context } from '../../context.ts';
-import { invalid } from '../../errors.ts';
+import { invalid } from '../../errors/codes.ts';
 import type { MessageCondition, MessageFilterField } from '../../messages/message.filter.ts';
 import type { MessageInContext } from '../../messages/message.presenter.ts';
 import {

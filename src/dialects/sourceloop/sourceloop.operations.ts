@@ -1,6 +1,6 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { Context } from '../../context.ts';
-import { invalid } from '../../errors.ts';
+import { invalid } from '../../errors/codes.ts';
 import type { Filter, FilterCondition } from '../../messages/message.filter.ts';
 import { both, type CompiledFilter, type FieldSelection, type Model } from './sourceloop.filter.ts';
 

@@ -1,7 +1,7 @@
 import type { onRequestHookHandler } from 'fastify';
 import { actorOf } from '../../auth/auth.hook.ts';
 import type { Actor } from '../../auth/actor.ts';
-import { forbidden } from '../../errors.ts';
+import { forbidden } from '../../errors/codes.ts';
 
 /** The numeric aliases SourceLoop accepts for its message and recipient permissions (permission-key.enum.ts). */
 const ALIASES: Record<string, string> = {

@@ -1,6 +1,6 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { Context } from '../../context.ts';
-import { invalid, notFound } from '../../errors.ts';
+import { invalid, notFound } from '../../errors/codes.ts';
 import { getMessageInContext } from '../../messages/message.service.ts';
 import type { RecipientView } from '../../recipients/recipient.presenter.ts';
 import {

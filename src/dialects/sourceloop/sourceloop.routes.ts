@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { onRequestHookHandler } from 'fastify';
 import type { Context } from '../../context.ts';
-import type { OutageReporter } from '../../errors.ts';
+import type { OutageReporter } from '../../errors/database.ts';
 import { refused, shapeErrors } from '../dialect.errors.ts';
 import { sourceloopAttachmentRoutes } from './sourceloop.attachment.routes.ts';
 import { sourceloopMessageRoutes } from './sourceloop.message.routes.ts';

@@ -2,9 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../../db/database.ts';
-import { isDatabaseUnavailable, type OutageReporter } from '../../errors.ts';
+import { isDatabaseUnavailable, type OutageReporter } from '../../errors/database.ts';
 import { BaseBus } from '../bus.ts';
-import type { ServerEvent } from '../events.ts';
+import type { Envelope } from '../../events.ts';
 
 /** NOTIFY refuses payloads of 8000 bytes or more; bigger events go through a table and travel by id. */
 const INLINE_LIMIT = 7900;
@@ -129,7 +129,7 @@ export class PostgresBus extends BaseBus {
     }, delay).unref();
   }
 
-  protected override publishFailed(error: unknown, event: ServerEvent): void {
+  protected override publishFailed(error: unknown, event: Envelope): void {
     if (this.options.outages && isDatabaseUnavailable(error)) {
       this.options.outages.failed(error);
       this.log.debug({ err: error, type: event.type }, 'could not publish an event: database unavailable');

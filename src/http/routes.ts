@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Context } from './context.ts';
+import type { Context } from '../context.ts';
 
 export interface RouteOptions {
   ctx: Context;

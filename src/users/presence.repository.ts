@@ -1,25 +1,5 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { anyUser } from '../db/statements.ts';
-
-export interface Subscription {
-  chat_id: string;
-  last_seq: number;
-}
-
-/** The live chats of a user, with where each one's seq stands now: what a new connection subscribes to. */
-export async function listSubscriptions(db: Db, tenantId: string, userId: string): Promise<Subscription[]> {
-  const result = await sql<Subscription>`
-    select m.chat_id, c.last_seq
-    from members m join chats c on c.id = m.chat_id and c.deleted_at is null
-    where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}`.execute(db);
-  return result.rows;
-}
-
-export async function chatLastSeq(db: Db, chatId: string): Promise<number | null> {
-  const result = await sql<{ last_seq: number }>`select last_seq from chats where id = ${chatId}`.execute(db);
-  return result.rows[0]?.last_seq ?? null;
-}
 
 /** Presence: this process holds a connection of the user until `ttlMs` from now (pushed forward by heartbeats). */
 export async function holdPresence(db: Db, tenantId: string, userId: string, nodeId: string, ttlMs: number) {

@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { ConfigError, integer, isMemory, read, type Env } from '../env.ts';
+
+export type DatabaseConfig =
+  | { kind: 'pglite'; dataDir: string; preparedStatements: number }
+  | {
+      kind: 'postgres';
+      connectionString: string;
+      schema: string | null;
+      poolSize: number;
+      /** How long to wait for a new connection, or for a free one of the pool, before answering 503. */
+      connectTimeoutMs: number;
+      /** How long a query may go unanswered before it fails (503) and its connection is dropped; 0: no limit. */
+      queryTimeoutMs: number;
+      /** Most query texts run as named prepared statements (`src/db/statements.ts`); 0: none. */
+      preparedStatements: number;
+    };
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+export function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
+  const poolSize = integer(env, 'DB_POOL_SIZE', 10, 1, 500);
+  const connectTimeoutMs = integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000);
+  const queryTimeoutMs = integer(env, 'DB_QUERY_TIMEOUT_MS', 5000, 0, 3_600_000);
+  const preparedStatements = integer(env, 'DB_PREPARED_STATEMENTS', 500, 0, 10_000);
+  const schemaRaw = read(env, 'DB_SCHEMA');
+  if (schemaRaw !== undefined && !SCHEMA_NAME.test(schemaRaw)) {
+    throw new ConfigError('DB_SCHEMA', `must be a plain identifier (letters, digits, _), got "${schemaRaw}"`);
+  }
+  const schema = schemaRaw ?? null;
+  const url = read(env, 'DATABASE_URL');
+  if (url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(
+        'DATABASE_URL',
+        'is not a valid URL (expected postgres://user:pass@host:5432/db)',
+      );
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+      throw new ConfigError(
+        'DATABASE_URL',
+        `must start with postgres:// or postgresql://, got "${parsed.protocol}"`,
+      );
+    }
+    return {
+      kind: 'postgres',
+      connectionString: url,
+      schema,
+      poolSize,
+      connectTimeoutMs,
+      queryTimeoutMs,
+      preparedStatements,
+    };
+  }
+  const host = read(env, 'DB_HOST');
+  if (host !== undefined) {
+    const port = integer(env, 'DB_PORT', 5432, 1, 65535);
+    const user = encodeURIComponent(read(env, 'DB_USER') ?? 'postgres');
+    const password = read(env, 'DB_PASSWORD');
+    const database = encodeURIComponent(read(env, 'DB_DATABASE') ?? 'postgres');
+    const auth = password === undefined ? user : `${user}:${encodeURIComponent(password)}`;
+    const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    return {
+      kind: 'postgres',
+      connectionString: `postgres://${auth}@${hostPart}:${port}/${database}`,
+      schema,
+      poolSize,
+      connectTimeoutMs,
+      queryTimeoutMs,
+      preparedStatements,
+    };
+  }
+  // `memory://` (tests, throwaway runs) is PGlite's in-memory store, not a directory.
+  return {
+    kind: 'pglite',
+    dataDir: isMemory(dataDir) ? dataDir : path.join(dataDir, 'pglite'),
+    preparedStatements,
+  };
+}

@@ -1,0 +1,116 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Config } from './config.ts';
+import type { Context } from './context.ts';
+import { borrowStore, openStore, type Store } from './db/connect.ts';
+import type { Database } from './db/database.ts';
+import { scheduleMaintenance } from './db/maintenance.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { HistoryCache } from './messages/history.cache.ts';
+import { MessageBatcher } from './messages/message.batcher.ts';
+import { Metrics } from './metrics/metrics.registry.ts';
+import type { Bus } from './realtime/bus.ts';
+import { LocalBus } from './realtime/buses/local.ts';
+import { createBus } from './realtime/create-bus.ts';
+
+export interface RuntimeOptions {
+  log: FastifyBaseLogger;
+  /** A store to use instead of opening one from `config.database`; the caller keeps owning (and closes) it. */
+  store?: Store;
+  /** Or a Kysely instance of the host application's, on PostgreSQL; Parley's tables are migrated into it. */
+  db?: Kysely<Database>;
+  /**
+   * `false` for a command that serves no streams (`parley seed`): its events go nowhere instead of to the
+   * configured bus. Default true.
+   */
+  fanOut?: boolean;
+}
+
+/** Everything Parley runs on, without HTTP: what the plugin serves, and what the command line works with. */
+export interface Runtime {
+  store: Store;
+  /** What every service is given. */
+  ctx: Context;
+  bus: Bus;
+  /** This runtime's metrics; null with PARLEY_METRICS=false. */
+  metrics: Metrics | null;
+  /** Stops the bus and the maintenance timer, and closes the store if the runtime opened it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store (or borrows the caller's), applies pending migrations when `config.migrate` is on, starts the
+ * event bus, and builds the service context: group commit of sends, the history cache, metrics.
+ */
+export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
+  const { log } = options;
+  const owned = !options.store && !options.db;
+  const store = options.store ?? (options.db ? borrowStore(options.db) : await openStore(config.database));
+  store.health.logTo(log);
+  let bus: Bus;
+  try {
+    if (config.migrate) {
+      const { applied } = await migrateToLatest(store.unbounded);
+      if (applied.length > 0) {
+        log.info({ applied }, 'database migrated');
+      }
+    }
+    bus =
+      options.fanOut === false
+        ? new LocalBus(log)
+        : createBus(config.bus, config.database, store.db, log, store.health);
+    try {
+      await bus.start();
+    } catch (error) {
+      throw new Error(`could not start the ${config.bus.kind} event bus: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  } catch (error) {
+    if (owned) {
+      await store.close();
+    }
+    throw error;
+  }
+  const maintenance = store.kind === 'pglite' ? scheduleMaintenance(store.db, log) : null;
+  const metrics = config.metrics.enabled
+    ? new Metrics({ engine: store.kind, bus: bus.kind, pool: store.pool })
+    : null;
+  const sends = new MessageBatcher(store.db, {
+    // PGlite has one connection: one batch at a time. On a server, a few overlap to use the pool.
+    maxInFlight: store.kind === 'pglite' ? 1 : 4,
+    maxBatch: 500,
+    ...(metrics ? { observe: metrics.sendBatch } : {}),
+  });
+  const history = config.historyCacheBytes > 0 ? new HistoryCache(config.historyCacheBytes) : null;
+  if (metrics) {
+    metrics.countSendQueue(() => ({ queued: sends.queued, writing: sends.writing }));
+    if (history) {
+      metrics.countHistoryCache(history);
+    }
+    bus.observeLag(metrics.busDelivered);
+  }
+  const ctx: Context = {
+    db: store.db,
+    limits: config.limits,
+    events: bus,
+    log,
+    sends,
+    ...(history ? { history } : {}),
+  };
+  return {
+    store,
+    ctx,
+    bus,
+    metrics,
+    async close() {
+      if (maintenance) {
+        clearInterval(maintenance);
+      }
+      await bus.close();
+      if (owned) {
+        await store.close();
+      }
+    },
+  };
+}
