@@ -5,6 +5,7 @@ import { invalid, notFound } from '../errors/codes.ts';
 import { newId } from '../ids.ts';
 import { presentTenant, type TenantView } from './tenant.presenter.ts';
 import {
+  ensureTenant,
   findTenantByToken,
   insertTenant,
   listTokenTenants as listTokenTenantRows,
@@ -35,6 +36,11 @@ export interface NewTokenTenant {
   /** The tenant id is `<idPrefix>-<uuid>`: internal, never needed by whoever holds the token. */
   idPrefix: string;
   settings: TenantSettings;
+}
+
+/** Creates the tenant `tenantId` unless it exists: a dialect's own tenant, on start. */
+export async function provisionTenant(ctx: Context, tenantId: string): Promise<void> {
+  await ensureTenant(ctx.db, tenantId);
 }
 
 /**

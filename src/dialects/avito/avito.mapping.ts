@@ -1,4 +1,3 @@
-import { systemActor } from '../actors.ts';
 export { userActor } from '../actors.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
 import type { MemberView } from '../../members/member.schema.ts';
@@ -24,6 +23,3 @@ export function toAvitoMessage(message: MessageView): AvitoMessage {
     created_at: message.createdAt,
   };
 }
-
-/** The dialect's own administrator in its tenant. */
-export const dialectActor = (tenantId: string) => systemActor(tenantId, 'avito-dialect');

@@ -1,10 +1,9 @@
-import { systemActor } from '../actors.ts';
 export { userActor } from '../actors.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
 import type { UserStatus } from '../../users/user.table.ts';
 import type { UserView } from '../../users/user.schema.ts';
-import type { DrfStatus } from './drf.schema.ts';
+import type { DrfStatus, DrfUserPatch } from './drf.schema.ts';
 
 /** DRF pks are integers: a Parley id made of digits is shown as a number, any other id as it is. */
 export function pk(id: string): number | string {
@@ -27,6 +26,14 @@ export const toDrfStatus = (status: UserStatus): DrfStatus =>
   status === 'online' ? 'Online' : status === 'busy' ? 'Busy' : 'Offline';
 
 export const fromDrfStatus = (status: DrfStatus): UserStatus => status.toLowerCase() as UserStatus;
+
+/** What a user body's `profile` changes: the user's status and status text. */
+export function profileChanges(body: DrfUserPatch): { status?: UserStatus; statusText?: string } {
+  return {
+    ...(body.profile?.status !== undefined ? { status: fromDrfStatus(body.profile.status) } : {}),
+    ...(body.profile?.status_msg !== undefined ? { statusText: body.profile.status_msg } : {}),
+  };
+}
 
 /** Parley keeps one display name: first and last name are its first word and the rest. */
 export function splitName(displayName: string | null): { first_name: string; last_name: string } {
@@ -64,6 +71,7 @@ export function toDrfUser(user: UserView) {
     date_joined: user.createdAt,
   };
 }
+export type DrfUser = ReturnType<typeof toDrfUser>;
 
 export interface RoomMember {
   id: string;
@@ -113,6 +121,3 @@ export function toDrfMessage(
 }
 
 export const ok = <T>(data: T) => ({ status: 200, message: 'HTTP_200_OK', data });
-
-/** The dialect's own administrator in its tenant. */
-export const dialectActor = (tenantId: string) => systemActor(tenantId, 'drf-dialect');

@@ -1,48 +1,28 @@
-import type { FastifyRequest, onRequestHookHandler } from 'fastify';
-import { actorOf } from '../../auth/auth.hook.ts';
-import type { Actor } from '../../auth/actor.ts';
-import { forbidden, invalid } from '../../errors/codes.ts';
-import type {
-  Filter,
-  FilterCondition,
-  FilterOrder,
-  FilterScalar,
-  MessageFilterField,
-} from '../../messages/message.filter.ts';
 import type { AttachmentView } from '../../attachments/attachment.presenter.ts';
 import type { AttachmentFilterField } from '../../attachments/attachment.table.ts';
+import type { MessageFilterField } from '../../messages/message.filter.ts';
 import type { MessageInContext } from '../../messages/message.presenter.ts';
 import type { RecipientView } from '../../recipients/recipient.presenter.ts';
 import type { RecipientFilterField } from '../../recipients/recipient.table.ts';
+import type { Model } from './sourceloop.filter.ts';
 
-/** The numeric aliases SourceLoop accepts for its message and recipient permissions (permission-key.enum.ts). */
-const ALIASES: Record<string, string> = {
-  ViewMessage: '1',
-  CreateMessage: '2',
-  UpdateMessage: '3',
-  DeleteMessage: '4',
-  CreateMessageRecipient: '5',
-  ViewMessageRecipient: '6',
-  UpdateMessageRecipient: '7',
-  DeleteMessageRecipient: '8',
-};
+/** The audit properties every SourceLoop model shows last, in this order. */
+const AUDIT = [
+  'createdBy',
+  'createdOn',
+  'modifiedBy',
+  'modifiedOn',
+  'deleted',
+  'deletedOn',
+  'deletedBy',
+] as const;
 
-/** Any-of, as loopback4-authorization decides: the token's `permissions` must name the permission or its alias. */
-export function requirePermission(actor: Actor, permission: string): void {
-  const accepted = [permission, ...(ALIASES[permission] ? [ALIASES[permission]] : [])];
-  if (!actor.permissions.some((p) => accepted.includes(p))) {
-    throw forbidden(`this token lacks the ${permission} permission`);
-  }
+/** The audit properties of a row; deleted rows are never shown, so the deletion ones are fixed. */
+function audit(createdBy: string, createdOn: string, modifiedBy: string, modifiedOn: string) {
+  return { createdBy, createdOn, modifiedBy, modifiedOn, deleted: false, deletedOn: null, deletedBy: null };
 }
 
-/** A route's permission check, run after authentication and before the body is read. */
-export function permit(permission: string): onRequestHookHandler {
-  return async (request) => {
-    requirePermission(actorOf(request), permission);
-  };
-}
-
-/** A SourceLoop Message as LoopBack serialises it; deleted rows are never shown, so the audit fields are fixed. */
+/** A SourceLoop Message as LoopBack serialises it. */
 export function toMessage({ message, chatKind, parentId, recipientId }: MessageInContext) {
   return {
     id: message.id,
@@ -51,26 +31,57 @@ export function toMessage({ message, chatKind, parentId, recipientId }: MessageI
     channelType: chatKind,
     toUserId: recipientId,
     parentMessageId: parentId,
-    createdBy: message.authorId,
-    createdOn: message.createdAt,
-    modifiedBy: message.authorId,
-    modifiedOn: message.editedAt ?? message.createdAt,
-    deleted: false,
-    deletedOn: null,
-    deletedBy: null,
+    ...audit(message.authorId, message.createdAt, message.authorId, message.editedAt ?? message.createdAt),
   };
 }
 export type SourceLoopMessage = ReturnType<typeof toMessage>;
 
-/** What a LoopBack model's filters may name: property → Parley filter field, and how values are typed. */
-export interface Model<F extends string> {
-  name: string;
-  properties: Record<string, F>;
-  times: readonly F[];
-  booleans: readonly F[];
-  /** Every property an answer shows, for `fields`. */
-  shown: readonly string[];
+/** A recipient's id: its message and member, reversible and opaque. */
+export function recipientId(messageId: string, userId: string): string {
+  return Buffer.from(JSON.stringify([messageId, userId]), 'utf8').toString('base64url');
 }
+
+/** The message and member a recipient id names, or null for anything this API did not hand out. */
+export function parseRecipientId(id: string): { messageId: string; userId: string } | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(id, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
+      return { messageId: value[0] as string, userId: value[1] as string };
+    }
+  } catch {
+    // not one of ours
+  }
+  return null;
+}
+
+/** A SourceLoop MessageRecipient: a member's state on a message. */
+export function toRecipient(r: RecipientView) {
+  return {
+    id: recipientId(r.messageId, r.userId),
+    channelId: r.chatId,
+    recipientId: r.userId,
+    messageId: r.messageId,
+    isRead: r.isRead,
+    isFavorite: r.isFavorite,
+    isForwarded: r.isForwarded,
+    forwardedBy: null,
+    ...audit(r.authorId, r.createdAt, r.userId, r.modifiedAt),
+  };
+}
+export type SourceLoopRecipient = ReturnType<typeof toRecipient>;
+
+/** A SourceLoop AttachmentFile: the metadata Parley keeps; the file itself is wherever `fileKey` says. */
+export function toAttachment(a: AttachmentView) {
+  return {
+    id: a.id,
+    channelId: a.chatId,
+    messageId: a.messageId,
+    fileKey: a.fileKey,
+    metaData: a.metadata,
+    ...audit(a.createdBy, a.createdAt, a.createdBy, a.modifiedAt),
+  };
+}
+export type SourceLoopAttachment = ReturnType<typeof toAttachment>;
 
 export const MESSAGE_MODEL: Model<MessageFilterField> = {
   name: 'Message',
@@ -87,21 +98,7 @@ export const MESSAGE_MODEL: Model<MessageFilterField> = {
   },
   times: ['createdAt', 'modifiedAt'],
   booleans: [],
-  shown: [
-    'id',
-    'body',
-    'channelId',
-    'channelType',
-    'toUserId',
-    'parentMessageId',
-    'createdBy',
-    'createdOn',
-    'modifiedBy',
-    'modifiedOn',
-    'deleted',
-    'deletedOn',
-    'deletedBy',
-  ],
+  shown: ['id', 'body', 'channelId', 'channelType', 'toUserId', 'parentMessageId', ...AUDIT],
 };
 
 export const RECIPIENT_MODEL: Model<RecipientFilterField> = {
@@ -128,13 +125,7 @@ export const RECIPIENT_MODEL: Model<RecipientFilterField> = {
     'isFavorite',
     'isForwarded',
     'forwardedBy',
-    'createdBy',
-    'createdOn',
-    'modifiedBy',
-    'modifiedOn',
-    'deleted',
-    'deletedOn',
-    'deletedBy',
+    ...AUDIT,
   ],
 };
 
@@ -151,355 +142,5 @@ export const ATTACHMENT_MODEL: Model<AttachmentFilterField> = {
   },
   times: ['createdAt', 'modifiedAt'],
   booleans: [],
-  shown: [
-    'id',
-    'channelId',
-    'messageId',
-    'fileKey',
-    'metaData',
-    'createdBy',
-    'createdOn',
-    'modifiedBy',
-    'modifiedOn',
-    'deleted',
-    'deletedOn',
-    'deletedBy',
-  ],
+  shown: ['id', 'channelId', 'messageId', 'fileKey', 'metaData', ...AUDIT],
 };
-
-/** A SourceLoop AttachmentFile: the metadata Parley keeps; the file itself is wherever `fileKey` says. */
-export function toAttachment(a: AttachmentView) {
-  return {
-    id: a.id,
-    channelId: a.chatId,
-    messageId: a.messageId,
-    fileKey: a.fileKey,
-    metaData: a.metadata,
-    createdBy: a.createdBy,
-    createdOn: a.createdAt,
-    modifiedBy: a.createdBy,
-    modifiedOn: a.modifiedAt,
-    deleted: false,
-    deletedOn: null,
-    deletedBy: null,
-  };
-}
-
-/** A recipient's id: its message and member, reversible and opaque. */
-export function recipientId(messageId: string, userId: string): string {
-  return Buffer.from(JSON.stringify([messageId, userId]), 'utf8').toString('base64url');
-}
-
-/** The message and member a recipient id names, or null for anything this API did not hand out. */
-export function parseRecipientId(id: string): { messageId: string; userId: string } | null {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(id, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
-      return { messageId: value[0] as string, userId: value[1] as string };
-    }
-  } catch {
-    // not one of ours
-  }
-  return null;
-}
-
-/** A SourceLoop MessageRecipient; deleted rows are never shown. */
-export function toRecipient(r: RecipientView) {
-  return {
-    id: recipientId(r.messageId, r.userId),
-    channelId: r.chatId,
-    recipientId: r.userId,
-    messageId: r.messageId,
-    isRead: r.isRead,
-    isFavorite: r.isFavorite,
-    isForwarded: r.isForwarded,
-    forwardedBy: null,
-    createdBy: r.authorId,
-    createdOn: r.createdAt,
-    modifiedBy: r.userId,
-    modifiedOn: r.modifiedAt,
-    deleted: false,
-    deletedOn: null,
-    deletedBy: null,
-  };
-}
-export type SourceLoopRecipient = ReturnType<typeof toRecipient>;
-
-const OPERATORS: Record<string, '=' | '<>' | '>' | '>=' | '<' | '<=' | 'like' | 'in'> = {
-  eq: '=',
-  neq: '<>',
-  gt: '>',
-  gte: '>=',
-  lt: '<',
-  lte: '<=',
-  like: 'like',
-  inq: 'in',
-};
-
-export const MAX_LIMIT = 500;
-export const DEFAULT_LIMIT = 100;
-const MAX_SKIP = 1_000_000;
-const MAX_CONDITIONS = 100;
-const MAX_DEPTH = 8;
-
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A list sent as JSON (an array) or as deep-object query parameters (`[0]`, `[1]`, ... keys). */
-function asList(value: unknown, path: string): unknown[] {
-  if (Array.isArray(value)) {
-    return value;
-  }
-  if (isObject(value) && Object.keys(value).every((k) => /^\d+$/.test(k))) {
-    return Object.keys(value)
-      .sort((a, b) => Number(a) - Number(b))
-      .map((k) => value[k]);
-  }
-  throw invalid(`${path}: must be an array`);
-}
-
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/**
- * A query parameter that LoopBack clients send either as JSON (`?filter={"where":...}`) or as a deep object
- * (`?filter[where][body]=hi&filter[limit]=5`).
- */
-export function queryObject(request: FastifyRequest, name: string): Json | null {
-  const query = (request.query ?? {}) as Record<string, unknown>;
-  const raw = query[name];
-  if (typeof raw === 'string') {
-    if (raw.trim() === '') {
-      return null;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw invalid(`${name}: is not valid JSON`);
-    }
-    if (!isObject(parsed)) {
-      throw invalid(`${name}: must be an object`);
-    }
-    return parsed;
-  }
-  let result: Json | null = null;
-  for (const [key, value] of Object.entries(query)) {
-    if (!key.startsWith(`${name}[`)) {
-      continue;
-    }
-    const segments = [...key.slice(name.length).matchAll(/\[([^\]]*)\]/g)].map((m) => m[1] ?? '');
-    if (
-      segments.length === 0 ||
-      segments.length > MAX_DEPTH * 2 ||
-      segments.some((s) => FORBIDDEN_KEYS.has(s))
-    ) {
-      throw invalid(`${key}: is not a valid parameter`);
-    }
-    result ??= {};
-    let node: Json = result;
-    segments.forEach((segment, i) => {
-      if (i === segments.length - 1) {
-        node[segment] = Array.isArray(value) ? value[value.length - 1] : value;
-        return;
-      }
-      const next = node[segment];
-      node = isObject(next) ? next : (node[segment] = {});
-    });
-  }
-  return result;
-}
-
-function scalar<F extends string>(
-  value: unknown,
-  path: string,
-  field: F,
-  op: string,
-  model: Model<F>,
-): FilterScalar {
-  if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) {
-    throw invalid(`${path}: must be a string, number, boolean or null`);
-  }
-  if (value !== null && model.times.includes(field)) {
-    const time = new Date(value as string | number);
-    if (typeof value === 'boolean' || Number.isNaN(time.getTime())) {
-      throw invalid(`${path}: must be a date-time`);
-    }
-    return time.toISOString();
-  }
-  if (value !== null && model.booleans.includes(field)) {
-    if (value === true || value === 'true') {
-      return true;
-    }
-    if (value === false || value === 'false') {
-      return false;
-    }
-    throw invalid(`${path}: must be true or false`);
-  }
-  if (op === 'like' && typeof value !== 'string') {
-    throw invalid(`${path}: must be a string pattern`);
-  }
-  return value as FilterScalar;
-}
-
-/** LoopBack `where` → Parley's message condition; anything outside the safe subset is a 422 naming the path. */
-export function compileWhere<F extends string>(
-  where: unknown,
-  model: Model<F>,
-  path = 'where',
-): FilterCondition<F> | null {
-  let conditions = 0;
-  const walk = (node: unknown, at: string, depth: number): FilterCondition<F> => {
-    if (!isObject(node)) {
-      throw invalid(`${at}: must be an object`);
-    }
-    if (depth > MAX_DEPTH) {
-      throw invalid(`${at}: is nested too deeply (at most ${MAX_DEPTH} levels)`);
-    }
-    const parts: FilterCondition<F>[] = [];
-    for (const [key, value] of Object.entries(node)) {
-      if (++conditions > MAX_CONDITIONS) {
-        throw invalid(`${path}: has more than ${MAX_CONDITIONS} conditions`);
-      }
-      if (key === 'and' || key === 'or') {
-        const list = asList(value, `${at}.${key}`).map((item, i) =>
-          walk(item, `${at}.${key}[${i}]`, depth + 1),
-        );
-        parts.push(key === 'and' ? { and: list } : { or: list });
-        continue;
-      }
-      if (key === 'deleted') {
-        // Deleted messages are never visible: `deleted: false` holds for every row, `deleted: true` for none.
-        const wanted = isObject(value) ? value.eq : value;
-        if (typeof wanted !== 'boolean' && wanted !== 'true' && wanted !== 'false') {
-          throw invalid(`${at}.deleted: only equality with true or false is supported`);
-        }
-        parts.push(wanted === true || wanted === 'true' ? { or: [] } : { and: [] });
-        continue;
-      }
-      const field = model.properties[key];
-      if (!field) {
-        throw invalid(`${at}.${key}: is not a property that can be filtered on`);
-      }
-      const operations = isObject(value) ? Object.entries(value) : [['eq', value] as const];
-      for (const [name, operand] of operations) {
-        const op = OPERATORS[name];
-        const opPath = `${at}.${key}${isObject(value) ? `.${name}` : ''}`;
-        if (!op) {
-          throw invalid(`${opPath}: operator is not supported (use ${Object.keys(OPERATORS).join(', ')})`);
-        }
-        if (op === 'in') {
-          const list = asList(operand, opPath).map((item, i) =>
-            scalar(item, `${opPath}[${i}]`, field, op, model),
-          );
-          parts.push({ field, op, value: list });
-        } else {
-          parts.push({ field, op, value: scalar(operand, opPath, field, op, model) });
-        }
-      }
-    }
-    return parts.length === 1 ? (parts[0] as FilterCondition<F>) : { and: parts };
-  };
-  return where === null || where === undefined ? null : walk(where, path, 0);
-}
-
-function whole(value: unknown, path: string, max: number): number {
-  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < 0 || number > max) {
-    throw invalid(`${path}: must be a whole number from 0 to ${max}`);
-  }
-  return number;
-}
-
-function compileOrder<F extends string>(order: unknown, model: Model<F>): FilterOrder<F>[] {
-  if (order === undefined) {
-    return [];
-  }
-  const list = typeof order === 'string' ? order.split(',') : asList(order, 'filter.order');
-  return list.map((item, i) => {
-    const match = typeof item === 'string' ? /^\s*(\w+)(?:\s+(asc|desc))?\s*$/i.exec(item) : null;
-    const field = match ? model.properties[match[1] ?? ''] : undefined;
-    if (!match || !field) {
-      throw invalid(`filter.order[${i}]: must be "<property> ASC|DESC" with a known property`);
-    }
-    return { field, direction: (match[2] ?? 'asc').toLowerCase() === 'desc' ? 'desc' : 'asc' };
-  });
-}
-
-/** Which properties to show: `fields` as `{"body": true}` (only these) / `{"body": false}` (all but), or a list. */
-export type FieldSelection = (<T extends object>(item: T) => Partial<T>) | null;
-
-function compileFields(fields: unknown, shown: readonly string[], name: string): FieldSelection {
-  if (fields === undefined) {
-    return null;
-  }
-  const entries: [string, boolean][] =
-    Array.isArray(fields) || typeof fields === 'string'
-      ? (typeof fields === 'string' ? fields.split(',') : fields).map((f) => [String(f).trim(), true])
-      : isObject(fields) && !Object.keys(fields).every((k) => /^\d+$/.test(k))
-        ? Object.entries(fields).map(([k, v]) => [k, v === true || v === 'true'])
-        : asList(fields, 'filter.fields').map((f) => [String(f), true]);
-  for (const [field] of entries) {
-    if (!shown.includes(field)) {
-      throw invalid(`filter.fields.${field}: is not a property of ${name}`);
-    }
-  }
-  const included = entries.filter(([, on]) => on).map(([field]) => field);
-  const excluded = entries.filter(([, on]) => !on).map(([field]) => field);
-  return <T extends object>(item: T) =>
-    Object.fromEntries(
-      Object.entries(item).filter(([key]) =>
-        included.length > 0 ? included.includes(key) : !excluded.includes(key),
-      ),
-    ) as Partial<T>;
-}
-
-const FILTER_KEYS = ['where', 'fields', 'order', 'limit', 'skip', 'offset', 'include'];
-
-export interface CompiledFilter<F extends string> {
-  filter: Filter<F>;
-  fields: FieldSelection;
-}
-
-/** LoopBack `filter` → Parley's message filter. `allowWhere: false` for the by-id routes, as LoopBack's schema. */
-export function compileFilter<F extends string>(
-  raw: Json | null,
-  model: Model<F>,
-  options: { allowWhere: boolean },
-): CompiledFilter<F> {
-  const filter = raw ?? {};
-  for (const key of Object.keys(filter)) {
-    if (!FILTER_KEYS.includes(key) || (key === 'where' && !options.allowWhere)) {
-      throw invalid(`filter.${key}: is not a known filter property here`);
-    }
-  }
-  if (filter.include !== undefined) {
-    throw invalid('filter.include: relations are not supported by Parley (query them separately)');
-  }
-  const skip = filter.skip ?? filter.offset;
-  return {
-    filter: {
-      where: compileWhere(filter.where, model, 'filter.where'),
-      order: compileOrder(filter.order, model),
-      offset: skip === undefined ? 0 : whole(skip, 'filter.skip', MAX_SKIP),
-      // Capped, unlike the source: a missing or larger limit returns at most MAX_LIMIT rows.
-      limit:
-        filter.limit === undefined
-          ? DEFAULT_LIMIT
-          : Math.min(whole(filter.limit, 'filter.limit', 1e9) || MAX_LIMIT, MAX_LIMIT),
-    },
-    fields: compileFields(filter.fields, model.shown, model.name),
-  };
-}
-
-export function both<F extends string>(
-  ...conditions: (FilterCondition<F> | null)[]
-): FilterCondition<F> | null {
-  const present = conditions.filter((c): c is FilterCondition<F> => c !== null);
-  if (present.length <= 1) {
-    return present[0] ?? null;
-  }
-  return { and: present };
-}

@@ -1,5 +1,11 @@
 import Type, { type Static } from 'typebox';
 
+/**
+ * Request bodies as LoopBack checks them (`additionalProperties: false`). Each model is written once, in full (what
+ * PUT takes); what POST takes and what PATCH takes (`Type.Partial`) derive from it.
+ */
+const closed = { additionalProperties: false } as const;
+
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const NullableId = Type.Union([Id, Type.Null()]);
 
@@ -14,136 +20,65 @@ const Audit = {
   deletedBy: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 };
 
-const Text = Type.String({ minLength: 1 });
-
-export const NewMessage = Type.Object(
-  {
-    body: Text,
-    channelId: Type.Optional(Id),
-    channelType: Type.String({ minLength: 1, maxLength: 64 }),
-    toUserId: Type.Optional(NullableId),
-    parentMessageId: Type.Optional(NullableId),
-    ...Audit,
-  },
-  { additionalProperties: false },
-);
-export type NewMessage = Static<typeof NewMessage>;
-
-/** POST /messages/{id}/messages: the channel and the parent come from the path message. */
-export const NewMessageInMessage = Type.Object(
-  {
-    body: Text,
-    channelId: Type.Optional(Id),
-    channelType: Type.String({ minLength: 1, maxLength: 64 }),
-    toUserId: Type.Optional(NullableId),
-    parentMessageId: Type.Optional(NullableId),
-    ...Audit,
-  },
-  { additionalProperties: false },
-);
-export type NewMessageInMessage = Static<typeof NewMessageInMessage>;
-
-/** PATCH: only the text can change; the other properties may be sent with their current values. */
-export const MessagePartial = Type.Object(
-  {
-    id: Type.Optional(Id),
-    body: Type.Optional(Text),
-    channelId: Type.Optional(Id),
-    channelType: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    toUserId: Type.Optional(NullableId),
-    parentMessageId: Type.Optional(NullableId),
-    ...Audit,
-  },
-  { additionalProperties: false },
-);
-export type MessagePartial = Static<typeof MessagePartial>;
-
 /** PUT: the full message. */
 export const FullMessage = Type.Object(
   {
     id: Type.Optional(Id),
-    body: Text,
+    body: Type.String({ minLength: 1 }),
     channelId: Id,
     channelType: Type.String({ minLength: 1, maxLength: 64 }),
     toUserId: Type.Optional(NullableId),
     parentMessageId: Type.Optional(NullableId),
     ...Audit,
   },
-  { additionalProperties: false },
+  closed,
 );
 export type FullMessage = Static<typeof FullMessage>;
 
+/** PATCH: only the text can change; the other properties may be sent with their current values. */
+export const MessagePartial = Type.Partial(FullMessage, closed);
+export type MessagePartial = Static<typeof MessagePartial>;
+
+/** POST: no id; the channel may come from `toUserId` instead. */
+export const NewMessage = Type.Object(
+  { ...Type.Omit(FullMessage, ['id']).properties, channelId: Type.Optional(Id) },
+  closed,
+);
+export type NewMessage = Static<typeof NewMessage>;
+
+/** POST /messages/{id}/messages: the same body; the channel and the parent come from the path message. */
+export const NewMessageInMessage = NewMessage;
+export type NewMessageInMessage = NewMessage;
+
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 
-const Flags = {
-  isRead: Type.Optional(Type.Boolean()),
-  isFavorite: Type.Optional(Type.Boolean()),
-  isForwarded: Type.Optional(Type.Boolean()),
-  forwardedBy: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-};
-
-export const NewMessageRecipient = Type.Object(
-  { channelId: Id, recipientId: Id, messageId: Id, ...Flags, ...Audit },
-  { additionalProperties: false },
+export const FullMessageRecipient = Type.Object(
+  {
+    id: Type.Optional(Id),
+    channelId: Id,
+    recipientId: Id,
+    messageId: Id,
+    isRead: Type.Optional(Type.Boolean()),
+    isFavorite: Type.Optional(Type.Boolean()),
+    isForwarded: Type.Optional(Type.Boolean()),
+    forwardedBy: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    ...Audit,
+  },
+  closed,
 );
+
+export const MessageRecipientPartial = Type.Partial(FullMessageRecipient, closed);
+export type MessageRecipientPartial = Static<typeof MessageRecipientPartial>;
+
+export const NewMessageRecipient = Type.Omit(FullMessageRecipient, ['id'], closed);
 export type NewMessageRecipient = Static<typeof NewMessageRecipient>;
 
 /** POST /messages/{id}/message-recipients: the message comes from the path. */
 export const NewMessageRecipientInMessage = Type.Object(
-  { channelId: Id, recipientId: Id, messageId: Type.Optional(Id), ...Flags, ...Audit },
-  { additionalProperties: false },
+  { ...NewMessageRecipient.properties, messageId: Type.Optional(Id) },
+  closed,
 );
 export type NewMessageRecipientInMessage = Static<typeof NewMessageRecipientInMessage>;
-
-export const MessageRecipientPartial = Type.Object(
-  {
-    id: Type.Optional(Id),
-    channelId: Type.Optional(Id),
-    recipientId: Type.Optional(Id),
-    messageId: Type.Optional(Id),
-    ...Flags,
-    ...Audit,
-  },
-  { additionalProperties: false },
-);
-export type MessageRecipientPartial = Static<typeof MessageRecipientPartial>;
-
-export const FullMessageRecipient = Type.Object(
-  { id: Type.Optional(Id), channelId: Id, recipientId: Id, messageId: Id, ...Flags, ...Audit },
-  { additionalProperties: false },
-);
-
-const MetaData = Type.Record(Type.String(), Type.Unknown());
-
-export const NewAttachmentFile = Type.Object(
-  {
-    channelId: Id,
-    messageId: Type.Optional(NullableId),
-    fileKey: Type.String({ minLength: 1, maxLength: 1024 }),
-    metaData: Type.Optional(MetaData),
-    ...Audit,
-  },
-  { additionalProperties: false },
-);
-export type NewAttachmentFile = Static<typeof NewAttachmentFile>;
-
-export const NewAttachmentFiles = Type.Object(
-  { attachmentFiles: Type.Array(NewAttachmentFile, { minItems: 1, maxItems: 100 }) },
-  { additionalProperties: false },
-);
-
-export const AttachmentFilePartial = Type.Object(
-  {
-    id: Type.Optional(Id),
-    channelId: Type.Optional(Id),
-    messageId: Type.Optional(NullableId),
-    fileKey: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-    metaData: Type.Optional(MetaData),
-    ...Audit,
-  },
-  { additionalProperties: false },
-);
-export type AttachmentFilePartial = Static<typeof AttachmentFilePartial>;
 
 export const FullAttachmentFile = Type.Object(
   {
@@ -151,8 +86,19 @@ export const FullAttachmentFile = Type.Object(
     channelId: Id,
     messageId: Type.Optional(NullableId),
     fileKey: Type.String({ minLength: 1, maxLength: 1024 }),
-    metaData: Type.Optional(MetaData),
+    metaData: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     ...Audit,
   },
-  { additionalProperties: false },
+  closed,
+);
+
+export const AttachmentFilePartial = Type.Partial(FullAttachmentFile, closed);
+export type AttachmentFilePartial = Static<typeof AttachmentFilePartial>;
+
+export const NewAttachmentFile = Type.Omit(FullAttachmentFile, ['id'], closed);
+export type NewAttachmentFile = Static<typeof NewAttachmentFile>;
+
+export const NewAttachmentFiles = Type.Object(
+  { attachmentFiles: Type.Array(NewAttachmentFile, { minItems: 1, maxItems: 100 }) },
+  closed,
 );

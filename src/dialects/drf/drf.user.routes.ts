@@ -1,0 +1,49 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { OutageReporter } from '../../errors/database.ts';
+import { shapeErrors } from '../dialect.errors.ts';
+import type { TenantDialect } from '../dialect.tenant.ts';
+import { DrfUserBody, DrfUserPatch, PkParams, UsersQuery } from './drf.schema.ts';
+import { createUser, findUsers, showUser, updateUser } from './drf.user.operations.ts';
+
+const tags = ['drf'];
+
+/** DRF's generic user views: users with a profile, their errors `{"<field>": ["<problem>"]}` or `{"detail"}`. */
+export const drfUserRoutes: FastifyPluginAsyncTypebox<{
+  drf: TenantDialect;
+  outages?: OutageReporter | undefined;
+}> = async (app, { drf, outages }) => {
+  shapeErrors(app, { exposeStack: false, outages }, ({ status, body }) => {
+    if (body.error.code === 'conflict') {
+      return { status: 400, body: { username: ['A user with that username already exists.'] } };
+    }
+    const field = /^([\w.[\]]+): (.*)$/.exec(body.error.message);
+    if (status === 400 && field) {
+      return { status: 400, body: { [field[1]!]: [field[2]!] } };
+    }
+    return { status, body: { detail: status === 404 ? 'Not found.' : body.error.message } };
+  });
+
+  app.get('/users/', { schema: { tags, querystring: UsersQuery } }, async (request) =>
+    findUsers(drf, request.query),
+  );
+
+  app.post('/users/', { schema: { tags, body: DrfUserBody } }, async (request, reply) => {
+    const user = await createUser(drf, request.body);
+    return reply.status(201).send(user);
+  });
+
+  app.get('/users/:pk/', { schema: { tags, params: PkParams } }, async (request) =>
+    showUser(drf, request.params.pk),
+  );
+
+  app.put('/users/:pk/', { schema: { tags, params: PkParams, body: DrfUserBody } }, async (request) =>
+    updateUser(drf, request.params.pk, request.body),
+  );
+  app.patch('/users/:pk/', { schema: { tags, params: PkParams, body: DrfUserPatch } }, async (request) =>
+    updateUser(drf, request.params.pk, request.body),
+  );
+  // Parley has no user deletion (a user's messages and memberships stay): DRF's answer for a disallowed method.
+  app.delete('/users/:pk/', { schema: { tags, params: PkParams } }, async (_request, reply) =>
+    reply.status(405).header('allow', 'GET, PUT, PATCH').send({ detail: 'Method "DELETE" not allowed.' }),
+  );
+};
