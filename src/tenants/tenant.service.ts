@@ -38,7 +38,7 @@ export interface NewTokenTenant {
   settings: TenantSettings;
 }
 
-/** Creates the tenant `tenantId` unless it exists: a dialect's own tenant, on start. */
+/** Creates the tenant `tenantId` unless it exists: on first sight of its id in a token, or a dialect's own on start. */
 export async function provisionTenant(ctx: Context, tenantId: string): Promise<void> {
   await ensureTenant(ctx.db, tenantId);
 }

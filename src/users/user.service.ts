@@ -5,9 +5,8 @@ import { conflict, forbidden, notFound } from '../errors/codes.ts';
 import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
 import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
-import { ensureTenant } from '../tenants/tenant.access.ts';
 import { presentTenant, type TenantView } from '../tenants/tenant.presenter.ts';
-import { insertTokenTenant, type NewTokenTenant } from '../tenants/tenant.service.ts';
+import { insertTokenTenant, provisionTenant, type NewTokenTenant } from '../tenants/tenant.service.ts';
 import { presentUser } from './user.presenter.ts';
 import {
   findUser,
@@ -61,7 +60,7 @@ export async function provisionActor(ctx: Context, known: KnownUsers, actor: Act
   if (known.has(actor.tenantId, actor.userId)) {
     return;
   }
-  await ensureTenant(ctx.db, actor.tenantId);
+  await provisionTenant(ctx, actor.tenantId);
   if (!(await findUser(ctx.db, actor.tenantId, actor.userId))) {
     for (const username of usernameCandidates(actor)) {
       const created = await insertUserIfAbsent(ctx.db, {
