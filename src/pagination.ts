@@ -47,3 +47,17 @@ export function pageOf<Row, View>(
     nextCursor: more && last !== undefined ? encodeCursor(keyOf(last)) : null,
   };
 }
+
+/** Every item of a cursor-paged list, reading the largest pages: for callers whose own answer has no pages. */
+export async function allPages<T>(
+  read: (page: { limit: number; cursor?: string }) => Promise<Page<T>>,
+): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Page<T> = await read({ limit: MAX_LIMIT, ...(cursor !== null ? { cursor } : {}) });
+    all.push(...page.data);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return all;
+}

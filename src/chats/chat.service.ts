@@ -6,7 +6,7 @@ import { conflict, forbidden, invalid } from '../errors/codes.ts';
 import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
 import type { MemberRole } from '../members/member.table.ts';
-import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
+import { allPages, DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 
 import { findTenant } from '../tenants/tenant.access.ts';
 import { existingUserIds } from '../users/user.access.ts';
@@ -296,17 +296,7 @@ export async function listPublicGroups(ctx: Context, tenantId: string): Promise<
 
 /** Every chat of the caller, most recent activity first, unpaged: for dialects whose lists have no pages. */
 export async function listAllChats(ctx: Context, actor: Actor): Promise<ChatView[]> {
-  const all: ChatView[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: Page<ChatView> = await listChats(ctx, actor, {
-      limit: MAX_LIMIT,
-      ...(cursor !== null ? { cursor } : {}),
-    });
-    all.push(...page.data);
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  return all;
+  return allPages((page) => listChats(ctx, actor, page));
 }
 
 /** The live chats of a stream's user, each with its last seq now: what a new stream subscribes to. */

@@ -7,7 +7,7 @@ import type { MemberView } from '../members/member.schema.ts';
 import { listMembers } from '../members/member.service.ts';
 import type { MessageView } from '../messages/message.schema.ts';
 import { getMessagesBySeq } from '../messages/message.service.ts';
-import { MAX_LIMIT } from '../pagination.ts';
+import { allPages } from '../pagination.ts';
 import type { UserView } from '../users/user.schema.ts';
 import { getUsers } from '../users/user.service.ts';
 import type { ResourceType, Views } from './jsonapi.fields.ts';
@@ -88,17 +88,7 @@ export class Loader {
   }
 
   private async allMembers(chatId: string): Promise<MemberView[]> {
-    const all: MemberView[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await listMembers(this.ctx, this.actor, chatId, {
-        limit: MAX_LIMIT,
-        ...(cursor !== null ? { cursor } : {}),
-      });
-      all.push(...page.data);
-      cursor = page.nextCursor;
-    } while (cursor !== null);
-    return all;
+    return allPages((page) => listMembers(this.ctx, this.actor, chatId, page));
   }
 
   /** Messages of one chat by seq. */
