@@ -1,15 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { HistoryState } from './history.cache.ts';
-import type {
-  FilterCondition,
-  FilterOrder,
-  MessageCondition,
-  MessageFilter,
-  MessageFilterField,
-} from './message.filter.ts';
 import type { MessageRow } from './message.table.ts';
-import { anyUser, UNPREPARED } from '../db/statements.ts';
 
 /** The columns of a message row; the search columns stay in the database (reads and sends never need them). */
 export const MESSAGE_COLUMNS = [
@@ -159,62 +150,6 @@ export function historyQuery(db: Db, chatId: string, range: HistoryRange, only?:
   return query.orderBy('seq', 'desc').limit(range.limit);
 }
 
-type GatedRow = { g_last_seq: number; g_revision: number } & (MessageRow | { [K in keyof MessageRow]: null });
-
-/**
- * A member's history page in one round trip: the membership of the live chat in the member's tenant, joined to the
- * page, with the chat's history state (`HistoryState`). With `known`, the page is read only if the chat has moved
- * on from that state. No row at all: not a member (or no such chat); one row of nulls: an empty page, or the state
- * is still `known`.
- */
-export function memberHistoryQuery(
-  db: Db,
-  viewer: { tenantId: string; userId: string },
-  chatId: string,
-  range: HistoryRange,
-  known?: HistoryState,
-) {
-  const only = known
-    ? sql<boolean>`not (g.last_seq = ${known.lastSeq} and g.history_revision = ${known.revision})`
-    : undefined;
-  return sql<GatedRow>`
-    select g.last_seq as g_last_seq, g.history_revision as g_revision, x.* from (
-      select c.last_seq, c.history_revision from members me join chats c on c.id = me.chat_id
-       where me.chat_id = ${chatId} and me.user_id = ${viewer.userId}
-         and c.tenant_id = ${viewer.tenantId} and c.deleted_at is null
-    ) g
-    left join lateral (${historyQuery(db, chatId, range, only)}) x on true`;
-}
-
-/**
- * The page in ascending seq with the state it was read at; `unchanged` when the chat is still at `known`;
- * undefined when the viewer is not a member of the chat.
- */
-export async function listMemberMessages(
-  db: Db,
-  viewer: { tenantId: string; userId: string },
-  chatId: string,
-  range: HistoryRange,
-  known?: HistoryState,
-): Promise<{ state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined> {
-  const { rows } = await memberHistoryQuery(db, viewer, chatId, range, known).execute(db);
-  const first = rows[0];
-  if (!first) {
-    return undefined;
-  }
-  const state = { lastSeq: first.g_last_seq, revision: first.g_revision };
-  if (known && state.lastSeq === known.lastSeq && state.revision === known.revision) {
-    return 'unchanged';
-  }
-  const page: MessageRow[] = [];
-  for (const { g_last_seq: _seq, g_revision: _revision, ...row } of rows) {
-    if (row.seq !== null) {
-      page.push(row as MessageRow);
-    }
-  }
-  return { state, rows: range.direction === 'forward' ? page : page.reverse() };
-}
-
 /** Rows come back in ascending seq either way. */
 export async function listMessages(db: Db, chatId: string, range: HistoryRange): Promise<MessageRow[]> {
   const rows = await historyQuery(db, chatId, range).execute();
@@ -259,48 +194,6 @@ export async function softDeleteMessage(
   return result.rows[0];
 }
 
-/**
- * Others' live messages past member `m`'s cursor in chat `c`, without counting messages (migration 0008): the seqs
- * past the cursor, less the member's own messages there, less others' deleted messages there, which are looked up
- * (in an index of deleted messages only) when the chat has a deleted message past the cursor at all.
- */
-export function unreadCountSql(m: string, c: string): RawBuilder<number> {
-  const [member, chat] = [sql.table(m), sql.table(c)];
-  return sql<number>`(${chat}.last_seq - ${member}.last_read_seq - ${member}.own_after_read - case
-      when ${chat}.last_deleted_seq > ${member}.last_read_seq then (
-        select count(*) from messages d
-         where d.chat_id = ${chat}.id and d.deleted_at is not null and d.seq > ${member}.last_read_seq
-           and d.author_id <> ${member}.user_id)
-      else 0 end)::int`;
-}
-
-export interface UnreadRow {
-  chat_id: string;
-  last_read_seq: number;
-  unread_count: number;
-}
-
-/**
- * Every chat of the user with something unread, in one query: the user's memberships (members_user_idx) and each
- * chat by primary key; no message is read unless the chat has a deleted one past the cursor.
- */
-export function unreadSummaryQuery(tenantId: string, userId: string) {
-  return sql<UnreadRow>`
-    select u.chat_id, u.last_read_seq, u.unread_count
-    from (
-      select m.chat_id, m.last_read_seq, ${unreadCountSql('m', 'c')} as unread_count
-      from members m
-      join chats c on c.id = m.chat_id and c.deleted_at is null and c.last_seq > m.last_read_seq
-      where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}
-    ) u
-    where u.unread_count > 0
-    order by u.chat_id`;
-}
-
-export async function unreadSummary(db: Db, tenantId: string, userId: string): Promise<UnreadRow[]> {
-  return (await unreadSummaryQuery(tenantId, userId).execute(db)).rows;
-}
-
 export interface BatchedMessage extends NewMessage {
   tenantId: string;
 }
@@ -339,111 +232,4 @@ export async function findTenantMessage(
     .where('c.tenant_id', '=', tenantId)
     .where('c.deleted_at', 'is', null)
     .executeTakeFirst();
-}
-
-/** A message with what dialects show beside it: its chat's kind, the replied-to message's id, a direct recipient. */
-export interface MessageInContextRow extends MessageRow {
-  chat_kind: 'direct' | 'group';
-  parent_id: string | null;
-  recipient_id: string | null;
-}
-
-const FILTER_FIELDS: Record<MessageFilterField, RawBuilder<unknown>> = {
-  id: sql`m.id`,
-  text: sql`m.text`,
-  chatId: sql`m.chat_id`,
-  chatKind: sql`c.kind`,
-  authorId: sql`m.author_id`,
-  // At the precision clients see (ISO strings carry milliseconds): `gt` a createdOn it was given excludes that row.
-  createdAt: sql`date_trunc('milliseconds', m.created_at)`,
-  modifiedAt: sql`date_trunc('milliseconds', coalesce(m.edited_at, m.created_at))`,
-  parentId: sql`p.id`,
-  recipientId: sql`r.user_id`,
-};
-
-/** A condition as SQL: field names come from a fixed map of expressions, every value is a bound parameter. */
-export function filterSql<F extends string>(
-  condition: FilterCondition<F>,
-  fields: Record<F, RawBuilder<unknown>>,
-): RawBuilder<unknown> {
-  const recurse = (inner: FilterCondition<F>) => filterSql(inner, fields);
-  if ('and' in condition) {
-    return condition.and.length === 0
-      ? sql`true`
-      : sql`(${sql.join(condition.and.map(recurse), sql` and `)})`;
-  }
-  if ('or' in condition) {
-    return condition.or.length === 0 ? sql`false` : sql`(${sql.join(condition.or.map(recurse), sql` or `)})`;
-  }
-  const field = fields[condition.field];
-  switch (condition.op) {
-    case 'in':
-      return condition.value.length === 0 ? sql`false` : sql`${field} in (${sql.join(condition.value)})`;
-    case '=':
-      return condition.value === null ? sql`${field} is null` : sql`${field} = ${condition.value}`;
-    case '<>':
-      return condition.value === null
-        ? sql`${field} is not null`
-        : sql`${field} is distinct from ${condition.value}`;
-    case '>':
-      return sql`${field} > ${condition.value}`;
-    case '>=':
-      return sql`${field} >= ${condition.value}`;
-    case '<':
-      return sql`${field} < ${condition.value}`;
-    case '<=':
-      return sql`${field} <= ${condition.value}`;
-    case 'like':
-      return sql`${field}::text like ${condition.value}`;
-  }
-}
-
-/** `order by` items for a filter's order, over the same fixed map of expressions. */
-export function orderSql<F extends string>(
-  order: FilterOrder<F>[],
-  fields: Record<F, RawBuilder<unknown>>,
-): RawBuilder<unknown>[] {
-  return order.map((o) => sql`${fields[o.field]} ${o.direction === 'desc' ? sql`desc` : sql`asc`}`);
-}
-
-/** The live messages of the live chats `userId` belongs to, with their context, matching `where`. */
-function visibleMessages(tenantId: string, userId: string, where: MessageCondition | null) {
-  return sql`
-    from messages m
-    join members me on me.chat_id = m.chat_id and me.user_id = ${userId} and me.tenant_id = ${tenantId}
-    join chats c on c.id = m.chat_id and c.deleted_at is null
-    left join messages p on p.chat_id = m.chat_id and p.seq = m.reply_to
-    left join lateral (
-      select o.user_id from members o
-      where c.kind = 'direct' and o.chat_id = m.chat_id and o.user_id <> m.author_id
-      order by o.user_id limit 1
-    ) r on true
-    where ${sql.raw(UNPREPARED)} m.deleted_at is null and ${where ? filterSql(where, FILTER_FIELDS) : sql`true`}`;
-}
-
-export async function findMessagesFiltered(
-  db: Db,
-  tenantId: string,
-  userId: string,
-  filter: MessageFilter,
-): Promise<MessageInContextRow[]> {
-  const order = [...orderSql(filter.order, FILTER_FIELDS), sql`m.created_at asc`, sql`m.id asc`];
-  const result = await sql<MessageInContextRow>`
-    select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(`m.${column}`)))},
-           c.kind as chat_kind, p.id as parent_id, r.user_id as recipient_id
-    ${visibleMessages(tenantId, userId, filter.where)}
-    order by ${sql.join(order)}
-    limit ${filter.limit} offset ${filter.offset}`.execute(db);
-  return result.rows;
-}
-
-export async function countMessagesFiltered(
-  db: Db,
-  tenantId: string,
-  userId: string,
-  where: MessageCondition | null,
-): Promise<number> {
-  const result = await sql<{ count: number }>`
-    select count(*)::int as count ${visibleMessages(tenantId, userId, where)}`.execute(db);
-  return result.rows[0]?.count ?? 0;
 }

@@ -10,19 +10,17 @@ import { event } from '../realtime/events.ts';
 import { HistoryCache } from './history.cache.ts';
 import type { MessageCondition, MessageFilter } from './message.filter.ts';
 import { presentMessage, presentMessageInContext, type MessageInContext } from './message.presenter.ts';
+import { countMessagesFiltered, findMessagesFiltered } from './filter.repository.ts';
+import { listMemberMessages } from './history.repository.ts';
 import {
-  countMessagesFiltered,
   findByClientId,
   findMessage,
   findMessageById,
   findMessagesBySeq,
-  findMessagesFiltered,
   findTenantMessage,
   insertMessage,
-  listMemberMessages,
   listMessages as listMessageRows,
   softDeleteMessage,
-  unreadSummary,
   updateText,
   type HistoryRange,
 } from './message.repository.ts';
@@ -36,6 +34,7 @@ import type {
   UnreadView,
 } from './message.schema.ts';
 import type { MessageRow } from './message.table.ts';
+import { unreadSummary } from './unread.repository.ts';
 
 export interface SentMessage {
   message: MessageView;
