@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import type { Context } from './context.ts';
 import { openStore } from './db/connect.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { MessageBatcher } from './messages/message.batcher.ts';
 import { sendMessage } from './messages/message.service.ts';
 import { LocalBus } from './realtime/buses/local.ts';
 import { KnownUsers, provisionActor } from './users/user.service.ts';
@@ -19,7 +20,13 @@ export async function seed(config: Config): Promise<void> {
     await migrateToLatest(store.unbounded);
     const log = pino({ level: 'silent' });
     // Seeding runs without a server: nobody is connected to hear its events.
-    const ctx: Context = { db: store.db, limits: config.limits, events: new LocalBus(log), log };
+    const ctx: Context = {
+      db: store.db,
+      limits: config.limits,
+      events: new LocalBus(log),
+      log,
+      sends: new MessageBatcher(store.db, { maxInFlight: 1, maxBatch: 500 }),
+    };
     const known = new KnownUsers();
     const actors: Actor[] = DEMO.map((id) => ({
       tenantId: 'default',

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { SEND_FUNCTION_NAME, type SendOutcomeCode } from './message.sql.ts';
 import type { MessageRow } from './message.table.ts';
 
 /** The columns of a message row; the search columns stay in the database (reads and sends never need them). */
@@ -16,58 +17,6 @@ export const MESSAGE_COLUMNS = [
   'deleted_at',
 ] as const;
 const RETURNING = sql.raw(MESSAGE_COLUMNS.join(', '));
-
-export interface NewMessage {
-  id: string;
-  chatId: string;
-  authorId: string;
-  text: string;
-  replyTo: number | null;
-  clientId: string | null;
-}
-
-/**
- * The send path in one statement: advance the chat's counter (its row lock orders concurrent senders), insert the
- * message with that seq, count it among the author's own messages past their read cursor. If the author is no longer a member or the chat is gone, nothing is written and undefined
- * comes back. A duplicate clientId fails the whole statement on messages_client_id_key, counter included.
- */
-export async function insertMessage(db: Db, message: NewMessage): Promise<MessageRow | undefined> {
-  const result = await sql<MessageRow>`
-    with chat as (
-      update chats
-         set last_seq = last_seq + 1, message_count = message_count + 1, last_message_at = clock_timestamp()
-       where id = ${message.chatId} and deleted_at is null
-         and exists (select 1 from members where chat_id = ${message.chatId} and user_id = ${message.authorId})
-      returning id, last_seq, last_message_at
-    )
-    , inserted as (
-      insert into messages (chat_id, seq, id, author_id, text, reply_to, client_id, created_at)
-      select chat.id, chat.last_seq, ${message.id}, ${message.authorId}, ${message.text}, ${message.replyTo},
-             ${message.clientId}, chat.last_message_at
-      from chat
-      returning ${RETURNING}
-    ), authored as (
-      update members set own_after_read = own_after_read + 1
-       where chat_id = ${message.chatId} and user_id = ${message.authorId} and exists (select 1 from inserted)
-    )
-    select * from inserted`.execute(db);
-  return result.rows[0];
-}
-
-export async function findByClientId(
-  db: Db,
-  chatId: string,
-  authorId: string,
-  clientId: string,
-): Promise<MessageRow | undefined> {
-  return db
-    .selectFrom('messages')
-    .select(MESSAGE_COLUMNS)
-    .where('chat_id', '=', chatId)
-    .where('author_id', '=', authorId)
-    .where('client_id', '=', clientId)
-    .executeTakeFirst();
-}
 
 /** The chat's messages with these seqs, in seq order. */
 export async function findMessagesBySeq(db: Db, chatId: string, seqs: number[]): Promise<MessageRow[]> {
@@ -194,28 +143,60 @@ export async function softDeleteMessage(
   return result.rows[0];
 }
 
-export interface BatchedMessage extends NewMessage {
+/** One send of a batch. `id` is the new message's, should it be written. */
+export interface BatchedMessage {
+  id: string;
   tenantId: string;
+  chatId: string;
+  authorId: string;
+  text: string;
+  replyTo: number | null;
+  clientId: string | null;
 }
 
 /**
- * Group commit: many sends, into any chats, in one call of `parley_send_batch` (migration 0009): one round trip and
- * one commit. It locks the chats in id order, keeps the sends whose author is a member of a live chat of their
- * tenant, whose reply points at an existing message and whose clientId is new, numbers them per chat in input order
- * and inserts them. Rows come back for the sends that were written; the others are left to the caller to explain
- * one by one. A database error fails the whole call: nothing of the batch is written.
+ * What became of one send: `written` (its message), `duplicate` (the author had sent this clientId into this chat
+ * before, or earlier in the same batch: the first message), `not_found` (no live chat of the tenant with this
+ * author as a member), `bad_reply` (replyTo names no message of the chat).
  */
-export async function insertMessageBatch(db: Db, batch: BatchedMessage[]): Promise<MessageRow[]> {
+export type SendOutcome =
+  | { outcome: 'written' | 'duplicate'; row: MessageRow }
+  | { outcome: Exclude<SendOutcomeCode, 'written' | 'duplicate'> };
+
+type OutcomeRow = { ord: number; outcome: SendOutcomeCode } & (
+  MessageRow | { [K in keyof MessageRow]: null }
+);
+
+/**
+ * Group commit: many sends, into any chats, in one call of the send function (`message.sql.ts`): one round trip and
+ * one commit. Outcomes come back one per send, in the batch's order. A database error fails the whole call: nothing
+ * of the batch is written.
+ */
+export async function insertMessageBatch(db: Db, batch: BatchedMessage[]): Promise<SendOutcome[]> {
   if (batch.length === 0) {
     return [];
   }
-  const result = await sql<MessageRow>`
-    select * from parley_send_batch(
+  const result = await sql<OutcomeRow>`
+    select * from ${sql.raw(SEND_FUNCTION_NAME)}(
       ${batch.map((m) => m.tenantId)}::text[], ${batch.map((m) => m.chatId)}::text[],
       ${batch.map((m) => m.authorId)}::text[], ${batch.map((m) => m.id)}::text[],
       ${batch.map((m) => m.text)}::text[], ${batch.map((m) => m.replyTo)}::bigint[],
       ${batch.map((m) => m.clientId)}::text[])`.execute(db);
-  return result.rows;
+  if (result.rows.length !== batch.length) {
+    throw new Error(`the send function answered ${result.rows.length} of ${batch.length} sends`);
+  }
+  return result.rows.map(({ ord, outcome, ...row }, i) => {
+    if (Number(ord) !== i + 1) {
+      throw new Error(`the send function answered send ${ord} in place ${i + 1}`);
+    }
+    if (outcome === 'written' || outcome === 'duplicate') {
+      if (row.id === null) {
+        throw new Error(`the send function gave no message for a ${outcome} send`);
+      }
+      return { outcome, row };
+    }
+    return { outcome };
+  });
 }
 
 /** A message of the tenant by its id, wherever it is; none in a deleted chat. */
