@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import type { Context } from '../src/context.ts';
 import { openStore, type Store } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { MessageBatcher } from '../src/messages/message.batcher.ts';
 import { isSubstringMatchable, parseQuery } from '../src/search/search.query.ts';
 import { findSearchScope, searchQuery } from '../src/search/search.repository.ts';
 import { searchMessages } from '../src/search/search.service.ts';
@@ -180,6 +181,7 @@ export async function run(): Promise<void> {
     limits: config.limits,
     events: { publish: () => {} },
     log: pino({ level: 'silent' }),
+    sends: new MessageBatcher(store.db, { maxInFlight: 1, maxBatch: 500 }),
   };
   try {
     await migrateToLatest(store.db);

@@ -11,8 +11,11 @@ export interface Context {
   limits: Limits;
   events: EventSink;
   log: FastifyBaseLogger;
-  /** Group commit for sends; without it (scripts, tests of the single path) each send is its own statement. */
-  sends?: MessageBatcher;
+  /**
+   * Group commit for sends: the only way a message is written. It writes on connections of its own, never inside a
+   * transaction that `db` may be.
+   */
+  sends: MessageBatcher;
   /** History pages at the state they were read at (`PARLEY_HISTORY_CACHE_MB`); without it every page is read. */
   history?: HistoryCache;
 }

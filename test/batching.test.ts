@@ -59,12 +59,28 @@ describe(`group commit of sends (${ENGINE})`, () => {
       message({ chatId: one.id, authorId: 'mix-bob', text: 'c', replyTo: 1 }),
       message({ chatId: two.id, authorId: 'mix-alice', text: 'd', clientId: 'fresh' }),
     ];
-    const rows = await insertMessageBatch(t.app.parley.ctx.db, batch);
-    const written = new Map(rows.map((r) => [r.id, r]));
+    const outcomes = await insertMessageBatch(t.app.parley.ctx.db, batch);
     assert.deepEqual(
-      batch.map((m) => (written.has(m.id) ? written.get(m.id)!.seq : null)),
+      outcomes.map((o) => o.outcome),
+      [
+        'written',
+        'written',
+        'not_found',
+        'not_found',
+        'bad_reply',
+        'duplicate',
+        'not_found',
+        'written',
+        'written',
+      ],
+    );
+    assert.deepEqual(
+      outcomes.map((o, i) => (o.outcome === 'written' && o.row.id === batch[i]!.id ? o.row.seq : null)),
       [4, 1, null, null, null, null, null, 5, 2],
     );
+    const retry = outcomes[5]!;
+    assert.ok(retry.outcome === 'duplicate');
+    assert.deepEqual([retry.row.seq, retry.row.text, retry.row.client_id], [3, 'stored', 'used-before']);
     assert.deepEqual(await seqsOf(one.id), [1, 2, 3, 4, 5]);
     assert.deepEqual(await seqsOf(two.id), [1, 2]);
     const chat = await alice.get(`/v1/chats/${one.id}`);
@@ -111,7 +127,12 @@ describe(`group commit of sends (${ENGINE})`, () => {
         batcher.submit(message({ chatId: chat.id, authorId: 'dup-alice', clientId: 'twice', text: 'once' })),
       ),
     );
-    assert.equal(outcomes.filter((row) => row !== null).length, 1);
+    assert.deepEqual(
+      outcomes.map((o) => o.outcome),
+      ['written', 'duplicate', 'duplicate', 'duplicate', 'duplicate'],
+    );
+    const ids = outcomes.map((o) => (o.outcome === 'written' || o.outcome === 'duplicate' ? o.row.id : null));
+    assert.equal(new Set(ids).size, 1, 'every duplicate is answered with the one message written');
     assert.deepEqual(await seqsOf(chat.id), [1]);
   });
 

@@ -109,7 +109,7 @@ describe(`metrics (${ENGINE})`, () => {
       sent.map((r) => r.status),
       Array(10).fill(201),
     );
-    // A send the batch does not write: the single-send path then answers 404.
+    // A send the batch does not write: its outcome (not a member) answers 404.
     assert.equal((await eve.post(`/v1/chats/${chat.id}/messages`, { text: 'not a member' })).status, 404);
     assert.equal((await alice.get(`/v1/chats/${chat.id}/messages/3`)).status, 200);
     assert.equal((await alice.get(`/v1/chats/${chat.id}/messages/999`)).status, 404);

@@ -3,7 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { viewerQuery } from '../src/chats/chat.repository.ts';
 import type { Database } from '../src/db/database.ts';
-import { historyQuery, memberHistoryQuery, unreadSummaryQuery } from '../src/messages/message.repository.ts';
+import { memberHistoryQuery } from '../src/messages/history.repository.ts';
+import { historyQuery } from '../src/messages/message.repository.ts';
+import { unreadSummaryQuery } from '../src/messages/unread.repository.ts';
 import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
 import { createGroup, sendMessages } from './support/factories.ts';
 

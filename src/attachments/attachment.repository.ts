@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Filter, FilterCondition } from '../messages/message.filter.ts';
-import { filterSql, orderSql } from '../messages/message.repository.ts';
+import { filterSql, orderSql } from '../db/sql/filter.ts';
 import type { AttachmentFilterField, AttachmentRow } from './attachment.table.ts';
 import { UNPREPARED } from '../db/statements.ts';
 

@@ -3,7 +3,7 @@ import type { Db } from '../db/database.ts';
 import { anyUser } from '../db/statements.ts';
 import type { MemberRole } from '../members/member.table.ts';
 import type { MessageRow } from '../messages/message.table.ts';
-import { unreadCountSql } from '../messages/message.repository.ts';
+import { unreadCountSql } from '../db/sql/unread.ts';
 import type { ChatWithViewer } from './chat.presenter.ts';
 import type { ChatKind, ChatRow, ChatVisibility } from './chat.table.ts';
 

@@ -9,9 +9,10 @@ import * as searchConfigInBatch from './migrations/0007_search_config_in_batch.t
 import * as unreadCounters from './migrations/0008_unread_counters.ts';
 import * as sendBatchFunction from './migrations/0009_send_batch_function.ts';
 import * as historyRevision from './migrations/0010_history_revision.ts';
+import * as sendOutcomes from './migrations/0011_send_outcomes.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
-const migrations: Record<string, Migration> = {
+export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
   '0001_core': core,
   '0002_search': search,
   '0003_realtime': realtime,
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0008_unread_counters': unreadCounters,
   '0009_send_batch_function': sendBatchFunction,
   '0010_history_revision': historyRevision,
+  '0011_send_outcomes': sendOutcomes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

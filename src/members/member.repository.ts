@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { unreadCountSql } from '../messages/message.repository.ts';
+import { unreadCountSql } from '../db/sql/unread.ts';
 import type { MemberRole, MemberRow } from './member.table.ts';
 
 export async function listMembers(

@@ -1,11 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { insertMessageBatch, type BatchedMessage } from './message.repository.ts';
-import type { MessageRow } from './message.table.ts';
+import { insertMessageBatch, type BatchedMessage, type SendOutcome } from './message.repository.ts';
 
 interface Waiting {
   message: BatchedMessage;
-  resolve: (row: MessageRow | null) => void;
+  resolve: (outcome: SendOutcome) => void;
   reject: (error: unknown) => void;
 }
 
@@ -28,8 +27,10 @@ export interface BatcherOptions {
 /**
  * Group commit for sends. A send that finds the writer idle goes out on the next turn of the event loop (no added
  * latency); sends that arrive while batches are being written wait and go out together in the next one, so batches
- * grow with load. Each sender learns its own outcome: its row, or null when the batch did not write it (not a member,
- * chat gone, bad reply, clientId used before), or the error that failed the whole batch, with nothing written.
+ * grow with load. This is the only way a message is written. Each sender learns its own outcome (`SendOutcome`: its
+ * message written, the first message of its clientId, or why nothing was written), or the error that failed the
+ * whole batch, with nothing written. Sends with the same clientId in one batch are the send function's to sort out:
+ * the first is written, the others answered with it.
  */
 export class MessageBatcher {
   private queue: Waiting[] = [];
@@ -51,7 +52,7 @@ export class MessageBatcher {
     return this.inFlight;
   }
 
-  submit(message: BatchedMessage): Promise<MessageRow | null> {
+  submit(message: BatchedMessage): Promise<SendOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
       this.schedule();
@@ -73,7 +74,7 @@ export class MessageBatcher {
     if (this.queue.length === 0 || this.inFlight >= this.options.maxInFlight) {
       return;
     }
-    const batch = this.unique(this.queue.splice(0, this.options.maxBatch));
+    const batch = this.queue.splice(0, this.options.maxBatch);
     this.inFlight += 1;
     const observe = this.options.observe;
     const started = observe ? performance.now() : 0;
@@ -82,16 +83,18 @@ export class MessageBatcher {
       batch.map((w) => w.message),
     )
       .then(
-        (rows) => {
-          const byId = new Map(rows.map((row) => [row.id, row]));
-          for (const waiting of batch) {
-            waiting.resolve(byId.get(waiting.message.id) ?? null);
+        (outcomes) => {
+          let written = 0;
+          for (const [i, waiting] of batch.entries()) {
+            const outcome = outcomes[i]!;
+            written += outcome.outcome === 'written' ? 1 : 0;
+            waiting.resolve(outcome);
           }
           // After the answers: an observer that throws must not leave a sender waiting.
           observe?.({
             size: batch.length,
             seconds: (performance.now() - started) / 1000,
-            written: rows.length,
+            written,
             failed: false,
           });
         },
@@ -112,29 +115,5 @@ export class MessageBatcher {
         this.schedule();
       });
     this.schedule();
-  }
-
-  /**
-   * Two sends with the same (chat, author, clientId) in one batch: only the first goes in; the second is put back
-   * for the next batch, where it finds the first one stored and is answered with it.
-   */
-  private unique(batch: Waiting[]): Waiting[] {
-    const seen = new Set<string>();
-    const kept: Waiting[] = [];
-    const later: Waiting[] = [];
-    for (const waiting of batch) {
-      const { chatId, authorId, clientId } = waiting.message;
-      const key = clientId === null ? null : JSON.stringify([chatId, authorId, clientId]);
-      if (key !== null && seen.has(key)) {
-        later.push(waiting);
-        continue;
-      }
-      if (key !== null) {
-        seen.add(key);
-      }
-      kept.push(waiting);
-    }
-    this.queue.unshift(...later);
-    return kept;
   }
 }

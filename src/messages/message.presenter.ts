@@ -1,4 +1,4 @@
-import type { MessageInContextRow } from './message.repository.ts';
+import type { MessageInContextRow } from './filter.repository.ts';
 import type { MessageRow } from './message.table.ts';
 import type { MessageView } from './message.schema.ts';
 

@@ -3,26 +3,21 @@ import { chatNotFound, hasRole, requireMember } from '../chats/chat.access.ts';
 import { findTenantChat } from '../chats/chat.service.ts';
 import type { Context } from '../context.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
-import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
 import { advanceReadCursor } from '../members/member.access.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
 import { HistoryCache } from './history.cache.ts';
 import type { MessageCondition, MessageFilter } from './message.filter.ts';
 import { presentMessage, presentMessageInContext, type MessageInContext } from './message.presenter.ts';
+import { countMessagesFiltered, findMessagesFiltered } from './filter.repository.ts';
+import { listMemberMessages } from './history.repository.ts';
 import {
-  countMessagesFiltered,
-  findByClientId,
   findMessage,
   findMessageById,
   findMessagesBySeq,
-  findMessagesFiltered,
   findTenantMessage,
-  insertMessage,
-  listMemberMessages,
   listMessages as listMessageRows,
   softDeleteMessage,
-  unreadSummary,
   updateText,
   type HistoryRange,
 } from './message.repository.ts';
@@ -37,6 +32,7 @@ import type {
 } from './message.schema.ts';
 import type { MessageRow } from './message.table.ts';
 import { messageEvent } from './message.events.ts';
+import { unreadSummary } from './unread.repository.ts';
 
 export interface SentMessage {
   message: MessageView;
@@ -57,6 +53,10 @@ function checkText(ctx: Context, text: string): void {
   }
 }
 
+/**
+ * A send: its text checked here, everything else by the one statement that writes it (the send function in
+ * `message.sql.ts`), batched with every other send of the moment. Its outcome says which answer to give.
+ */
 export async function sendMessage(
   ctx: Context,
   actor: Actor,
@@ -64,58 +64,25 @@ export async function sendMessage(
   body: SendMessageBody,
 ): Promise<SentMessage> {
   checkText(ctx, body.text);
-  const clientId = body.clientId ?? null;
-  if (ctx.sends) {
-    // The hot path: one batched statement with every other send of this moment. A send it did not write (not a
-    // member, bad reply, clientId seen before) takes the path below, which says exactly why.
-    const row = await ctx.sends.submit({
-      id: newId(),
-      tenantId: actor.tenantId,
-      chatId,
-      authorId: actor.userId,
-      text: body.text,
-      replyTo: body.replyTo ?? null,
-      clientId,
-    });
-    if (row) {
-      return published(ctx, actor, row);
-    }
+  const sent = await ctx.sends.submit({
+    id: newId(),
+    tenantId: actor.tenantId,
+    chatId,
+    authorId: actor.userId,
+    text: body.text,
+    replyTo: body.replyTo ?? null,
+    clientId: body.clientId ?? null,
+  });
+  switch (sent.outcome) {
+    case 'written':
+      return published(ctx, actor, sent.row);
+    case 'duplicate':
+      return { message: presentMessage(sent.row), created: false };
+    case 'bad_reply':
+      throw invalid(`replyTo: no message ${body.replyTo} in this chat`);
+    case 'not_found':
+      throw chatNotFound(chatId);
   }
-  const { chat } = await requireMember(ctx.db, actor, chatId);
-  if (body.replyTo !== undefined && body.replyTo > chat.last_seq) {
-    throw invalid(`replyTo: no message ${body.replyTo} in this chat`);
-  }
-  if (clientId !== null) {
-    const earlier = await findByClientId(ctx.db, chatId, actor.userId, clientId);
-    if (earlier) {
-      return { message: presentMessage(earlier), created: false };
-    }
-  }
-  let row: MessageRow | undefined;
-  try {
-    row = await insertMessage(ctx.db, {
-      id: newId(),
-      chatId,
-      authorId: actor.userId,
-      text: body.text,
-      replyTo: body.replyTo ?? null,
-      clientId,
-    });
-  } catch (error) {
-    if (clientId !== null && uniqueViolation(error) === 'messages_client_id_key') {
-      // A retry raced the first attempt and lost: the first one's message is the answer.
-      const earlier = await findByClientId(ctx.db, chatId, actor.userId, clientId);
-      if (earlier) {
-        return { message: presentMessage(earlier), created: false };
-      }
-    }
-    throw error;
-  }
-  if (!row) {
-    // Removed from the chat, or the chat deleted, between the check and the insert.
-    throw chatNotFound(chatId);
-  }
-  return published(ctx, actor, row);
 }
 
 function published(ctx: Context, actor: Actor, row: MessageRow): SentMessage {

@@ -83,8 +83,8 @@ export class Metrics {
     this.sends = new Counter({
       name: 'parley_sends_total',
       help:
-        'Sends handed to the group commit, by result: written; skipped (not written by the batch: the single-send ' +
-        'path then answers why); failed (the batch statement failed).',
+        'Sends handed to the group commit, by result: written; skipped (not written: not a member, bad reply, or a ' +
+        'clientId sent before, answered with its first message); failed (the batch statement failed).',
       labelNames: ['result'],
       registers,
     });

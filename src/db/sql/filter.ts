@@ -1,0 +1,52 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { FilterCondition, FilterOrder } from '../../messages/message.filter.ts';
+
+/**
+ * The structured-filter compiler every repository with a filtered listing shares. Each gives it a fixed map from the
+ * filter's field names to SQL expressions of its own query; nothing a client sends becomes SQL text.
+ */
+
+/** A condition as SQL: field names come from a fixed map of expressions, every value is a bound parameter. */
+export function filterSql<F extends string>(
+  condition: FilterCondition<F>,
+  fields: Record<F, RawBuilder<unknown>>,
+): RawBuilder<unknown> {
+  const recurse = (inner: FilterCondition<F>) => filterSql(inner, fields);
+  if ('and' in condition) {
+    return condition.and.length === 0
+      ? sql`true`
+      : sql`(${sql.join(condition.and.map(recurse), sql` and `)})`;
+  }
+  if ('or' in condition) {
+    return condition.or.length === 0 ? sql`false` : sql`(${sql.join(condition.or.map(recurse), sql` or `)})`;
+  }
+  const field = fields[condition.field];
+  switch (condition.op) {
+    case 'in':
+      return condition.value.length === 0 ? sql`false` : sql`${field} in (${sql.join(condition.value)})`;
+    case '=':
+      return condition.value === null ? sql`${field} is null` : sql`${field} = ${condition.value}`;
+    case '<>':
+      return condition.value === null
+        ? sql`${field} is not null`
+        : sql`${field} is distinct from ${condition.value}`;
+    case '>':
+      return sql`${field} > ${condition.value}`;
+    case '>=':
+      return sql`${field} >= ${condition.value}`;
+    case '<':
+      return sql`${field} < ${condition.value}`;
+    case '<=':
+      return sql`${field} <= ${condition.value}`;
+    case 'like':
+      return sql`${field}::text like ${condition.value}`;
+  }
+}
+
+/** `order by` items for a filter's order, over the same fixed map of expressions. */
+export function orderSql<F extends string>(
+  order: FilterOrder<F>[],
+  fields: Record<F, RawBuilder<unknown>>,
+): RawBuilder<unknown>[] {
+  return order.map((o) => sql`${fields[o.field]} ${o.direction === 'desc' ? sql`desc` : sql`asc`}`);
+}

@@ -1,0 +1,61 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { HistoryState } from './history.cache.ts';
+import { historyQuery, type HistoryRange } from './message.repository.ts';
+import type { MessageRow } from './message.table.ts';
+
+type GatedRow = { g_last_seq: number; g_revision: number } & (MessageRow | { [K in keyof MessageRow]: null });
+
+/**
+ * A member's history page in one round trip: the membership of the live chat in the member's tenant, joined to the
+ * page, with the chat's history state (`HistoryState`). With `known`, the page is read only if the chat has moved
+ * on from that state. No row at all: not a member (or no such chat); one row of nulls: an empty page, or the state
+ * is still `known`.
+ */
+export function memberHistoryQuery(
+  db: Db,
+  viewer: { tenantId: string; userId: string },
+  chatId: string,
+  range: HistoryRange,
+  known?: HistoryState,
+) {
+  const only = known
+    ? sql<boolean>`not (g.last_seq = ${known.lastSeq} and g.history_revision = ${known.revision})`
+    : undefined;
+  return sql<GatedRow>`
+    select g.last_seq as g_last_seq, g.history_revision as g_revision, x.* from (
+      select c.last_seq, c.history_revision from members me join chats c on c.id = me.chat_id
+       where me.chat_id = ${chatId} and me.user_id = ${viewer.userId}
+         and c.tenant_id = ${viewer.tenantId} and c.deleted_at is null
+    ) g
+    left join lateral (${historyQuery(db, chatId, range, only)}) x on true`;
+}
+
+/**
+ * The page in ascending seq with the state it was read at; `unchanged` when the chat is still at `known`;
+ * undefined when the viewer is not a member of the chat.
+ */
+export async function listMemberMessages(
+  db: Db,
+  viewer: { tenantId: string; userId: string },
+  chatId: string,
+  range: HistoryRange,
+  known?: HistoryState,
+): Promise<{ state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined> {
+  const { rows } = await memberHistoryQuery(db, viewer, chatId, range, known).execute(db);
+  const first = rows[0];
+  if (!first) {
+    return undefined;
+  }
+  const state = { lastSeq: first.g_last_seq, revision: first.g_revision };
+  if (known && state.lastSeq === known.lastSeq && state.revision === known.revision) {
+    return 'unchanged';
+  }
+  const page: MessageRow[] = [];
+  for (const { g_last_seq: _seq, g_revision: _revision, ...row } of rows) {
+    if (row.seq !== null) {
+      page.push(row as MessageRow);
+    }
+  }
+  return { state, rows: range.direction === 'forward' ? page : page.reverse() };
+}

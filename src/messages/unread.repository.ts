@@ -1,0 +1,31 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import { anyUser } from '../db/statements.ts';
+import { unreadCountSql } from '../db/sql/unread.ts';
+
+export interface UnreadRow {
+  chat_id: string;
+  last_read_seq: number;
+  unread_count: number;
+}
+
+/**
+ * Every chat of the user with something unread, in one query: the user's memberships (members_user_idx) and each
+ * chat by primary key; no message is read unless the chat has a deleted one past the cursor.
+ */
+export function unreadSummaryQuery(tenantId: string, userId: string) {
+  return sql<UnreadRow>`
+    select u.chat_id, u.last_read_seq, u.unread_count
+    from (
+      select m.chat_id, m.last_read_seq, ${unreadCountSql('m', 'c')} as unread_count
+      from members m
+      join chats c on c.id = m.chat_id and c.deleted_at is null and c.last_seq > m.last_read_seq
+      where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}
+    ) u
+    where u.unread_count > 0
+    order by u.chat_id`;
+}
+
+export async function unreadSummary(db: Db, tenantId: string, userId: string): Promise<UnreadRow[]> {
+  return (await unreadSummaryQuery(tenantId, userId).execute(db)).rows;
+}
