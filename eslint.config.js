@@ -17,6 +17,50 @@ export default tseslint.config(
     },
   },
   {
+    // Layers (docs/architecture.md). A feature's repository is its own: nothing outside the feature folder imports
+    // it (other features use its service or its `*.access.ts` surface). The database layer (src/db/) is imported by
+    // the features and the runtime that wires them; the edges (auth, real-time, JSON:API, dialects, demo, metrics,
+    // limits, health, HTTP and error handling, the kernel) may name its types, never its values.
+    files: ['src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/*.repository.ts', '!./*.repository.ts'],
+              message: "Another feature's repository: go through its service or its *.access.ts module.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: [
+      'src/{auth,realtime,jsonapi,dialects,demo,metrics,limits,health,errors}/**/*.ts',
+      'src/{events,env,ids,pagination,http,validation}.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/*.repository.ts', '!./*.repository.ts'],
+              message: "Another feature's repository: go through its service or its *.access.ts module.",
+            },
+            {
+              group: ['**/db/*', '**/db/**'],
+              allowTypeImports: true,
+              message: 'The database layer is for features and the runtime: call a feature service instead.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The demo page runs in the browser.
     files: ['web/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },
