@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { buildApp } from '../src/app.ts';
 import type { Actor } from '../src/auth/actor.ts';
 import { HistoryCache } from '../src/messages/history.cache.ts';
-import { listMessages } from '../src/messages/message.service.ts';
+import { listMessages } from '../src/messages/history.service.ts';
 import { clientFor, createTestApp, ENGINE, TEST_DATABASE_URL, type TestApp } from './support/app.ts';
 import { createGroup, sendMessages } from './support/factories.ts';
 

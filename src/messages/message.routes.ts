@@ -12,15 +12,8 @@ import {
   SendMessageBody,
   UnreadView,
 } from './message.schema.ts';
-import {
-  deleteMessage,
-  editMessage,
-  getMessage,
-  listMessages,
-  markRead,
-  sendMessage,
-  unread,
-} from './message.service.ts';
+import { deleteMessage, editMessage, getMessage, markRead, sendMessage, unread } from './message.service.ts';
+import { listMessages } from './history.service.ts';
 
 export const messageRoutes: Routes = async (app, { ctx }) => {
   app.post(

@@ -1,29 +1,20 @@
 import type { Actor } from '../auth/actor.ts';
 import { chatNotFound, hasRole, requireMember } from '../chats/chat.access.ts';
-import { findTenantChat } from '../chats/chat.service.ts';
 import type { Context } from '../context.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
 import { newId } from '../ids.ts';
 import { advanceReadCursor } from '../members/member.access.ts';
-import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
-import { HistoryCache } from './history.cache.ts';
-import type { MessageCondition, MessageFilter } from './message.filter.ts';
-import { presentMessage, presentMessageInContext, type MessageInContext } from './message.presenter.ts';
-import { countMessagesFiltered, findMessagesFiltered } from './filter.repository.ts';
-import { listMemberMessages } from './history.repository.ts';
+import { presentMessage } from './message.presenter.ts';
 import {
   findMessage,
   findMessageById,
   findMessagesBySeq,
   findTenantMessage,
-  listMessages as listMessageRows,
   softDeleteMessage,
   updateText,
-  type HistoryRange,
 } from './message.repository.ts';
 import type {
   EditMessageBody,
-  ListMessagesQuery,
   MessageView,
   ReadBody,
   ReadView,
@@ -96,89 +87,6 @@ function published(ctx: Context, actor: Actor, row: MessageRow): SentMessage {
     ),
   );
   return { message, created: true };
-}
-
-type Direction = 'f' | 'b';
-
-/**
- * History cursors: `['f', after]` pages forward, `['b', before]` backward, `['f', after, before]` forward
- * inside a range.
- */
-function decodeHistoryCursor(cursor: string): { after?: number; before?: number } {
-  let key: unknown[];
-  try {
-    key = decodeCursor(cursor, ['string', 'number']);
-  } catch {
-    key = decodeCursor(cursor, ['string', 'number', 'number']);
-  }
-  const [direction, seq, upper] = key as [Direction, number, number | undefined];
-  if (direction === 'f' && upper === undefined) {
-    return { after: seq };
-  }
-  if (direction === 'f' && upper !== undefined && upper > seq) {
-    return { after: seq, before: upper };
-  }
-  if (direction === 'b' && upper === undefined) {
-    return { before: seq };
-  }
-  throw invalid('cursor: is not a cursor this API returned');
-}
-
-export async function listMessages(
-  ctx: Context,
-  actor: Actor,
-  chatId: string,
-  query: ListMessagesQuery,
-): Promise<Page<MessageView>> {
-  const limit = query.limit ?? DEFAULT_LIMIT;
-  let after = query.after;
-  let before = query.before;
-  if (query.cursor !== undefined) {
-    if (after !== undefined || before !== undefined) {
-      throw invalid('cursor: cannot be combined with after or before');
-    }
-    ({ after, before } = decodeHistoryCursor(query.cursor));
-  }
-  if (after !== undefined && before !== undefined && before <= after) {
-    throw invalid('before: must be greater than after');
-  }
-  const forward = after !== undefined;
-  const range: HistoryRange = {
-    ...(after !== undefined ? { after } : {}),
-    ...(before !== undefined ? { before } : {}),
-    limit: limit + 1,
-    direction: forward ? 'forward' : 'backward',
-  };
-  // Only reads outside a transaction: what one sees before it rolls back is no state of the chat.
-  const cache = ctx.db.isTransaction ? undefined : ctx.history;
-  const key = cache ? HistoryCache.keyOf({ chatId, ...range }) : '';
-  const cached = cache?.get(key);
-  const read = await listMemberMessages(ctx.db, actor, chatId, range, cached?.state);
-  if (!read) {
-    throw chatNotFound(chatId);
-  }
-  if (read === 'unchanged') {
-    cache!.hits += 1;
-    return cached!.page;
-  }
-  if (cache) {
-    cache.misses += 1;
-  }
-  const { rows } = read;
-  const more = rows.length > limit;
-  const kept = more ? (forward ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
-  let nextCursor: string | null = null;
-  if (more) {
-    if (forward) {
-      // Inside an after..before range the cursor carries the upper bound: paging never leaves the range.
-      const last = kept[kept.length - 1]!.seq;
-      nextCursor = encodeCursor(before !== undefined ? ['f', last, before] : ['f', last]);
-    } else {
-      nextCursor = encodeCursor(['b', kept[0]!.seq]);
-    }
-  }
-  const page = { data: kept.map(presentMessage), nextCursor };
-  return cache ? cache.set(key, read.state, page) : page;
 }
 
 async function requireMessage(ctx: Context, chatId: string, seq: number): Promise<MessageRow> {
@@ -293,42 +201,6 @@ export async function unread(ctx: Context, actor: Actor): Promise<UnreadView> {
   return { total: chats.reduce((sum, c) => sum + c.unreadCount, 0), chats };
 }
 
-const HISTORY_BATCH = 1000;
-
-async function wholeHistory(ctx: Context, chatId: string): Promise<MessageView[]> {
-  const all: MessageView[] = [];
-  let after = 0;
-  for (;;) {
-    const rows = await listMessageRows(ctx.db, chatId, { after, limit: HISTORY_BATCH, direction: 'forward' });
-    all.push(...rows.map(presentMessage));
-    if (rows.length < HISTORY_BATCH) {
-      return all;
-    }
-    after = rows[rows.length - 1]!.seq;
-  }
-}
-
-/** A chat's whole history, ascending by seq (deleted messages included, without text); members only. */
-export async function chatHistory(ctx: Context, actor: Actor, chatId: string): Promise<MessageView[]> {
-  await requireMember(ctx.db, actor, chatId);
-  return wholeHistory(ctx, chatId);
-}
-
-/**
- * A chat's whole history with no member acting, for dialects that read chats directly (Avito); 404 when the
- * tenant has no such chat. Never reachable through /v1.
- */
-export async function tenantChatHistory(
-  ctx: Context,
-  tenantId: string,
-  chatId: string,
-): Promise<MessageView[]> {
-  if (!(await findTenantChat(ctx, tenantId, { id: chatId }))) {
-    throw chatNotFound(chatId);
-  }
-  return wholeHistory(ctx, chatId);
-}
-
 /** A message of the tenant by its id, in any live chat, or null (dialects: DRF task state). */
 export async function findTenantMessageById(
   ctx: Context,
@@ -337,50 +209,4 @@ export async function findTenantMessageById(
 ): Promise<MessageView | null> {
   const row = await findTenantMessage(ctx.db, tenantId, messageId);
   return row ? presentMessage(row) : null;
-}
-
-/** The live messages of the caller's chats matching a structured filter (dialect query languages compile to it). */
-export async function findMessages(
-  ctx: Context,
-  actor: Actor,
-  filter: MessageFilter,
-): Promise<MessageInContext[]> {
-  return (await findMessagesFiltered(ctx.db, actor.tenantId, actor.userId, filter)).map(
-    presentMessageInContext,
-  );
-}
-
-export async function countMessages(
-  ctx: Context,
-  actor: Actor,
-  where: MessageCondition | null,
-): Promise<number> {
-  return countMessagesFiltered(ctx.db, actor.tenantId, actor.userId, where);
-}
-
-/** A live message of one of the caller's chats by its id; 404 for anything else (other chats, deleted, unknown). */
-export async function getMessageInContext(ctx: Context, actor: Actor, id: string): Promise<MessageInContext> {
-  const [found] = await findMessages(ctx, actor, {
-    where: { field: 'id', op: '=', value: id },
-    order: [],
-    offset: 0,
-    limit: 1,
-  });
-  if (!found) {
-    throw notFound(`message ${id} not found`);
-  }
-  return found;
-}
-
-/**
- * Messages of a chat in seq order after `after` (and below `before`, when given), deleted ones included without
- * text: what a stream replays. No member check: the stream checked membership when it subscribed to the chat.
- */
-export async function streamMessages(
-  ctx: Context,
-  chatId: string,
-  range: { after: number; before?: number; limit: number },
-): Promise<MessageView[]> {
-  const rows = await listMessageRows(ctx.db, chatId, { ...range, direction: 'forward' });
-  return rows.map(presentMessage);
 }

@@ -2,7 +2,8 @@ import { createChat, findTenantChat, listAllChats } from '../../chats/chat.servi
 import type { Context } from '../../context.ts';
 import { forbidden, notFound } from '../../errors/codes.ts';
 import { membersOfChats } from '../../members/member.service.ts';
-import { sendMessage, tenantChatHistory } from '../../messages/message.service.ts';
+import { sendMessage } from '../../messages/message.service.ts';
+import { tenantChatHistory } from '../../messages/history.service.ts';
 import { createUser, getUser, getUsers } from '../../users/user.service.ts';
 import { ifNotFound } from '../dialect.errors.ts';
 import { openTenantDialect, type TenantDialect } from '../dialect.tenant.ts';

@@ -3,14 +3,8 @@ import type { ChatView } from '../../chats/chat.schema.ts';
 import { createChat, findTenantChat } from '../../chats/chat.service.ts';
 import { forbidden, invalid, notFound } from '../../errors/codes.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
-import {
-  chatHistory,
-  findTenantMessageById,
-  listMessages,
-  markRead,
-  sendMessage,
-  unread,
-} from '../../messages/message.service.ts';
+import { chatHistory, listMessages } from '../../messages/history.service.ts';
+import { findTenantMessageById, markRead, sendMessage, unread } from '../../messages/message.service.ts';
 import { ifNotFound } from '../dialect.errors.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
 import { toDrfMessage, toRoom, userActor, type RoomMember } from './drf.mapping.ts';

@@ -9,7 +9,8 @@ import {
 } from '../../chats/chat.service.ts';
 import type { Context } from '../../context.ts';
 import { AppError, invalid } from '../../errors/codes.ts';
-import { editMessage, getMessage, listMessages, sendMessage } from '../../messages/message.service.ts';
+import { editMessage, getMessage, sendMessage } from '../../messages/message.service.ts';
+import { listMessages } from '../../messages/history.service.ts';
 import { MAX_QUERY_CHARS } from '../../search/search.query.ts';
 import { searchChat } from '../../search/search.service.ts';
 import type { TenantView } from '../../tenants/tenant.presenter.ts';

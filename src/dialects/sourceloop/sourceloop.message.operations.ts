@@ -4,14 +4,8 @@ import type { Context } from '../../context.ts';
 import { invalid } from '../../errors/codes.ts';
 import type { MessageCondition, MessageFilterField } from '../../messages/message.filter.ts';
 import type { MessageInContext } from '../../messages/message.presenter.ts';
-import {
-  countMessages,
-  deleteMessage,
-  editMessage,
-  findMessages,
-  getMessageInContext,
-  sendMessage,
-} from '../../messages/message.service.ts';
+import { countMessages, findMessages, getMessageInContext } from '../../messages/filter.service.ts';
+import { deleteMessage, editMessage, sendMessage } from '../../messages/message.service.ts';
 import { ifNotFound, refused } from '../dialect.errors.ts';
 import { MESSAGE_MODEL, toMessage, type SourceLoopMessage } from './sourceloop.mapping.ts';
 import { everyMatch, type ResourceOperations } from './sourceloop.operations.ts';

@@ -1,7 +1,7 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { Context } from '../../context.ts';
 import { invalid, notFound } from '../../errors/codes.ts';
-import { getMessageInContext } from '../../messages/message.service.ts';
+import { getMessageInContext } from '../../messages/filter.service.ts';
 import type { RecipientView } from '../../recipients/recipient.presenter.ts';
 import {
   clearRecipient,
