@@ -97,42 +97,22 @@ export const relationshipRoutes: FastifyPluginAsyncTypebox<Options> = async (app
     },
   );
 
-  app.post(
-    '/chats/:id/relationships/members',
-    {
-      schema: {
-        tags,
-        ...secured,
-        params: ChatParams,
-        body: IdentifiersDocument,
-        response: { 204: NoContent },
-      },
-      config: only('members', 'create'),
-    },
-    async (request, reply) => {
-      const ids = userIds(request.body);
-      await pointingAtUsers(ids, addMembers(ctx, actorOf(request), request.params.id, ids));
-      return reply.status(204).send(null);
-    },
-  );
+  /** Adding and removing members: a chat in the path, user identifiers in the body, 204. */
+  const changeMembers = (operation: 'create' | 'delete') => ({
+    schema: { tags, ...secured, params: ChatParams, body: IdentifiersDocument, response: { 204: NoContent } },
+    config: only('members', operation),
+  });
 
-  app.delete(
-    '/chats/:id/relationships/members',
-    {
-      schema: {
-        tags,
-        ...secured,
-        params: ChatParams,
-        body: IdentifiersDocument,
-        response: { 204: NoContent },
-      },
-      config: only('members', 'delete'),
-    },
-    async (request, reply) => {
-      await removeMembers(ctx, actorOf(request), request.params.id, userIds(request.body));
-      return reply.status(204).send(null);
-    },
-  );
+  app.post('/chats/:id/relationships/members', changeMembers('create'), async (request, reply) => {
+    const ids = userIds(request.body);
+    await pointingAtUsers(ids, addMembers(ctx, actorOf(request), request.params.id, ids));
+    return reply.status(204).send(null);
+  });
+
+  app.delete('/chats/:id/relationships/members', changeMembers('delete'), async (request, reply) => {
+    await removeMembers(ctx, actorOf(request), request.params.id, userIds(request.body));
+    return reply.status(204).send(null);
+  });
 
   app.patch(
     '/chats/:id/relationships/members',
