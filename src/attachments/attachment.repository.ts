@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Filter, FilterCondition } from '../messages/message.filter.ts';
-import { filterSql, orderSql } from '../db/sql/filter.ts';
+import { countRows, filterSql, orderSql } from '../db/sql/filter.ts';
 import type { AttachmentFilterField, AttachmentRow } from './attachment.table.ts';
 import { UNPREPARED } from '../db/statements.ts';
 
@@ -55,9 +55,7 @@ export async function countAttachments(
   userId: string,
   where: FilterCondition<AttachmentFilterField> | null,
 ): Promise<number> {
-  const result = await sql<{ count: number }>`
-    select count(*)::int as count ${visibleAttachments(tenantId, userId, where)}`.execute(db);
-  return result.rows[0]?.count ?? 0;
+  return countRows(db, visibleAttachments(tenantId, userId, where));
 }
 
 export interface NewAttachment {

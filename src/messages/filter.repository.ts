@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { filterSql, orderSql } from '../db/sql/filter.ts';
+import { countRows, filterSql, orderSql } from '../db/sql/filter.ts';
 import { UNPREPARED } from '../db/statements.ts';
 import type { MessageCondition, MessageFilter, MessageFilterField } from './message.filter.ts';
 import { MESSAGE_COLUMNS } from './message.repository.ts';
@@ -63,7 +63,5 @@ export async function countMessagesFiltered(
   userId: string,
   where: MessageCondition | null,
 ): Promise<number> {
-  const result = await sql<{ count: number }>`
-    select count(*)::int as count ${visibleMessages(tenantId, userId, where)}`.execute(db);
-  return result.rows[0]?.count ?? 0;
+  return countRows(db, visibleMessages(tenantId, userId, where));
 }

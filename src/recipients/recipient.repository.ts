@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Filter, FilterCondition } from '../messages/message.filter.ts';
-import { filterSql, orderSql } from '../db/sql/filter.ts';
+import { countRows, filterSql, orderSql } from '../db/sql/filter.ts';
 import type { RecipientFilterField } from './recipient.table.ts';
 import { UNPREPARED } from '../db/statements.ts';
 
@@ -69,9 +69,7 @@ export async function countRecipients(
   userId: string,
   where: FilterCondition<RecipientFilterField> | null,
 ): Promise<number> {
-  const result = await sql<{ count: number }>`
-    select count(*)::int as count ${visibleRecipients(tenantId, userId, where)}`.execute(db);
-  return result.rows[0]?.count ?? 0;
+  return countRows(db, visibleRecipients(tenantId, userId, where));
 }
 
 /** Sets the given flags of one member on one message (creating the row), or clears them all with `null`. */

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../database.ts';
 import type { FilterCondition, FilterOrder } from '../../messages/message.filter.ts';
 
 /**
@@ -49,4 +50,10 @@ export function orderSql<F extends string>(
   fields: Record<F, RawBuilder<unknown>>,
 ): RawBuilder<unknown>[] {
   return order.map((o) => sql`${fields[o.field]} ${o.direction === 'desc' ? sql`desc` : sql`asc`}`);
+}
+
+/** How many rows a `from … where …` clause of a filtered listing selects. */
+export async function countRows(db: Db, from: RawBuilder<unknown>): Promise<number> {
+  const result = await sql<{ count: number }>`select count(*)::int as count ${from}`.execute(db);
+  return result.rows[0]?.count ?? 0;
 }
