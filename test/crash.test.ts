@@ -12,7 +12,8 @@ import {
   testConfig,
   testSchemaName,
 } from './support/app.ts';
-import { request, SendLedger, sleep } from './support/load.ts';
+import type { ChatView } from './support/api.ts';
+import { request, SendLedger, sleep, type Answer } from './support/load.ts';
 import { clusterEnv, startServer, type ServerProcess } from './support/server.ts';
 
 /**
@@ -80,13 +81,13 @@ for (const engine of ENGINES) {
         }
         const chatIds: string[] = [];
         for (let i = 0; i < CHATS; i++) {
-          const chat = await request(server.url, tokens[0]!, 'POST', '/v1/chats', {
+          const chat: Answer<ChatView> = await request(server.url, tokens[0]!, 'POST', '/v1/chats', {
             kind: 'group',
             name: `crash ${i}`,
             members: USERS.slice(1),
           });
           assert.equal(chat.status, 201, JSON.stringify(chat.body));
-          chatIds.push(chat.body.id as string);
+          chatIds.push(chat.body.id);
         }
 
         const ledger = new SendLedger();

@@ -64,8 +64,8 @@ describe(`unread counters agree with a recount (${ENGINE})`, () => {
       assert.equal(list.status, 200);
       for (const chatId of chats) {
         const want = expected.get(`${chatId}/${user.userId}`);
-        const listed = list.body.data.find((c: any) => c.id === chatId);
-        const summarised = summary.body.chats.find((c: any) => c.chatId === chatId);
+        const listed = list.body.data.find((c) => c.id === chatId);
+        const summarised = summary.body.chats.find((c) => c.chatId === chatId);
         if (want === undefined) {
           assert.equal(listed, undefined, `${user.userId} left ${chatId} but it is listed`);
           continue;
