@@ -5,6 +5,7 @@ import { buildApp } from '../../src/app.ts';
 import { mintToken, type MintOptions } from '../../src/auth/token.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { BodyOf } from './api.ts';
+import { pgliteTemplate } from './pglite-template.ts';
 
 /**
  * Where tests keep their data: a fresh in-memory PGlite per test app by default, or, when PARLEY_TEST_DATABASE_URL
@@ -162,9 +163,24 @@ export function clientFor(app: FastifyInstance, userId: string, token: string): 
   };
 }
 
+/**
+ * `testConfig(env)`, and on an in-memory PGlite database the migrated cluster to start from (`pglite-template.ts`):
+ * what every test app is built with.
+ */
+export async function testAppConfig(
+  env: Record<string, string> = {},
+  schema = testSchemaName(),
+): Promise<Config> {
+  const config = testConfig(env, schema);
+  if (config.database.kind === 'pglite' && config.database.dataDir.startsWith('memory://')) {
+    config.database = { ...config.database, loadDataDir: await pgliteTemplate() };
+  }
+  return config;
+}
+
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const schema = testSchemaName();
-  const config = testConfig(env, schema);
+  const config = await testAppConfig(env, schema);
   const app = await buildApp(config);
   await app.ready();
   const token = (sub: string, options: Omit<MintOptions, 'sub'> = {}) =>
