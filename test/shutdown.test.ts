@@ -20,6 +20,7 @@ import {
 } from './support/app.ts';
 import type { MessageView } from './support/api.ts';
 import { assertError } from './support/assertions.ts';
+import { copyMigratedCluster } from './support/pglite-template.ts';
 import { call, startServer, type ServerProcess } from './support/server.ts';
 import { StreamClient, type Frame } from './support/ws.ts';
 
@@ -29,6 +30,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function ownServer(extra: Record<string, string> = {}) {
   const schema = testSchemaName();
   const dir = TEST_DATABASE_URL ? null : mkdtempSync(path.join(tmpdir(), 'parley-shutdown-'));
+  if (dir) {
+    await copyMigratedCluster(dir);
+  }
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     JWT_SECRET: TEST_SECRET,

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  cpSync,
   existsSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -25,7 +27,8 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
  * loads a dump of a cluster migrated once (about 0.5 s). The dump is made the first time a test process asks for
  * it and kept in the temporary directory under a name derived from everything that shapes it (the migrations, the
  * code that runs them and opens PGlite, PGlite's version), so changing any of them makes a new one; test processes
- * running at once make it once, the others wait for it.
+ * running at once make it once, the others wait for it. Server processes of the suites that start them on a
+ * PGlite directory get a copy of the same cluster on disk (`copyMigratedCluster`).
  */
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -67,18 +70,20 @@ async function makeTemplate(): Promise<Blob> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function loadOrMake(): Promise<Blob> {
-  const file = path.join(tmpdir(), `parley-pglite-template-${templateKey()}.tar`);
-  const lock = `${file}.lock`;
+/**
+ * `target` in the temporary directory, made by `make(partial)` into a path of this process's and renamed into
+ * place, by one process at a time: the others wait on a lock file (left by a process that died, it expires).
+ */
+async function once(target: string, make: (partial: string) => Promise<void>): Promise<string> {
+  const lock = `${target}.lock`;
   for (;;) {
-    if (existsSync(file)) {
-      return new Blob([readFileSync(file)]);
+    if (existsSync(target)) {
+      return target;
     }
     let fd: number | null = null;
     try {
       fd = openSync(lock, 'wx');
     } catch {
-      // Another process is making it; a lock older than a minute was left by one that died.
       if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 60_000) {
         rmSync(lock, { force: true });
       }
@@ -86,11 +91,11 @@ async function loadOrMake(): Promise<Blob> {
       continue;
     }
     try {
-      const dump = await makeTemplate();
-      const partial = `${file}.${process.pid}`;
-      await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
-      renameSync(partial, file);
-      return dump;
+      const partial = `${target}.${process.pid}`;
+      rmSync(partial, { recursive: true, force: true });
+      await make(partial);
+      renameSync(partial, target);
+      return target;
     } finally {
       closeSync(fd);
       rmSync(lock, { force: true });
@@ -98,10 +103,33 @@ async function loadOrMake(): Promise<Blob> {
   }
 }
 
+const NAME = path.join(tmpdir(), `parley-pglite-template-${templateKey()}`);
+
 let template: Promise<Blob> | null = null;
 
 /** The migrated cluster's dump, for `loadDataDir`; made or read once per process. */
 export function pgliteTemplate(): Promise<Blob> {
-  template ??= loadOrMake();
+  template ??= once(`${NAME}.tar`, async (partial) => {
+    const dump = await makeTemplate();
+    await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
+  }).then((file) => new Blob([readFileSync(file)]));
   return template;
+}
+
+let directory: Promise<string> | null = null;
+
+/**
+ * Fills `dataDir` (what PARLEY_DATA_DIR names) with a copy of the migrated cluster, in `pglite/` as the server lays
+ * it out: a server process started on it opens it instead of creating and migrating one (about 5 s on PGlite).
+ */
+export async function copyMigratedCluster(dataDir: string): Promise<void> {
+  directory ??= once(`${NAME}.d`, async (partial) => {
+    mkdirSync(path.join(partial, 'pglite'), { recursive: true });
+    const pglite = await PGlite.create(path.join(partial, 'pglite'), {
+      extensions: { pg_trgm, unaccent },
+      loadDataDir: await pgliteTemplate(),
+    });
+    await pglite.close();
+  });
+  cpSync(await directory, dataDir, { recursive: true });
 }
