@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { createTestApp, TEST_ISSUER, TEST_SECRET, type Response, type TestApp } from './support/app.ts';
+import { assertError } from './support/assertions.ts';
 import { createGroup } from './support/factories.ts';
 
 const secret = new TextEncoder().encode(TEST_SECRET);
@@ -70,12 +71,9 @@ describe('auth', () => {
       ['GET /v1/chats', await t.request('GET', '/v1/chats', undefined, headers)],
     ];
     for (const [route, res] of responses) {
-      assert.equal(res.status, 401, `${route}: ${JSON.stringify(res.body)}`);
-      assert.deepEqual(Object.keys(res.body), ['error'], route);
-      assert.equal(res.body.error.code, 'unauthorized', route);
-      assert.equal(typeof res.body.error.message, 'string');
+      const error = assertError(res, 401, 'unauthorized');
       for (const leak of ['username', 'displayName', 'data', 'id', 'createdAt']) {
-        assert.ok(!(leak in res.body) && !(leak in res.body.error), `${route} leaks ${leak}`);
+        assert.ok(!(leak in (res.body as object)) && !(leak in error), `${route} leaks ${leak}`);
       }
     }
     if (sub !== undefined) {
@@ -236,8 +234,7 @@ describe('auth', () => {
           authorization: `Bearer ${await craft({ sub: 'role-plain', claims: { roles: ['administrator'] } })}`,
         },
       );
-      assert.equal(notAdmin.status, 403);
-      assert.equal(notAdmin.body.error.code, 'forbidden');
+      assertError(notAdmin, 403, 'forbidden');
       const stringRole = await t.request(
         'POST',
         '/v1/users',
@@ -258,14 +255,12 @@ describe('auth', () => {
       assert.equal((await inA.get(`/v1/chats/${chat.id}`)).status, 200);
 
       const read = await inB.get(`/v1/chats/${chat.id}`);
-      assert.equal(read.status, 404);
-      assert.equal(read.body.error.code, 'not_found');
+      assertError(read, 404, 'not_found');
       const missing = await inB.get('/v1/chats/no-such-chat');
       assert.equal(missing.status, 404);
 
       const post = await inB.post(`/v1/chats/${chat.id}/messages`, { text: 'across the wall' });
-      assert.equal(post.status, 404);
-      assert.equal(post.body.error.code, 'not_found');
+      assertError(post, 404, 'not_found');
       assert.equal((await inB.get(`/v1/chats/${chat.id}/messages`)).status, 404);
       assert.equal((await inB.get(`/v1/chats/${chat.id}/members`)).status, 404);
       assert.deepEqual((await inB.get('/v1/chats')).body.data, []);

@@ -6,6 +6,7 @@ import { MessageBatcher } from '../src/messages/message.batcher.ts';
 import { insertMessageBatch, type BatchedMessage } from '../src/messages/message.repository.ts';
 import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
 import { createGroup, sendMessages } from './support/factories.ts';
+import { assertError } from './support/assertions.ts';
 
 describe(`group commit of sends (${ENGINE})`, () => {
   let t: TestApp;
@@ -156,6 +157,6 @@ describe(`group commit of sends (${ENGINE})`, () => {
     assert.equal(next.body.seq, 2, 'the counter did not move either');
     const nul = await alice.post(`/v1/chats/${chat.id}/messages`, { text: 'bad \u0000 byte' });
     assert.equal(nul.status, 400, 'NUL is refused before it can reach a batch');
-    assert.match(nul.body.error.message, /^text: /);
+    assertError(nul, 400, 'invalid_request', 'text');
   });
 });

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ParleyClient, ParleyError, type ParleyStream } from '../client/index.ts';
 import { mintToken } from '../src/auth/token.ts';
 import { dropSchema, ENGINE, TEST_DATABASE_URL, testConfig, testSchemaName } from './support/app.ts';
+import { copyMigratedCluster } from './support/pglite-template.ts';
 import { clusterEnv, startServer, type ServerProcess } from './support/server.ts';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -71,6 +72,9 @@ describe(`the stream client across server restarts (${ENGINE})`, { timeout: 180_
     env = TEST_DATABASE_URL
       ? clusterEnv(schema, { PORT: port })
       : clusterEnv(schema, { PORT: port, DATABASE_URL: '', DB_SCHEMA: '', PARLEY_DATA_DIR: dir });
+    if (!TEST_DATABASE_URL) {
+      await copyMigratedCluster(dir);
+    }
     server = await startServer(env);
     const [aliceToken, bobToken] = await Promise.all(
       ['alice', 'bob'].map((sub) => mintToken(config.jwt, { sub })),

@@ -12,7 +12,9 @@ import {
   testConfig,
   testSchemaName,
 } from './support/app.ts';
-import { request, SendLedger, sleep } from './support/load.ts';
+import type { ChatView } from './support/api.ts';
+import { request, SendLedger, sleep, type Answer } from './support/load.ts';
+import { copyMigratedCluster } from './support/pglite-template.ts';
 import { clusterEnv, startServer, type ServerProcess } from './support/server.ts';
 
 /**
@@ -32,15 +34,16 @@ interface Engine {
   name: string;
   skip: string | false;
   /** The environment of a server process on this engine's data; called once per test. */
-  setup(): { env: Record<string, string>; cleanup: () => Promise<void> };
+  setup(): Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }>;
 }
 
 const ENGINES: Engine[] = [
   {
     name: 'PGlite data directory',
     skip: false,
-    setup() {
+    async setup() {
       const dir = mkdtempSync(path.join(tmpdir(), 'parley-crash-'));
+      await copyMigratedCluster(dir);
       return {
         env: {
           NODE_ENV: 'test',
@@ -59,7 +62,7 @@ const ENGINES: Engine[] = [
   {
     name: 'PostgreSQL schema',
     skip: TEST_DATABASE_URL ? false : 'runs on PostgreSQL only when PARLEY_TEST_DATABASE_URL is set',
-    setup() {
+    async setup() {
       const schema = testSchemaName();
       return { env: clusterEnv(schema), cleanup: () => dropSchema(schema) };
     },
@@ -69,7 +72,7 @@ const ENGINES: Engine[] = [
 for (const engine of ENGINES) {
   describe(`SIGKILL under load (${engine.name})`, { skip: engine.skip }, () => {
     it('keeps every acknowledged send; retries with the same clientId store each send exactly once', async (t: TestContext) => {
-      const { env, cleanup } = engine.setup();
+      const { env, cleanup } = await engine.setup();
       let server: ServerProcess | null = null;
       try {
         server = await startServer(env);
@@ -80,13 +83,13 @@ for (const engine of ENGINES) {
         }
         const chatIds: string[] = [];
         for (let i = 0; i < CHATS; i++) {
-          const chat = await request(server.url, tokens[0]!, 'POST', '/v1/chats', {
+          const chat: Answer<ChatView> = await request(server.url, tokens[0]!, 'POST', '/v1/chats', {
             kind: 'group',
             name: `crash ${i}`,
             members: USERS.slice(1),
           });
           assert.equal(chat.status, 201, JSON.stringify(chat.body));
-          chatIds.push(chat.body.id as string);
+          chatIds.push(chat.body.id);
         }
 
         const ledger = new SendLedger();

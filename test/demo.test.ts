@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 import { parley } from '../src/plugin.ts';
 import { clientFor, createTestApp, ENGINE, inject, testConfig, type TestApp } from './support/app.ts';
+import { assertError } from './support/assertions.ts';
 
 describe(`demo page (${ENGINE})`, () => {
   let t: TestApp;
@@ -44,7 +45,7 @@ describe(`demo page (${ENGINE})`, () => {
   });
 
   it('serves the page and its files, with a content security policy', async () => {
-    const page = await t.request('GET', '/');
+    const page = await t.request<string>('GET', '/');
     assert.equal(page.status, 200);
     assert.match(String(page.headers['content-type']), /^text\/html/);
     assert.match(page.body, /<title>Parley<\/title>/);
@@ -105,7 +106,7 @@ describe(`demo page (${ENGINE})`, () => {
         method === 'POST' ? { userId: 'mallory' } : undefined,
       );
       assert.equal(res.status, 404, `${method} ${url}`);
-      assert.equal(res.body.error.code, 'not_found');
+      assertError(res, 404, 'not_found');
     }
     assert.equal((await inject(production, 'GET', '/health/ready')).status, 200, 'the rest is there');
   });

@@ -2,7 +2,72 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { createTestApp, dropSchema, TEST_DATABASE_URL, testSchemaName, type TestApp } from './support/app.ts';
+import { assertError } from './support/assertions.ts';
 import { clusterEnv, startServer, type ServerProcess } from './support/server.ts';
+
+/** What the Instabug challenge's API answers: the seed text's field names beside the de-facto ones. */
+interface InstabugApplication {
+  type: 'application';
+  application_name: string;
+  name: string;
+  /** Left out of the list of every application. */
+  application_token: string;
+  token: string;
+  chats_count: number;
+  created_at: string;
+  updated_at: string;
+}
+interface InstabugChat {
+  type: 'chat';
+  application_token: string;
+  chat_number: number;
+  number: number;
+  chat_name: string | null;
+  name: string | null;
+  messages_count: number;
+  created_at: string;
+  updated_at: string;
+}
+interface InstabugMessage {
+  type: 'message';
+  application_token: string;
+  chat_number: number;
+  message_number: number;
+  number: number;
+  message_content: string | null;
+  body: string | null;
+  created_at: string;
+  updated_at: string;
+}
+interface InstabugHit extends InstabugMessage {
+  content: string | null;
+}
+
+type PathOf<U extends string> = U extends `${infer P}?${string}` ? P : U;
+/** What a route answers, by method and path (under `/api`, `/api/v1` or the root). */
+type InstabugAnswer<M extends string, P extends string> = P extends `${string}/search`
+  ? InstabugHit[]
+  : P extends `${string}/chats/${string}/messages/${string}`
+    ? InstabugMessage
+    : P extends `${string}/chats/${string}/messages`
+      ? M extends 'GET'
+        ? InstabugMessage[]
+        : InstabugMessage
+      : P extends `${string}/chats/${string}`
+        ? M extends 'POST'
+          ? InstabugMessage
+          : InstabugChat
+        : P extends `${string}/chats`
+          ? M extends 'GET'
+            ? InstabugChat[]
+            : InstabugChat
+          : P extends `${string}/applications/${string}`
+            ? InstabugApplication
+            : P extends `${string}/applications`
+              ? M extends 'GET'
+                ? InstabugApplication[]
+                : InstabugApplication
+              : unknown;
 
 const ID_KEYS = ['id', 'chatId', 'chat_id', 'application_id', 'tenantId', 'authorId'];
 
@@ -22,12 +87,13 @@ function assertNoIds(value: unknown): void {
 
 describe('Instabug dialect', () => {
   let t: TestApp;
-  const req = (method: string, url: string, body?: unknown) => t.request(method, url, body);
+  const req = <M extends string, U extends string>(method: M, url: U, body?: unknown) =>
+    t.request<InstabugAnswer<M, PathOf<U>>>(method, url, body);
 
-  async function newApp(name = 'my app') {
+  async function newApp(name = 'my app'): Promise<string> {
     const res = await req('POST', '/api/applications', { application_name: name });
     assert.equal(res.status, 201);
-    return res.body.application_token as string;
+    return res.body.application_token;
   }
 
   before(async () => {
@@ -60,13 +126,10 @@ describe('Instabug dialect', () => {
   it('refuses an application without a name with 422', async () => {
     for (const body of [{}, { application_name: '   ' }, { title: 'x' }]) {
       const res = await req('POST', '/api/applications', body);
-      assert.equal(res.status, 422);
-      assert.equal(res.body.error.code, 'invalid_request');
-      assert.match(res.body.error.message, /application_name/);
+      assertError(res, 422, 'invalid_request', /application_name/);
     }
     const wrongType = await req('POST', '/api/applications', { name: 5 });
-    assert.equal(wrongType.status, 422);
-    assert.match(wrongType.body.error.message, /^name: must be a string/);
+    assertError(wrongType, 422, 'invalid_request', /^name: must be a string/);
     const tooLong = await req('POST', '/api/applications', { name: 'x'.repeat(201) });
     assert.equal(tooLong.status, 422);
   });
@@ -88,7 +151,7 @@ describe('Instabug dialect', () => {
     assert.equal(blank.status, 422);
     const list = await req('GET', '/api/applications?per_page=200');
     assert.equal(list.status, 200);
-    const mine = list.body.find((a: any) => a.name === 'put');
+    const mine = list.body.find((a) => a.name === 'put');
     assert.ok(mine);
     assert.equal(mine.chats_count, 0);
     assert.equal(JSON.stringify(list.body).includes(token), false);
@@ -108,7 +171,7 @@ describe('Instabug dialect', () => {
     ] as const) {
       const res = await req(method, url, method === 'GET' ? undefined : { name: 'x', body: 'y' });
       assert.equal(res.status, 404, `${method} ${url}`);
-      assert.equal(res.body.error.code, 'not_found');
+      assertError(res, 404, 'not_found');
     }
   });
 
@@ -131,7 +194,7 @@ describe('Instabug dialect', () => {
     // No body at all, and an empty body with a JSON content type (what Rails clients send).
     const second = await t.app.inject({ method: 'POST', url: `/applications/${a}/chats` });
     assert.equal(second.statusCode, 201);
-    assert.equal(second.json().number, 2);
+    assert.equal(second.json<InstabugChat>().number, 2);
     const third = await t.app.inject({
       method: 'POST',
       url: `/api/v1/applications/${a}/chats`,
@@ -139,7 +202,7 @@ describe('Instabug dialect', () => {
       payload: '',
     });
     assert.equal(third.statusCode, 201);
-    assert.equal(third.json().chat_number, 3);
+    assert.equal(third.json<InstabugChat>().chat_number, 3);
     // Same name twice is fine: chats are told apart by number.
     assert.equal(
       (await req('POST', `/api/applications/${a}/chats`, { name: 'support' })).body.chat_number,
@@ -151,12 +214,12 @@ describe('Instabug dialect', () => {
     const list = await req('GET', `/api/applications/${a}/chats`);
     assert.equal(list.status, 200);
     assert.deepEqual(
-      list.body.map((c: any) => c.number),
+      list.body.map((c) => c.number),
       [1, 2, 3, 4],
     );
     const paged = await req('GET', `/api/applications/${a}/chats?page=2&per_page=3`);
     assert.deepEqual(
-      paged.body.map((c: any) => c.number),
+      paged.body.map((c) => c.number),
       [4],
     );
     assert.equal((await req('POST', `/api/applications/${a}/chats`, { chat_name: '  ' })).status, 422);
@@ -177,7 +240,7 @@ describe('Instabug dialect', () => {
     for (const n of ['2', '0', 'abc', '-1']) {
       const res = await req('GET', `/api/applications/${a}/chats/${n}`);
       assert.equal(res.status, 404, n);
-      assert.equal(res.body.error.code, 'not_found');
+      assertError(res, 404, 'not_found');
     }
   });
 
@@ -215,14 +278,13 @@ describe('Instabug dialect', () => {
     assert.equal((await req('GET', `/api/applications/${a}/chats/1`)).body.messages_count, 3);
     for (const body of [{}, { body: '' }, { message_content: '  ' }]) {
       const res = await req('POST', `/api/applications/${a}/chats/1/messages`, body);
-      assert.equal(res.status, 422);
-      assert.match(res.body.error.message, /message_content/);
+      assertError(res, 422, 'invalid_request', /message_content/);
     }
     assert.equal((await req('POST', `/api/applications/${a}/chats/9/messages`, { body: 'x' })).status, 404);
     const list = await req('GET', `/api/applications/${a}/chats/1/messages`);
     assert.equal(list.status, 200);
     assert.deepEqual(
-      list.body.map((m: any) => [m.number, m.body]),
+      list.body.map((m) => [m.number, m.body]),
       [
         [1, 'hello there'],
         [2, 'second one'],
@@ -232,7 +294,7 @@ describe('Instabug dialect', () => {
     assertNoIds(list.body);
     const page = await req('GET', `/api/applications/${a}/chats/1/messages?page=2&per_page=2`);
     assert.deepEqual(
-      page.body.map((m: any) => m.number),
+      page.body.map((m) => m.number),
       [3],
     );
   });
@@ -270,7 +332,7 @@ describe('Instabug dialect', () => {
     const seed = await req('GET', `/api/applications/${a}/chats/1/search?search_query=eleph`);
     assert.equal(seed.status, 200);
     assert.deepEqual(
-      seed.body.map((h: any) => [h.number, h.content]),
+      seed.body.map((h) => [h.number, h.content]),
       [[1, 'the elephant is grey']],
     );
     assertNoIds(seed.body);
@@ -282,31 +344,30 @@ describe('Instabug dialect', () => {
     });
     assert.equal(viaBody.statusCode, 200);
     assert.deepEqual(
-      viaBody.json().map((h: any) => h.number),
+      viaBody.json<InstabugHit[]>().map((h) => h.number),
       [1],
     );
     const deFacto = await req('GET', `/api/applications/${a}/chats/2/messages/search?query=phan`);
     assert.deepEqual(
-      deFacto.body.map((h: any) => [h.message_number, h.body]),
+      deFacto.body.map((h) => [h.message_number, h.body]),
       [[1, 'another elephant here']],
     );
     const q = await req('GET', `/api/applications/${a}/chats/1/messages/search?q=see`);
     assert.deepEqual(
-      q.body.map((h: any) => h.number),
+      q.body.map((h) => h.number),
       [2],
     );
     for (const url of [
       `/api/applications/${a}/chats/1/search`,
       `/api/applications/${a}/chats/1/search?q=%20`,
-    ]) {
+    ] as const) {
       const empty = await req('GET', url);
       assert.equal(empty.status, 200);
       assert.deepEqual(empty.body, []);
     }
     assert.equal((await req('GET', `/api/applications/${a}/chats/7/search?q=elephant`)).status, 404);
     const tooLong = await req('GET', `/api/applications/${a}/chats/1/search?q=${'a'.repeat(201)}`);
-    assert.equal(tooLong.status, 422);
-    assert.match(tooLong.body.error.message, /^search_query:/);
+    assertError(tooLong, 422, 'invalid_request', 'search_query');
   });
 
   it('keeps applications apart: one token never reaches another application’s chats', async () => {
@@ -331,6 +392,7 @@ describe('Instabug dialect', () => {
     assert.equal(chats.status, 200);
     assert.equal(chats.body.data.length, 1);
     const chat = chats.body.data[0];
+    assert.ok(chat);
     assert.deepEqual([chat.number, chat.name, chat.role, chat.messageCount], [1, 'bridged', 'owner', 1]);
     const native = await system.post(`/v1/chats/${chat.id}/messages`, { text: 'from native' });
     assert.equal(native.status, 201);
@@ -345,13 +407,19 @@ const skip = TEST_DATABASE_URL ? false : 'several processes share one database o
 describe('Instabug dialect across two server processes', { skip }, () => {
   const schema = testSchemaName();
   const servers: ServerProcess[] = [];
-  async function call(server: ServerProcess, method: string, path: string, body?: unknown) {
+  async function call<M extends string, U extends string>(
+    server: ServerProcess,
+    method: M,
+    path: U,
+    body?: unknown,
+  ) {
     const response = await fetch(`${server.url}${path}`, {
       method,
       headers: body ? { 'content-type': 'application/json' } : {},
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
-    return { status: response.status, body: (await response.json()) as any };
+    // The routes' answers, as the map above names them.
+    return { status: response.status, body: (await response.json()) as InstabugAnswer<M, PathOf<U>> };
   }
 
   before(async () => {
@@ -367,7 +435,7 @@ describe('Instabug dialect across two server processes', { skip }, () => {
     const [a, b] = servers as [ServerProcess, ServerProcess];
     const app = await call(a, 'POST', '/api/applications', { application_name: 'race' });
     assert.equal(app.status, 201);
-    const token = app.body.application_token as string;
+    const token = app.body.application_token;
     const chats = 40;
     const created = await Promise.all(
       Array.from({ length: chats }, (_, i) =>
@@ -379,7 +447,7 @@ describe('Instabug dialect across two server processes', { skip }, () => {
       [],
     );
     assert.deepEqual(
-      created.map((r) => r.body.chat_number as number).sort((x, y) => x - y),
+      created.map((r) => r.body.chat_number).sort((x, y) => x - y),
       Array.from({ length: chats }, (_, i) => i + 1),
     );
     const total = 200;
@@ -397,7 +465,7 @@ describe('Instabug dialect across two server processes', { skip }, () => {
     for (const chat of [1, 2]) {
       const numbers = sent
         .filter((r) => r.body.chat_number === chat)
-        .map((r) => r.body.message_number as number)
+        .map((r) => r.body.message_number)
         .sort((x, y) => x - y);
       assert.deepEqual(
         numbers,

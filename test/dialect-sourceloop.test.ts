@@ -1,9 +1,122 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, type Client, type TestApp } from './support/app.ts';
+import { createTestApp, type Client, type Response, type TestApp } from './support/app.ts';
 
 const ALL = ['ViewMessage', 'CreateMessage', 'UpdateMessage', 'DeleteMessage'];
 const BASE = '/sourceloop';
+
+/** SourceLoop's models as LoopBack serialises them (chat-service), as these tests read them. */
+interface Audited {
+  id: string;
+  createdBy: string;
+  createdOn: string;
+  modifiedBy: string;
+  modifiedOn: string;
+  deleted: boolean;
+  deletedOn: string | null;
+  deletedBy: string | null;
+}
+interface SlMessage extends Audited {
+  body: string | null;
+  channelId: string;
+  channelType: string;
+  toUserId: string | null;
+  parentMessageId: string | null;
+}
+interface SlRecipient extends Audited {
+  channelId: string;
+  recipientId: string;
+  messageId: string;
+  isRead: boolean;
+  isFavorite: boolean;
+  isForwarded: boolean;
+  forwardedBy: string | null;
+}
+interface SlAttachment extends Audited {
+  channelId: string;
+  messageId: string | null;
+  fileKey: string;
+  metaData: Record<string, unknown>;
+}
+interface Count {
+  count: number;
+}
+/** LoopBack's error body. */
+interface LoopBackError {
+  error: { statusCode: number; name: string; code: string; message: string; details?: unknown[] };
+}
+
+type PathOf<U extends string> = U extends `${infer P}?${string}` ? P : U;
+/** What a route answers on success, by method and path: a list, one model, a count, or nothing (204). */
+type SourceLoopAnswer<M extends string, P extends string> = P extends `${string}/count`
+  ? Count
+  : M extends 'PUT'
+    ? null
+    : M extends 'PATCH' | 'DELETE'
+      ? P extends `${typeof BASE}/${string}/${string}/${string}`
+        ? Count
+        : P extends `${typeof BASE}/${string}/${string}`
+          ? null
+          : Count
+      : P extends `${string}/message-recipients/${string}/message`
+        ? SlMessage
+        : P extends `${string}/attach-files/bulk`
+          ? SlAttachment[]
+          : P extends `${string}/message-recipients`
+            ? M extends 'GET'
+              ? SlRecipient[]
+              : SlRecipient
+            : P extends `${string}/message-recipients/${string}`
+              ? SlRecipient
+              : P extends `${string}/attach-files`
+                ? M extends 'GET'
+                  ? SlAttachment[]
+                  : SlAttachment
+                : P extends `${string}/attach-files/${string}`
+                  ? SlAttachment
+                  : P extends `${string}/messages`
+                    ? M extends 'GET'
+                      ? SlMessage[]
+                      : SlMessage
+                    : P extends `${string}/messages/${string}`
+                      ? SlMessage
+                      : unknown;
+
+/** A dialect URL: `path` under the base path, with `query` as LoopBack clients send it (JSON values). */
+function url<P extends string>(path: P, query: Record<string, unknown> = {}): `${typeof BASE}${P}` {
+  const params = new URLSearchParams(
+    Object.entries(query).map(([k, v]): [string, string] => [
+      k,
+      typeof v === 'string' ? v : JSON.stringify(v),
+    ]),
+  ).toString();
+  // The query string is left out of the type: the answer's type depends on the path alone.
+  return `${BASE}${path}${params ? `?${params}` : ''}` as `${typeof BASE}${P}`;
+}
+
+/** A LoopBack error answer's `error`, checked: `{statusCode, name, code, message}`, its statusCode the status. */
+function loopBackError(res: Response<unknown>): LoopBackError['error'] {
+  const shown = JSON.stringify(res.body);
+  const error = (res.body as Partial<LoopBackError> | null)?.error;
+  assert.ok(error, shown);
+  assert.equal(error.statusCode, res.status, shown);
+  assert.equal(typeof error.name, 'string', shown);
+  assert.equal(typeof error.code, 'string', shown);
+  assert.equal(typeof error.message, 'string', shown);
+  return error;
+}
+
+/** `client` speaking the dialect: each answer's body typed from the method and path (`SourceLoopAnswer`). */
+function sl(client: Client) {
+  type Answer<M extends string, U extends string> = SourceLoopAnswer<M, PathOf<U>>;
+  return {
+    get: <U extends string>(path: U) => client.get<Answer<'GET', U>>(path),
+    post: <U extends string>(path: U, body?: unknown) => client.post<Answer<'POST', U>>(path, body),
+    patch: <U extends string>(path: U, body?: unknown) => client.patch<Answer<'PATCH', U>>(path, body),
+    put: <U extends string>(path: U, body?: unknown) => client.put<Answer<'PUT', U>>(path, body),
+    delete: <U extends string>(path: U) => client.delete<Answer<'DELETE', U>>(path),
+  };
+}
 
 describe('SourceLoop dialect: messages', () => {
   let t: TestApp;
@@ -13,17 +126,8 @@ describe('SourceLoop dialect: messages', () => {
   let carol: Client;
   let channelId: string;
 
-  const url = (path: string, query: Record<string, unknown> = {}) => {
-    const params = new URLSearchParams(
-      Object.entries(query).map(([k, v]): [string, string] => [
-        k,
-        typeof v === 'string' ? v : JSON.stringify(v),
-      ]),
-    ).toString();
-    return `${BASE}${path}${params ? `?${params}` : ''}`;
-  };
   const send = (as: Client, body: string, extra: Record<string, unknown> = {}) =>
-    as.post(url('/messages'), { body, channelId, channelType: 'group', ...extra });
+    sl(as).post(url('/messages'), { body, channelId, channelType: 'group', ...extra });
 
   before(async () => {
     t = await createTestApp({ DIALECTS: 'instabug,sourceloop' });
@@ -40,20 +144,20 @@ describe('SourceLoop dialect: messages', () => {
   it('answers 401 without or with a bad token and 403 without the permission', async () => {
     const none = await t.request('GET', url('/messages'));
     assert.equal(none.status, 401);
-    assert.equal(none.body.error.statusCode, 401);
-    assert.equal(none.body.error.name, 'UnauthorizedError');
+    assert.equal(loopBackError(none).statusCode, 401);
+    assert.equal(loopBackError(none).name, 'UnauthorizedError');
     const bad = await t.request('GET', url('/messages'), undefined, { authorization: 'Bearer nope' });
     assert.equal(bad.status, 401);
     const viewer = await t.as('sl-viewer', { permissions: ['ViewMessage'] });
-    const refused = await viewer.post(url('/messages'), { body: 'x', channelId, channelType: 'group' });
+    const refused = await sl(viewer).post(url('/messages'), { body: 'x', channelId, channelType: 'group' });
     assert.equal(refused.status, 403);
-    assert.equal(refused.body.error.code, 'forbidden');
-    assert.match(refused.body.error.message, /CreateMessage/);
+    assert.equal(loopBackError(refused).code, 'forbidden');
+    assert.match(loopBackError(refused).message, /CreateMessage/);
     // 403 comes before validation: an empty body is still a 403.
-    assert.equal((await viewer.post(url('/messages'), {})).status, 403);
+    assert.equal((await sl(viewer).post(url('/messages'), {})).status, 403);
     const nothing = await t.as('sl-nothing');
-    assert.equal((await nothing.get(url('/messages'))).status, 403);
-    assert.equal((await nothing.get(url('/messages/count'))).status, 403);
+    assert.equal((await sl(nothing).get(url('/messages'))).status, 403);
+    assert.equal((await sl(nothing).get(url('/messages/count'))).status, 403);
     for (const [method, path] of [
       ['PATCH', '/messages'],
       ['PATCH', '/messages/x'],
@@ -70,10 +174,10 @@ describe('SourceLoop dialect: messages', () => {
 
   it('accepts any of the permissions, including the numeric aliases', async () => {
     const numeric = await t.as('sl-numeric', { permissions: ['1'] });
-    assert.equal((await numeric.get(url('/messages'))).status, 200);
-    assert.equal((await numeric.post(url('/messages'), {})).status, 403);
+    assert.equal((await sl(numeric).get(url('/messages'))).status, 200);
+    assert.equal((await sl(numeric).post(url('/messages'), {})).status, 403);
     const creator = await t.as('sl-creator', { permissions: ['2', 'SomethingElse'] });
-    assert.equal((await creator.post(url('/messages'), {})).status, 422);
+    assert.equal((await sl(creator).post(url('/messages'), {})).status, 422);
   });
 
   it('creates a message: 200 with the LoopBack shape, visible natively as the same message', async () => {
@@ -88,7 +192,8 @@ describe('SourceLoop dialect: messages', () => {
     assert.equal(res.body.deleted, false);
     assert.ok(res.body.createdOn && res.body.modifiedOn);
     const native = await bob.get(`/v1/chats/${channelId}/messages`);
-    const same = native.body.data.find((m: any) => m.id === res.body.id);
+    const same = native.body.data.find((m) => m.id === res.body.id);
+    assert.ok(same);
     assert.equal(same.text, 'hello sourceloop');
     assert.equal(same.authorId, 'sl-alice');
     // Audit fields are accepted, and Parley keeps its own values.
@@ -109,33 +214,33 @@ describe('SourceLoop dialect: messages', () => {
       [{ body: '', channelId, channelType: 'group' }, 'body'],
       [{ body: 'x', channelType: 'group' }, 'channelId'],
     ] as const) {
-      const res = await alice.post(url('/messages'), body);
+      const res = await sl(alice).post(url('/messages'), body);
       assert.equal(res.status, 422, JSON.stringify(body));
-      assert.equal(res.body.error.code, 'VALIDATION_FAILED');
-      assert.equal(res.body.error.name, 'UnprocessableEntityError');
-      assert.match(res.body.error.message, new RegExp(`^${field}:`));
+      assert.equal(loopBackError(res).code, 'VALIDATION_FAILED');
+      assert.equal(loopBackError(res).name, 'UnprocessableEntityError');
+      assert.match(loopBackError(res).message, new RegExp(`^${field}:`));
     }
   });
 
   it('only sees channels the caller belongs to', async () => {
     const secret = await send(alice, 'members only');
-    const notMember = await carol.post(url('/messages'), { body: 'x', channelId, channelType: 'group' });
+    const notMember = await sl(carol).post(url('/messages'), { body: 'x', channelId, channelType: 'group' });
     assert.equal(notMember.status, 404);
-    assert.equal(notMember.body.error.code, 'ENTITY_NOT_FOUND');
-    assert.equal((await carol.get(url(`/messages/${secret.body.id}`))).status, 404);
-    const list = await carol.get(url('/messages'));
+    assert.equal(loopBackError(notMember).code, 'ENTITY_NOT_FOUND');
+    assert.equal((await sl(carol).get(url(`/messages/${secret.body.id}`))).status, 404);
+    const list = await sl(carol).get(url('/messages'));
     assert.equal(list.status, 200);
     assert.equal(
-      list.body.some((m: any) => m.channelId === channelId),
+      list.body.some((m) => m.channelId === channelId),
       false,
     );
-    assert.equal((await carol.get(url('/messages/count', { where: { channelId } }))).body.count, 0);
+    assert.equal((await sl(carol).get(url('/messages/count', { where: { channelId } }))).body.count, 0);
     const other = await t.login('sl-other', { tenant: 'sl-t2', permissions: ALL });
-    assert.equal((await other.get(url(`/messages/${secret.body.id}`))).status, 404);
+    assert.equal((await sl(other).get(url(`/messages/${secret.body.id}`))).status, 404);
   });
 
   it('sends to toUserId through the direct chat with that user, the same one the native API opens', async () => {
-    const res = await alice.post(url('/messages'), {
+    const res = await sl(alice).post(url('/messages'), {
       body: 'psst',
       toUserId: 'sl-carol',
       channelType: 'direct',
@@ -146,15 +251,15 @@ describe('SourceLoop dialect: messages', () => {
     const direct = await carol.post('/v1/chats', { kind: 'direct', members: ['sl-alice'] });
     assert.equal(direct.status, 200);
     assert.equal(direct.body.id, res.body.channelId);
-    const mismatch = await alice.post(url('/messages'), {
+    const mismatch = await sl(alice).post(url('/messages'), {
       body: 'x',
       channelId,
       toUserId: 'sl-carol',
       channelType: 'direct',
     });
     assert.equal(mismatch.status, 422);
-    assert.match(mismatch.body.error.message, /^toUserId:/);
-    const unknown = await alice.post(url('/messages'), {
+    assert.match(loopBackError(mismatch).message, /^toUserId:/);
+    const unknown = await sl(alice).post(url('/messages'), {
       body: 'x',
       toUserId: 'sl-nobody',
       channelType: 'direct',
@@ -165,19 +270,21 @@ describe('SourceLoop dialect: messages', () => {
   it('filters with where (eq, neq, gt/gte/lt/lte, inq, like, and/or), order, limit, skip and fields', async () => {
     const chat = await alice.post('/v1/chats', { kind: 'group', name: 'sl-filters', members: ['sl-bob'] });
     const ch = chat.body.id;
-    const made: any[] = [];
+    const made: SlMessage[] = [];
     for (const [who, text] of [
       [alice, 'apple pie'],
       [bob, 'banana split'],
       [alice, 'cherry tart'],
       [bob, 'apple crumble'],
     ] as const) {
-      made.push((await who.post(url('/messages'), { body: text, channelId: ch, channelType: 'group' })).body);
+      made.push(
+        (await sl(who).post(url('/messages'), { body: text, channelId: ch, channelType: 'group' })).body,
+      );
     }
     const find = async (filter: unknown) => {
-      const res = await alice.get(url('/messages', { filter }));
+      const res = await sl(alice).get(url('/messages', { filter }));
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      return res.body.map((m: any) => m.body);
+      return res.body.map((m) => m.body);
     };
     assert.deepEqual(await find({ where: { channelId: ch } }), [
       'apple pie',
@@ -197,7 +304,7 @@ describe('SourceLoop dialect: messages', () => {
       'apple pie',
       'apple crumble',
     ]);
-    assert.deepEqual(await find({ where: { channelId: ch, id: { inq: [made[0].id, made[2].id] } } }), [
+    assert.deepEqual(await find({ where: { channelId: ch, id: { inq: [made[0]!.id, made[2]!.id] } } }), [
       'apple pie',
       'cherry tart',
     ]);
@@ -207,15 +314,17 @@ describe('SourceLoop dialect: messages', () => {
       }),
       ['banana split', 'cherry tart'],
     );
-    assert.deepEqual(await find({ where: { channelId: ch, createdOn: { gt: made[1].createdOn } } }), [
+    assert.deepEqual(await find({ where: { channelId: ch, createdOn: { gt: made[1]!.createdOn } } }), [
       'cherry tart',
       'apple crumble',
     ]);
     assert.deepEqual(
-      await find({ where: { channelId: ch, createdOn: { gte: made[1].createdOn, lte: made[2].createdOn } } }),
+      await find({
+        where: { channelId: ch, createdOn: { gte: made[1]!.createdOn, lte: made[2]!.createdOn } },
+      }),
       ['banana split', 'cherry tart'],
     );
-    assert.deepEqual(await find({ where: { channelId: ch, createdOn: { lt: made[1].createdOn } } }), [
+    assert.deepEqual(await find({ where: { channelId: ch, createdOn: { lt: made[1]!.createdOn } } }), [
       'apple pie',
     ]);
     assert.deepEqual(await find({ where: { channelId: ch }, order: ['createdOn DESC'], limit: 2 }), [
@@ -227,20 +336,20 @@ describe('SourceLoop dialect: messages', () => {
       'banana split',
     ]);
     assert.deepEqual(await find({ where: { channelId: ch }, offset: 3 }), ['apple crumble']);
-    const fields = await alice.get(
+    const fields = await sl(alice).get(
       url('/messages', { filter: { where: { channelId: ch }, fields: { body: true, id: true }, limit: 1 } }),
     );
-    assert.deepEqual(Object.keys(fields.body[0]).sort(), ['body', 'id']);
-    const listFields = await alice.get(
+    assert.deepEqual(Object.keys(fields.body[0] ?? {}).sort(), ['body', 'id']);
+    const listFields = await sl(alice).get(
       url('/messages', { filter: { where: { channelId: ch }, fields: ['body'], limit: 1 } }),
     );
     assert.deepEqual(listFields.body, [{ body: 'apple pie' }]);
     // Deep-object parameters, as LoopBack's explorer sends them.
-    const deep = await alice.get(
+    const deep = await sl(alice).get(
       `${BASE}/messages?filter[where][channelId]=${ch}&filter[where][body][like]=%25crumble&filter[limit]=5`,
     );
     assert.deepEqual(
-      deep.body.map((m: any) => m.body),
+      deep.body.map((m) => m.body),
       ['apple crumble'],
     );
     // A where value that looks like SQL is only ever a value.
@@ -261,16 +370,16 @@ describe('SourceLoop dialect: messages', () => {
       [{ include: [{ relation: 'messageRecipients' }] }, 'filter.include'],
       [{ sneaky: 1 }, 'filter.sneaky'],
     ] as const) {
-      const res = await alice.get(url('/messages', { filter }));
+      const res = await sl(alice).get(url('/messages', { filter }));
       assert.equal(res.status, 422, JSON.stringify(filter));
-      assert.equal(res.body.error.code, 'VALIDATION_FAILED');
+      assert.equal(loopBackError(res).code, 'VALIDATION_FAILED');
       assert.ok(
-        res.body.error.message.startsWith(`${path}:`),
-        `${res.body.error.message} should name ${path}`,
+        loopBackError(res).message.startsWith(`${path}:`),
+        `${loopBackError(res).message} should name ${path}`,
       );
     }
-    assert.equal((await alice.get(`${BASE}/messages?filter={bad json`)).status, 422);
-    const byIdWhere = await alice.get(url('/messages/x', { filter: { where: { body: 'x' } } }));
+    assert.equal((await sl(alice).get(`${BASE}/messages?filter={bad json`)).status, 422);
+    const byIdWhere = await sl(alice).get(url('/messages/x', { filter: { where: { body: 'x' } } }));
     assert.equal(byIdWhere.status, 422);
   });
 
@@ -280,81 +389,83 @@ describe('SourceLoop dialect: messages', () => {
     await Promise.all(
       Array.from({ length: 505 }, (_, i) => alice.post(`/v1/chats/${ch}/messages`, { text: `m${i}` })),
     );
-    const res = await alice.get(url('/messages', { filter: { where: { channelId: ch }, limit: 10000 } }));
+    const res = await sl(alice).get(url('/messages', { filter: { where: { channelId: ch }, limit: 10000 } }));
     assert.equal(res.body.length, 500);
-    const none = await alice.get(url('/messages', { filter: { where: { channelId: ch } } }));
+    const none = await sl(alice).get(url('/messages', { filter: { where: { channelId: ch } } }));
     assert.equal(none.body.length, 100);
-    assert.equal((await alice.get(url('/messages/count', { where: { channelId: ch } }))).body.count, 505);
+    assert.equal((await sl(alice).get(url('/messages/count', { where: { channelId: ch } }))).body.count, 505);
   });
 
   it('counts with where, gets by id, and soft-deletes: 404 and out of the count afterwards', async () => {
     const chat = await alice.post('/v1/chats', { kind: 'group', name: 'sl-count', members: ['sl-bob'] });
     const ch = chat.body.id;
-    const a = (await alice.post(url('/messages'), { body: 'one', channelId: ch, channelType: 'group' })).body;
-    await bob.post(url('/messages'), { body: 'two', channelId: ch, channelType: 'group' });
-    const count = await alice.get(url('/messages/count', { where: { channelId: ch } }));
+    const a = (await sl(alice).post(url('/messages'), { body: 'one', channelId: ch, channelType: 'group' }))
+      .body;
+    await sl(bob).post(url('/messages'), { body: 'two', channelId: ch, channelType: 'group' });
+    const count = await sl(alice).get(url('/messages/count', { where: { channelId: ch } }));
     assert.deepEqual([count.status, count.body], [200, { count: 2 }]);
     assert.equal(
-      (await alice.get(url('/messages/count', { where: { channelId: ch, createdBy: 'sl-bob' } }))).body.count,
+      (await sl(alice).get(url('/messages/count', { where: { channelId: ch, createdBy: 'sl-bob' } }))).body
+        .count,
       1,
     );
-    const one = await bob.get(url(`/messages/${a.id}`));
+    const one = await sl(bob).get(url(`/messages/${a.id}`));
     assert.equal(one.status, 200);
     assert.equal(one.body.body, 'one');
-    const picked = await bob.get(url(`/messages/${a.id}`, { filter: { fields: ['id'] } }));
+    const picked = await sl(bob).get(url(`/messages/${a.id}`, { filter: { fields: ['id'] } }));
     assert.deepEqual(picked.body, { id: a.id });
-    assert.equal((await bob.delete(url(`/messages/${a.id}`))).status, 403);
-    const del = await alice.delete(url(`/messages/${a.id}`));
+    assert.equal((await sl(bob).delete(url(`/messages/${a.id}`))).status, 403);
+    const del = await sl(alice).delete(url(`/messages/${a.id}`));
     assert.equal(del.status, 204);
-    const gone = await alice.get(url(`/messages/${a.id}`));
+    const gone = await sl(alice).get(url(`/messages/${a.id}`));
     assert.equal(gone.status, 404);
-    assert.equal(gone.body.error.code, 'ENTITY_NOT_FOUND');
-    assert.equal((await alice.delete(url(`/messages/${a.id}`))).status, 404);
-    assert.equal((await alice.get(url('/messages/count', { where: { channelId: ch } }))).body.count, 1);
+    assert.equal(loopBackError(gone).code, 'ENTITY_NOT_FOUND');
+    assert.equal((await sl(alice).delete(url(`/messages/${a.id}`))).status, 404);
+    assert.equal((await sl(alice).get(url('/messages/count', { where: { channelId: ch } }))).body.count, 1);
     assert.equal(
-      (await alice.get(url('/messages/count', { where: { channelId: ch, deleted: true } }))).body.count,
+      (await sl(alice).get(url('/messages/count', { where: { channelId: ch, deleted: true } }))).body.count,
       0,
     );
     assert.equal((await alice.get(`/v1/chats/${ch}`)).body.messageCount, 1);
-    assert.equal((await alice.get(url('/messages/unknown-id'))).status, 404);
+    assert.equal((await sl(alice).get(url('/messages/unknown-id'))).status, 404);
   });
 
   it('edits with PATCH and PUT by id (204); only the author; the channel cannot change', async () => {
     const m = (await send(alice, 'first draft')).body;
-    assert.equal((await alice.patch(url(`/messages/${m.id}`), { body: 'second draft' })).status, 204);
-    const read = await alice.get(url(`/messages/${m.id}`));
+    assert.equal((await sl(alice).patch(url(`/messages/${m.id}`), { body: 'second draft' })).status, 204);
+    const read = await sl(alice).get(url(`/messages/${m.id}`));
     assert.equal(read.body.body, 'second draft');
     assert.ok(read.body.modifiedOn > read.body.createdOn);
-    const put = await alice.put(url(`/messages/${m.id}`), {
+    const put = await sl(alice).put(url(`/messages/${m.id}`), {
       body: 'final',
       channelId,
       channelType: 'whatever',
     });
     assert.equal(put.status, 204);
     const history = (await bob.get(`/v1/chats/${channelId}/messages?limit=200`)).body.data;
-    assert.equal(history.find((x: any) => x.id === m.id).text, 'final');
-    const incomplete = await alice.put(url(`/messages/${m.id}`), { body: 'x' });
+    assert.equal(history.find((x) => x.id === m.id)?.text, 'final');
+    const incomplete = await sl(alice).put(url(`/messages/${m.id}`), { body: 'x' });
     assert.equal(incomplete.status, 422);
-    assert.match(incomplete.body.error.message, /^channelId:/);
-    const moved = await alice.patch(url(`/messages/${m.id}`), { channelId: 'elsewhere' });
+    assert.match(loopBackError(incomplete).message, /^channelId:/);
+    const moved = await sl(alice).patch(url(`/messages/${m.id}`), { channelId: 'elsewhere' });
     assert.equal(moved.status, 422);
-    assert.match(moved.body.error.message, /^channelId: cannot be changed/);
-    const notAuthor = await bob.patch(url(`/messages/${m.id}`), { body: 'hijack' });
+    assert.match(loopBackError(moved).message, /^channelId: cannot be changed/);
+    const notAuthor = await sl(bob).patch(url(`/messages/${m.id}`), { body: 'hijack' });
     assert.equal(notAuthor.status, 403);
-    assert.equal((await alice.patch(url('/messages/nope'), { body: 'x' })).status, 404);
-    assert.equal((await alice.patch(url(`/messages/${m.id}`), { body: 5 })).status, 422);
+    assert.equal((await sl(alice).patch(url('/messages/nope'), { body: 'x' })).status, 404);
+    assert.equal((await sl(alice).patch(url(`/messages/${m.id}`), { body: 5 })).status, 422);
   });
 
   it('PATCH /messages?where= edits the caller’s own matching messages and answers the count', async () => {
     const chat = await alice.post('/v1/chats', { kind: 'group', name: 'sl-bulk', members: ['sl-bob'] });
     const ch = chat.body.id;
     for (const who of [alice, alice, bob]) {
-      await who.post(url('/messages'), { body: 'old', channelId: ch, channelType: 'group' });
+      await sl(who).post(url('/messages'), { body: 'old', channelId: ch, channelType: 'group' });
     }
-    const res = await alice.patch(url('/messages', { where: { channelId: ch } }), { body: 'new' });
+    const res = await sl(alice).patch(url('/messages', { where: { channelId: ch } }), { body: 'new' });
     assert.deepEqual([res.status, res.body], [200, { count: 2 }]);
-    const texts = (await alice.get(url('/messages', { filter: { where: { channelId: ch } } }))).body.map(
-      (m: any) => [m.createdBy, m.body],
+    const texts = (await sl(alice).get(url('/messages', { filter: { where: { channelId: ch } } }))).body.map(
+      (m) => [m.createdBy, m.body],
     );
     assert.deepEqual(texts, [
       ['sl-alice', 'new'],
@@ -365,7 +476,7 @@ describe('SourceLoop dialect: messages', () => {
 
   it('threads: replies by parentMessageId, listed, bulk-edited and bulk-deleted under the parent', async () => {
     const parent = (await send(alice, 'thread start')).body;
-    const r1 = await bob.post(url(`/messages/${parent.id}/messages`), {
+    const r1 = await sl(bob).post(url(`/messages/${parent.id}/messages`), {
       body: 'reply one',
       channelType: 'group',
     });
@@ -376,48 +487,50 @@ describe('SourceLoop dialect: messages', () => {
     assert.equal(r2.body.parentMessageId, parent.id);
     // Natively, the reply is a replyTo of the parent's seq.
     const native = (await alice.get(`/v1/chats/${channelId}/messages?limit=200`)).body.data;
-    const parentSeq = native.find((m: any) => m.id === parent.id).seq;
-    assert.equal(native.find((m: any) => m.id === r1.body.id).replyTo, parentSeq);
-    const list = await alice.get(url(`/messages/${parent.id}/messages`));
+    const parentSeq = native.find((m) => m.id === parent.id)?.seq;
+    assert.ok(parentSeq);
+    assert.equal(native.find((m) => m.id === r1.body.id)?.replyTo, parentSeq);
+    const list = await sl(alice).get(url(`/messages/${parent.id}/messages`));
     assert.deepEqual(
-      list.body.map((m: any) => m.body),
+      list.body.map((m) => m.body),
       ['reply one', 'reply two'],
     );
-    const filtered = await alice.get(
+    const filtered = await sl(alice).get(
       url(`/messages/${parent.id}/messages`, { filter: { where: { createdBy: 'sl-bob' } } }),
     );
     assert.deepEqual(
-      filtered.body.map((m: any) => m.body),
+      filtered.body.map((m) => m.body),
       ['reply one'],
     );
     assert.deepEqual(
-      (await alice.get(url('/messages', { filter: { where: { parentMessageId: parent.id } } }))).body.length,
+      (await sl(alice).get(url('/messages', { filter: { where: { parentMessageId: parent.id } } }))).body
+        .length,
       2,
     );
-    const edited = await bob.patch(url(`/messages/${parent.id}/messages`), { body: 'reply one, edited' });
+    const edited = await sl(bob).patch(url(`/messages/${parent.id}/messages`), { body: 'reply one, edited' });
     assert.deepEqual(edited.body, { count: 1 });
-    assert.equal((await bob.get(url(`/messages/${r1.body.id}`))).body.body, 'reply one, edited');
+    assert.equal((await sl(bob).get(url(`/messages/${r1.body.id}`))).body.body, 'reply one, edited');
     const badParent = await send(alice, 'orphan', { parentMessageId: 'missing' });
     assert.equal(badParent.status, 422);
-    assert.match(badParent.body.error.message, /^parentMessageId:/);
-    const wrongParent = await bob.post(url(`/messages/${parent.id}/messages`), {
+    assert.match(loopBackError(badParent).message, /^parentMessageId:/);
+    const wrongParent = await sl(bob).post(url(`/messages/${parent.id}/messages`), {
       body: 'x',
       channelType: 'group',
       parentMessageId: r1.body.id,
     });
     assert.equal(wrongParent.status, 422);
     assert.equal(
-      (await bob.post(url('/messages/missing/messages'), { body: 'x', channelType: 'group' })).status,
+      (await sl(bob).post(url('/messages/missing/messages'), { body: 'x', channelType: 'group' })).status,
       404,
     );
     // Bob may delete only his own reply; Alice (the owner) then deletes the rest.
-    const bobDeletes = await bob.delete(url(`/messages/${parent.id}/messages`));
+    const bobDeletes = await sl(bob).delete(url(`/messages/${parent.id}/messages`));
     assert.deepEqual(bobDeletes.body, { count: 1 });
-    const aliceDeletes = await alice.delete(
+    const aliceDeletes = await sl(alice).delete(
       url(`/messages/${parent.id}/messages`, { where: { body: 'reply two' } }),
     );
     assert.deepEqual(aliceDeletes.body, { count: 1 });
-    assert.deepEqual((await alice.get(url(`/messages/${parent.id}/messages`))).body, []);
+    assert.deepEqual((await sl(alice).get(url(`/messages/${parent.id}/messages`))).body, []);
   });
 });
 
@@ -446,17 +559,8 @@ describe('SourceLoop dialect: message recipients', () => {
     'UpdateMessageRecipient',
     'DeleteMessageRecipient',
   ];
-  const url = (path: string, query: Record<string, unknown> = {}) => {
-    const params = new URLSearchParams(
-      Object.entries(query).map(([k, v]): [string, string] => [
-        k,
-        typeof v === 'string' ? v : JSON.stringify(v),
-      ]),
-    ).toString();
-    return `${BASE}${path}${params ? `?${params}` : ''}`;
-  };
   const send = async (as: Client, body: string) =>
-    (await as.post(url('/messages'), { body, channelId, channelType: 'group' })).body;
+    (await sl(as).post(url('/messages'), { body, channelId, channelType: 'group' })).body;
 
   before(async () => {
     t = await createTestApp({ DIALECTS: 'sourceloop' });
@@ -477,81 +581,77 @@ describe('SourceLoop dialect: message recipients', () => {
 
   it('lists a message’s recipients: every member but the author, isRead from the read cursor', async () => {
     const m = await send(alice, 'to everyone');
-    const res = await bob.get(url(`/messages/${m.id}/message-recipients`));
+    const res = await sl(bob).get(url(`/messages/${m.id}/message-recipients`));
     assert.equal(res.status, 200);
     assert.deepEqual(
-      res.body.map((r: any) => [
-        r.recipientId,
-        r.isRead,
-        r.isFavorite,
-        r.isForwarded,
-        r.messageId,
-        r.channelId,
-      ]),
+      res.body.map((r) => [r.recipientId, r.isRead, r.isFavorite, r.isForwarded, r.messageId, r.channelId]),
       [
         ['r-bob', false, false, false, m.id, channelId],
         ['r-carol', false, false, false, m.id, channelId],
       ],
     );
     // Reading natively moves isRead.
-    const seq = (await bob.get(`/v1/chats/${channelId}`)).body.lastMessage.seq;
+    const seq = (await bob.get(`/v1/chats/${channelId}`)).body.lastMessage?.seq;
+    assert.ok(seq);
     await bob.post(`/v1/chats/${channelId}/read`, { seq });
-    const after = await carol.get(
+    const after = await sl(carol).get(
       url(`/messages/${m.id}/message-recipients`, { filter: { where: { isRead: true } } }),
     );
     assert.deepEqual(
-      after.body.map((r: any) => r.recipientId),
+      after.body.map((r) => r.recipientId),
       ['r-bob'],
     );
     assert.equal(
-      (await carol.get(url('/message-recipients/count', { where: { messageId: m.id, isRead: false } }))).body
-        .count,
+      (await sl(carol).get(url('/message-recipients/count', { where: { messageId: m.id, isRead: false } })))
+        .body.count,
       1,
     );
   });
 
   it('marks read and favourite through PATCH; only the recipient changes its own state', async () => {
     const m = await send(alice, 'mark me');
-    const list = (await carol.get(url(`/messages/${m.id}/message-recipients`))).body;
-    const mine = list.find((r: any) => r.recipientId === 'r-carol');
-    const bobs = list.find((r: any) => r.recipientId === 'r-bob');
+    const list = (await sl(carol).get(url(`/messages/${m.id}/message-recipients`))).body;
+    const mine = list.find((r) => r.recipientId === 'r-carol');
+    const bobs = list.find((r) => r.recipientId === 'r-bob');
+    assert.ok(mine && bobs);
     assert.equal(
-      (await carol.patch(url(`/message-recipients/${mine.id}`), { isRead: true, isFavorite: true })).status,
+      (await sl(carol).patch(url(`/message-recipients/${mine.id}`), { isRead: true, isFavorite: true }))
+        .status,
       204,
     );
-    const read = await carol.get(url(`/message-recipients/${mine.id}`));
+    const read = await sl(carol).get(url(`/message-recipients/${mine.id}`));
     assert.equal(read.status, 200);
     assert.deepEqual([read.body.isRead, read.body.isFavorite, read.body.isForwarded], [true, true, false]);
     // The read cursor moved natively too.
     assert.equal((await carol.get(`/v1/chats/${channelId}`)).body.unreadCount, 0);
-    const forbidden = await carol.patch(url(`/message-recipients/${bobs.id}`), { isFavorite: true });
+    const forbidden = await sl(carol).patch(url(`/message-recipients/${bobs.id}`), { isFavorite: true });
     assert.equal(forbidden.status, 403);
-    const unread = await carol.patch(url(`/message-recipients/${mine.id}`), { isRead: false });
+    const unread = await sl(carol).patch(url(`/message-recipients/${mine.id}`), { isRead: false });
     assert.equal(unread.status, 422);
-    assert.match(unread.body.error.message, /^isRead:/);
-    const moved = await carol.patch(url(`/message-recipients/${mine.id}`), { recipientId: 'r-bob' });
+    assert.match(loopBackError(unread).message, /^isRead:/);
+    const moved = await sl(carol).patch(url(`/message-recipients/${mine.id}`), { recipientId: 'r-bob' });
     assert.equal(moved.status, 422);
-    const put = await carol.put(url(`/message-recipients/${mine.id}`), {
+    const put = await sl(carol).put(url(`/message-recipients/${mine.id}`), {
       channelId,
       recipientId: 'r-carol',
       messageId: m.id,
       isForwarded: true,
     });
     assert.equal(put.status, 204);
-    assert.equal((await bob.get(url(`/message-recipients/${mine.id}`))).body.isForwarded, true);
-    const message = await bob.get(url(`/message-recipients/${mine.id}/message`));
+    assert.equal((await sl(bob).get(url(`/message-recipients/${mine.id}`))).body.isForwarded, true);
+    const message = await sl(bob).get(url(`/message-recipients/${mine.id}/message`));
     assert.equal(message.body.id, m.id);
     assert.equal(message.body.body, 'mark me');
     // DELETE clears the flags, not the read state.
-    assert.equal((await carol.delete(url(`/message-recipients/${mine.id}`))).status, 204);
-    const cleared = (await carol.get(url(`/message-recipients/${mine.id}`))).body;
+    assert.equal((await sl(carol).delete(url(`/message-recipients/${mine.id}`))).status, 204);
+    const cleared = (await sl(carol).get(url(`/message-recipients/${mine.id}`))).body;
     assert.deepEqual([cleared.isRead, cleared.isFavorite, cleared.isForwarded], [true, false, false]);
-    assert.equal((await bob.delete(url(`/message-recipients/${mine.id}`))).status, 403);
+    assert.equal((await sl(bob).delete(url(`/message-recipients/${mine.id}`))).status, 403);
   });
 
   it('creates (POST) the row of a member, 422 for a non-member or the author, 404 for an unseen message', async () => {
     const m = await send(alice, 'created rows');
-    const created = await alice.post(url('/message-recipients'), {
+    const created = await sl(alice).post(url('/message-recipients'), {
       channelId,
       recipientId: 'r-bob',
       messageId: m.id,
@@ -560,105 +660,105 @@ describe('SourceLoop dialect: message recipients', () => {
     assert.equal(created.status, 200);
     assert.equal(created.body.recipientId, 'r-bob');
     assert.equal(created.body.isRead, false);
-    const inMessage = await bob.post(url(`/messages/${m.id}/message-recipients`), {
+    const inMessage = await sl(bob).post(url(`/messages/${m.id}/message-recipients`), {
       channelId,
       recipientId: 'r-bob',
       isFavorite: true,
     });
     assert.equal(inMessage.status, 200);
     assert.equal(inMessage.body.isFavorite, true);
-    const forOther = await alice.post(url('/message-recipients'), {
+    const forOther = await sl(alice).post(url('/message-recipients'), {
       channelId,
       recipientId: 'r-bob',
       messageId: m.id,
       isFavorite: false,
     });
     assert.equal(forOther.status, 403);
-    const author = await alice.post(url('/message-recipients'), {
+    const author = await sl(alice).post(url('/message-recipients'), {
       channelId,
       recipientId: 'r-alice',
       messageId: m.id,
     });
     assert.equal(author.status, 422);
-    assert.match(author.body.error.message, /^recipientId:/);
-    const stranger = await alice.post(url('/message-recipients'), {
+    assert.match(loopBackError(author).message, /^recipientId:/);
+    const stranger = await sl(alice).post(url('/message-recipients'), {
       channelId,
       recipientId: 'r-zed',
       messageId: m.id,
     });
     assert.equal(stranger.status, 422);
-    const missing = await alice.post(url('/message-recipients'), { channelId, recipientId: 'r-bob' });
+    const missing = await sl(alice).post(url('/message-recipients'), { channelId, recipientId: 'r-bob' });
     assert.equal(missing.status, 422);
-    assert.equal(missing.body.error.code, 'VALIDATION_FAILED');
+    assert.equal(loopBackError(missing).code, 'VALIDATION_FAILED');
     const outsider = await t.login('r-out', { permissions: RECIPIENT });
-    const notMine = await outsider.post(url('/message-recipients'), {
+    const notMine = await sl(outsider).post(url('/message-recipients'), {
       channelId,
       recipientId: 'r-bob',
       messageId: m.id,
     });
     assert.equal(notMine.status, 404);
-    assert.equal((await outsider.get(url(`/messages/${m.id}/message-recipients`))).status, 404);
-    assert.equal((await outsider.get(url('/message-recipients/count'))).body.count, 0);
-    assert.equal((await alice.get(url('/message-recipients/not-an-id'))).status, 404);
+    assert.equal((await sl(outsider).get(url(`/messages/${m.id}/message-recipients`))).status, 404);
+    assert.equal((await sl(outsider).get(url('/message-recipients/count'))).body.count, 0);
+    assert.equal((await sl(alice).get(url('/message-recipients/not-an-id'))).status, 404);
   });
 
   it('bulk PATCH and DELETE with where act on the caller’s own rows and count them', async () => {
     const a = await send(alice, 'bulk one');
     const b = await send(alice, 'bulk two');
-    const patched = await bob.patch(
+    const patched = await sl(bob).patch(
       url('/message-recipients', { where: { messageId: { inq: [a.id, b.id] } } }),
       {
         isFavorite: true,
       },
     );
     assert.deepEqual(patched.body, { count: 2 });
-    const favourites = await carol.get(
+    const favourites = await sl(carol).get(
       url('/message-recipients', {
         filter: { where: { isFavorite: true, messageId: { inq: [a.id, b.id] } } },
       }),
     );
     assert.deepEqual(
-      favourites.body.map((r: any) => [r.recipientId, r.messageId]),
+      favourites.body.map((r) => [r.recipientId, r.messageId]),
       [
         ['r-bob', a.id],
         ['r-bob', b.id],
       ],
     );
-    const markRead = await carol.patch(url(`/messages/${b.id}/message-recipients`), { isRead: true });
+    const markRead = await sl(carol).patch(url(`/messages/${b.id}/message-recipients`), { isRead: true });
     assert.deepEqual(markRead.body, { count: 1 });
     assert.equal(
       (
-        await carol.get(
+        await sl(carol).get(
           url(`/messages/${a.id}/message-recipients`, { filter: { where: { recipientId: 'r-carol' } } }),
         )
-      ).body[0].isRead,
+      ).body[0]?.isRead,
       true,
     );
-    const cleared = await bob.delete(url(`/messages/${a.id}/message-recipients`));
+    const cleared = await sl(bob).delete(url(`/messages/${a.id}/message-recipients`));
     assert.deepEqual(cleared.body, { count: 1 });
-    const left = await bob.get(
+    const left = await sl(bob).get(
       url('/message-recipients/count', {
         where: { isFavorite: true, recipientId: 'r-bob', messageId: { inq: [a.id, b.id] } },
       }),
     );
     assert.equal(left.body.count, 1);
-    const refused = await bob.get(url('/message-recipients', { filter: { where: { isRead: 'maybe' } } }));
+    const refused = await sl(bob).get(url('/message-recipients', { filter: { where: { isRead: 'maybe' } } }));
     assert.equal(refused.status, 422);
-    assert.match(refused.body.error.message, /^filter\.where\.isRead:/);
-    const deep = await bob.get(
+    assert.match(loopBackError(refused).message, /^filter\.where\.isRead:/);
+    const deep = await sl(bob).get(
       `${BASE}/message-recipients?filter[where][isFavorite]=true&filter[where][recipientId]=r-bob&filter[where][messageId][inq][0]=${a.id}&filter[where][messageId][inq][1]=${b.id}`,
     );
     assert.deepEqual(
-      deep.body.map((r: any) => r.messageId),
+      deep.body.map((r) => r.messageId),
       [b.id],
     );
   });
 
   it('needs the recipient permissions (any-of, numeric aliases) and ViewMessage for the message route', async () => {
     const viewer = await t.as('r-viewer', { permissions: ['6'] });
-    assert.equal((await viewer.get(url('/message-recipients'))).status, 200);
-    assert.equal((await viewer.patch(url('/message-recipients'), {})).status, 403);
-    assert.equal((await viewer.get(url('/message-recipients/x/message'))).status, 403);
+    assert.equal((await sl(viewer).get(url('/message-recipients'))).status, 200);
+    assert.equal((await sl(viewer).patch(url('/message-recipients'), {})).status, 403);
+    assert.equal((await sl(viewer).get(url('/message-recipients/x/message'))).status, 403);
     const none = await t.request('GET', url('/message-recipients'));
     assert.equal(none.status, 401);
   });
@@ -675,15 +775,6 @@ describe('SourceLoop dialect: attach-files', () => {
     'UpdateAttachmentFile',
     'DeleteAttachmentFile',
   ];
-  const url = (path: string, query: Record<string, unknown> = {}) => {
-    const params = new URLSearchParams(
-      Object.entries(query).map(([k, v]): [string, string] => [
-        k,
-        typeof v === 'string' ? v : JSON.stringify(v),
-      ]),
-    ).toString();
-    return `${BASE}${path}${params ? `?${params}` : ''}`;
-  };
 
   before(async () => {
     t = await createTestApp({ DIALECTS: 'sourceloop' });
@@ -697,9 +788,9 @@ describe('SourceLoop dialect: attach-files', () => {
   });
 
   it('stores attachment metadata (200), for a channel and optionally one of its messages', async () => {
-    const m = (await alice.post(url('/messages'), { body: 'see file', channelId, channelType: 'group' }))
+    const m = (await sl(alice).post(url('/messages'), { body: 'see file', channelId, channelType: 'group' }))
       .body;
-    const res = await alice.post(url('/attach-files'), {
+    const res = await sl(alice).post(url('/attach-files'), {
       channelId,
       messageId: m.id,
       fileKey: 's3://bucket/report.pdf',
@@ -711,16 +802,16 @@ describe('SourceLoop dialect: attach-files', () => {
     assert.equal(res.body.fileKey, 's3://bucket/report.pdf');
     assert.deepEqual(res.body.metaData, { size: 1024, type: 'application/pdf' });
     assert.equal(res.body.createdBy, 'f-alice');
-    const read = await bob.get(url(`/attach-files/${res.body.id}`));
+    const read = await sl(bob).get(url(`/attach-files/${res.body.id}`));
     assert.equal(read.status, 200);
     assert.deepEqual(read.body, res.body);
-    const chatOnly = await bob.post(url('/attach-files'), { channelId, fileKey: 'k2' });
+    const chatOnly = await sl(bob).post(url('/attach-files'), { channelId, fileKey: 'k2' });
     assert.equal(chatOnly.status, 200);
     assert.equal(chatOnly.body.messageId, null);
     assert.deepEqual(chatOnly.body.metaData, {});
-    const byMessage = await bob.get(url('/attach-files', { filter: { where: { messageId: m.id } } }));
+    const byMessage = await sl(bob).get(url('/attach-files', { filter: { where: { messageId: m.id } } }));
     assert.deepEqual(
-      byMessage.body.map((f: any) => f.fileKey),
+      byMessage.body.map((f) => f.fileKey),
       ['s3://bucket/report.pdf'],
     );
   });
@@ -728,7 +819,7 @@ describe('SourceLoop dialect: attach-files', () => {
   it('creates in bulk, counts, filters and refuses what is invalid with 422 / 404 / 403', async () => {
     const chat = await alice.post('/v1/chats', { kind: 'group', name: 'f-bulk', members: ['f-bob'] });
     const ch = chat.body.id;
-    const bulk = await alice.post(url('/attach-files/bulk'), {
+    const bulk = await sl(alice).post(url('/attach-files/bulk'), {
       attachmentFiles: [
         { channelId: ch, fileKey: 'a.png' },
         { channelId: ch, fileKey: 'b.png' },
@@ -737,78 +828,87 @@ describe('SourceLoop dialect: attach-files', () => {
     });
     assert.equal(bulk.status, 200);
     assert.deepEqual(
-      bulk.body.map((f: any) => f.fileKey),
+      bulk.body.map((f) => f.fileKey),
       ['a.png', 'b.png', 'c.txt'],
     );
-    assert.deepEqual((await bob.get(url('/attach-files/count', { where: { channelId: ch } }))).body, {
+    assert.deepEqual((await sl(bob).get(url('/attach-files/count', { where: { channelId: ch } }))).body, {
       count: 3,
     });
     assert.equal(
-      (await bob.get(url('/attach-files/count', { where: { channelId: ch, fileKey: { like: '%.png' } } })))
-        .body.count,
+      (
+        await sl(bob).get(
+          url('/attach-files/count', { where: { channelId: ch, fileKey: { like: '%.png' } } }),
+        )
+      ).body.count,
       2,
     );
-    const ordered = await bob.get(
+    const ordered = await sl(bob).get(
       url('/attach-files', { filter: { where: { channelId: ch }, order: 'fileKey DESC', limit: 1 } }),
     );
     assert.deepEqual(
-      ordered.body.map((f: any) => f.fileKey),
+      ordered.body.map((f) => f.fileKey),
       ['c.txt'],
     );
-    const missingKey = await alice.post(url('/attach-files'), { channelId: ch });
+    const missingKey = await sl(alice).post(url('/attach-files'), { channelId: ch });
     assert.equal(missingKey.status, 422);
-    assert.match(missingKey.body.error.message, /^fileKey:/);
-    const badMessage = await alice.post(url('/attach-files'), {
+    assert.match(loopBackError(missingKey).message, /^fileKey:/);
+    const badMessage = await sl(alice).post(url('/attach-files'), {
       channelId: ch,
       fileKey: 'x',
       messageId: 'nope',
     });
     assert.equal(badMessage.status, 422);
-    assert.match(badMessage.body.error.message, /^messageId:/);
+    assert.match(loopBackError(badMessage).message, /^messageId:/);
     const outsider = await t.login('f-out', { permissions: FILES });
-    assert.equal((await outsider.post(url('/attach-files'), { channelId: ch, fileKey: 'x' })).status, 404);
-    assert.equal((await outsider.get(url(`/attach-files/${bulk.body[0].id}`))).status, 404);
-    assert.equal((await outsider.get(url('/attach-files/count'))).body.count, 0);
+    assert.equal(
+      (await sl(outsider).post(url('/attach-files'), { channelId: ch, fileKey: 'x' })).status,
+      404,
+    );
+    assert.equal((await sl(outsider).get(url(`/attach-files/${bulk.body[0]?.id}`))).status, 404);
+    assert.equal((await sl(outsider).get(url('/attach-files/count'))).body.count, 0);
     // Attachment routes have no numeric aliases.
     const numeric = await t.as('f-numeric', { permissions: ['1', '2', '3', '4', '5', '6', '7', '8'] });
-    assert.equal((await numeric.get(url('/attach-files'))).status, 403);
+    assert.equal((await sl(numeric).get(url('/attach-files'))).status, 403);
     assert.equal((await t.request('GET', url('/attach-files'))).status, 401);
-    const emptyBulk = await alice.post(url('/attach-files/bulk'), { attachmentFiles: [] });
+    const emptyBulk = await sl(alice).post(url('/attach-files/bulk'), { attachmentFiles: [] });
     assert.equal(emptyBulk.status, 422);
   });
 
   it('updates (PATCH/PUT 204, PATCH with where → count) and soft-deletes only what the caller attached', async () => {
     const chat = await alice.post('/v1/chats', { kind: 'group', name: 'f-edit', members: ['f-bob'] });
     const ch = chat.body.id;
-    const mine = (await alice.post(url('/attach-files'), { channelId: ch, fileKey: 'old' })).body;
-    const theirs = (await bob.post(url('/attach-files'), { channelId: ch, fileKey: 'bobs' })).body;
+    const mine = (await sl(alice).post(url('/attach-files'), { channelId: ch, fileKey: 'old' })).body;
+    const theirs = (await sl(bob).post(url('/attach-files'), { channelId: ch, fileKey: 'bobs' })).body;
     assert.equal(
-      (await alice.patch(url(`/attach-files/${mine.id}`), { metaData: { pages: 3 } })).status,
+      (await sl(alice).patch(url(`/attach-files/${mine.id}`), { metaData: { pages: 3 } })).status,
       204,
     );
-    const read = (await alice.get(url(`/attach-files/${mine.id}`))).body;
+    const read = (await sl(alice).get(url(`/attach-files/${mine.id}`))).body;
     assert.deepEqual(read.metaData, { pages: 3 });
     assert.ok(read.modifiedOn >= read.createdOn);
     assert.equal(
-      (await alice.put(url(`/attach-files/${mine.id}`), { channelId: ch, fileKey: 'new' })).status,
+      (await sl(alice).put(url(`/attach-files/${mine.id}`), { channelId: ch, fileKey: 'new' })).status,
       204,
     );
-    assert.equal((await bob.get(url(`/attach-files/${mine.id}`))).body.fileKey, 'new');
-    assert.equal((await alice.put(url(`/attach-files/${mine.id}`), { fileKey: 'x' })).status, 422);
+    assert.equal((await sl(bob).get(url(`/attach-files/${mine.id}`))).body.fileKey, 'new');
+    assert.equal((await sl(alice).put(url(`/attach-files/${mine.id}`), { fileKey: 'x' })).status, 422);
     assert.equal(
-      (await alice.patch(url(`/attach-files/${mine.id}`), { channelId: 'elsewhere' })).status,
+      (await sl(alice).patch(url(`/attach-files/${mine.id}`), { channelId: 'elsewhere' })).status,
       422,
     );
-    assert.equal((await alice.patch(url(`/attach-files/${theirs.id}`), { fileKey: 'mine now' })).status, 403);
-    const bulk = await alice.patch(url('/attach-files', { where: { channelId: ch } }), {
+    assert.equal(
+      (await sl(alice).patch(url(`/attach-files/${theirs.id}`), { fileKey: 'mine now' })).status,
+      403,
+    );
+    const bulk = await sl(alice).patch(url('/attach-files', { where: { channelId: ch } }), {
       metaData: { bulk: true },
     });
     assert.deepEqual(bulk.body, { count: 1 });
-    assert.deepEqual((await bob.get(url(`/attach-files/${theirs.id}`))).body.metaData, {});
-    assert.equal((await alice.delete(url(`/attach-files/${theirs.id}`))).status, 403);
-    assert.equal((await alice.delete(url(`/attach-files/${mine.id}`))).status, 204);
-    assert.equal((await alice.get(url(`/attach-files/${mine.id}`))).status, 404);
-    assert.equal((await alice.delete(url(`/attach-files/${mine.id}`))).status, 404);
-    assert.equal((await bob.get(url('/attach-files/count', { where: { channelId: ch } }))).body.count, 1);
+    assert.deepEqual((await sl(bob).get(url(`/attach-files/${theirs.id}`))).body.metaData, {});
+    assert.equal((await sl(alice).delete(url(`/attach-files/${theirs.id}`))).status, 403);
+    assert.equal((await sl(alice).delete(url(`/attach-files/${mine.id}`))).status, 204);
+    assert.equal((await sl(alice).get(url(`/attach-files/${mine.id}`))).status, 404);
+    assert.equal((await sl(alice).delete(url(`/attach-files/${mine.id}`))).status, 404);
+    assert.equal((await sl(bob).get(url('/attach-files/count', { where: { channelId: ch } }))).body.count, 1);
   });
 });

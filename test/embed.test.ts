@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { mintToken, openStore, parley } from '../src/index.ts';
 import { clientFor, dropSchema, inject, testConfig, testSchemaName } from './support/app.ts';
+import { assertError } from './support/assertions.ts';
 
 describe('mounting Parley into a host Fastify app', () => {
   it('serves Parley under a prefix beside the host routes, with its own error handling', async () => {
@@ -25,11 +26,10 @@ describe('mounting Parley into a host Fastify app', () => {
       const chat = await alice.post('/chat/v1/chats', { kind: 'group', name: 'embedded' });
       assert.equal(chat.status, 201);
       const bad = await alice.post(`/chat/v1/chats/${chat.body.id}/messages`, { text: 'hi', extra: true });
-      assert.equal(bad.status, 400);
-      assert.equal(bad.body.error.code, 'invalid_request');
+      assertError(bad, 400, 'invalid_request');
 
       assert.equal((await inject(host, 'GET', '/chat/health/ready')).status, 200);
-      const spec = await inject(host, 'GET', '/chat/openapi.json');
+      const spec = await inject<{ paths: Record<string, unknown> }>(host, 'GET', '/chat/openapi.json');
       assert.equal(spec.status, 200);
       assert.ok(Object.keys(spec.body.paths).some((p) => p.startsWith('/chat/v1/chats')));
       assert.equal(

@@ -8,7 +8,8 @@ import { createTestApp, ENGINE, type Response } from './support/app.ts';
 import { assertError } from './support/assertions.ts';
 import { createDirect, createGroup } from './support/factories.ts';
 import { ACCEPT, assertErrors, SEND } from './support/jsonapi.ts';
-import { StreamClient } from './support/ws.ts';
+import { StreamClient, type Frame } from './support/ws.ts';
+import type { ErrorBody } from './support/api.ts';
 
 /** The HTTP status a WebSocket upgrade is refused with (101 when it is accepted, and then closed again). */
 function upgradeStatus(base: string, token: string): Promise<number> {
@@ -31,7 +32,7 @@ function upgradeStatus(base: string, token: string): Promise<number> {
 interface Attempt {
   /** The connection became a stream (its first frame was `ready`); otherwise it was closed. */
   ready: boolean;
-  frames: any[];
+  frames: Frame[];
   closeCode: number | null;
   socket: WebSocket;
 }
@@ -44,7 +45,7 @@ function attempt(base: string, token: string): Promise<Attempt> {
   const result: Attempt = { ready: false, frames: [], closeCode: null, socket };
   return new Promise((resolve, reject) => {
     socket.on('message', (data) => {
-      const frame = JSON.parse(data.toString());
+      const frame = JSON.parse(data.toString()) as Frame;
       result.frames.push(frame);
       if (frame.type === 'ready') {
         result.ready = true;
@@ -62,11 +63,12 @@ function attempt(base: string, token: string): Promise<Attempt> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A 429 in the standard body, with `Retry-After` and the limit named in the message and the details. */
-function assertRateLimited(res: Response, limit: string): void {
-  assertError(res, 429, 'rate_limited', `${limit}:`);
+function assertRateLimited(res: Response, limit: string): ErrorBody['error'] {
+  const error = assertError(res, 429, 'rate_limited', limit);
   assert.equal(res.headers['retry-after'], '1');
-  assert.equal(res.body.error.details[0].limit, limit);
-  assert.equal(res.body.error.details[0].retryAfter, 1);
+  assert.equal(error.details?.[0]?.limit, limit);
+  assert.equal(error.details[0].retryAfter, 1);
+  return error;
 }
 
 function assertConfigError(env: Record<string, string>, variable: string): void {
@@ -157,8 +159,7 @@ describe(`rate limits (${ENGINE})`, () => {
         assert.equal((await alice.get('/v1/me')).status, 200);
       }
       const refused = await alice.get('/v1/me');
-      assertRateLimited(refused, 'requests_per_user');
-      assert.deepEqual(refused.body.error.details[0], {
+      assert.deepEqual(assertRateLimited(refused, 'requests_per_user').details?.[0], {
         limit: 'requests_per_user',
         rate: 2,
         burst: 3,
@@ -248,7 +249,7 @@ describe(`rate limits (${ENGINE})`, () => {
       // SourceLoop takes Parley's JWT: per user, in LoopBack's error shape.
       const erin = await t.as('rl-erin', { permissions: ['ViewMessage'] });
       assert.equal((await erin.get('/sourceloop/messages')).status, 200);
-      const loopback = await erin.get('/sourceloop/messages');
+      const loopback = await erin.get<{ error: { name: string; code: string } }>('/sourceloop/messages');
       assert.equal(loopback.status, 429);
       assert.equal(loopback.headers['retry-after'], '1');
       assert.equal(loopback.body.error.name, 'TooManyRequestsError');
@@ -275,7 +276,11 @@ describe(`rate limits (${ENGINE})`, () => {
       });
       assert.equal(events.status, 429);
       assert.equal(events.headers.get('retry-after'), '1');
-      assert.equal(((await events.json()) as any).error.code, 'rate_limited');
+      assertError(
+        { status: events.status, body: await events.json(), headers: events.headers },
+        429,
+        'rate_limited',
+      );
       await stream.close();
     } finally {
       await t.close();
@@ -310,7 +315,7 @@ describe(`stream limits (${ENGINE})`, () => {
       for (let i = 0; i < 5; i++) {
         stream.send({ type: 'ping' });
       }
-      const [error] = await stream.waitFor((f) => f.type === 'error');
+      const [error] = await stream.waitFor('error');
       assert.equal(error!.error.code, 'rate_limited');
       assert.match(error!.error.message, /^frames_per_socket: at most 2 frames a second \(3 at once\)/);
       await stream.waitFor((f) => f.type === 'pong', 3);
@@ -360,7 +365,7 @@ describe(`stream limits (${ENGINE})`, () => {
       const other = await StreamClient.connect(limitedBase, carol.token);
       other.socket.send('not json');
       other.send({ type: 'ping' });
-      const errors = await other.waitFor((f) => f.type === 'error', 2);
+      const errors = await other.waitFor('error', undefined, 2);
       // The bad frame took the only token (and is answered once the stream is open); the ping found none.
       assert.deepEqual(errors.map((f) => f.error.code).sort(), ['invalid_request', 'rate_limited']);
       assert.match(
@@ -388,17 +393,18 @@ describe(`stream limits (${ENGINE})`, () => {
       assert.equal(refused.length, 7);
       for (const a of refused) {
         assert.equal(a.closeCode, 4009);
-        assert.equal(a.frames[0].type, 'error');
-        assert.equal(a.frames[0].error.code, 'limit_exceeded');
-        assert.match(a.frames[0].error.message, /^sockets_per_user: at most 3 open streams per user/);
+        const [first] = a.frames;
+        assert.equal(first?.type, 'error');
+        assert.equal(first.error.code, 'limit_exceeded');
+        assert.match(first.error.message, /^sockets_per_user: at most 3 open streams per user/);
       }
       // SSE counts too: the fourth stream is a 409 before the event stream starts.
       const sse = await fetch(`${base}/v1/events`, { headers: { authorization: `Bearer ${dave.token}` } });
       assertError(
-        { status: sse.status, body: await sse.json(), headers: {} },
+        { status: sse.status, body: await sse.json(), headers: sse.headers },
         409,
         'limit_exceeded',
-        'sockets_per_user:',
+        'sockets_per_user',
       );
       // Another user has places of their own.
       const theirs = await StreamClient.connect(base, erin.token);
@@ -446,9 +452,9 @@ describe('chat limit configuration', () => {
 
 /** A 409 limit_exceeded naming `limit`, with the maximum in the details. */
 function assertLimit(res: Response, limit: string, max: number, messageIncludes = `${limit}:`): void {
-  assertError(res, 409, 'limit_exceeded', messageIncludes);
-  assert.ok(res.body.error.message.startsWith(`${limit}: `), res.body.error.message);
-  assert.deepEqual(res.body.error.details, [{ limit, max }]);
+  const error = assertError(res, 409, 'limit_exceeded', { includes: messageIncludes });
+  assert.ok(error.message.startsWith(`${limit}: `), error.message);
+  assert.deepEqual(error.details, [{ limit, max }]);
 }
 
 describe(`members per chat (${ENGINE})`, () => {
@@ -505,7 +511,7 @@ describe(`members per chat (${ENGINE})`, () => {
       // The token-less dialects go through the same rules.
       const ids: string[] = [];
       for (const username of ['mc-av-1', 'mc-av-2', 'mc-av-3', 'mc-av-4']) {
-        ids.push((await t.request('POST', '/users/add', { username })).body.id);
+        ids.push((await t.request<{ id: string }>('POST', '/users/add', { username })).body.id);
       }
       const avito = await t.request('POST', '/chats/add', { name: 'avito room', users: ids });
       assertLimit(avito, 'members_per_chat', 3);
@@ -617,7 +623,7 @@ describe(`chats per user (${ENGINE})`, () => {
       const owners = await Promise.all(Array.from({ length: 20 }, (_, i) => t.login(`cr-owner-${i}`)));
       const chats = await Promise.all(owners.map((o) => createGroup(o)));
       const adds = await Promise.all([
-        ...owners.map((o, i) => o.post(`/v1/chats/${chats[i].id}/members`, { userId: erin.userId })),
+        ...owners.map((o, i) => o.post(`/v1/chats/${chats[i]?.id}/members`, { userId: erin.userId })),
         ...owners.slice(0, 5).map((o) => o.post('/v1/chats', { kind: 'direct', members: [erin.userId] })),
       ]);
       assert.equal(adds.filter((r) => r.status === 201).length, 5);
@@ -631,7 +637,7 @@ describe(`chats per user (${ENGINE})`, () => {
   it('does not bind Instabug’s system user, which is in every chat of its application', async () => {
     const t = await createTestApp({ PARLEY_MAX_CHATS_PER_USER: '2', DIALECTS: 'instabug' });
     try {
-      const app = await t.request('POST', '/api/v1/applications', { name: 'busy app' });
+      const app = await t.request<{ token: string }>('POST', '/api/v1/applications', { name: 'busy app' });
       assert.equal(app.status, 201);
       for (let i = 0; i < 4; i++) {
         const chat = await t.request('POST', `/api/v1/applications/${app.body.token}/chats`, {});

@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { ChatView, MessageView, Page } from './support/api.ts';
 import { createTestApp, type Client, type Response, type TestApp } from './support/app.ts';
+import { assertError } from './support/assertions.ts';
 import { createGroup, sendMessages } from './support/factories.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-function assertError(res: Response, status: number, code: string, field?: string | RegExp): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body?.error?.code, code, JSON.stringify(res.body));
-  assert.equal(typeof res.body.error.message, 'string');
-  if (typeof field === 'string') {
-    assert.ok(
-      res.body.error.message.startsWith(`${field}:`),
-      `message names ${field}: ${res.body.error.message}`,
-    );
-  } else if (field) {
-    assert.match(res.body.error.message, field);
-  }
-}
-
-const seqs = (page: Response) => page.body.data.map((m: any) => m.seq);
+const seqs = (page: Response<Page<MessageView>>) => page.body.data.map((m) => m.seq);
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-async function chatOf(client: Client, chatId: string): Promise<any> {
+async function chatOf(client: Client, chatId: string): Promise<ChatView> {
   const res = await client.get(`/v1/chats/${chatId}`);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body;
@@ -82,6 +70,7 @@ describe('messages', () => {
 
       const view = await chatOf(alice, chat.id);
       assert.equal(view.messageCount, 3);
+      assert.ok(view.lastMessageAt !== null && view.lastMessage);
       assert.match(view.lastMessageAt, ISO);
       assert.ok(view.lastMessageAt >= m.createdAt);
       assert.equal(view.lastMessageAt, third.body.createdAt);
@@ -103,7 +92,7 @@ describe('messages', () => {
     it('refuses blank, missing, empty and non-string text, and unknown fields', async () => {
       const alice = await t.login('valid-alice');
       const chat = await createGroup(alice);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       assertError(await alice.post(url, { text: '   \n\t ' }), 400, 'invalid_request', 'text');
       assertError(await alice.post(url, { text: '' }), 400, 'invalid_request', 'text');
       assertError(await alice.post(url, {}), 400, 'invalid_request', /^text: is required/);
@@ -141,7 +130,7 @@ describe('messages', () => {
       const mallory = await t.login('nm-mallory');
       const other = await t.login('nm-alice', { tenant: 't2' });
       const chat = await createGroup(alice);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       assertError(await mallory.post(url, { text: 'let me in' }), 404, 'not_found');
       assertError(await other.post(url, { text: 'cross tenant' }), 404, 'not_found');
       assertError(await mallory.get(url), 404, 'not_found');
@@ -178,7 +167,7 @@ describe('messages', () => {
     it('accepts exactly 20 characters and refuses 21, on send and on edit', async () => {
       const alice = await small.login('limit-alice');
       const chat = await createGroup(alice);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       const ok = await alice.post(url, { text: 'a'.repeat(20) });
       assert.equal(ok.status, 201, JSON.stringify(ok.body));
       assertError(
@@ -201,7 +190,7 @@ describe('messages', () => {
     it('counts an emoji as one character', async () => {
       const alice = await small.login('emoji-alice');
       const chat = await createGroup(alice);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       const twenty = '😀'.repeat(20); // 40 UTF-16 code units
       const ok = await alice.post(url, { text: twenty });
       assert.equal(ok.status, 201, JSON.stringify(ok.body));
@@ -217,7 +206,7 @@ describe('messages', () => {
     it('answers 200 with the first message when the same author repeats a clientId in the same chat', async () => {
       const alice = await t.login('idem-alice');
       const chat = await createGroup(alice);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       const first = await alice.post(url, { text: 'once', clientId: 'c-1' });
       assert.equal(first.status, 201);
       assert.equal(first.body.clientId, 'c-1');
@@ -239,7 +228,7 @@ describe('messages', () => {
       const bob = await t.login('idem2-bob');
       const chat = await createGroup(alice, [bob]);
       const otherChat = await createGroup(alice, [bob]);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       const a = await alice.post(url, { text: 'from alice', clientId: 'same' });
       const b = await bob.post(url, { text: 'from bob', clientId: 'same' });
       assert.equal(a.status, 201);
@@ -267,7 +256,7 @@ describe('messages', () => {
       const alice = await t.login('reply-alice');
       const bob = await t.login('reply-bob');
       const chat = await createGroup(alice, [bob]);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       await sendMessages(alice, chat.id, 2);
       const reply = await bob.post(url, { text: 'answering 1', replyTo: 1 });
       assert.equal(reply.status, 201);
@@ -304,7 +293,7 @@ describe('messages', () => {
     let alice: Client;
     let bob: Client;
     let chatId: string;
-    let url: string;
+    let url: `/v1/chats/${string}/messages`;
     before(async () => {
       alice = await t.login('hist-alice');
       bob = await t.login('hist-bob');
@@ -322,7 +311,7 @@ describe('messages', () => {
       assert.equal(all.status, 200);
       assert.deepEqual(seqs(all), range(1, 7));
       assert.deepEqual(
-        all.body.data.map((m: any) => m.text),
+        all.body.data.map((m) => m.text),
         range(1, 7).map((i) => `m${i}`),
       );
       assert.equal(all.body.nextCursor, null);
@@ -334,7 +323,7 @@ describe('messages', () => {
 
     it('continues backward from the latest page with nextCursor until it is null', async () => {
       const pages: number[][] = [];
-      let next = `${url}?limit=3`;
+      let next: `${typeof url}?${string}` = `${url}?limit=3`;
       for (let guard = 0; guard < 10; guard++) {
         const page = await alice.get(next);
         assert.equal(page.status, 200, JSON.stringify(page.body));
@@ -349,7 +338,7 @@ describe('messages', () => {
 
     it('pages forward from after with nextCursor, visiting every message once in order', async () => {
       const visited: number[] = [];
-      let next = `${url}?after=0&limit=3`;
+      let next: `${typeof url}?${string}` = `${url}?after=0&limit=3`;
       let pages = 0;
       for (; pages < 10; pages++) {
         const page = await alice.get(next);
@@ -376,7 +365,7 @@ describe('messages', () => {
     it('pages backward from before', async () => {
       const page = await alice.get(`${url}?before=5&limit=3`);
       assert.deepEqual(seqs(page), [2, 3, 4]);
-      assert.notEqual(page.body.nextCursor, null);
+      assert.ok(page.body.nextCursor !== null);
       const older = await alice.get(`${url}?limit=3&cursor=${encodeURIComponent(page.body.nextCursor)}`);
       assert.deepEqual(seqs(older), [1]);
       assert.equal(older.body.nextCursor, null);
@@ -394,7 +383,7 @@ describe('messages', () => {
       assert.deepEqual(adjacent.body, { data: [], nextCursor: null });
 
       const visited: number[] = [];
-      let next = `${url}?after=1&before=6&limit=2`;
+      let next: `${typeof url}?${string}` = `${url}?after=1&before=6&limit=2`;
       for (let guard = 0; guard < 10; guard++) {
         const page = await alice.get(next);
         assert.equal(page.status, 200, JSON.stringify(page.body));
@@ -411,6 +400,7 @@ describe('messages', () => {
       assertError(await alice.get(`${url}?after=5&before=5`), 400, 'invalid_request', 'before');
       assertError(await alice.get(`${url}?after=5&before=3`), 400, 'invalid_request', 'before');
       const page = await alice.get(`${url}?limit=2`);
+      assert.ok(page.body.nextCursor !== null);
       const cursor = encodeURIComponent(page.body.nextCursor);
       assertError(await alice.get(`${url}?cursor=${cursor}&after=1`), 400, 'invalid_request', 'cursor');
       assertError(await alice.get(`${url}?cursor=${cursor}&before=7`), 400, 'invalid_request', 'cursor');
@@ -448,8 +438,9 @@ describe('messages', () => {
       const alice = await t.login('edit-alice');
       const bob = await t.login('edit-bob');
       const chat = await createGroup(alice, [bob]);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       const [sent] = await sendMessages(bob, chat.id, 1);
+      assert.ok(sent);
 
       // Not even the chat owner may edit someone else's message.
       assertError(await alice.patch(`${url}/1`, { text: 'owner rewrite' }), 403, 'forbidden');
@@ -463,6 +454,7 @@ describe('messages', () => {
       assert.equal(edited.body.seq, 1);
       assert.equal(edited.body.id, sent.id);
       assert.equal(edited.body.createdAt, sent.createdAt);
+      assert.ok(edited.body.editedAt !== null);
       assert.match(edited.body.editedAt, ISO);
       assert.ok(edited.body.editedAt >= sent.createdAt);
       const stored = await alice.get(`${url}/1`);
@@ -474,7 +466,7 @@ describe('messages', () => {
     it('validates the new text and answers 404 for a missing message', async () => {
       const alice = await t.login('edit2-alice');
       const chat = await createGroup(alice);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       await sendMessages(alice, chat.id, 1);
       assertError(await alice.patch(`${url}/1`, { text: '  ' }), 400, 'invalid_request', 'text');
       assertError(await alice.patch(`${url}/1`, {}), 400, 'invalid_request', /^text: is required/);
@@ -498,7 +490,7 @@ describe('messages', () => {
     it('answers 409 when the message is deleted', async () => {
       const alice = await t.login('edit3-alice');
       const chat = await createGroup(alice);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       await sendMessages(alice, chat.id, 1);
       assert.equal((await alice.delete(`${url}/1`)).status, 204);
       assertError(await alice.patch(`${url}/1`, { text: 'resurrect' }), 409, 'conflict');
@@ -513,7 +505,7 @@ describe('messages', () => {
       const alice = await t.login('del-alice');
       const bob = await t.login('del-bob');
       const chat = await createGroup(alice, [bob]);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       await sendMessages(bob, chat.id, 3);
       assert.equal((await chatOf(alice, chat.id)).messageCount, 3);
 
@@ -523,15 +515,15 @@ describe('messages', () => {
       const stored = await alice.get(`${url}/2`);
       assert.equal(stored.status, 200);
       assert.equal(stored.body.text, null);
-      assert.match(stored.body.deletedAt, ISO);
+      assert.match(String(stored.body.deletedAt), ISO);
       assert.equal(stored.body.seq, 2);
       assert.equal(stored.body.authorId, 'del-bob');
 
       const history = await alice.get(url);
       assert.deepEqual(seqs(history), [1, 2, 3], 'the deleted message keeps its place in history');
-      assert.equal(history.body.data[1].text, null);
-      assert.notEqual(history.body.data[1].deletedAt, null);
-      assert.equal(history.body.data[0].text, 'message 1');
+      assert.equal(history.body.data[1]?.text, null);
+      assert.notEqual(history.body.data[1]?.deletedAt, null);
+      assert.equal(history.body.data[0]?.text, 'message 1');
       assert.equal((await chatOf(alice, chat.id)).messageCount, 2);
 
       // Deleting again: 204, and nothing changes.
@@ -555,7 +547,7 @@ describe('messages', () => {
       const chat = await createGroup(owner, [member, author]);
       const added = await owner.post(`/v1/chats/${chat.id}/members`, { userId: admin.userId, role: 'admin' });
       assert.equal(added.status, 201, JSON.stringify(added.body));
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       await sendMessages(author, chat.id, 3);
 
       assertError(await member.delete(`${url}/1`), 403, 'forbidden');
@@ -567,7 +559,7 @@ describe('messages', () => {
       assert.equal((await owner.delete(`${url}/2`)).status, 204);
       const history = await member.get(url);
       assert.deepEqual(
-        history.body.data.map((m: any) => [m.seq, m.text === null, m.deletedAt !== null]),
+        history.body.data.map((m) => [m.seq, m.text === null, m.deletedAt !== null]),
         [
           [1, true, true],
           [2, true, true],
@@ -585,16 +577,17 @@ describe('messages', () => {
       const alice = await t.login('del3-alice');
       const bob = await t.login('del3-bob');
       const chat = await createGroup(alice, [bob]);
-      const url = `/v1/chats/${chat.id}/messages`;
+      const url = `/v1/chats/${chat.id}/messages` as const;
       await sendMessages(alice, chat.id, 3);
-      assert.equal((await chatOf(bob, chat.id)).lastMessage.seq, 3);
+      assert.equal((await chatOf(bob, chat.id)).lastMessage?.seq, 3);
 
       assert.equal((await alice.delete(`${url}/3`)).status, 204);
       let view = await chatOf(bob, chat.id);
-      assert.equal(view.lastMessage.seq, 2);
+      assert.equal(view.lastMessage?.seq, 2);
       assert.equal(view.lastMessage.text, 'message 2');
-      const listed = (await bob.get('/v1/chats')).body.data.find((c: any) => c.id === chat.id);
-      assert.equal(listed.lastMessage.seq, 2);
+      const listed = (await bob.get('/v1/chats')).body.data.find((c) => c.id === chat.id);
+      assert.ok(listed);
+      assert.equal(listed.lastMessage?.seq, 2);
       assert.equal(listed.messageCount, 2);
 
       assert.equal((await alice.delete(`${url}/1`)).status, 204);
@@ -610,7 +603,7 @@ describe('messages', () => {
       const alice = await t.login('read-alice');
       const bob = await t.login('read-bob');
       const chat = await createGroup(alice, [bob]);
-      const read = `/v1/chats/${chat.id}/read`;
+      const read = `/v1/chats/${chat.id}/read` as const;
       await sendMessages(alice, chat.id, 5);
       assert.equal((await chatOf(bob, chat.id)).unreadCount, 5);
       assert.equal((await chatOf(bob, chat.id)).lastReadSeq, 0);
@@ -626,7 +619,7 @@ describe('messages', () => {
       assert.equal(view.lastReadSeq, 3);
       assert.equal(view.unreadCount, 2);
       const members = await bob.get(`/v1/chats/${chat.id}/members`);
-      assert.equal(members.body.data.find((m: any) => m.userId === 'read-bob').lastReadSeq, 3);
+      assert.equal(members.body.data.find((m) => m.userId === 'read-bob')?.lastReadSeq, 3);
 
       assert.deepEqual((await bob.post(read, { seq: 0 })).body, { lastReadSeq: 3, unreadCount: 2 });
       assert.deepEqual((await bob.post(read, { seq: 5 })).body, { lastReadSeq: 5, unreadCount: 0 });
@@ -636,7 +629,7 @@ describe('messages', () => {
       const alice = await t.login('read2-alice');
       const bob = await t.login('read2-bob');
       const chat = await createGroup(alice, [bob]);
-      const read = `/v1/chats/${chat.id}/read`;
+      const read = `/v1/chats/${chat.id}/read` as const;
       assertError(await bob.post(read, { seq: 1 }), 400, 'invalid_request', 'seq');
       await sendMessages(alice, chat.id, 3);
       assertError(await bob.post(read, { seq: 4 }), 400, 'invalid_request', 'seq');
@@ -659,7 +652,7 @@ describe('messages', () => {
       const one = await createGroup(alice, [bob, carol]);
       const two = await createGroup(bob, [alice]);
       const quiet = await createGroup(alice, [bob]);
-      const u1 = `/v1/chats/${one.id}/messages`;
+      const u1 = `/v1/chats/${one.id}/messages` as const;
 
       // In `one`: alice 3, bob 2, carol 2, interleaved.
       for (const [who, text] of [
@@ -711,7 +704,7 @@ describe('messages', () => {
         const unread = await who.get('/v1/unread');
         assert.equal(unread.status, 200);
         const listed = Object.fromEntries(
-          unread.body.chats.map((c: any) => [
+          unread.body.chats.map((c) => [
             c.chatId,
             { unreadCount: c.unreadCount, lastReadSeq: c.lastReadSeq },
           ]),
@@ -719,7 +712,7 @@ describe('messages', () => {
         assert.deepEqual(listed, expected, `/v1/unread for ${who.userId}`);
         const total = Object.values(expected).reduce((sum, c) => sum + c.unreadCount, 0);
         assert.equal(unread.body.total, total, `total for ${who.userId}`);
-        assert.ok(unread.body.chats.every((c: any) => c.unreadCount > 0));
+        assert.ok(unread.body.chats.every((c) => c.unreadCount > 0));
         assert.ok(!(quiet.id in listed), 'a chat with nothing unread is absent');
 
         const chats = await who.get('/v1/chats?limit=200');
@@ -735,7 +728,7 @@ describe('messages', () => {
           }
         }
         assert.equal(
-          chats.body.data.reduce((sum: number, c: any) => sum + c.unreadCount, 0),
+          chats.body.data.reduce((sum, c) => sum + c.unreadCount, 0),
           unread.body.total,
           `/v1/chats and /v1/unread agree for ${who.userId}`,
         );

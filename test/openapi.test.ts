@@ -2,6 +2,22 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from './support/app.ts';
 
+/** The parts of the OpenAPI document these tests read. */
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        security?: unknown[];
+        requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> };
+        responses: Record<string, unknown>;
+      }
+    >
+  >;
+}
+
 describe('OpenAPI, explorer and health', () => {
   let t: TestApp;
   before(async () => {
@@ -12,7 +28,7 @@ describe('OpenAPI, explorer and health', () => {
   });
 
   it('publishes every native endpoint in /openapi.json, generated from the route schemas', async () => {
-    const res = await t.request('GET', '/openapi.json');
+    const res = await t.request<OpenApiDocument>('GET', '/openapi.json');
     assert.equal(res.status, 200);
     assert.match(res.body.openapi, /^3\./);
     const expected: [string, string][] = [
@@ -43,9 +59,9 @@ describe('OpenAPI, explorer and health', () => {
     for (const [path, method] of expected) {
       assert.ok(res.body.paths[path]?.[method], `${method.toUpperCase()} ${path} is documented`);
     }
-    const send = res.body.paths['/v1/chats/{id}/messages'].post;
-    assert.deepEqual(send.security, [{ bearerAuth: [] }]);
-    assert.ok(send.requestBody.content['application/json'].schema.properties.text);
+    const send = res.body.paths['/v1/chats/{id}/messages']?.post;
+    assert.deepEqual(send?.security, [{ bearerAuth: [] }]);
+    assert.ok(send.requestBody?.content['application/json']?.schema.properties?.text);
     assert.ok(send.responses['201']);
   });
 

@@ -10,6 +10,7 @@ import { mintToken } from '../src/auth/token.ts';
 import { TEST_DATABASE_URL, TEST_ISSUER, TEST_SECRET, testConfig } from './support/app.ts';
 import { request, SendLedger, sleep } from './support/load.ts';
 import { startServer, type ServerProcess } from './support/server.ts';
+import { assertError } from './support/assertions.ts';
 import { StreamClient } from './support/ws.ts';
 
 /**
@@ -217,8 +218,7 @@ describe('PostgreSQL outage under load (a cluster the test owns)', { skip: skipR
       await waitFor('sends refused with 503', 10_000, () => refusals.length >= 50);
       // Reads fail the same way, and quickly.
       const history = await request(live.url, tokens[1]!, 'GET', `/v1/chats/${chatIds[0]}/messages`);
-      assert.equal(history.status, 503, JSON.stringify(history.body));
-      assert.equal(history.body.error.code, 'unavailable');
+      assertError(history, 503, 'unavailable');
       await sleep(1000);
 
       outage.to = Date.now();

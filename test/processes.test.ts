@@ -78,7 +78,7 @@ describe('several server processes on one PostgreSQL', { skip }, () => {
     const total = 240;
     const pairs = await Promise.all(
       Array.from({ length: total }, (_, i) => {
-        const path = `/v1/chats/${chatIds[i % chatIds.length]}/messages`;
+        const path = `/v1/chats/${chatIds[i % chatIds.length]}/messages` as const;
         const body = { text: `twin ${i}`, clientId: `twin-${i}` };
         const token = tokens[i % tokens.length]!;
         // Which process gets the first copy alternates, so that either can win the race.
@@ -102,7 +102,7 @@ describe('several server processes on one PostgreSQL', { skip }, () => {
         (_, k) => `twin-${k * chatIds.length + c}`,
       );
       assert.deepEqual(
-        page.body.data.map((m: { clientId: string }) => m.clientId).sort(),
+        page.body.data.map((m) => m.clientId).sort(),
         expected.sort(),
         `chat ${c} holds each of its sends exactly once`,
       );

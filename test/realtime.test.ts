@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
 import { createGroup } from './support/factories.ts';
 import { StreamClient, type Frame } from './support/ws.ts';
+import type { MessageView } from './support/api.ts';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -18,7 +19,7 @@ describe(`real-time stream (${ENGINE})`, () => {
     return stream;
   }
 
-  async function send(author: Client, chatId: string, text: string): Promise<any> {
+  async function send(author: Client, chatId: string, text: string): Promise<MessageView> {
     const res = await author.post(`/v1/chats/${chatId}/messages`, { text });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return res.body;
@@ -74,7 +75,7 @@ describe(`real-time stream (${ENGINE})`, () => {
     for (let i = 1; i <= 5; i++) {
       sent.push(await send(alice, chat.id, `hello ${i}`));
     }
-    const frames = await bobStream.waitFor((f) => f.type === 'message.created' && f.chatId === chat.id, 5);
+    const frames = await bobStream.waitFor('message.created', (f) => f.chatId === chat.id, 5);
     assert.deepEqual(
       frames.map((f) => f.message),
       sent,
@@ -150,14 +151,14 @@ describe(`real-time stream (${ENGINE})`, () => {
     const bobStream = await connect(bob);
     const aliceStream = await connect(alice);
     const chat = await createGroup(alice, [bob]);
-    const [forBob] = await bobStream.waitFor((f) => f.type === 'chat.created' && f.chat.id === chat.id);
-    const [forAlice] = await aliceStream.waitFor((f) => f.type === 'chat.created' && f.chat.id === chat.id);
+    const [forBob] = await bobStream.waitFor('chat.created', (f) => f.chat.id === chat.id);
+    const [forAlice] = await aliceStream.waitFor('chat.created', (f) => f.chat.id === chat.id);
     assert.equal(forBob!.chat.role, 'member');
     assert.equal(forAlice!.chat.role, 'owner');
     await send(alice, chat.id, 'first');
     await bobStream.waitFor((f) => f.type === 'message.created' && f.chatId === chat.id);
     assert.equal((await alice.patch(`/v1/chats/${chat.id}`, { topic: 'news' })).status, 200);
-    const [updated] = await bobStream.waitFor((f) => f.type === 'chat.updated');
+    const [updated] = await bobStream.waitFor('chat.updated');
     assert.equal(updated!.chat.topic, 'news');
     assert.equal(updated!.chat.unreadCount, 1, "bob's own unread count");
   });
@@ -172,7 +173,7 @@ describe(`real-time stream (${ENGINE})`, () => {
     assert.equal((await alice.delete(`/v1/chats/${chat.id}/messages/1`)).status, 204);
     assert.equal((await alice.post(`/v1/chats/${chat.id}/read`, { seq: 1 })).status, 200);
     await stream.waitFor((f) => f.type === 'read.updated');
-    const types = stream.frames.filter((f) => f.chatId === chat.id).map((f) => f.type);
+    const types = stream.frames.filter((f) => 'chatId' in f && f.chatId === chat.id).map((f) => f.type);
     assert.deepEqual(types, ['message.created', 'message.updated', 'message.deleted', 'read.updated']);
     const updated = stream.of('message.updated')[0]!;
     assert.equal(updated.message.id, message.id);
@@ -200,7 +201,7 @@ describe(`real-time stream (${ENGINE})`, () => {
     assert.deepEqual(bobStream.of('typing'), [{ type: 'typing', chatId: chat.id, userId: alice.userId }]);
     assert.deepEqual(aliceStream.of('typing'), [], 'nobody hears their own typing');
     aliceStream.send({ type: 'typing', chatId: 'not-my-chat' });
-    const [error] = await aliceStream.waitFor((f) => f.type === 'error');
+    const [error] = await aliceStream.waitFor('error');
     assert.equal(error!.error.code, 'not_found');
     aliceStream.send({ type: 'ping' });
     await aliceStream.waitFor((f) => f.type === 'pong');
@@ -213,7 +214,7 @@ describe(`real-time stream (${ENGINE})`, () => {
     stream.send({ type: 'dance' });
     stream.send({ type: 'resume', chats: { x: -1 } });
     stream.send({ type: 'resume', chats: [1, 2] });
-    const errors = await stream.waitFor((f) => f.type === 'error', 4);
+    const errors = await stream.waitFor('error', undefined, 4);
     assert.ok(errors.every((f) => f.error.code === 'invalid_request'));
     assert.match(errors[1]!.error.message, /type: must be one of/);
     stream.send({ type: 'ping' });
@@ -238,9 +239,7 @@ describe(`real-time stream (${ENGINE})`, () => {
     await second.close();
     await watcher.waitFor((f) => f.type === 'presence' && f.userId === bob.userId && f.status === 'offline');
     assert.equal((await alice.get(`/v1/users/${bob.userId}`)).body.status, 'offline');
-    const online = watcher
-      .of('presence')
-      .filter((f: Frame) => f.userId === bob.userId && f.status === 'online');
+    const online = watcher.of('presence').filter((f) => f.userId === bob.userId && f.status === 'online');
     assert.equal(online.length, 1);
   });
 
@@ -255,10 +254,7 @@ describe(`real-time stream (${ENGINE})`, () => {
     });
     assert.equal(events[0]!.data.type, 'ready');
     const created = events.filter((e) => e.data.type === 'message.created');
-    assert.deepEqual(
-      created.map((e) => e.data.message.seq),
-      [1, 2],
-    );
+    assert.deepEqual(seqsOf(created), [1, 2]);
     const lastId = created[1]!.id!;
     assert.ok(lastId, 'message events carry an id');
     await send(alice, chat.id, 'missed 3');
@@ -270,17 +266,18 @@ describe(`real-time stream (${ENGINE})`, () => {
         await until(() => frames.some((f) => f.data.type === 'resumed'));
       },
     );
-    assert.deepEqual(
-      resumed.filter((e) => e.data.type === 'message.created').map((e) => e.data.message.seq),
-      [3, 4],
-    );
+    assert.deepEqual(seqsOf(resumed), [3, 4]);
   });
 });
 
 interface SseEvent {
   id: string | null;
-  data: any;
+  data: Frame;
 }
+
+/** The seqs of the message.created events among `events`, in order. */
+const seqsOf = (events: SseEvent[]) =>
+  events.flatMap((e) => (e.data.type === 'message.created' ? [e.data.message.seq] : []));
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
   const start = Date.now();

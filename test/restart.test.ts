@@ -41,7 +41,7 @@ describe('PGlite data directory', () => {
       const history = await again.get(`/v1/chats/${chat.body.id}/messages`);
       assert.equal(history.status, 200);
       assert.deepEqual(
-        history.body.data.map((m: { seq: number; text: string }) => [m.seq, m.text]),
+        history.body.data.map((m) => [m.seq, m.text]),
         [
           [1, 'one'],
           [2, 'two'],

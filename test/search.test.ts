@@ -3,7 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { searchQuery } from '../src/search/search.repository.ts';
 import { searchChat } from '../src/search/search.service.ts';
-import { createTestApp, type Client, type TestApp } from './support/app.ts';
+import type { MessageView, Page, SearchHitView } from './support/api.ts';
+import { createTestApp, type Client, type Response, type TestApp } from './support/app.ts';
+import { assertError } from './support/assertions.ts';
 import { createGroup } from './support/factories.ts';
 
 /** GET /v1/search/messages with the query string built from `params`. */
@@ -12,13 +14,13 @@ function search(client: Client, params: Record<string, string | number>) {
   return client.get(`/v1/search/messages?${query}`);
 }
 
-async function send(client: Client, chatId: string, text: string): Promise<any> {
+async function send(client: Client, chatId: string, text: string): Promise<MessageView> {
   const res = await client.post(`/v1/chats/${chatId}/messages`, { text });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return res.body;
 }
 
-const texts = (res: { body: any }) => res.body.data.map((hit: any) => hit.message.text);
+const texts = (res: Response<Page<SearchHitView>>) => res.body.data.map((hit) => hit.message.text);
 
 describe('search', () => {
   let t: TestApp;
@@ -52,6 +54,7 @@ describe('search', () => {
     const both = await search(user, { q: 'deployment RUN' });
     assert.deepEqual(texts(both).sort(), ['RUNNING late for the deploy', 'She runs the Deployment pipeline']);
     const hit = both.body.data[0];
+    assert.ok(hit);
     assert.deepEqual(Object.keys(hit).sort(), ['highlight', 'message', 'rank']);
     assert.deepEqual(Object.keys(hit.message).sort(), [
       'authorId',
@@ -72,7 +75,7 @@ describe('search', () => {
     const { user } = await setup('mark', ['We were running the numbers']);
     const res = await search(user, { q: 'runs' });
     assert.deepEqual(
-      res.body.data.map((h: any) => h.highlight),
+      res.body.data.map((h) => h.highlight),
       ['We were <mark>running</mark> the numbers'],
     );
   });
@@ -85,7 +88,7 @@ describe('search', () => {
     ]);
     const res = await search(user, { q: '"release notes"' });
     assert.deepEqual(texts(res), ['the release notes are out']);
-    assert.equal(res.body.data[0].highlight, 'the <mark>release notes</mark> are out');
+    assert.equal(res.body.data[0]?.highlight, 'the <mark>release notes</mark> are out');
     const unquoted = await search(user, { q: 'release notes' });
     assert.equal(unquoted.body.data.length, 3);
   });
@@ -111,7 +114,7 @@ describe('search', () => {
     const { user } = await setup('part', ['hello world', 'Kubernetes cluster upgrade', 'say HELLO']);
     const ello = await search(user, { q: 'ello' });
     assert.deepEqual(texts(ello).sort(), ['hello world', 'say HELLO']);
-    const byText = Object.fromEntries(ello.body.data.map((h: any) => [h.message.text, h]));
+    const byText = Object.fromEntries(ello.body.data.map((h) => [h.message.text, h]));
     assert.equal(byText['hello world'].highlight, 'h<mark>ello</mark> world');
     assert.equal(byText['say HELLO'].highlight, 'say H<mark>ELLO</mark>');
     assert.equal(byText['hello world'].rank, 0);
@@ -134,17 +137,17 @@ describe('search', () => {
     assert.deepEqual(texts(await search(user, { q: 'brulee' })), ['crème brûlée']);
     assert.deepEqual(texts(await search(user, { q: 'rûl' })), ['crème brûlée']);
     const zurich = await search(user, { q: 'zurich' });
-    assert.equal(zurich.body.data[0].highlight, '<mark>Zurich</mark> is not <mark>Zürich</mark>');
+    assert.equal(zurich.body.data[0]?.highlight, '<mark>Zurich</mark> is not <mark>Zürich</mark>');
     const partial = await search(user, { q: 'brul' });
-    assert.equal(partial.body.data[0].highlight, 'crème <mark>brûl</mark>ée');
+    assert.equal(partial.body.data[0]?.highlight, 'crème <mark>brûl</mark>ée');
   });
 
   it('ranks whole-word matches above partial ones, then newer above older', async () => {
     const { user } = await setup('rank', ['we deploy today', 'it was redeployed', 'deploy again']);
     const res = await search(user, { q: 'deploy' });
     assert.deepEqual(texts(res), ['deploy again', 'we deploy today', 'it was redeployed']);
-    const ranks = res.body.data.map((h: any) => h.rank);
-    assert.ok(ranks[0] > 0 && ranks[1] > 0 && ranks[2] === 0, JSON.stringify(ranks));
+    const ranks = res.body.data.map((h) => h.rank);
+    assert.ok((ranks[0] ?? 0) > 0 && (ranks[1] ?? 0) > 0 && ranks[2] === 0, JSON.stringify(ranks));
     const recent = await search(user, { q: 'deploy', sort: 'recent' });
     assert.deepEqual(texts(recent), ['deploy again', 'it was redeployed', 'we deploy today']);
   });
@@ -175,8 +178,7 @@ describe('search', () => {
 
     for (const chatId of [bobs.id, 'no-such-chat']) {
       const res = await search(alice, { q: 'zebrafish', chatId });
-      assert.equal(res.status, 404);
-      assert.equal(res.body.error.code, 'not_found');
+      assertError(res, 404, 'not_found');
     }
     // Another tenant sees nothing, even with the chat's id.
     const mallory = await t.login('scope-alice', { tenant: 'search-other' });
@@ -199,8 +201,8 @@ describe('search', () => {
     assert.deepEqual(texts(await search(user, { q: 'walr' })), []);
     const narwhal = await search(user, { q: 'narwhal' });
     assert.equal(narwhal.body.data.length, 1);
-    assert.equal(narwhal.body.data[0].message.id, sent[0].id);
-    assert.ok(narwhal.body.data[0].message.editedAt);
+    assert.equal(narwhal.body.data[0]?.message.id, sent[0]?.id);
+    assert.ok(narwhal.body.data[0]?.message.editedAt);
   });
 
   it('excludes messages of deleted chats', async () => {
@@ -216,7 +218,7 @@ describe('search', () => {
       Array.from({ length: 7 }, (_, i) => `capybara number ${i + 1}`),
     );
     await send(user, chat.id, 'unrelated');
-    const seen: string[] = [];
+    const seen: (string | null)[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
@@ -241,7 +243,7 @@ describe('search', () => {
     );
 
     // Relevance order pages the same way: all seven (and the new one) exactly once.
-    const ranked: string[] = [];
+    const ranked: (string | null)[] = [];
     cursor = null;
     do {
       const params: Record<string, string | number> = { q: 'capybara', limit: 2 };
@@ -268,8 +270,7 @@ describe('search', () => {
     for (const params of cases) {
       const res = await search(user, params);
       assert.equal(res.status, 400, JSON.stringify(params));
-      assert.equal(res.body.error.code, 'invalid_request');
-      assert.match(res.body.error.message, /^cursor: /);
+      assertError(res, 400, 'invalid_request', /^cursor: /);
     }
   });
 
@@ -291,8 +292,7 @@ describe('search', () => {
     for (const [params, message] of cases) {
       const res = await search(user, params);
       assert.equal(res.status, 400, JSON.stringify(params));
-      assert.equal(res.body.error.code, 'invalid_request');
-      assert.match(res.body.error.message, message, JSON.stringify(params));
+      assertError(res, 400, 'invalid_request', message);
     }
     assert.equal((await search(user, { q: 'x'.repeat(200) })).status, 200);
     assert.equal((await t.request('GET', '/v1/search/messages?q=hello')).status, 401);
@@ -309,7 +309,7 @@ describe('search', () => {
     assert.deepEqual(texts(await search(user, { q: '100%' })), ['100% sure']);
     const html = await search(user, { q: 'bold' });
     assert.equal(
-      html.body.data[0].highlight,
+      html.body.data[0]?.highlight,
       '&lt;b&gt;<mark>bold</mark>&lt;/b&gt; &amp; &quot;quoted&quot;',
     );
     const stopwords = await search(user, { q: 'the' });
@@ -321,7 +321,9 @@ describe('search', () => {
     const afterText = ' consectetur adipiscing elit'.repeat(20);
     const { user } = await setup('snippet', [`${before}the platypus appears${afterText}`]);
     const res = await search(user, { q: 'platypus' });
-    const { highlight } = res.body.data[0];
+    const [first] = res.body.data;
+    assert.ok(first);
+    const { highlight } = first;
     assert.ok(highlight.startsWith('…') && highlight.endsWith('…'), highlight);
     assert.match(highlight, /the <mark>platypus<\/mark> appears/);
     assert.ok(highlight.length < 230, String(highlight.length));
@@ -398,15 +400,11 @@ describe('search', () => {
   });
 
   it('is described in the OpenAPI document', async () => {
-    const res = await t.request('GET', '/openapi.json');
+    const res = await t.request<{
+      paths: Record<string, Record<string, { parameters: { name: string }[] }>>;
+    }>('GET', '/openapi.json');
     const op = res.body.paths['/v1/search/messages']?.get;
     assert.ok(op, 'GET /v1/search/messages is documented');
-    assert.deepEqual(op.parameters.map((p: any) => p.name).sort(), [
-      'chatId',
-      'cursor',
-      'limit',
-      'q',
-      'sort',
-    ]);
+    assert.deepEqual(op.parameters.map((p) => p.name).sort(), ['chatId', 'cursor', 'limit', 'q', 'sort']);
   });
 });

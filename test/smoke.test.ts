@@ -20,7 +20,7 @@ describe('smoke', () => {
     const page = await bob.get(`/v1/chats/${chat.id}/messages`);
     assert.equal(page.status, 200);
     assert.deepEqual(
-      page.body.data.map((m: any) => m.seq),
+      page.body.data.map((m) => m.seq),
       [1, 2, 3],
     );
   });

@@ -71,7 +71,7 @@ describe(`prepared statements on the database (${ENGINE})`, () => {
       const page = await bob.get(`/v1/chats/${chat.id}/messages?limit=3`);
       assert.equal(page.status, 200);
       assert.deepEqual(
-        page.body.data.map((m: { text: string }) => m.text),
+        page.body.data.map((m) => m.text),
         Array.from({ length: i }, (_, k) => `m${k + 1}`).slice(-3),
       );
       const unread = await bob.get('/v1/unread');

@@ -64,8 +64,8 @@ describe(`unread counters agree with a recount (${ENGINE})`, () => {
       assert.equal(list.status, 200);
       for (const chatId of chats) {
         const want = expected.get(`${chatId}/${user.userId}`);
-        const listed = list.body.data.find((c: any) => c.id === chatId);
-        const summarised = summary.body.chats.find((c: any) => c.chatId === chatId);
+        const listed = list.body.data.find((c) => c.id === chatId);
+        const summarised = summary.body.chats.find((c) => c.chatId === chatId);
         if (want === undefined) {
           assert.equal(listed, undefined, `${user.userId} left ${chatId} but it is listed`);
           continue;
@@ -97,20 +97,24 @@ describe(`unread counters agree with a recount (${ENGINE})`, () => {
         } else if (roll < 0.75) {
           operations.push(async () => {
             const chat = await user.get(`/v1/chats/${chatId}`);
-            if (chat.status === 200 && chat.body.lastSeq > 0) {
-              const seq = 1 + Math.floor(next() * chat.body.lastSeq);
+            const lastSeq = chat.status === 200 ? (chat.body.lastMessage?.seq ?? 0) : 0;
+            if (lastSeq > 0) {
+              const seq = 1 + Math.floor(next() * lastSeq);
               const read = await user.post(`/v1/chats/${chatId}/read`, { seq });
-              assert.equal(read.status, 200, JSON.stringify(read.body));
+              // 404: the same user left the chat meanwhile (an operation below).
+              assert.ok([200, 404].includes(read.status), `${read.status} ${JSON.stringify(read.body)}`);
             }
           });
         } else if (roll < 0.88) {
           // The owner (users[0]) deletes anyone's message; others only their own, or get a 403.
           operations.push(async () => {
             const chat = await user.get(`/v1/chats/${chatId}`);
-            if (chat.status === 200 && chat.body.lastSeq > 0) {
-              const seq = 1 + Math.floor(next() * chat.body.lastSeq);
+            const lastSeq = chat.status === 200 ? (chat.body.lastMessage?.seq ?? 0) : 0;
+            if (lastSeq > 0) {
+              const seq = 1 + Math.floor(next() * lastSeq);
               const res = await user.delete(`/v1/chats/${chatId}/messages/${seq}`);
-              assert.ok([204, 403].includes(res.status), `${res.status} ${JSON.stringify(res.body)}`);
+              // 404: the same user left the chat meanwhile.
+              assert.ok([204, 403, 404].includes(res.status), `${res.status} ${JSON.stringify(res.body)}`);
             }
           });
         } else if (user !== users[0]) {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { createTestApp, TEST_ISSUER, TEST_SECRET, type Client, type TestApp } from './support/app.ts';
+import type { Page, UserView } from './support/api.ts';
+import { assertError } from './support/assertions.ts';
 
 /** A token with arbitrary claims (e.g. `preferred_username`), signed like the real ones. */
 async function tokenWithClaims(sub: string, claims: Record<string, unknown>): Promise<string> {
@@ -12,18 +14,6 @@ async function tokenWithClaims(sub: string, claims: Record<string, unknown>): Pr
     .setIssuedAt()
     .setExpirationTime('1h')
     .sign(new TextEncoder().encode(TEST_SECRET));
-}
-
-function assertError(res: { status: number; body: any }, status: number, code: string, field?: string): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.error.code, code, JSON.stringify(res.body));
-  assert.equal(typeof res.body.error.message, 'string');
-  if (field !== undefined) {
-    assert.ok(
-      res.body.error.message.startsWith(`${field}:`),
-      `message names ${field}: ${res.body.error.message}`,
-    );
-  }
 }
 
 describe('users', () => {
@@ -135,8 +125,7 @@ describe('users', () => {
     it('refuses fields that are not part of the profile, naming them', async () => {
       const me = await t.login('me-extra');
       const res = await me.patch('/v1/me', { username: 'renamed' });
-      assertError(res, 400, 'invalid_request', 'username');
-      assert.match(res.body.error.message, /not a known field/);
+      assert.match(assertError(res, 400, 'invalid_request', 'username').message, /not a known field/);
       assert.equal((await me.get('/v1/me')).body.username, 'me-extra');
     });
 
@@ -215,12 +204,12 @@ describe('users', () => {
       const viewer = await t.login('jit-viewer');
       const owner = await viewer.get('/v1/users?username=collide');
       assert.deepEqual(
-        owner.body.data.map((u: any) => u.id),
+        owner.body.data.map((u) => u.id),
         ['jit-owner-2'],
       );
       const suffixed = await viewer.get(`/v1/users?username=${encodeURIComponent(res.body.username)}`);
       assert.deepEqual(
-        suffixed.body.data.map((u: any) => u.id),
+        suffixed.body.data.map((u) => u.id),
         ['jit-second-2'],
       );
     });
@@ -246,7 +235,7 @@ describe('users', () => {
       // The other tenant's directory holds only its own users.
       const dir = await inOther.get('/v1/users');
       assert.deepEqual(
-        dir.body.data.map((u: any) => u.displayName),
+        dir.body.data.map((u) => u.displayName),
         ['Other Twin'],
       );
     });
@@ -380,7 +369,7 @@ describe('users', () => {
       assert.deepEqual(Object.keys(res.body).sort(), ['data', 'nextCursor']);
       assert.equal(res.body.nextCursor, null);
       assert.deepEqual(
-        res.body.data.map((u: any) => u.username),
+        res.body.data.map((u) => u.username),
         ['dir-list-admin', 'list-one', 'list-two'],
       );
     });
@@ -395,7 +384,7 @@ describe('users', () => {
       const res = await admin.get('/v1/users?username=DORA');
       assert.equal(res.status, 200);
       assert.deepEqual(
-        res.body.data.map((u: any) => u.id),
+        res.body.data.map((u) => u.id),
         ['u1'],
       );
       assert.deepEqual((await admin.get('/v1/users?username=dor')).body.data, []);
@@ -411,17 +400,17 @@ describe('users', () => {
       ]);
       const byName = await admin.get('/v1/users?q=HAR');
       assert.equal(byName.status, 200);
-      assert.deepEqual(byName.body.data.map((u: any) => u.id).sort(), ['q1', 'q2']);
+      assert.deepEqual(byName.body.data.map((u) => u.id).sort(), ['q1', 'q2']);
       const byId = await admin.get('/v1/users?q=id-only-match');
       assert.deepEqual(
-        byId.body.data.map((u: any) => u.id),
+        byId.body.data.map((u) => u.id),
         ['id-only-match'],
       );
       // An id is matched exactly, not as a substring.
       assert.deepEqual((await admin.get('/v1/users?q=only-mat')).body.data, []);
       const combined = await admin.get('/v1/users?q=ar&username=zed');
       assert.deepEqual(
-        combined.body.data.map((u: any) => u.id),
+        combined.body.data.map((u) => u.id),
         ['q2'],
       );
     });
@@ -435,7 +424,7 @@ describe('users', () => {
         { id: 'w4', username: 'plain', displayName: 'Plain' },
       ]);
       const ids = async (q: string) =>
-        (await admin.get(`/v1/users?q=${encodeURIComponent(q)}`)).body.data.map((u: any) => u.id).sort();
+        (await admin.get(`/v1/users?q=${encodeURIComponent(q)}`)).body.data.map((u) => u.id).sort();
       assert.deepEqual(await ids('%'), ['w2']);
       assert.deepEqual(await ids('a_b'), ['w1']);
       assert.deepEqual(await ids('_'), ['w1']);
@@ -459,10 +448,10 @@ describe('users', () => {
       let pages = 0;
       do {
         const url: string = `/v1/users?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const res = await admin.get(url);
+        const res = await admin.get<Page<UserView>>(url);
         assert.equal(res.status, 200, JSON.stringify(res.body));
         assert.ok(res.body.data.length <= 3);
-        seen.push(...res.body.data.map((u: any) => u.username));
+        seen.push(...res.body.data.map((u) => u.username));
         cursor = res.body.nextCursor;
         pages++;
         assert.ok(pages < 10, 'pagination does not terminate');
@@ -498,7 +487,7 @@ describe('users', () => {
       ]);
       const first = await admin.get('/v1/users?q=match&limit=2');
       assert.deepEqual(
-        first.body.data.map((u: any) => u.id),
+        first.body.data.map((u) => u.id),
         ['m1', 'm2'],
       );
       assert.ok(first.body.nextCursor);
@@ -506,7 +495,7 @@ describe('users', () => {
         `/v1/users?q=match&limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`,
       );
       assert.deepEqual(
-        second.body.data.map((u: any) => u.id),
+        second.body.data.map((u) => u.id),
         ['m3'],
       );
       assert.equal(second.body.nextCursor, null);
@@ -537,7 +526,7 @@ describe('users', () => {
       assert.deepEqual((await adminA.get('/v1/users?username=hidden-user')).body.data, []);
       assert.deepEqual((await adminA.get('/v1/users?q=hidden')).body.data, []);
       assert.ok(
-        (await adminA.get('/v1/users')).body.data.every((u: any) => u.id !== 'hidden'),
+        (await adminA.get('/v1/users')).body.data.every((u) => u.id !== 'hidden'),
         'tenant B user listed in tenant A',
       );
     });
@@ -562,9 +551,9 @@ describe('users', () => {
       const viewer = await t.login('get-viewer-3');
       await t.login('get-foreign', { tenant: 'get-other-tenant' });
       const foreign = await viewer.get('/v1/users/get-foreign');
-      assertError(foreign, 404, 'not_found');
-      const missing = await viewer.get('/v1/users/get-missing');
-      assert.deepEqual(Object.keys(foreign.body.error).sort(), Object.keys(missing.body.error).sort());
+      const hidden = assertError(foreign, 404, 'not_found');
+      const missing = assertError(await viewer.get('/v1/users/get-missing'), 404, 'not_found');
+      assert.deepEqual(Object.keys(hidden).sort(), Object.keys(missing).sort());
     });
 
     it('finds a user whose id is 128 characters long', async () => {

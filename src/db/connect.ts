@@ -108,7 +108,10 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): 
     mkdirSync(dataDir, { recursive: true });
   }
   // Search (migration 0002) needs these; `create extension` then finds them compiled in.
-  const pglite = await PGlite.create(dataDir, { extensions: { pg_trgm, unaccent } });
+  const pglite = await PGlite.create(dataDir, {
+    extensions: { pg_trgm, unaccent },
+    ...(config.loadDataDir ? { loadDataDir: config.loadDataDir } : {}),
+  });
   // PGlite is one in-process connection: a pool of one serialises transactions, which is what it can do.
   const pgConfig = createPgConfig(pglite);
   wellFormedParameters(pgConfig.connection);

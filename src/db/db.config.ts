@@ -2,7 +2,16 @@ import path from 'node:path';
 import { ConfigError, integer, isMemory, read, type Env } from '../env.ts';
 
 export type DatabaseConfig =
-  | { kind: 'pglite'; dataDir: string; preparedStatements: number }
+  | {
+      kind: 'pglite';
+      dataDir: string;
+      preparedStatements: number;
+      /**
+       * A dump of a PGlite data directory (`PGlite.dumpDataDir()`) to start from instead of an empty cluster: an
+       * embedder's, or the test suite's already migrated one. Never read from the environment.
+       */
+      loadDataDir?: Blob;
+    }
   | {
       kind: 'postgres';
       connectionString: string;

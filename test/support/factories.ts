@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { ChatView, MessageView } from './api.ts';
 import type { Client } from './app.ts';
 
 /** A group chat owned by `owner` with `members` (clients whose users exist); returns the chat view. */
@@ -6,7 +7,7 @@ export async function createGroup(
   owner: Client,
   members: Client[] = [],
   overrides: Record<string, unknown> = {},
-): Promise<any> {
+): Promise<ChatView> {
   const res = await owner.post('/v1/chats', {
     kind: 'group',
     name: `group-${Math.random().toString(36).slice(2, 10)}`,
@@ -17,7 +18,8 @@ export async function createGroup(
   return res.body;
 }
 
-export async function createDirect(a: Client, b: Client): Promise<any> {
+/** The direct chat of `a` and `b` (created, or the one they have: 200). */
+export async function createDirect(a: Client, b: Client): Promise<ChatView> {
   const res = await a.post('/v1/chats', { kind: 'direct', members: [b.userId] });
   assert.ok(res.status === 201 || res.status === 200, JSON.stringify(res.body));
   return res.body;
@@ -29,8 +31,8 @@ export async function sendMessages(
   chatId: string,
   count: number,
   prefix = 'message',
-): Promise<any[]> {
-  const sent = [];
+): Promise<MessageView[]> {
+  const sent: MessageView[] = [];
   for (let i = 1; i <= count; i++) {
     const res = await author.post(`/v1/chats/${chatId}/messages`, { text: `${prefix} ${i}` });
     assert.equal(res.status, 201, JSON.stringify(res.body));

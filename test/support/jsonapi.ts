@@ -2,18 +2,73 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import type { Client, Response, TestApp } from './app.ts';
+import type { ErrorCode } from '../../src/errors/codes.ts';
+import { JSONAPI, type Client, type Headers, type Response, type TestApp } from './app.ts';
 
 /** JSON:API helpers for tests: the official 1.0 schemas (test/fixtures/jsonapi, see SOURCE.md) and assertions. */
 
-export const JSONAPI = 'application/vnd.api+json';
+export { JSONAPI };
 /** Ask for JSON:API. */
-export const ACCEPT = { accept: JSONAPI };
+export const ACCEPT = { accept: JSONAPI } as const;
 /** Send and ask for JSON:API. */
-export const SEND = { accept: JSONAPI, 'content-type': JSONAPI };
+export const SEND = { accept: JSONAPI, 'content-type': JSONAPI } as const;
 
-function fixture(name: string): any {
-  return JSON.parse(readFileSync(new URL(`../fixtures/jsonapi/${name}`, import.meta.url), 'utf8'));
+/** A resource identifier: `{type, id}`. */
+export interface Identifier {
+  type: string;
+  id: string;
+  meta?: Record<string, unknown>;
+}
+
+export interface Links {
+  self?: string;
+  related?: string;
+  first?: string | null;
+  prev?: string | null;
+  next?: string | null;
+}
+
+export interface Relationship {
+  data?: Identifier | Identifier[] | null;
+  links?: Links;
+  meta?: Record<string, unknown>;
+}
+
+/** A resource object as a JSON:API answer carries it. */
+export interface Resource extends Identifier {
+  attributes?: Record<string, unknown>;
+  relationships?: Record<string, Relationship>;
+  links?: Links;
+}
+
+/** One error object of a JSON:API error document. */
+export interface ErrorObject {
+  status: string;
+  code: string;
+  title: string;
+  detail: string;
+  source?: { pointer?: string; parameter?: string };
+  meta?: Record<string, unknown>;
+}
+
+/** A JSON:API top-level document (data or errors); `data` of what kind is for the test to say (`one`, `many`). */
+export interface Document {
+  data?: Resource | Resource[] | Identifier | Identifier[] | null;
+  included?: Resource[];
+  errors?: ErrorObject[];
+  links?: Links;
+  meta?: Record<string, unknown>;
+  jsonapi?: { version: string };
+}
+
+interface JsonSchemaFile {
+  $id: string;
+}
+
+function fixture(name: string): JsonSchemaFile {
+  return JSON.parse(
+    readFileSync(new URL(`../fixtures/jsonapi/${name}`, import.meta.url), 'utf8'),
+  ) as JsonSchemaFile;
 }
 
 const ajv = new Ajv2020.default({ strict: false, allErrors: true });
@@ -53,24 +108,72 @@ export function isValidRequest(kind: RequestKind, body: unknown): boolean {
 }
 
 /** A JSON:API answer: the status, exactly `application/vnd.api+json`, and a schema-valid document. */
-export function assertDocument(res: Response, status: number): any {
+export function assertDocument(res: Response<unknown>, status: number): Document {
   assert.equal(res.status, status, JSON.stringify(res.body));
   assert.equal(res.headers['content-type'], JSONAPI);
   assertValidResponse(res.body);
-  return res.body;
+  // The official schema has just said what it is.
+  return res.body as Document;
+}
+
+/** A JSON:API answer whose primary data is one resource object. */
+export function assertOne(res: Response<unknown>, status: number): Document & { data: Resource } {
+  const doc = assertDocument(res, status);
+  assert.ok(isResource(doc.data), `primary data is not one resource: ${JSON.stringify(doc.data)}`);
+  return { ...doc, data: doc.data };
+}
+
+/** A JSON:API answer whose primary data is a list of resource objects. */
+export function assertMany(res: Response<unknown>, status: number): Document & { data: Resource[] } {
+  const doc = assertDocument(res, status);
+  const { data } = doc;
+  assert.ok(Array.isArray(data), `primary data is not a list: ${JSON.stringify(data)}`);
+  return { ...doc, data: data.map((item) => resource(item)) };
+}
+
+/** Whether `value` is a resource object (an identifier with attributes, relationships or links). */
+export function isResource(value: unknown): value is Resource {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as Identifier).type === 'string' &&
+    typeof (value as Identifier).id === 'string'
+  );
+}
+
+/** `value` as a resource object, failing the test when it is not one. */
+export function resource(value: unknown): Resource {
+  assert.ok(isResource(value), `not a resource object: ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A to-many relationship's linkage, failing the test when it is not a list. */
+export function linkages(relationship: Relationship | undefined): Identifier[] {
+  const data = relationship?.data;
+  assert.ok(Array.isArray(data), `not a to-many linkage: ${JSON.stringify(relationship)}`);
+  return data;
+}
+
+/** A relationship's linkage as one identifier, failing the test when it is not (a list, null, absent). */
+export function linkage(relationship: Relationship | undefined): Identifier {
+  const data = relationship?.data;
+  assert.ok(data && !Array.isArray(data), `not a to-one linkage: ${JSON.stringify(relationship)}`);
+  return data;
 }
 
 /** A JSON:API error answer: status, code, and where it points (a `/data/...` pointer or a query parameter). */
 export function assertErrors(
-  res: Response,
+  res: Response<unknown>,
   status: number,
-  code: string,
+  code: ErrorCode,
   where?: { pointer?: string; parameter?: string; detail?: RegExp; stack?: boolean },
-): any {
+): ErrorObject {
   const body = assertDocument(res, status);
   assert.ok(Array.isArray(body.errors) && body.errors.length > 0, JSON.stringify(body));
   assert.equal(body.data, undefined);
   const [error] = body.errors;
+  assert.ok(error);
   assert.equal(error.status, String(status));
   assert.equal(error.code, code, JSON.stringify(body));
   assert.equal(typeof error.title, 'string');
@@ -98,8 +201,8 @@ export function send(
   url: string,
   kind: RequestKind,
   document: unknown,
-  headers: Record<string, string> = SEND,
-): Promise<Response> {
+  headers: Headers = SEND,
+): Promise<Response<unknown>> {
   assertValidRequest(kind, document);
   return t.request(method, url, document, { authorization: `Bearer ${client.token}`, ...headers });
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import type { BodyOf, MessageView } from './api.ts';
 
-/** One HTTP answer of a server process, with how long it took. */
-export interface Answer {
+/** One HTTP answer of a server process, with how long it took; the body typed as the route answers on success. */
+export interface Answer<T = unknown> {
   status: number;
-  body: any;
+  body: T;
   headers: Headers;
   /** When the request left, in ms (Date.now()). */
   at: number;
@@ -15,14 +16,14 @@ export interface Answer {
  * One HTTP call to a server process as `token`'s user. A network failure (the process died, the port is closed)
  * rejects; so does an answer slower than `timeoutMs`, which would be a hang.
  */
-export async function request(
+export async function request<M extends string, U extends string>(
   baseUrl: string,
   token: string,
-  method: string,
-  path: string,
+  method: M,
+  path: U,
   body?: unknown,
   timeoutMs = 20_000,
-): Promise<Answer> {
+): Promise<Answer<BodyOf<M, U>>> {
   const at = Date.now();
   const response = await fetch(`${baseUrl}${path}`, {
     method,
@@ -37,7 +38,7 @@ export async function request(
   const type = response.headers.get('content-type') ?? '';
   return {
     status: response.status,
-    body: text && type.includes('json') ? JSON.parse(text) : text,
+    body: (text && type.includes('json') ? JSON.parse(text) : text) as BodyOf<M, U>,
     headers: response.headers,
     at,
     ms: Date.now() - at,
@@ -75,9 +76,9 @@ export class SendLedger {
    * POST the send. 201 (and 200 for a retry) acknowledge it; a 503 or a network failure leave it unanswered and
    * resolve with null, or with the 503; anything else fails the test.
    */
-  async send(baseUrl: string, attempt: Attempt, timeoutMs?: number): Promise<Answer | null> {
+  async send(baseUrl: string, attempt: Attempt, timeoutMs?: number): Promise<Answer<MessageView> | null> {
     this.attempts.set(attempt.clientId, attempt);
-    let answer: Answer;
+    let answer: Answer<MessageView>;
     try {
       answer = await request(
         baseUrl,
@@ -102,8 +103,8 @@ export class SendLedger {
     assert.fail(`send ${attempt.clientId}: ${answer.status} ${JSON.stringify(answer.body)}`);
   }
 
-  private acknowledge(attempt: Attempt, answer: Answer): void {
-    const message = answer.body as { id: string; seq: number; clientId: string; text: string };
+  private acknowledge(attempt: Attempt, answer: Answer<MessageView>): void {
+    const message = answer.body;
     assert.equal(message.clientId, attempt.clientId);
     assert.equal(message.text, attempt.text);
     const earlier = this.acked.get(attempt.clientId);
@@ -156,7 +157,7 @@ export class SendLedger {
           `/v1/chats/${chatId}/messages?after=${after}&limit=200`,
         );
         assert.equal(page.status, 200, JSON.stringify(page.body));
-        const data = page.body.data as { id: string; seq: number; clientId: string | null }[];
+        const data = page.body.data;
         for (const message of data) {
           seqs.push(message.seq);
           assert.ok(message.clientId, `message ${message.seq} of ${chatId} has no clientId`);

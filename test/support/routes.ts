@@ -148,15 +148,27 @@ export async function answer(t: TestApp, request: RawRequest): Promise<Answer> {
  * as JSON, or a JSON:API error document as `application/vnd.api+json`, with the code that belongs to the status.
  */
 export function errorBodyProblem(reply: Answer): string | null {
-  let body: any;
+  let parsed: unknown;
   try {
-    body = JSON.parse(reply.raw);
+    parsed = JSON.parse(reply.raw);
   } catch {
     return `the error body is not JSON: ${JSON.stringify(reply.raw.slice(0, 200))}`;
   }
+  // Any JSON at all: every field is checked before it is relied on.
+  const body = parsed as {
+    errors?: unknown;
+    error?: { code?: unknown; message?: unknown; details?: unknown } | null;
+  } | null;
   if (reply.type === 'application/vnd.api+json') {
-    const errors: any[] = Array.isArray(body?.errors) ? body.errors : [];
-    if (errors.length === 0 || Object.keys(body).some((k) => !['errors', 'jsonapi', 'meta'].includes(k))) {
+    const errors = (Array.isArray(body?.errors) ? body.errors : []) as ({
+      code?: unknown;
+      detail?: unknown;
+      status?: unknown;
+    } | null)[];
+    if (
+      errors.length === 0 ||
+      Object.keys(body ?? {}).some((k) => !['errors', 'jsonapi', 'meta'].includes(k))
+    ) {
       return `not a JSON:API error document: ${reply.raw.slice(0, 200)}`;
     }
     for (const error of errors) {
@@ -165,7 +177,7 @@ export function errorBodyProblem(reply: Answer): string | null {
         return `JSON:API error ${JSON.stringify(error).slice(0, 200)}`;
       }
     }
-    if (!errors.some((error) => error.status === String(reply.status))) {
+    if (!errors.some((error) => error?.status === String(reply.status))) {
       return `no JSON:API error has the status ${reply.status}`;
     }
     return reply.raw.includes('    at ') ? 'a stack trace in the body' : null;
@@ -177,16 +189,17 @@ export function errorBodyProblem(reply: Answer): string | null {
   if (keys.length !== 1 || keys[0] !== 'error') {
     return `the error body has keys ${keys.join(', ')}`;
   }
-  const extra = Object.keys(body.error ?? {}).filter((k) => !['code', 'message', 'details'].includes(k));
-  if (extra.length > 0 || typeof body.error.message !== 'string' || body.error.message === '') {
-    return `error object ${JSON.stringify(body.error).slice(0, 200)}`;
+  const error = body?.error;
+  const extra = Object.keys(error ?? {}).filter((k) => !['code', 'message', 'details'].includes(k));
+  if (extra.length > 0 || typeof error?.message !== 'string' || error.message === '') {
+    return `error object ${JSON.stringify(error).slice(0, 200)}`;
   }
-  if (body.error.details !== undefined && !Array.isArray(body.error.details)) {
-    return `details is not a list: ${JSON.stringify(body.error.details).slice(0, 200)}`;
+  if (error.details !== undefined && !Array.isArray(error.details)) {
+    return `details is not a list: ${JSON.stringify(error.details).slice(0, 200)}`;
   }
   if (reply.raw.includes('    at ')) {
     return 'a stack trace in the body';
   }
-  const code = body.error.code as keyof typeof ERROR_STATUS;
-  return ERROR_STATUS[code] === reply.status ? null : `code ${code} for status ${reply.status}`;
+  const code = error.code as keyof typeof ERROR_STATUS;
+  return ERROR_STATUS[code] === reply.status ? null : `code ${String(code)} for status ${reply.status}`;
 }

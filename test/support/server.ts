@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { BodyOf } from './api.ts';
 import { TEST_DATABASE_URL, TEST_ISSUER, TEST_SECRET } from './app.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -96,18 +97,19 @@ export function clusterEnv(schema: string, extra: Record<string, string> = {}): 
   };
 }
 
-/** One HTTP call to a server process, as `token`'s user; the body is parsed JSON. */
-export async function call(
+/** One HTTP call to a server process, as `token`'s user; the body is parsed JSON, typed from the route (`api.ts`). */
+export async function call<M extends string, U extends string>(
   server: ServerProcess,
   token: string,
-  method: string,
-  path: string,
+  method: M,
+  path: U,
   body?: unknown,
-) {
+): Promise<{ status: number; body: BodyOf<M, U> }> {
   const response = await fetch(`${server.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: response.status, body: (await response.json()) as any };
+  // What the route answers on success; a test reads refusals with `assertError`.
+  return { status: response.status, body: (await response.json()) as BodyOf<M, U> };
 }

@@ -1,9 +1,11 @@
 import { WebSocket } from 'ws';
+import type { StreamFrame } from '../../src/realtime/protocol.ts';
 
-export interface Frame {
-  type: string;
-  [key: string]: any;
-}
+/** A frame the server writes on a stream: an event or a control frame, told apart by `type`. */
+export type Frame = StreamFrame;
+export type FrameType = Frame['type'];
+/** The frame of one `type`. */
+export type FrameOf<K extends FrameType> = Extract<Frame, { type: K }>;
 
 /** A WebSocket test client that records every frame and can wait for the ones a test expects. */
 export class StreamClient {
@@ -47,19 +49,38 @@ export class StreamClient {
     this.socket.send(JSON.stringify(frame));
   }
 
-  of(type: string): Frame[] {
-    return this.frames.filter((f) => f.type === type);
+  of<K extends FrameType>(type: K): FrameOf<K>[] {
+    return this.frames.filter((f): f is FrameOf<K> => f.type === type);
   }
 
   /** message.created seqs received for a chat, in arrival order. */
   seqs(chatId: string): number[] {
     return this.of('message.created')
       .filter((f) => f.chatId === chatId)
-      .map((f) => f.message.seq as number);
+      .map((f) => f.message.seq);
   }
 
-  /** Resolves when `predicate` holds for some frame (or `count` frames); rejects after `ms`. */
-  async waitFor(predicate: (frame: Frame) => boolean, count = 1, ms = 10_000): Promise<Frame[]> {
+  /**
+   * Resolves when `predicate` holds for some frame (or `count` frames); rejects after `ms`. Given a frame type first,
+   * the predicate sees (and the answer holds) frames of that type only: `waitFor('message.created', (f) => ...)`.
+   */
+  waitFor<K extends FrameType>(
+    type: K,
+    predicate?: (frame: FrameOf<K>) => boolean,
+    count?: number,
+    ms?: number,
+  ): Promise<FrameOf<K>[]>;
+  waitFor(predicate: (frame: Frame) => boolean, count?: number, ms?: number): Promise<Frame[]>;
+  async waitFor(first: FrameType | ((frame: Frame) => boolean), ...rest: unknown[]): Promise<Frame[]> {
+    if (typeof first === 'string') {
+      const [predicate, count, ms] = rest as [((frame: Frame) => boolean) | undefined, number?, number?];
+      return this.waitUntil((f) => f.type === first && (predicate?.(f) ?? true), count, ms);
+    }
+    const [count, ms] = rest as [number?, number?];
+    return this.waitUntil(first, count, ms);
+  }
+
+  private async waitUntil(predicate: (frame: Frame) => boolean, count = 1, ms = 10_000): Promise<Frame[]> {
     const matches = () => this.frames.filter(predicate);
     await this.until(
       () => matches().length >= count,
