@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
+import { DeadlineError } from '../src/db/budget.ts';
 import { QueryTimeoutError } from '../src/db/deadline.ts';
 import { DatabaseHealth } from '../src/db/health.ts';
 import { AppError } from '../src/errors/codes.ts';
@@ -419,6 +420,7 @@ describe('errors', () => {
         new AggregateError([refused(), refused()], 'every address refused'),
         new Error('query failed', { cause: refused() }),
         new QueryTimeoutError(5000),
+        new DeadlineError(5000),
       ]) {
         const res = toErrorResponse(error, false);
         assert.equal(res.status, 503, String(error));

@@ -9,13 +9,21 @@ import { parseTimestamptz } from './timestamps.ts';
 import { DatabaseHealth } from './health.ts';
 
 export interface Store {
+  /** For the work of requests: all of one request's database work counts against one deadline (`deadlineMs`). */
   db: Kysely<Database>;
   /**
-   * The same database without the query deadline (DB_QUERY_TIMEOUT_MS): for migrations, which may rightly take
+   * The same database for work shared by many requests (the send batcher, the event bus): each use of a connection
+   * has a deadline of its own, never the request's that happened to start it.
+   */
+  shared: Kysely<Database>;
+  /**
+   * The same database without deadlines (DB_QUERY_TIMEOUT_MS, DB_DEADLINE_MS): for migrations, which may rightly take
    * longer than any request should. Closed with `db`.
    */
   unbounded: Kysely<Database>;
   kind: 'pglite' | 'postgres';
+  /** The deadline of one request's database work (DB_DEADLINE_MS); 0: none. */
+  deadlineMs: number;
   /** Whether the database answers, as seen from here: outages are logged through it, once each. */
   health: DatabaseHealth;
   /** Throws when the database cannot answer. */
@@ -118,17 +126,20 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): 
     idleTimeoutMillis: 0,
     types,
   } as pg.PoolConfig);
+  // In-process: nothing to wait for but the one connection, and no network to lose; no deadline, no circuit.
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool: wrapPool(pool, { timeoutMs: 0, statements: statementsOf(config) }),
+      pool: wrapPool(pool, { timeoutMs: 0, deadlineMs: 0, statements: statementsOf(config) }).pool,
     }),
   });
   // Migrations run through the same instance: no deadline here anyway, and a statement prepared before a migration
   // changed its table is recovered from (`src/db/deadline.ts`).
   return {
     db,
+    shared: db,
     unbounded: db,
     kind: 'pglite',
+    deadlineMs: 0,
     health: new DatabaseHealth(),
     ping: async () => {
       await sql`select 1`.execute(db);
@@ -180,18 +191,23 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
     // A new connection after an outage: the database is back.
     health.answered();
   });
-  const db = new Kysely<Database>({
-    dialect: new PostgresDialect({
-      pool: wrapPool(pool, { timeoutMs: config.queryTimeoutMs, statements: statementsOf(config) }),
-    }),
+  const wrapped = wrapPool(pool, {
+    timeoutMs: config.queryTimeoutMs,
+    deadlineMs: config.deadlineMs,
+    statements: statementsOf(config),
   });
-  // Same pool, no deadline; never destroyed itself (that would end the pool twice): `db` ends it.
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: wrapped.pool }) });
+  // Same pool; never destroyed themselves (that would end the pool twice): `db` ends it.
+  const shared = new Kysely<Database>({ dialect: new PostgresDialect({ pool: wrapped.shared }) });
+  // No deadline: migrations may rightly take longer than any request should.
   const unbounded = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
     db,
+    shared,
     unbounded,
     kind: 'postgres',
+    deadlineMs: config.deadlineMs,
     health,
     ping: async () => {
       if (closed) {
@@ -215,8 +231,10 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
 export function borrowStore(db: Kysely<Database>): Store {
   return {
     db,
+    shared: db,
     unbounded: db,
     kind: 'postgres',
+    deadlineMs: 0,
     health: new DatabaseHealth(),
     ping: async () => {
       await sql`select 1`.execute(db);
