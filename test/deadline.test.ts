@@ -7,7 +7,7 @@ import { sleep } from './support/load.ts';
 /**
  * Queries made slow on a healthy PostgreSQL: another session holds a lock on the chats table, so that reading a chat
  * waits for it. All the database work of a request counts against one deadline (DB_DEADLINE_MS), waiting for a
- * connection included.
+ * connection included; and a query that misses its deadline while the database answers does not open the circuit.
  */
 
 const DEADLINE_MS = 2000;
@@ -86,6 +86,41 @@ describe(
         await release();
         await setup.admin.end();
         await setup.t.close();
+      }
+    });
+
+    it('a query that misses its deadline on a healthy database does not open the circuit', async (t) => {
+      const setup = await setUp();
+      const { t: app, alice, chatId } = setup;
+      let release: (() => Promise<void>) | null = await lockChats(setup);
+      try {
+        const slow = await timed(alice.get(`/v1/chats/${chatId}`));
+        assert.equal(slow.value.status, 503, JSON.stringify(slow.value.body));
+        // The lock is still held, but the database answers: the probe says so, and requests that do not need the
+        // locked table are served, during the probe and after it, none refused at once.
+        const answers: number[] = [];
+        const until = Date.now() + 1500;
+        while (Date.now() < until) {
+          const [me, ready] = await Promise.all([alice.get('/v1/me'), app.request('GET', '/health/ready')]);
+          answers.push(me.status, ready.status);
+          await sleep(50);
+        }
+        assert.ok(
+          answers.every((status) => status === 200),
+          `answers while one table was locked: ${answers.join(' ')}`,
+        );
+        assert.equal(app.app.parley.store.health.available, true, 'no outage');
+        await release();
+        release = null;
+        const chat = await alice.get(`/v1/chats/${chatId}`);
+        assert.equal(chat.status, 200, JSON.stringify(chat.body));
+        t.diagnostic(
+          `the slow read answered 503 after ${slow.ms} ms; ${answers.length} requests served meanwhile`,
+        );
+      } finally {
+        await release?.();
+        await setup.admin.end();
+        await app.close();
       }
     });
   },

@@ -6,7 +6,7 @@ import type { Database } from './database.ts';
 import { wrapPool } from './deadline.ts';
 import { StatementNames } from './statements.ts';
 import { parseTimestamptz } from './timestamps.ts';
-import { DatabaseHealth } from './health.ts';
+import { DatabaseHealth, type Probe } from './health.ts';
 
 export interface Store {
   /** For the work of requests: all of one request's database work counts against one deadline (`deadlineMs`). */
@@ -17,8 +17,8 @@ export interface Store {
    */
   shared: Kysely<Database>;
   /**
-   * The same database without deadlines (DB_QUERY_TIMEOUT_MS, DB_DEADLINE_MS): for migrations, which may rightly take
-   * longer than any request should. Closed with `db`.
+   * The same database without deadlines (DB_QUERY_TIMEOUT_MS, DB_DEADLINE_MS) and never refused by the circuit: for
+   * migrations, which may rightly take longer than any request should. Closed with `db`.
    */
   unbounded: Kysely<Database>;
   kind: 'pglite' | 'postgres';
@@ -152,6 +152,33 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): 
   };
 }
 
+/**
+ * Whether the server can be reached: a connection of its own (the pool's may all be stuck on a server that stopped
+ * answering), then `select 1`, each within DB_CONNECT_TIMEOUT_MS. A server that answers with an error (too many
+ * connections, starting up, a refused login) is reachable: it says so at once, with no need to refuse for it.
+ */
+function probeOf(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Probe {
+  return async () => {
+    const client = new pg.Client({
+      connectionString: config.connectionString,
+      connectionTimeoutMillis: config.connectTimeoutMs,
+      query_timeout: config.connectTimeoutMs,
+    });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query('select 1');
+    } catch (error) {
+      if (!(error instanceof pg.DatabaseError)) {
+        throw error;
+      }
+    } finally {
+      // With a query still waiting for its answer, this cuts the socket instead of waiting for the server.
+      client.end().catch(() => {});
+    }
+  };
+}
+
 async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Promise<Store> {
   if (config.schema) {
     const client = new pg.Client({
@@ -180,7 +207,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
     // `public` after Parley's schema: where the database's extensions (pg_trgm, unaccent) live.
     ...(config.schema ? { options: `-c search_path=${quoteIdent(config.schema)},public` } : {}),
   });
-  const health = new DatabaseHealth();
+  const health = new DatabaseHealth(probeOf(config));
   // An idle client that loses its server must not take the process down; the next query reconnects.
   pool.on('error', () => {});
   pool.on('connect', (client) => {
@@ -195,11 +222,12 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
     timeoutMs: config.queryTimeoutMs,
     deadlineMs: config.deadlineMs,
     statements: statementsOf(config),
+    circuit: health,
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: wrapped.pool }) });
   // Same pool; never destroyed themselves (that would end the pool twice): `db` ends it.
   const shared = new Kysely<Database>({ dialect: new PostgresDialect({ pool: wrapped.shared }) });
-  // No deadline: migrations may rightly take longer than any request should.
+  // No deadline and no circuit: migrations may rightly take longer than any request should.
   const unbounded = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
@@ -217,6 +245,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
     },
     close: async () => {
       closed = true;
+      health.stop();
       await db.destroy();
     },
     pool: poolStats(pool, config.poolSize),

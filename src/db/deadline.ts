@@ -26,6 +26,8 @@ export interface PoolOptions extends QueryOptions {
    * connection's; 0: none.
    */
   deadlineMs: number;
+  /** Refuses database work at once, without waiting on the database, while it is known to be unreachable. */
+  circuit?: { refusal(): Error | null };
 }
 
 /** node-postgres' record of the statements a connection has prepared (its `Connection`, and PGlite's too). */
@@ -208,14 +210,18 @@ export interface WrappedPool {
 
 /**
  * The pool as Kysely sees it, with a deadline on every use of a connection (waiting for one, connecting, its
- * queries), one on every query, and hot queries prepared. A server that stops answering without closing its
- * connections (frozen, or cut off by the network) would otherwise hold every request that reaches it for as long as
- * TCP takes to give up: many minutes.
+ * queries), one on every query, hot queries prepared, and database work refused at once while the circuit says the
+ * database is unreachable. A server that stops answering without closing its connections (frozen, or cut off by the
+ * network) would otherwise hold every request that reaches it for as long as TCP takes to give up: many minutes.
  */
 export function wrapPool(pool: pg.Pool, options: PoolOptions): WrappedPool {
   const clients = new WeakMap<pg.PoolClient, ParleyClient>();
   const view = (perRequest: boolean): PostgresPool => ({
     async connect() {
+      const refusal = options.circuit?.refusal();
+      if (refusal) {
+        throw refusal;
+      }
       const budget =
         (perRequest ? currentBudget() : null) ??
         (options.deadlineMs > 0 ? new DatabaseBudget(options.deadlineMs) : null);
