@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, onResponseHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, onResponseHookHandler } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Actor } from './auth/actor.ts';
 import { createAuthenticate } from './auth/auth.hook.ts';
@@ -7,6 +7,7 @@ import { chatRoutes } from './chats/chat.routes.ts';
 import { withJsonApiOptions, type JsonApiOptions } from './jsonapi/jsonapi.config.ts';
 import { type Config } from './config.ts';
 import type { Context } from './context.ts';
+import { DatabaseBudget } from './db/budget.ts';
 import type { Store } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { installErrorHandling } from './errors/http.ts';
@@ -64,6 +65,34 @@ declare module 'fastify' {
 }
 
 /**
+ * One deadline for all the database work of each request (DB_DEADLINE_MS; `src/db/budget.ts`): waiting for a
+ * connection, connecting, queries, waiting for the batch that writes a send. Everything the request does after this
+ * hook (the later hooks, body parsing, which Fastify runs in the request's async context, the handler) runs with its
+ * budget, which the database layer finds without its being passed around. Streams are left out: they live long, and
+ * each of their database operations gets a deadline of its own.
+ */
+function installDatabaseDeadline(app: FastifyInstance, ms: number): void {
+  if (ms <= 0) {
+    return;
+  }
+  const budgets = new WeakMap<FastifyRequest, DatabaseBudget>();
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config.stream) {
+      done();
+      return;
+    }
+    const budget = new DatabaseBudget(ms);
+    budgets.set(request, budget);
+    budget.run(done);
+  });
+  // Work the request started and left running (an event to publish) is no longer its own.
+  app.addHook('onResponse', (request, _reply, done) => {
+    budgets.get(request)?.finish();
+    done();
+  });
+}
+
+/**
  * Parley as a Fastify plugin: every route, its error handling and its database, encapsulated so that a host
  * application can mount it under a prefix beside routes of its own.
  */
@@ -91,6 +120,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(createValidatorCompiler());
   installErrorHandling(app, config.nodeEnv === 'development', store.health);
+  installDatabaseDeadline(app, store.deadlineMs);
   const verifier = await createTokenVerifier(config.jwt);
   await registerWebSocket(app);
   // Before any route: it attaches each native route's JSON:API face as the routes are added.

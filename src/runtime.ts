@@ -58,7 +58,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     bus =
       options.fanOut === false
         ? new LocalBus(log)
-        : createBus(config.bus, config.database, store.db, log, store.health);
+        : createBus(config.bus, config.database, store.shared, log, store.health);
     try {
       await bus.start();
     } catch (error) {
@@ -76,7 +76,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   const metrics = config.metrics.enabled
     ? new Metrics({ engine: store.kind, bus: bus.kind, pool: store.pool })
     : null;
-  const sends = new MessageBatcher(store.db, {
+  // A batch writes for many requests: it has a deadline of its own, and each sender waits for it within its own.
+  const sends = new MessageBatcher(store.shared, {
     // PGlite has one connection: one batch at a time. On a server, a few overlap to use the pool.
     maxInFlight: store.kind === 'pglite' ? 1 : 4,
     maxBatch: 500,

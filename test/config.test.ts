@@ -144,6 +144,7 @@ describe('loadConfig', () => {
         poolSize: 10,
         connectTimeoutMs: 5000,
         queryTimeoutMs: 5000,
+        deadlineMs: 5000,
         preparedStatements: 500,
       });
       assert.equal(loadConfig({ ...base, DATABASE_URL: 'postgresql://h/db' }).database.kind, 'postgres');
@@ -187,6 +188,7 @@ describe('loadConfig', () => {
         poolSize: 10,
         connectTimeoutMs: 5000,
         queryTimeoutMs: 5000,
+        deadlineMs: 5000,
         preparedStatements: 500,
       });
     });
@@ -244,6 +246,20 @@ describe('loadConfig', () => {
       assert.deepEqual(timeouts({ DB_CONNECT_TIMEOUT_MS: '1500', DB_QUERY_TIMEOUT_MS: '0' }), [1500, 0]);
       assertConfigError({ ...base, DB_HOST: 'h', DB_CONNECT_TIMEOUT_MS: '0' }, 'DB_CONNECT_TIMEOUT_MS');
       assertConfigError({ ...base, DB_HOST: 'h', DB_QUERY_TIMEOUT_MS: '2s' }, 'DB_QUERY_TIMEOUT_MS');
+    });
+
+    it("DB_DEADLINE_MS bounds a request's database work; by default the larger timeout, none without a query one", () => {
+      const deadline = (env: Record<string, string>) =>
+        (loadConfig({ ...base, DB_HOST: 'h', ...env }).database as { deadlineMs: number }).deadlineMs;
+      assert.equal(deadline({}), 5000);
+      assert.equal(deadline({ DB_CONNECT_TIMEOUT_MS: '8000', DB_QUERY_TIMEOUT_MS: '3000' }), 8000);
+      assert.equal(deadline({ DB_CONNECT_TIMEOUT_MS: '1000', DB_QUERY_TIMEOUT_MS: '3000' }), 3000);
+      assert.equal(deadline({ DB_QUERY_TIMEOUT_MS: '0' }), 0);
+      assert.equal(deadline({ DB_QUERY_TIMEOUT_MS: '0', DB_DEADLINE_MS: '20000' }), 20000);
+      assert.equal(deadline({ DB_DEADLINE_MS: '2500' }), 2500);
+      assert.equal(deadline({ DB_DEADLINE_MS: '0' }), 0);
+      assertConfigError({ ...base, DB_HOST: 'h', DB_DEADLINE_MS: '-1' }, 'DB_DEADLINE_MS');
+      assertConfigError({ ...base, DB_HOST: 'h', DB_DEADLINE_MS: '3600001' }, 'DB_DEADLINE_MS');
     });
   });
 

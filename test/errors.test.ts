@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
+import { DeadlineError } from '../src/db/budget.ts';
 import { QueryTimeoutError } from '../src/db/deadline.ts';
-import { DatabaseHealth } from '../src/db/health.ts';
+import { DatabaseDownError, DatabaseHealth } from '../src/db/health.ts';
 import { AppError } from '../src/errors/codes.ts';
 import { toErrorResponse } from '../src/errors/http.ts';
 import { createTestApp, type Client, type Response, type TestApp } from './support/app.ts';
@@ -380,6 +381,8 @@ describe('errors', () => {
         new AggregateError([refused(), refused()], 'every address refused'),
         new Error('query failed', { cause: refused() }),
         new QueryTimeoutError(5000),
+        new DeadlineError(5000),
+        new DatabaseDownError(),
       ]) {
         const res = toErrorResponse(error, false);
         assert.equal(res.status, 503, String(error));

@@ -6,16 +6,24 @@ import type { Database } from './database.ts';
 import { wrapPool } from './deadline.ts';
 import { StatementNames } from './statements.ts';
 import { parseTimestamptz } from './timestamps.ts';
-import { DatabaseHealth } from './health.ts';
+import { DatabaseHealth, type Probe } from './health.ts';
 
 export interface Store {
+  /** For the work of requests: all of one request's database work counts against one deadline (`deadlineMs`). */
   db: Kysely<Database>;
   /**
-   * The same database without the query deadline (DB_QUERY_TIMEOUT_MS): for migrations, which may rightly take
-   * longer than any request should. Closed with `db`.
+   * The same database for work shared by many requests (the send batcher, the event bus): each use of a connection
+   * has a deadline of its own, never the request's that happened to start it.
+   */
+  shared: Kysely<Database>;
+  /**
+   * The same database without deadlines (DB_QUERY_TIMEOUT_MS, DB_DEADLINE_MS) and never refused by the circuit: for
+   * migrations, which may rightly take longer than any request should. Closed with `db`.
    */
   unbounded: Kysely<Database>;
   kind: 'pglite' | 'postgres';
+  /** The deadline of one request's database work (DB_DEADLINE_MS); 0: none. */
+  deadlineMs: number;
   /** Whether the database answers, as seen from here: outages are logged through it, once each. */
   health: DatabaseHealth;
   /** Throws when the database cannot answer. */
@@ -121,17 +129,20 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): 
     idleTimeoutMillis: 0,
     types,
   } as pg.PoolConfig);
+  // In-process: nothing to wait for but the one connection, and no network to lose; no deadline, no circuit.
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool: wrapPool(pool, { timeoutMs: 0, statements: statementsOf(config) }),
+      pool: wrapPool(pool, { timeoutMs: 0, deadlineMs: 0, statements: statementsOf(config) }).pool,
     }),
   });
   // Migrations run through the same instance: no deadline here anyway, and a statement prepared before a migration
   // changed its table is recovered from (`src/db/deadline.ts`).
   return {
     db,
+    shared: db,
     unbounded: db,
     kind: 'pglite',
+    deadlineMs: 0,
     health: new DatabaseHealth(),
     ping: async () => {
       await sql`select 1`.execute(db);
@@ -141,6 +152,33 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): 
       await pglite.close();
     },
     pool: poolStats(pool, 1),
+  };
+}
+
+/**
+ * Whether the server can be reached: a connection of its own (the pool's may all be stuck on a server that stopped
+ * answering), then `select 1`, each within DB_CONNECT_TIMEOUT_MS. A server that answers with an error (too many
+ * connections, starting up, a refused login) is reachable: it says so at once, with no need to refuse for it.
+ */
+function probeOf(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Probe {
+  return async () => {
+    const client = new pg.Client({
+      connectionString: config.connectionString,
+      connectionTimeoutMillis: config.connectTimeoutMs,
+      query_timeout: config.connectTimeoutMs,
+    });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      await client.query('select 1');
+    } catch (error) {
+      if (!(error instanceof pg.DatabaseError)) {
+        throw error;
+      }
+    } finally {
+      // With a query still waiting for its answer, this cuts the socket instead of waiting for the server.
+      client.end().catch(() => {});
+    }
   };
 }
 
@@ -172,7 +210,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
     // `public` after Parley's schema: where the database's extensions (pg_trgm, unaccent) live.
     ...(config.schema ? { options: `-c search_path=${quoteIdent(config.schema)},public` } : {}),
   });
-  const health = new DatabaseHealth();
+  const health = new DatabaseHealth(probeOf(config));
   // An idle client that loses its server must not take the process down; the next query reconnects.
   pool.on('error', () => {});
   pool.on('connect', (client) => {
@@ -183,18 +221,24 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
     // A new connection after an outage: the database is back.
     health.answered();
   });
-  const db = new Kysely<Database>({
-    dialect: new PostgresDialect({
-      pool: wrapPool(pool, { timeoutMs: config.queryTimeoutMs, statements: statementsOf(config) }),
-    }),
+  const wrapped = wrapPool(pool, {
+    timeoutMs: config.queryTimeoutMs,
+    deadlineMs: config.deadlineMs,
+    statements: statementsOf(config),
+    circuit: health,
   });
-  // Same pool, no deadline; never destroyed itself (that would end the pool twice): `db` ends it.
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: wrapped.pool }) });
+  // Same pool; never destroyed themselves (that would end the pool twice): `db` ends it.
+  const shared = new Kysely<Database>({ dialect: new PostgresDialect({ pool: wrapped.shared }) });
+  // No deadline and no circuit: migrations may rightly take longer than any request should.
   const unbounded = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
   return {
     db,
+    shared,
     unbounded,
     kind: 'postgres',
+    deadlineMs: config.deadlineMs,
     health,
     ping: async () => {
       if (closed) {
@@ -204,6 +248,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
     },
     close: async () => {
       closed = true;
+      health.stop();
       await db.destroy();
     },
     pool: poolStats(pool, config.poolSize),
@@ -218,8 +263,10 @@ export async function openStore(config: DatabaseConfig): Promise<Store> {
 export function borrowStore(db: Kysely<Database>): Store {
   return {
     db,
+    shared: db,
     unbounded: db,
     kind: 'postgres',
+    deadlineMs: 0,
     health: new DatabaseHealth(),
     ping: async () => {
       await sql`select 1`.execute(db);

@@ -21,6 +21,11 @@ export type DatabaseConfig =
       connectTimeoutMs: number;
       /** How long a query may go unanswered before it fails (503) and its connection is dropped; 0: no limit. */
       queryTimeoutMs: number;
+      /**
+       * How long all the database work of one request may take together (waiting for a connection, connecting, its
+       * queries) before it answers 503; 0: no limit beyond the two above.
+       */
+      deadlineMs: number;
       /** Most query texts run as named prepared statements (`src/db/statements.ts`); 0: none. */
       preparedStatements: number;
     };
@@ -31,6 +36,15 @@ export function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
   const poolSize = integer(env, 'DB_POOL_SIZE', 10, 1, 500);
   const connectTimeoutMs = integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000);
   const queryTimeoutMs = integer(env, 'DB_QUERY_TIMEOUT_MS', 5000, 0, 3_600_000);
+  // By default the larger of the two: a request waits no longer than either alone allowed, never their sum. With no
+  // query deadline, none either: long queries were asked for.
+  const deadlineMs = integer(
+    env,
+    'DB_DEADLINE_MS',
+    queryTimeoutMs === 0 ? 0 : Math.max(connectTimeoutMs, queryTimeoutMs),
+    0,
+    3_600_000,
+  );
   const preparedStatements = integer(env, 'DB_PREPARED_STATEMENTS', 500, 0, 10_000);
   const schemaRaw = read(env, 'DB_SCHEMA');
   if (schemaRaw !== undefined && !SCHEMA_NAME.test(schemaRaw)) {
@@ -61,6 +75,7 @@ export function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
       poolSize,
       connectTimeoutMs,
       queryTimeoutMs,
+      deadlineMs,
       preparedStatements,
     };
   }
@@ -79,6 +94,7 @@ export function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
       poolSize,
       connectTimeoutMs,
       queryTimeoutMs,
+      deadlineMs,
       preparedStatements,
     };
   }

@@ -1,5 +1,6 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import type pg from 'pg';
+import { currentBudget, DatabaseBudget, DeadlineError } from './budget.ts';
 import { isStatementLost, type StatementNames } from './statements.ts';
 
 /** A query the database did not answer in time. Like a lost connection, it answers 503 `unavailable`. */
@@ -16,6 +17,17 @@ export class QueryTimeoutError extends Error {
 export interface QueryOptions {
   timeoutMs: number;
   statements: StatementNames | null;
+}
+
+/** What the pool wrapper adds to each use of a connection. */
+export interface PoolOptions extends QueryOptions {
+  /**
+   * The budget of one unit of database work (DB_DEADLINE_MS): a request's, or, outside requests, one use of a
+   * connection's; 0: none.
+   */
+  deadlineMs: number;
+  /** Refuses database work at once, without waiting on the database, while it is known to be unreachable. */
+  circuit?: { refusal(): Error | null };
 }
 
 /** node-postgres' record of the statements a connection has prepared (its `Connection`, and PGlite's too). */
@@ -54,9 +66,11 @@ function transactionEffect(text: string): 'begin' | 'end' | null {
  * again, freshly prepared; one inside a transaction fails, as the transaction is then aborted anyway.
  */
 class ParleyClient implements PostgresPoolClient {
-  private broken: QueryTimeoutError | null = null;
+  private broken: QueryTimeoutError | DeadlineError | null = null;
   private inTransaction = false;
   private stale = false;
+  /** The budget the current borrower's queries count against; null: only the query deadline. */
+  private budget: DatabaseBudget | null = null;
 
   constructor(
     private readonly client: pg.PoolClient,
@@ -127,15 +141,33 @@ class ParleyClient implements PostgresPoolClient {
     this.stale = false;
   }
 
+  /** Lent to a borrower whose work counts against `budget`. */
+  lend(budget: DatabaseBudget | null): this {
+    this.budget = budget;
+    return this;
+  }
+
   private run<R>(query: Submitted): Promise<PostgresQueryResult<R>> {
+    const budget = this.budget;
+    const queryMs = this.options.timeoutMs > 0 ? this.options.timeoutMs : Infinity;
+    const budgetMs = budget ? budget.remaining() : Infinity;
+    if (budget && budgetMs <= 0) {
+      const spent = new DeadlineError(budget.ms);
+      // Nothing was sent; but a transaction left open must not go back to the pool.
+      if (this.inTransaction) {
+        this.broken = spent;
+      }
+      return Promise.reject(spent);
+    }
     const running = this.client.query(query) as unknown as Promise<PostgresQueryResult<R>>;
-    const timeoutMs = this.options.timeoutMs;
-    if (timeoutMs <= 0) {
+    const timeoutMs = Math.min(queryMs, budgetMs);
+    if (timeoutMs === Infinity) {
       return running;
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.broken = new QueryTimeoutError(timeoutMs);
+        this.broken =
+          budget && budgetMs < queryMs ? new DeadlineError(budget.ms) : new QueryTimeoutError(queryMs);
         reject(this.broken);
       }, timeoutMs);
       running.then(
@@ -154,28 +186,62 @@ class ParleyClient implements PostgresPoolClient {
   release(): void {
     // Whoever borrowed the connection ended its transaction (Kysely always does); the next borrower starts clean.
     this.inTransaction = false;
+    this.budget?.end();
+    this.budget = null;
     // With an error, the pool closes the connection instead of keeping it.
     this.client.release(this.broken ?? undefined);
   }
 }
 
+/** The pool as Kysely sees it, twice over: the view for requests and the view for work shared between them. */
+export interface WrappedPool {
+  /**
+   * Each use of a connection counts against the budget of the request it is made for (or, outside any request, a
+   * budget of its own).
+   */
+  pool: PostgresPool;
+  /**
+   * Each use of a connection has a budget of its own, even when a request starts it: for work done for many requests
+   * at once (a batch of sends, a batch of events), which must not fail because the request that happened to start it
+   * had spent its own.
+   */
+  shared: PostgresPool;
+}
+
 /**
- * The pool as Kysely sees it, with a deadline on every query and hot queries prepared. A server that stops answering
- * without closing its connections (frozen, or cut off by the network) would otherwise hold every request that
- * reaches it for as long as TCP takes to give up: many minutes.
+ * The pool as Kysely sees it, with a deadline on every use of a connection (waiting for one, connecting, its
+ * queries), one on every query, hot queries prepared, and database work refused at once while the circuit says the
+ * database is unreachable. A server that stops answering without closing its connections (frozen, or cut off by the
+ * network) would otherwise hold every request that reaches it for as long as TCP takes to give up: many minutes.
  */
-export function wrapPool(pool: pg.Pool, options: QueryOptions): PostgresPool {
+export function wrapPool(pool: pg.Pool, options: PoolOptions): WrappedPool {
   const clients = new WeakMap<pg.PoolClient, ParleyClient>();
-  return {
+  const view = (perRequest: boolean): PostgresPool => ({
     async connect() {
-      const client = await pool.connect();
+      const refusal = options.circuit?.refusal();
+      if (refusal) {
+        throw refusal;
+      }
+      const budget =
+        (perRequest ? currentBudget() : null) ??
+        (options.deadlineMs > 0 ? new DatabaseBudget(options.deadlineMs) : null);
+      budget?.begin();
+      let client: pg.PoolClient;
+      try {
+        // A connection that comes after the deadline went back to the pool unused.
+        client = budget ? await budget.race(pool.connect(), (late) => late.release()) : await pool.connect();
+      } catch (error) {
+        budget?.end();
+        throw error;
+      }
       let wrapped = clients.get(client);
       if (!wrapped) {
         wrapped = new ParleyClient(client, options);
         clients.set(client, wrapped);
       }
-      return wrapped;
+      return wrapped.lend(budget);
     },
     end: () => pool.end(),
-  };
+  });
+  return { pool: view(true), shared: view(false) };
 }

@@ -14,8 +14,15 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '08004',
   '08006',
 ]);
-/** The network errors of a server that is down or out of reach. */
+/**
+ * The code of database work refused without trying while the database is known to be unreachable (the circuit of
+ * `src/db/health.ts` is open).
+ */
+export const DATABASE_DOWN = 'EDATABASEDOWN';
+
+/** The network errors of a server that is down or out of reach, and the refusal of a known outage. */
 const UNAVAILABLE_ERRNOS = new Set([
+  DATABASE_DOWN,
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',

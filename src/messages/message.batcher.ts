@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { withinBudget } from '../db/budget.ts';
 import type { Database } from '../db/database.ts';
 import { insertMessageBatch, type BatchedMessage, type SendOutcome } from './message.repository.ts';
 
@@ -52,11 +53,18 @@ export class MessageBatcher {
     return this.inFlight;
   }
 
+  /**
+   * The send's outcome. Waiting for it is database work of the request that sends (DB_DEADLINE_MS): past that
+   * request's deadline it fails with a DeadlineError (503), though the batch may still write the send later: a retry
+   * with the same clientId tells.
+   */
   submit(message: BatchedMessage): Promise<SendOutcome> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ message, resolve, reject });
-      this.schedule();
-    });
+    return withinBudget(
+      new Promise<SendOutcome>((resolve, reject) => {
+        this.queue.push({ message, resolve, reject });
+        this.schedule();
+      }),
+    );
   }
 
   private schedule(): void {

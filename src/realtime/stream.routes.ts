@@ -17,6 +17,16 @@ import {
 } from './connection.ts';
 import type { Gateway } from './gateway.ts';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A stream, open for as long as its client stays: its database work is not one request's, and each of its
+     * database operations gets a deadline of its own instead (plugin.ts).
+     */
+    stream?: boolean;
+  }
+}
+
 const MAX_FRAME_BYTES = 64 * 1024;
 const MAX_RESUME_CHATS = 10_000;
 /** How long a client has at shutdown to answer the "going away" close before its socket is cut. */
@@ -133,6 +143,7 @@ export async function streamRoutes(
     url: '/stream',
     onRequest: authenticate,
     schema: { hide: true },
+    config: { stream: true },
     // A plain HTTP request (no Upgrade) gets the standard error body, not an empty 404.
     handler: async (_request, reply) => {
       void reply.header('upgrade', 'websocket');
@@ -272,7 +283,8 @@ export async function streamRoutes(
     },
   });
 
-  app.get('/events', { onRequest: authenticate, schema: { hide: true } }, async (request, reply) => {
+  const sseRoute = { onRequest: authenticate, schema: { hide: true }, config: { stream: true } };
+  app.get('/events', sseRoute, async (request, reply) => {
     const resume = resumeFromRequest(request);
     const res = reply.raw;
     const transport: Transport = {
