@@ -10,7 +10,8 @@ describe('mounting Parley into a host Fastify app', () => {
   it('serves Parley under a prefix beside the host routes, with its own error handling', async () => {
     const schema = testSchemaName();
     const config = testConfig({}, schema);
-    const host = Fastify();
+    // Opening and migrating the embedded database can take longer than Fastify's default 10 s plugin timeout.
+    const host = Fastify({ pluginTimeout: 120_000 });
     host.get('/hello', async () => ({ hello: 'host' }));
     host.post('/echo', async (request) => ({ got: request.body }));
     await host.register(parley, { config, prefix: '/chat' });
@@ -47,7 +48,8 @@ describe('mounting Parley into a host Fastify app', () => {
     const schema = testSchemaName();
     const config = testConfig({}, schema);
     const store = await openStore(config.database);
-    const host = Fastify();
+    // Opening and migrating the embedded database can take longer than Fastify's default 10 s plugin timeout.
+    const host = Fastify({ pluginTimeout: 120_000 });
     await host.register(parley, { config, db: store.db, prefix: '/chat' });
     try {
       const bob = clientFor(host, 'bob', await mintToken(config.jwt, { sub: 'bob' }));

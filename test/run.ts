@@ -18,9 +18,11 @@ import { dot, spec, tap } from 'node:test/reporters';
  */
 
 const SERIAL = new Set([
+  'blackhole.test.ts',
   'client-restart.test.ts',
   'connection-loss.test.ts',
   'crash.test.ts',
+  'deadline.test.ts',
   'e2e-browser.test.ts',
   'limits.test.ts',
   'outage.test.ts',
