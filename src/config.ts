@@ -4,6 +4,7 @@ import type { Limits } from './context.ts';
 import { databaseConfig, type DatabaseConfig } from './db/db.config.ts';
 import { demoConfig, type DemoConfig } from './demo/demo.config.ts';
 import { dialectsConfig, mountPath, type Dialect } from './dialects/dialects.config.ts';
+import { httpConfig, type HttpConfig } from './http/http.config.ts';
 import { boolean, ConfigError, integer, isMemory, oneOf, read, type Env } from './env.ts';
 import { jsonApiConfig, type JsonApiConfig } from './jsonapi/jsonapi.config.ts';
 import { limitsConfig, rateLimitConfig, type RateLimitConfig } from './limits/limits.config.ts';
@@ -23,6 +24,8 @@ export interface Config {
   nodeEnv: NodeEnv;
   host: string;
   port: number;
+  /** The standalone server's timeouts. */
+  http: HttpConfig;
   logLevel: string;
   dataDir: string;
   database: DatabaseConfig;
@@ -61,6 +64,7 @@ export function loadConfig(env: Env = process.env): Config {
     nodeEnv,
     host: read(env, 'HOST') ?? '0.0.0.0',
     port: integer(env, 'PORT', 3000, 0, 65535),
+    http: httpConfig(env),
     logLevel,
     dataDir,
     database,

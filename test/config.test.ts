@@ -133,6 +133,54 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('HTTP timeouts', () => {
+    it('headers 10 s, the whole request 30 s, an idle connection 72 s by default', () => {
+      const { http } = loadConfig(base);
+      assert.equal(http.headersTimeoutMs, 10_000);
+      assert.equal(http.requestTimeoutMs, 30_000);
+      assert.equal(http.keepAliveTimeoutMs, 72_000);
+    });
+
+    it('PARLEY_HEADERS_TIMEOUT_MS, PARLEY_REQUEST_TIMEOUT_MS and PARLEY_KEEP_ALIVE_TIMEOUT_MS set them', () => {
+      const { http } = loadConfig({
+        ...base,
+        PARLEY_HEADERS_TIMEOUT_MS: '2000',
+        PARLEY_REQUEST_TIMEOUT_MS: '5000',
+        PARLEY_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      });
+      assert.deepEqual(
+        [http.headersTimeoutMs, http.requestTimeoutMs, http.keepAliveTimeoutMs],
+        [2000, 5000, 65_000],
+      );
+    });
+
+    it('none can be off (0) or unbounded, and each error names its variable', () => {
+      for (const name of [
+        'PARLEY_HEADERS_TIMEOUT_MS',
+        'PARLEY_REQUEST_TIMEOUT_MS',
+        'PARLEY_KEEP_ALIVE_TIMEOUT_MS',
+      ]) {
+        assertConfigError({ ...base, [name]: '0' }, name, /between 100 and/);
+        assertConfigError({ ...base, [name]: '1.5' }, name, /whole number/);
+        assertConfigError({ ...base, [name]: '99999999' }, name);
+      }
+    });
+
+    it('the headers may not take longer than the whole request', () => {
+      assertConfigError(
+        { ...base, PARLEY_HEADERS_TIMEOUT_MS: '20000', PARLEY_REQUEST_TIMEOUT_MS: '10000' },
+        'PARLEY_HEADERS_TIMEOUT_MS',
+        /PARLEY_REQUEST_TIMEOUT_MS \(10000\)/,
+      );
+      assertConfigError({ ...base, PARLEY_REQUEST_TIMEOUT_MS: '5000' }, 'PARLEY_HEADERS_TIMEOUT_MS');
+      assert.equal(
+        loadConfig({ ...base, PARLEY_HEADERS_TIMEOUT_MS: '5000', PARLEY_REQUEST_TIMEOUT_MS: '5000' }).http
+          .requestTimeoutMs,
+        5000,
+      );
+    });
+  });
+
   describe('database', () => {
     it('DATABASE_URL selects PostgreSQL', () => {
       const url = 'postgres://user:pw@db.example:5433/chat';
