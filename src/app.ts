@@ -70,6 +70,13 @@ async function requireHost(request: FastifyRequest, reply: FastifyReply): Promis
   }
 }
 
+/**
+ * How often Node looks for requests past their headers or request timeout: a quarter of the shorter one, at most
+ * a second (Node's own default, 30 s, would let a request live up to 30 s past its timeout).
+ */
+const timeoutCheckMs = (http: Config['http']) =>
+  Math.min(1000, Math.max(25, Math.floor(Math.min(http.headersTimeoutMs, http.requestTimeoutMs) / 4)));
+
 /** The standalone server: Parley at the root of its own Fastify instance. It does not listen; main.ts does. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -83,7 +90,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     frameworkErrors: answerFrameworkError,
     // And so does a request Node refuses before Fastify sees it.
     clientErrorHandler: createClientErrorHandler(config),
-    http: { requireHostHeader: false },
+    // Slow senders (README, "Configuration"): the headers, then the whole request, must arrive in time (408), and an
+    // idle kept-alive connection is closed. Only the receiving of a request is bounded, never an answer or a
+    // stream: an upgraded WebSocket is no longer an HTTP request, and an SSE request is complete once read.
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: {
+      requireHostHeader: false,
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      connectionsCheckingInterval: timeoutCheckMs(config.http),
+    },
     trustProxy: true,
     // While closing, Parley answers new requests itself: 503 in the standard error body (plugin.ts), not Fastify's.
     return503OnClosing: false,

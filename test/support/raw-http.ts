@@ -13,7 +13,8 @@ export interface RawAnswer {
  */
 export class RawConnection {
   private readonly chunks: Buffer[] = [];
-  private readonly openedAt = Date.now();
+  /** When the connection opened (Date.now()). */
+  readonly openedAt = Date.now();
   /** Milliseconds from connecting to the server's close; null while open. */
   closedAfterMs: number | null = null;
   /** The socket error the connection ended with (a reset), if any. */
@@ -73,12 +74,12 @@ export class RawConnection {
   /** Resolves once at least `count` answers have arrived (rejects after `ms`). */
   async answers(count = 1, ms = 5000): Promise<RawAnswer[]> {
     const until = Date.now() + ms;
-    while (Date.now() < until) {
+    for (;;) {
       const parsed = parseAnswers(this.received);
       if (parsed.length >= count) {
         return parsed;
       }
-      if (!this.isOpen) {
+      if (!this.isOpen || Date.now() >= until) {
         break;
       }
       await sleep(10);
