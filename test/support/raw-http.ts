@@ -71,11 +71,11 @@ export class RawConnection {
     return !this.isOpen;
   }
 
-  /** Resolves once at least `count` answers have arrived (rejects after `ms`). */
-  async answers(count = 1, ms = 5000): Promise<RawAnswer[]> {
+  /** Resolves once at least `count` answers have arrived (rejects after `ms`); `head`: answers to HEAD, bodiless. */
+  async answers(count = 1, ms = 5000, head = false): Promise<RawAnswer[]> {
     const until = Date.now() + ms;
     for (;;) {
-      const parsed = parseAnswers(this.received);
+      const parsed = parseAnswers(this.received, head);
       if (parsed.length >= count) {
         return parsed;
       }
@@ -92,8 +92,8 @@ export class RawConnection {
   }
 }
 
-/** The complete answers in `text` (bodies by Content-Length; none for answers without one). */
-export function parseAnswers(text: string): RawAnswer[] {
+/** The complete answers in `text`: bodies by Content-Length, none without one nor in answers to HEAD (`head`). */
+export function parseAnswers(text: string, head = false): RawAnswer[] {
   const answers: RawAnswer[] = [];
   let rest = text;
   while (rest.length > 0) {
@@ -111,7 +111,7 @@ export function parseAnswers(text: string): RawAnswer[] {
       const colon = line.indexOf(':');
       headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
-    const length = Number(headers['content-length'] ?? 0);
+    const length = head ? 0 : Number(headers['content-length'] ?? 0);
     const bodyStart = end + 4;
     if (rest.length < bodyStart + length) {
       break;
