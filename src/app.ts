@@ -10,6 +10,7 @@ import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerResponse 
 import type { Socket } from 'node:net';
 import type { Config } from './config.ts';
 import { clientErrorResponse, frameworkErrorResponse } from './errors/http.ts';
+import type { TrustProxy } from './http/http.config.ts';
 import { parley, type ParleyHandle, type ParleyOptions } from './plugin.ts';
 
 export type BuildOptions = Omit<ParleyOptions, 'config'>;
@@ -77,6 +78,19 @@ async function requireHost(request: FastifyRequest, reply: FastifyReply): Promis
 const timeoutCheckMs = (http: Config['http']) =>
   Math.min(1000, Math.max(25, Math.floor(Math.min(http.headersTimeoutMs, http.requestTimeoutMs) / 4)));
 
+/**
+ * PARLEY_TRUST_PROXY as Fastify takes it. A number of hops becomes a function: Fastify reads a bare number as "trust
+ * nobody", since such a count trusts whatever connects (the README says where that is safe).
+ */
+function fastifyTrustProxy(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== 'number') {
+    return trust;
+  }
+  return (_address, hop) => hop < trust;
+}
+
 /** The standalone server: Parley at the root of its own Fastify instance. It does not listen; main.ts does. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -101,7 +115,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       requestTimeout: config.http.requestTimeoutMs,
       connectionsCheckingInterval: timeoutCheckMs(config.http),
     },
-    trustProxy: true,
+    // The client address (request.ip: the per-address rate limit, logs) is the connection's unless PARLEY_TRUST_PROXY
+    // names the proxies in front: otherwise any client could pick its own with X-Forwarded-For.
+    trustProxy: fastifyTrustProxy(config.http.trustProxy),
     // While closing, Parley answers new requests itself: 503 in the standard error body (plugin.ts), not Fastify's.
     return503OnClosing: false,
     // Opening a fresh PGlite directory and migrating it can take longer than Fastify's default 10 s on a busy machine.

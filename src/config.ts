@@ -24,7 +24,7 @@ export interface Config {
   nodeEnv: NodeEnv;
   host: string;
   port: number;
-  /** The standalone server's timeouts. */
+  /** The standalone server's timeouts and the proxies it trusts. */
   http: HttpConfig;
   logLevel: string;
   dataDir: string;

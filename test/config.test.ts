@@ -133,6 +133,49 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('PARLEY_TRUST_PROXY', () => {
+    const trust = (value?: string) =>
+      loadConfig(value === undefined ? base : { ...base, PARLEY_TRUST_PROXY: value }).http.trustProxy;
+
+    it('trusts no proxy by default, nor with false or 0', () => {
+      assert.equal(trust(), false);
+      assert.equal(trust('false'), false);
+      assert.equal(trust('0'), false);
+      assert.equal(trust(' '), false);
+    });
+
+    it('true, a number of hops, or a list of addresses, networks and proxy-addr network names', () => {
+      assert.equal(trust('true'), true);
+      assert.equal(trust('TRUE'), true);
+      assert.equal(trust('1'), 1);
+      assert.equal(trust('2'), 2);
+      assert.deepEqual(trust('10.0.0.1'), ['10.0.0.1']);
+      assert.deepEqual(trust('10.0.0.0/8, 172.16.0.0/12 ,::1,fd00::/8'), [
+        '10.0.0.0/8',
+        '172.16.0.0/12',
+        '::1',
+        'fd00::/8',
+      ]);
+      assert.deepEqual(trust('loopback,uniquelocal,linklocal'), ['loopback', 'uniquelocal', 'linklocal']);
+    });
+
+    it('anything else is a ConfigError naming PARLEY_TRUST_PROXY', () => {
+      for (const value of [
+        'yes',
+        'nginx',
+        '10.0.0.256',
+        '10.0.0.0/33',
+        '::1/129',
+        '10.0.0.0/8/1',
+        '10.0.0.1,',
+        '-1',
+      ]) {
+        assertConfigError({ ...base, PARLEY_TRUST_PROXY: value }, 'PARLEY_TRUST_PROXY');
+      }
+      assertConfigError({ ...base, PARLEY_TRUST_PROXY: '1000' }, 'PARLEY_TRUST_PROXY', /between 0 and 100/);
+    });
+  });
+
   describe('HTTP timeouts', () => {
     it('headers 10 s, the whole request 30 s, an idle connection 72 s by default', () => {
       const { http } = loadConfig(base);

@@ -103,6 +103,12 @@ describe('deployment files', () => {
     assert.equal(database.username, postgres.POSTGRES_USER);
     assert.equal(new URL(env.REDIS_URL!).hostname, 'redis', 'the redis service');
     assert.match(env.JWT_SECRET!, /^\$\{JWT_SECRET:\?/, 'the secret is required, never a default');
+    // Client addresses: the one the proxy in front appends to X-Forwarded-For, believed because nothing else can
+    // connect to a replica (a hop count trusts whatever connects).
+    assert.equal(env.PARLEY_TRUST_PROXY, '1', 'one trusted hop: nginx');
+    for (const [name, service] of replicas) {
+      assert.equal(service.ports, undefined, `${name} publishes no port: only the proxy reaches it`);
+    }
     assert.match(env.DATABASE_URL!, /\$\{POSTGRES_PASSWORD:\?/);
   });
 
