@@ -22,6 +22,7 @@ import {
  */
 export interface Config {
   nodeEnv: NodeEnv;
+  /** HOST: by default 127.0.0.1 (this machine only) outside production, 0.0.0.0 (every interface) in it. */
   host: string;
   port: number;
   /** The standalone server's timeouts and the proxies it trusts. */
@@ -62,7 +63,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   return {
     nodeEnv,
-    host: read(env, 'HOST') ?? '0.0.0.0',
+    host: read(env, 'HOST') ?? (nodeEnv === 'production' ? '0.0.0.0' : '127.0.0.1'),
     port: integer(env, 'PORT', 3000, 0, 65535),
     http: httpConfig(env),
     logLevel,

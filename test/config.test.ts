@@ -37,10 +37,10 @@ describe('loadConfig', () => {
   });
 
   describe('defaults', () => {
-    it('serves on 0.0.0.0:3000 with PGlite in <dataDir>/pglite', () => {
+    it('serves on 127.0.0.1:3000 with PGlite in <dataDir>/pglite', () => {
       const config = loadConfig(base);
       assert.equal(config.port, 3000);
-      assert.equal(config.host, '0.0.0.0');
+      assert.equal(config.host, '127.0.0.1');
       assert.equal(config.nodeEnv, 'development');
       assert.equal(config.logLevel, 'info');
       assert.equal(config.dataDir, dir);
@@ -123,6 +123,19 @@ describe('loadConfig', () => {
       assert.equal(config.host, '127.0.0.1');
       assert.equal(loadConfig({ ...base, PORT: '0' }).port, 0);
       assert.equal(loadConfig({ ...base, PORT: '65535' }).port, 65535);
+    });
+
+    it('HOST is 127.0.0.1 outside production, so that only this machine reaches a development server', () => {
+      assert.equal(loadConfig(base).host, '127.0.0.1');
+      assert.equal(loadConfig({ ...base, NODE_ENV: 'test' }).host, '127.0.0.1');
+      assert.equal(loadConfig({ ...base, NODE_ENV: 'development', HOST: ' ' }).host, '127.0.0.1');
+      assert.equal(
+        loadConfig({ ...base, NODE_ENV: 'production' }).host,
+        '0.0.0.0',
+        'every interface in production',
+      );
+      assert.equal(loadConfig({ ...base, HOST: '0.0.0.0' }).host, '0.0.0.0', 'unless HOST says otherwise');
+      assert.equal(loadConfig({ ...base, NODE_ENV: 'production', HOST: '10.1.2.3' }).host, '10.1.2.3');
     });
 
     it('a bad PORT is a ConfigError naming PORT', () => {

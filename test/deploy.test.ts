@@ -106,6 +106,7 @@ describe('deployment files', () => {
     // Client addresses: the one the proxy in front appends to X-Forwarded-For, believed because nothing else can
     // connect to a replica (a hop count trusts whatever connects).
     assert.equal(env.PARLEY_TRUST_PROXY, '1', 'one trusted hop: nginx');
+    assert.equal(env.HOST, '0.0.0.0', 'the address to listen on is set, not left to the default');
     for (const [name, service] of replicas) {
       assert.equal(service.ports, undefined, `${name} publishes no port: only the proxy reaches it`);
     }
@@ -220,6 +221,7 @@ describe('deployment files', () => {
       .map((line) => line.args)
       .join(' ');
     assert.match(env, /\bNODE_ENV=production\b/);
+    assert.match(env, /\bHOST=0\.0\.0\.0\b/, 'the image listens on every interface, said explicitly');
     const port = /\bPORT=(\d+)/.exec(env)?.[1];
     assert.ok(
       runtime.some((line) => line.instruction === 'EXPOSE' && line.args === port),
