@@ -153,4 +153,64 @@ describe(`the client address (${ENGINE})`, () => {
       await t?.close();
     }
   });
+
+  it('POST /dev/token answers clients on this machine only, by the connection, never a forwarded header', async () => {
+    // Even with every forwarded address believed, the token endpoint goes by the connection's own.
+    const { t, base } = await serve({ PARLEY_TRUST_PROXY: 'true', PARLEY_RATE_LIMIT_IP: '0' });
+    try {
+      const local = await fetch(`${base}/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId: 'addr-dora' }),
+      });
+      assert.equal(local.status, 200, 'a client on 127.0.0.1');
+      const { token } = (await local.json()) as { token: string };
+      const me = await fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(me.status, 200);
+
+      const mint = (
+        remoteAddress: string,
+        headers: Record<string, string> = {},
+        payload = { userId: 'addr-eve' },
+      ) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/dev/token',
+          remoteAddress,
+          headers: { 'content-type': 'application/json', ...headers },
+          payload: JSON.stringify(payload),
+        });
+      for (const address of ['::1', '::ffff:127.0.0.1', '127.0.0.2']) {
+        assert.equal((await mint(address)).statusCode, 200, address);
+      }
+      const unknownRoute = await t.app.inject({
+        method: 'POST',
+        url: '/dev/nothing',
+        remoteAddress: '192.0.2.10',
+      });
+      for (const [address, headers, payload] of [
+        ['192.0.2.10', {}, undefined],
+        ['10.0.0.7', {}, undefined],
+        ['::ffff:192.0.2.10', {}, undefined],
+        ['2001:db8::1', {}, undefined],
+        // A forwarded loopback address is not the connection's.
+        ['192.0.2.10', { 'x-forwarded-for': '127.0.0.1' }, undefined],
+        // A request that came through a proxy on this machine may be anyone's.
+        ['127.0.0.1', { 'x-forwarded-for': '203.0.113.5' }, undefined],
+        ['127.0.0.1', { forwarded: 'for=203.0.113.5' }, undefined],
+        // Refused before its body is read: an invalid one gets no 400 that would tell the route is there.
+        ['192.0.2.10', {}, { nonsense: true }],
+      ] as const) {
+        const res = await mint(address, headers, payload as { userId: string } | undefined);
+        assert.equal(res.statusCode, 404, `${address} ${JSON.stringify(headers)}`);
+        assert.deepEqual(res.json(), {
+          error: { code: 'not_found', message: 'no route for POST /dev/token' },
+        });
+        assert.equal(res.headers['content-type'], unknownRoute.headers['content-type']);
+      }
+      assert.equal(unknownRoute.statusCode, 404);
+    } finally {
+      await t.close();
+    }
+  });
 });
