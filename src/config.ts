@@ -4,6 +4,7 @@ import type { Limits } from './context.ts';
 import { databaseConfig, type DatabaseConfig } from './db/db.config.ts';
 import { demoConfig, type DemoConfig } from './demo/demo.config.ts';
 import { dialectsConfig, mountPath, type Dialect } from './dialects/dialects.config.ts';
+import { httpConfig, type HttpConfig } from './http/http.config.ts';
 import { boolean, ConfigError, integer, isMemory, oneOf, read, type Env } from './env.ts';
 import { jsonApiConfig, type JsonApiConfig } from './jsonapi/jsonapi.config.ts';
 import { limitsConfig, rateLimitConfig, type RateLimitConfig } from './limits/limits.config.ts';
@@ -21,8 +22,11 @@ import {
  */
 export interface Config {
   nodeEnv: NodeEnv;
+  /** HOST: by default 127.0.0.1 (this machine only) outside production, 0.0.0.0 (every interface) in it. */
   host: string;
   port: number;
+  /** The standalone server's timeouts and the proxies it trusts. */
+  http: HttpConfig;
   logLevel: string;
   dataDir: string;
   database: DatabaseConfig;
@@ -59,8 +63,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
   return {
     nodeEnv,
-    host: read(env, 'HOST') ?? '0.0.0.0',
+    host: read(env, 'HOST') ?? (nodeEnv === 'production' ? '0.0.0.0' : '127.0.0.1'),
     port: integer(env, 'PORT', 3000, 0, 65535),
+    http: httpConfig(env),
     logLevel,
     dataDir,
     database,

@@ -42,4 +42,7 @@ export async function serve(config: Config): Promise<void> {
     { port },
     `Parley is listening on ${config.host}:${port} with ${where}; API explorer at /docs`,
   );
+  if (config.nodeEnv !== 'production' && config.host === '127.0.0.1') {
+    app.log.info('only this machine can connect; set HOST=0.0.0.0 to listen on every interface');
+  }
 }

@@ -37,10 +37,10 @@ describe('loadConfig', () => {
   });
 
   describe('defaults', () => {
-    it('serves on 0.0.0.0:3000 with PGlite in <dataDir>/pglite', () => {
+    it('serves on 127.0.0.1:3000 with PGlite in <dataDir>/pglite', () => {
       const config = loadConfig(base);
       assert.equal(config.port, 3000);
-      assert.equal(config.host, '0.0.0.0');
+      assert.equal(config.host, '127.0.0.1');
       assert.equal(config.nodeEnv, 'development');
       assert.equal(config.logLevel, 'info');
       assert.equal(config.dataDir, dir);
@@ -125,11 +125,115 @@ describe('loadConfig', () => {
       assert.equal(loadConfig({ ...base, PORT: '65535' }).port, 65535);
     });
 
+    it('HOST is 127.0.0.1 outside production, so that only this machine reaches a development server', () => {
+      assert.equal(loadConfig(base).host, '127.0.0.1');
+      assert.equal(loadConfig({ ...base, NODE_ENV: 'test' }).host, '127.0.0.1');
+      assert.equal(loadConfig({ ...base, NODE_ENV: 'development', HOST: ' ' }).host, '127.0.0.1');
+      assert.equal(
+        loadConfig({ ...base, NODE_ENV: 'production' }).host,
+        '0.0.0.0',
+        'every interface in production',
+      );
+      assert.equal(loadConfig({ ...base, HOST: '0.0.0.0' }).host, '0.0.0.0', 'unless HOST says otherwise');
+      assert.equal(loadConfig({ ...base, NODE_ENV: 'production', HOST: '10.1.2.3' }).host, '10.1.2.3');
+    });
+
     it('a bad PORT is a ConfigError naming PORT', () => {
       assertConfigError({ ...base, PORT: 'abc' }, 'PORT', /abc/);
       assertConfigError({ ...base, PORT: '-1' }, 'PORT');
       assertConfigError({ ...base, PORT: '80.5' }, 'PORT');
       assertConfigError({ ...base, PORT: '65536' }, 'PORT', /65536/);
+    });
+  });
+
+  describe('PARLEY_TRUST_PROXY', () => {
+    const trust = (value?: string) =>
+      loadConfig(value === undefined ? base : { ...base, PARLEY_TRUST_PROXY: value }).http.trustProxy;
+
+    it('trusts no proxy by default, nor with false or 0', () => {
+      assert.equal(trust(), false);
+      assert.equal(trust('false'), false);
+      assert.equal(trust('0'), false);
+      assert.equal(trust(' '), false);
+    });
+
+    it('true, a number of hops, or a list of addresses, networks and proxy-addr network names', () => {
+      assert.equal(trust('true'), true);
+      assert.equal(trust('TRUE'), true);
+      assert.equal(trust('1'), 1);
+      assert.equal(trust('2'), 2);
+      assert.deepEqual(trust('10.0.0.1'), ['10.0.0.1']);
+      assert.deepEqual(trust('10.0.0.0/8, 172.16.0.0/12 ,::1,fd00::/8'), [
+        '10.0.0.0/8',
+        '172.16.0.0/12',
+        '::1',
+        'fd00::/8',
+      ]);
+      assert.deepEqual(trust('loopback,uniquelocal,linklocal'), ['loopback', 'uniquelocal', 'linklocal']);
+    });
+
+    it('anything else is a ConfigError naming PARLEY_TRUST_PROXY', () => {
+      for (const value of [
+        'yes',
+        'nginx',
+        '10.0.0.256',
+        '10.0.0.0/33',
+        '::1/129',
+        '10.0.0.0/8/1',
+        '10.0.0.1,',
+        '-1',
+      ]) {
+        assertConfigError({ ...base, PARLEY_TRUST_PROXY: value }, 'PARLEY_TRUST_PROXY');
+      }
+      assertConfigError({ ...base, PARLEY_TRUST_PROXY: '1000' }, 'PARLEY_TRUST_PROXY', /between 0 and 100/);
+    });
+  });
+
+  describe('HTTP timeouts', () => {
+    it('headers 10 s, the whole request 30 s, an idle connection 72 s by default', () => {
+      const { http } = loadConfig(base);
+      assert.equal(http.headersTimeoutMs, 10_000);
+      assert.equal(http.requestTimeoutMs, 30_000);
+      assert.equal(http.keepAliveTimeoutMs, 72_000);
+    });
+
+    it('PARLEY_HEADERS_TIMEOUT_MS, PARLEY_REQUEST_TIMEOUT_MS and PARLEY_KEEP_ALIVE_TIMEOUT_MS set them', () => {
+      const { http } = loadConfig({
+        ...base,
+        PARLEY_HEADERS_TIMEOUT_MS: '2000',
+        PARLEY_REQUEST_TIMEOUT_MS: '5000',
+        PARLEY_KEEP_ALIVE_TIMEOUT_MS: '65000',
+      });
+      assert.deepEqual(
+        [http.headersTimeoutMs, http.requestTimeoutMs, http.keepAliveTimeoutMs],
+        [2000, 5000, 65_000],
+      );
+    });
+
+    it('none can be off (0) or unbounded, and each error names its variable', () => {
+      for (const name of [
+        'PARLEY_HEADERS_TIMEOUT_MS',
+        'PARLEY_REQUEST_TIMEOUT_MS',
+        'PARLEY_KEEP_ALIVE_TIMEOUT_MS',
+      ]) {
+        assertConfigError({ ...base, [name]: '0' }, name, /between 100 and/);
+        assertConfigError({ ...base, [name]: '1.5' }, name, /whole number/);
+        assertConfigError({ ...base, [name]: '99999999' }, name);
+      }
+    });
+
+    it('the headers may not take longer than the whole request', () => {
+      assertConfigError(
+        { ...base, PARLEY_HEADERS_TIMEOUT_MS: '20000', PARLEY_REQUEST_TIMEOUT_MS: '10000' },
+        'PARLEY_HEADERS_TIMEOUT_MS',
+        /PARLEY_REQUEST_TIMEOUT_MS \(10000\)/,
+      );
+      assertConfigError({ ...base, PARLEY_REQUEST_TIMEOUT_MS: '5000' }, 'PARLEY_HEADERS_TIMEOUT_MS');
+      assert.equal(
+        loadConfig({ ...base, PARLEY_HEADERS_TIMEOUT_MS: '5000', PARLEY_REQUEST_TIMEOUT_MS: '5000' }).http
+          .requestTimeoutMs,
+        5000,
+      );
     });
   });
 

@@ -103,6 +103,13 @@ describe('deployment files', () => {
     assert.equal(database.username, postgres.POSTGRES_USER);
     assert.equal(new URL(env.REDIS_URL!).hostname, 'redis', 'the redis service');
     assert.match(env.JWT_SECRET!, /^\$\{JWT_SECRET:\?/, 'the secret is required, never a default');
+    // Client addresses: the one the proxy in front appends to X-Forwarded-For, believed because nothing else can
+    // connect to a replica (a hop count trusts whatever connects).
+    assert.equal(env.PARLEY_TRUST_PROXY, '1', 'one trusted hop: nginx');
+    assert.equal(env.HOST, '0.0.0.0', 'the address to listen on is set, not left to the default');
+    for (const [name, service] of replicas) {
+      assert.equal(service.ports, undefined, `${name} publishes no port: only the proxy reaches it`);
+    }
     assert.match(env.DATABASE_URL!, /\$\{POSTGRES_PASSWORD:\?/);
   });
 
@@ -214,6 +221,7 @@ describe('deployment files', () => {
       .map((line) => line.args)
       .join(' ');
     assert.match(env, /\bNODE_ENV=production\b/);
+    assert.match(env, /\bHOST=0\.0\.0\.0\b/, 'the image listens on every interface, said explicitly');
     const port = /\bPORT=(\d+)/.exec(env)?.[1];
     assert.ok(
       runtime.some((line) => line.instruction === 'EXPOSE' && line.args === port),

@@ -183,6 +183,8 @@ describe(`rate limits (${ENGINE})`, () => {
       PARLEY_RATE_LIMIT_IP: '1',
       PARLEY_RATE_LIMIT_IP_BURST: '2',
       PARLEY_RATE_LIMIT_USER: '1000',
+      // Requests come from 127.0.0.1, as from a proxy there that forwards each client's address.
+      PARLEY_TRUST_PROXY: '127.0.0.1',
     });
     try {
       const from = (ip: string, extra: Record<string, string> = {}) => ({ 'x-forwarded-for': ip, ...extra });

@@ -5,12 +5,16 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   not_acceptable: 406,
+  /** The request (its headers, or all of it) did not arrive within the server's timeout; the connection is closed. */
+  request_timeout: 408,
   conflict: 409,
   limit_exceeded: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   upgrade_required: 426,
   rate_limited: 429,
+  /** The request line and headers together are over Node's limit (16 KiB); the connection is closed. */
+  headers_too_large: 431,
   internal: 500,
   unavailable: 503,
 } as const;

@@ -200,6 +200,49 @@ export function frameworkErrorResponse(error: FastifyError): { status: number; b
   }
 }
 
+/** Where a request was when Node gave up on it: still reading its headers, or its body. */
+export type ClientErrorStage = 'headers' | 'body';
+
+/**
+ * Errors Node's HTTP server raises on a connection before a request reaches Fastify (Node's `clientError`): a
+ * request that is not HTTP, headers (the URL included) over Node's size limit, a request that does not arrive in
+ * time. The contract's error body for them; null for a connection that is gone (nothing to answer).
+ */
+export function clientErrorResponse(
+  error: { code?: string; reason?: string },
+  context: {
+    stage: ClientErrorStage;
+    maxHeaderBytes: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+  },
+): { status: number; body: ErrorBody } | null {
+  const answer = (code: ErrorCode, message: string) => ({
+    status: ERROR_STATUS[code],
+    body: { error: { code, message } },
+  });
+  switch (error.code) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return null;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return context.stage === 'headers'
+        ? answer('request_timeout', `request: headers not received within ${context.headersTimeoutMs} ms`)
+        : answer('request_timeout', `request: not received in full within ${context.requestTimeoutMs} ms`);
+    case 'HPE_HEADER_OVERFLOW':
+      return answer(
+        'headers_too_large',
+        `request: the request line and headers are larger than ${context.maxHeaderBytes} bytes`,
+      );
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return answer('payload_too_large', 'request: chunk extensions are larger than the limit');
+    default: {
+      const reason = typeof error.reason === 'string' && error.reason !== '' ? ` (${error.reason})` : '';
+      return answer('invalid_request', `request: is not valid HTTP/1.1${reason}`);
+    }
+  }
+}
+
 /** Seconds a 503 asks the client to wait before it tries again (the `Retry-After` header). */
 export const RETRY_AFTER_SECONDS = 1;
 

@@ -40,6 +40,13 @@ export interface StreamOptions {
   metrics?: Metrics | null;
 }
 
+/** The headers of an SSE stream (and of a HEAD of it). */
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+};
+
 class FrameError extends Error {}
 
 /** `{ "<chatId>": <lastSeqSeen>, ... }` — validated, because it comes straight from a client. */
@@ -283,8 +290,26 @@ export async function streamRoutes(
     },
   });
 
-  const sseRoute = { onRequest: authenticate, schema: { hide: true }, config: { stream: true } };
-  app.get('/events', sseRoute, async (request, reply) => {
+  // HEAD: what a GET would be answered, at once and without a body; no stream, so none of the user's slots.
+  app.route({
+    method: 'HEAD',
+    url: '/events',
+    onRequest: authenticate,
+    schema: { hide: true },
+    handler: async (request, reply) => {
+      resumeFromRequest(request);
+      return reply.code(200).headers(SSE_HEADERS).send();
+    },
+  });
+
+  // Fastify would answer HEAD with this handler too: it would open a stream nobody reads and hold a slot.
+  const get = {
+    onRequest: authenticate,
+    schema: { hide: true },
+    exposeHeadRoute: false,
+    config: { stream: true },
+  };
+  app.get('/events', get, async (request, reply) => {
     const resume = resumeFromRequest(request);
     const res = reply.raw;
     const transport: Transport = {
@@ -300,12 +325,7 @@ export async function streamRoutes(
     // Before the stream starts: over the limit, the answer is a plain 409 (an EventSource does not retry it).
     gateway.admit(connection);
     reply.hijack();
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
+    res.writeHead(200, { ...SSE_HEADERS, connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
     sse.add(reply);
     res.on('close', () => {
