@@ -14,7 +14,7 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '08004',
   '08006',
 ]);
-/** The network errors of a server that is down or out of reach. */
+/** The network errors of a server that is down or out of reach, or that this process cannot reach right now. */
 const UNAVAILABLE_ERRNOS = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -26,6 +26,9 @@ const UNAVAILABLE_ERRNOS = new Set([
   'ENETUNREACH',
   'EHOSTDOWN',
   'ENETDOWN',
+  // This process is out of file descriptors (`ulimit -n`): it cannot open another connection until some close.
+  'EMFILE',
+  'ENFILE',
 ]);
 /** What node-postgres says when a connection drops, cannot be made in time, or was lost before the query. */
 const UNAVAILABLE_MESSAGES =
