@@ -16,6 +16,7 @@ import {
   type Transport,
 } from './connection.ts';
 import type { Gateway } from './gateway.ts';
+import { eventsDocs, websocketDocs } from './stream.openapi.ts';
 
 const MAX_FRAME_BYTES = 64 * 1024;
 const MAX_RESUME_CHATS = 10_000;
@@ -132,7 +133,7 @@ export async function streamRoutes(
     method: 'GET',
     url: '/stream',
     onRequest: authenticate,
-    schema: { hide: true },
+    config: { swaggerTransform: ({ url }) => ({ schema: websocketDocs, url }) },
     // A plain HTTP request (no Upgrade) gets the standard error body, not an empty 404.
     handler: async (_request, reply) => {
       void reply.header('upgrade', 'websocket');
@@ -272,7 +273,8 @@ export async function streamRoutes(
     },
   });
 
-  app.get('/events', { onRequest: authenticate, schema: { hide: true } }, async (request, reply) => {
+  const eventsConfig = { swaggerTransform: ({ url }: { url: string }) => ({ schema: eventsDocs, url }) };
+  app.get('/events', { onRequest: authenticate, config: eventsConfig }, async (request, reply) => {
     const resume = resumeFromRequest(request);
     const res = reply.raw;
     const transport: Transport = {
