@@ -1,5 +1,6 @@
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import { watchDescriptors } from './http/descriptors.ts';
 
 /** Starts the server and stops it gracefully on SIGINT/SIGTERM: no new requests, in-flight ones finish. */
 export async function serve(config: Config): Promise<void> {
@@ -14,11 +15,13 @@ export async function serve(config: Config): Promise<void> {
     app.log.info(`JWT_SECRET is not set: using the one generated earlier in ${config.dataDir}/jwt-secret`);
   }
   let closing = false;
+  let stopWatching = () => {};
   const shutdown = (signal: string) => {
     if (closing) {
       return;
     }
     closing = true;
+    stopWatching();
     app.log.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       app.log.error('shutdown took longer than 10 s; exiting');
@@ -36,6 +39,7 @@ export async function serve(config: Config): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   await app.listen({ host: config.host, port: config.port });
+  stopWatching = watchDescriptors(app.server, app.log);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   app.log.info(

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,17 @@ import { loadConfig } from '../src/config.ts';
 const SECRET = 'a-configured-secret-of-at-least-32-characters';
 
 /** Asserts loadConfig(env) throws a ConfigError about `variable`, with the variable named in the message. */
+/** A fresh public key of that type, as PEM (SPKI). */
+function publicPem(type: 'rsa' | 'ec' | 'ed25519'): string {
+  const pair =
+    type === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : type === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('ed25519');
+  return pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+}
+
 function assertConfigError(env: Record<string, string>, variable: string, pattern?: RegExp): void {
   assert.throws(
     () => loadConfig(env),
@@ -58,6 +70,7 @@ describe('loadConfig', () => {
         secret: SECRET,
         publicKey: null,
         jwksUrl: null,
+        jwksCooldownMs: 30_000,
         algorithms: ['HS256'],
         issuer: 'parley',
         audience: null,
@@ -446,11 +459,47 @@ describe('loadConfig', () => {
       const config = loadConfig({
         NODE_ENV: 'production',
         PARLEY_DATA_DIR: dir,
-        JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nMFk=\n-----END PUBLIC KEY-----',
+        JWT_PUBLIC_KEY: publicPem('rsa'),
       });
       assert.equal(config.jwt.secret, null);
       assert.deepEqual(config.jwt.algorithms, ['RS256']);
       assert.equal(config.jwtSecretSource, 'none');
+    });
+
+    it('JWT_PUBLIC_KEY: the default algorithm follows the key; algorithms it cannot verify are refused', () => {
+      const ec = publicPem('ec');
+      assert.deepEqual(loadConfig({ ...base, JWT_PUBLIC_KEY: ec }).jwt.algorithms, ['HS256', 'ES256']);
+      assert.deepEqual(loadConfig({ ...base, JWT_PUBLIC_KEY: publicPem('ed25519') }).jwt.algorithms, [
+        'HS256',
+        'EdDSA',
+      ]);
+      assert.deepEqual(
+        loadConfig({ ...base, JWT_PUBLIC_KEY: ec, JWT_ALGORITHMS: 'RS256,ES256' }).jwt.algorithms,
+        ['RS256', 'ES256'],
+      );
+      assertConfigError(
+        { ...base, JWT_PUBLIC_KEY: ec, JWT_ALGORITHMS: 'RS256' },
+        'JWT_ALGORITHMS',
+        /EC P-256.*ES256/,
+      );
+      assertConfigError(
+        { ...base, JWT_PUBLIC_KEY: publicPem('rsa'), JWT_ALGORITHMS: 'ES256' },
+        'JWT_ALGORITHMS',
+      );
+      assertConfigError(
+        { ...base, JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nMFk=\n-----END PUBLIC KEY-----' },
+        'JWT_PUBLIC_KEY',
+      );
+      // With a JWKS the keys are not known at start: RS256 unless JWT_ALGORITHMS says otherwise.
+      assert.deepEqual(
+        loadConfig({ ...base, JWT_PUBLIC_KEY: ec, JWT_JWKS_URL: 'https://id.example/jwks' }).jwt.algorithms,
+        ['HS256', 'RS256'],
+      );
+    });
+
+    it('JWT_JWKS_COOLDOWN_MS: 30 s by default, a whole number of milliseconds', () => {
+      assert.equal(loadConfig({ ...base, JWT_JWKS_COOLDOWN_MS: '500' }).jwt.jwksCooldownMs, 500);
+      assertConfigError({ ...base, JWT_JWKS_COOLDOWN_MS: '1.5' }, 'JWT_JWKS_COOLDOWN_MS');
     });
 
     it('JWT_JWKS_URL must be http(s)', () => {

@@ -1369,7 +1369,9 @@ describe('JSON:API', () => {
       const native: string[] = [];
       for (const [path, operations] of Object.entries(spec.paths)) {
         for (const [method, operation] of Object.entries(operations)) {
-          if (path.startsWith('/v1/') && !operation.tags?.includes('jsonapi')) {
+          // The stream (WebSocket and Server-Sent Events) is not a resource: it has no JSON:API face.
+          const resource = !operation.tags?.includes('jsonapi') && !operation.tags?.includes('stream');
+          if (path.startsWith('/v1/') && resource) {
             native.push(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`);
           }
         }

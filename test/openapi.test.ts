@@ -1,21 +1,31 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from './support/app.ts';
+import { assertError } from './support/assertions.ts';
+import { answer, registeredRoutes } from './support/routes.ts';
+
+/** `/v1/chats/:id` as OpenAPI writes it: `/v1/chats/{id}`. */
+const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
 /** The parts of the OpenAPI document these tests read. */
+interface OpenApiParameter {
+  in: string;
+  name: string;
+  required?: boolean;
+  schema: { enum?: string[] };
+}
+
+interface OpenApiOperation {
+  security?: Record<string, string[]>[];
+  requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> };
+  responses: Record<string, { content: Record<string, unknown> } | undefined>;
+  parameters: OpenApiParameter[];
+}
+
 interface OpenApiDocument {
   openapi: string;
-  paths: Record<
-    string,
-    Record<
-      string,
-      {
-        security?: unknown[];
-        requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> };
-        responses: Record<string, unknown>;
-      }
-    >
-  >;
+  components: { securitySchemes: Record<string, unknown> };
+  paths: Record<string, Record<string, OpenApiOperation> | undefined>;
 }
 
 describe('OpenAPI, explorer and health', () => {
@@ -63,6 +73,94 @@ describe('OpenAPI, explorer and health', () => {
     assert.deepEqual(send?.security, [{ bearerAuth: [] }]);
     assert.ok(send.requestBody?.content['application/json']?.schema.properties?.text);
     assert.ok(send.responses['201']);
+  });
+
+  it('declares security on every route that needs a token, dialects and stream included, and on no other', async () => {
+    const all = await createTestApp({
+      DIALECTS: 'avito,instabug,drf,sourceloop',
+      PARLEY_RATE_LIMIT_USER: '0',
+      PARLEY_RATE_LIMIT_IP: '0',
+    });
+    try {
+      const doc = (await all.request<OpenApiDocument>('GET', '/openapi.json')).body;
+      const schemes = Object.keys(doc.components.securitySchemes);
+      const needsToken: string[] = [];
+      const undeclared: string[] = [];
+      const needless: string[] = [];
+      for (const route of await registeredRoutes(all)) {
+        if (route.method === 'HEAD' || route.url.includes('*')) {
+          continue;
+        }
+        // Without a token: a route that needs one refuses at once, whatever its parameters.
+        const url = route.url.replace(/:[A-Za-z0-9_]+/g, 'x');
+        const refused = (await answer(all, { method: route.method, url })).status === 401;
+        const operation = doc.paths[openApiPath(route.url)]?.[route.method.toLowerCase()];
+        const security = (operation?.security ?? []) as Record<string, string[]>[];
+        for (const requirement of security) {
+          for (const scheme of Object.keys(requirement)) {
+            assert.ok(
+              schemes.includes(scheme),
+              `${route.key}: security names ${scheme}, which is not declared`,
+            );
+          }
+        }
+        if (refused) {
+          needsToken.push(route.key);
+          if (security.length === 0) {
+            undeclared.push(route.key);
+          }
+        } else if (security.length > 0) {
+          needless.push(route.key);
+        }
+      }
+      assert.deepEqual(undeclared, [], 'routes that need a token but declare no security');
+      assert.deepEqual(needless, [], 'routes that declare security but need no token');
+      for (const key of ['GET /v1/stream', 'GET /v1/events', 'POST /sourceloop/messages', 'POST /v1/chats']) {
+        assert.ok(needsToken.includes(key), `${key} needs a token`);
+      }
+      assert.ok(needsToken.length >= 50, `only ${needsToken.length} routes need a token`);
+    } finally {
+      await all.close();
+    }
+  });
+
+  it('documents the stream: the WebSocket upgrade and Server-Sent Events, with the token in the query', async () => {
+    const doc = (await t.request<OpenApiDocument>('GET', '/openapi.json')).body;
+    assert.deepEqual(doc.components.securitySchemes.accessToken, {
+      type: 'apiKey',
+      in: 'query',
+      name: 'access_token',
+    });
+    const tokenEitherWay = [{ bearerAuth: [] }, { accessToken: [] }];
+    const events = doc.paths['/v1/events']?.get;
+    assert.ok(events, 'GET /v1/events is documented');
+    assert.deepEqual(events.security, tokenEitherWay);
+    assert.deepEqual(Object.keys(events.responses['200']?.content ?? {}), ['text/event-stream']);
+    assert.ok(events.responses['401']);
+    const names = (operation: { parameters: { in: string; name: string }[] }) =>
+      operation.parameters.map((p) => `${p.in} ${p.name}`);
+    assert.ok(names(events).includes('query resume'));
+    assert.ok(names(events).includes('header last-event-id'));
+
+    const socket = doc.paths['/v1/stream']?.get;
+    assert.ok(socket, 'GET /v1/stream is documented');
+    assert.deepEqual(socket.security, tokenEitherWay);
+    assert.ok(socket.responses['101'], 'the upgrade: 101 Switching Protocols');
+    assert.ok(socket.responses['426'], 'a plain request: 426');
+    const upgrade = socket.parameters.find((p) => p.name === 'upgrade');
+    assert.ok(upgrade, 'the Upgrade header is documented');
+    assert.deepEqual({ in: upgrade.in, required: upgrade.required }, { in: 'header', required: true });
+    assert.deepEqual(upgrade.schema.enum, ['websocket']);
+    assert.ok(names(socket).includes('query resume'));
+
+    // Documentation only: the routes answer as before, not by these schemas.
+    const token = await t.token('openapi-stream');
+    const plain = await t.request('GET', '/v1/stream', undefined, { authorization: `Bearer ${token}` });
+    assertError(plain, 426, 'upgrade_required');
+    const badResume = await t.request('GET', '/v1/events?resume=%5B', undefined, {
+      authorization: `Bearer ${token}`,
+    });
+    assert.equal(badResume.status, 400);
   });
 
   it('serves the explorer at /docs and /explorer', async () => {

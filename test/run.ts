@@ -19,11 +19,13 @@ import { dot, spec, tap } from 'node:test/reporters';
 
 const SERIAL = new Set([
   'blackhole.test.ts',
+  'bus-outage.test.ts',
   'client-address.test.ts',
   'client-restart.test.ts',
   'connection-loss.test.ts',
   'crash.test.ts',
   'deadline.test.ts',
+  'descriptors.test.ts',
   'e2e-browser.test.ts',
   'http-timeouts.test.ts',
   'limits.test.ts',

@@ -1,7 +1,7 @@
+import { createPublicKey } from 'node:crypto';
 import {
   createRemoteJWKSet,
   errors as joseErrors,
-  importSPKI,
   jwtVerify,
   type JWTPayload,
   type JWTVerifyGetKey,
@@ -70,10 +70,11 @@ export async function createTokenVerifier(config: JwtConfig): Promise<TokenVerif
   const asymmetricAlgs = config.algorithms.filter((a) => !a.startsWith('HS'));
   let keySet: JWTVerifyGetKey | null = null;
   if (config.jwksUrl) {
-    keySet = createRemoteJWKSet(new URL(config.jwksUrl));
+    // A token with a kid the cached set lacks fetches it again (once the cooldown since the last fetch is over).
+    keySet = createRemoteJWKSet(new URL(config.jwksUrl), { cooldownDuration: config.jwksCooldownMs });
   } else if (config.publicKey) {
-    const alg = asymmetricAlgs[0] ?? 'RS256';
-    const key = await importSPKI(config.publicKey, alg);
+    // One key for every accepted algorithm: jose refuses a token whose algorithm does not fit the key's type.
+    const key = createPublicKey(config.publicKey);
     keySet = async () => key;
   }
   const options = {

@@ -20,7 +20,10 @@ const UNAVAILABLE_SQLSTATES = new Set([
  */
 export const DATABASE_DOWN = 'EDATABASEDOWN';
 
-/** The network errors of a server that is down or out of reach, and the refusal of a known outage. */
+/**
+ * The network errors of a server that is down or out of reach, or that this process cannot reach right now (out of
+ * file descriptors), and the refusal of a known outage.
+ */
 const UNAVAILABLE_ERRNOS = new Set([
   DATABASE_DOWN,
   'ECONNREFUSED',
@@ -33,6 +36,9 @@ const UNAVAILABLE_ERRNOS = new Set([
   'ENETUNREACH',
   'EHOSTDOWN',
   'ENETDOWN',
+  // This process is out of file descriptors (`ulimit -n`): it cannot open another connection until some close.
+  'EMFILE',
+  'ENFILE',
 ]);
 /** What node-postgres says when a connection drops, cannot be made in time, or was lost before the query. */
 const UNAVAILABLE_MESSAGES =

@@ -14,7 +14,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
           'Chat between users and groups: chats, members, messages with gapless per-chat seq, unread counts.',
       },
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          // The stream's alternative to the header, for browsers (a WebSocket or an EventSource cannot set one).
+          accessToken: { type: 'apiKey', in: 'query', name: 'access_token' },
+        },
       },
     },
   });

@@ -24,12 +24,17 @@ export function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** While events cannot be published, that is logged again this often, with how many were lost since. */
+const REMIND_MS = 60_000;
+
 /** The common part of every driver: listeners, decoding, and logging of what cannot be delivered. */
 export abstract class BaseBus implements Bus {
   abstract readonly kind: BusKind;
   private readonly listeners: ((event: ServerEvent) => void)[] = [];
   private readonly reconnectListeners: (() => void)[] = [];
   private lagObserver: ((seconds: number) => void) | null = null;
+  /** Since when publishing fails, and how many events were lost: one log line per outage, not one per event. */
+  private failing: { since: number; loggedAt: number; lost: number; lostSinceLog: number } | null = null;
 
   constructor(protected readonly log: FastifyBaseLogger) {}
 
@@ -38,14 +43,48 @@ export abstract class BaseBus implements Bus {
   protected abstract send(data: string): Promise<void>;
 
   publish(event: Envelope): void {
-    this.send(JSON.stringify({ ...event, publishedAt: wallClockMs() })).catch((error: unknown) =>
-      this.publishFailed(error, event),
+    this.send(JSON.stringify({ ...event, publishedAt: wallClockMs() })).then(
+      () => this.published(),
+      (error: unknown) => this.publishFailed(error, event),
     );
   }
 
-  /** The change is committed; clients that miss it live get it when they resume (or the bus resynchronises). */
+  /**
+   * The change is committed; clients that miss it live get it when they resume, or when the bus resynchronises once
+   * it is back. Logged when publishing starts failing and once a minute while it goes on, not once per event.
+   */
   protected publishFailed(error: unknown, event: Envelope): void {
-    this.log.error({ err: error, bus: this.kind, type: event.type }, 'could not publish an event');
+    const now = Date.now();
+    const failing = this.failing;
+    if (!failing) {
+      this.failing = { since: now, loggedAt: now, lost: 1, lostSinceLog: 0 };
+      this.log.error(
+        { err: error, bus: this.kind, type: event.type },
+        'could not publish an event; live streams catch up once the bus is back',
+      );
+      return;
+    }
+    failing.lost += 1;
+    failing.lostSinceLog += 1;
+    if (now - failing.loggedAt >= REMIND_MS) {
+      this.log.error(
+        { err: error, bus: this.kind, lost: failing.lostSinceLog, downMs: now - failing.since },
+        'still cannot publish events',
+      );
+      failing.loggedAt = now;
+      failing.lostSinceLog = 0;
+    }
+  }
+
+  private published(): void {
+    const failing = this.failing;
+    if (failing) {
+      this.failing = null;
+      this.log.warn(
+        { bus: this.kind, lost: failing.lost, downMs: Date.now() - failing.since },
+        'publishing events again',
+      );
+    }
   }
 
   subscribe(listener: (event: ServerEvent) => void): void {

@@ -3,6 +3,7 @@ import type { Actor } from '../auth/actor.ts';
 import { chatViewFor, lastSeqOf, streamSubscriptions } from '../chats/chat.service.ts';
 import type { Context } from '../context.ts';
 import { isDatabaseUnavailable, type OutageReporter } from '../errors/database.ts';
+import { memberEvent } from '../members/member.events.ts';
 import { releaseProcess, renewPresence, streamOpened, streamsClosed } from '../users/presence.service.ts';
 import type { Bus } from './bus.ts';
 import { CLOSE_GOING_AWAY, frame, type Connection } from './connection.ts';
@@ -43,7 +44,7 @@ export class Gateway {
         this.logFailure(error, 'error', 'dispatch failed', { type: e.type }),
       );
     });
-    bus.onReconnect(() => this.delivery.resync(this.registry.all()));
+    bus.onReconnect(() => this.resync());
   }
 
   /** Logs a failure of work no request waits for; a database outage goes to the outage report instead. */
@@ -158,6 +159,61 @@ export class Gateway {
     const { tenantId, userId } = connection.actor;
     this.bus.publish(streamEvent('typing', tenantId, { chatId }, { chatId, userId }));
     return true;
+  }
+
+  // ---- after the bus lost events ---------------------------------------------------------------------------------
+
+  /**
+   * The bus was away: events may have been lost, not only messages. Each user's chats are read again (one query per
+   * user): a chat joined meanwhile is followed from its current seq and the user is told (`member.added`, as a
+   * reconnect would follow it); a chat left or deleted meanwhile is dropped at once and the user is told
+   * (`member.removed`), so nothing of it is delivered any more. Then every stream catches up from the database.
+   */
+  private resync(): void {
+    const byUser = new Map<string, Connection[]>();
+    for (const connection of this.registry.all()) {
+      // A stream still opening reads its chats itself.
+      if (connection.early === null) {
+        byUser.set(connection.userKey, [...(byUser.get(connection.userKey) ?? []), connection]);
+      }
+    }
+    for (const connections of byUser.values()) {
+      this.resyncUser(connections).catch((error: unknown) =>
+        this.logFailure(error, 'error', 'resync failed', { userId: connections[0]!.actor.userId }),
+      );
+    }
+  }
+
+  private async resyncUser(connections: Connection[]): Promise<void> {
+    const followed = connections.map((connection) => new Map(connection.chats));
+    const { tenantId, userId } = connections[0]!.actor;
+    const subscriptions = await streamSubscriptions(this.ctx, connections[0]!.actor);
+    const current = new Set(subscriptions.map((s) => s.chatId));
+    for (const [i, connection] of connections.entries()) {
+      if (connection.closed) {
+        continue;
+      }
+      for (const [chatId, stream] of followed[i]!) {
+        // Unless a live event changed it while the chats were read.
+        if (!current.has(chatId) && connection.chats.get(chatId) === stream) {
+          this.registry.unsubscribe(connection, chatId);
+          this.delivery.send(
+            connection,
+            frame(memberEvent('member.removed', tenantId, { userId }, { chatId, userId })),
+          );
+        }
+      }
+      for (const { chatId, lastSeq } of subscriptions) {
+        if (!connection.chats.has(chatId)) {
+          this.registry.subscribe(connection, chatId, lastSeq);
+          this.delivery.send(
+            connection,
+            frame(memberEvent('member.added', tenantId, { userId }, { chatId, userId })),
+          );
+        }
+      }
+    }
+    this.delivery.resync(connections.filter((connection) => !connection.closed));
   }
 
   // ---- routing -------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import {
   type Transport,
 } from './connection.ts';
 import type { Gateway } from './gateway.ts';
+import { eventsDocs, websocketDocs } from './stream.openapi.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -149,8 +150,7 @@ export async function streamRoutes(
     method: 'GET',
     url: '/stream',
     onRequest: authenticate,
-    schema: { hide: true },
-    config: { stream: true },
+    config: { stream: true, swaggerTransform: ({ url }) => ({ schema: websocketDocs, url }) },
     // A plain HTTP request (no Upgrade) gets the standard error body, not an empty 404.
     handler: async (_request, reply) => {
       void reply.header('upgrade', 'websocket');
@@ -305,9 +305,8 @@ export async function streamRoutes(
   // Fastify would answer HEAD with this handler too: it would open a stream nobody reads and hold a slot.
   const get = {
     onRequest: authenticate,
-    schema: { hide: true },
     exposeHeadRoute: false,
-    config: { stream: true },
+    config: { stream: true, swaggerTransform: ({ url }: { url: string }) => ({ schema: eventsDocs, url }) },
   };
   app.get('/events', get, async (request, reply) => {
     const resume = resumeFromRequest(request);

@@ -28,6 +28,11 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** The process's limit of open files (`ulimit -n`), set by the shell that starts it. */
+  openFiles?: number;
+}
+
 /**
  * Starts `parley serve` as a separate OS process on a free port, with `env` on top of the test's environment;
  * `nodeArgs` go to Node before the script (`--cpu-prof`, which NODE_OPTIONS may not carry).
@@ -35,8 +40,14 @@ export interface ServerProcess {
 export async function startServer(
   env: Record<string, string>,
   nodeArgs: string[] = [],
+  options: StartOptions = {},
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli.ts', 'serve'], {
+  const argv = [...nodeArgs, '--import', 'tsx', 'src/cli.ts', 'serve'];
+  const [command, args] =
+    options.openFiles === undefined
+      ? [process.execPath, argv]
+      : ['bash', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

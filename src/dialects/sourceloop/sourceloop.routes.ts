@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { onRequestHookHandler } from 'fastify';
 import type { Context } from '../../context.ts';
 import type { OutageReporter } from '../../errors/database.ts';
+import { secured } from '../../http/routes.ts';
 import { refused, shapeErrors } from '../dialect.errors.ts';
 import { sourceloopAttachmentRoutes } from './sourceloop.attachment.routes.ts';
 import { sourceloopMessageRoutes } from './sourceloop.message.routes.ts';
@@ -37,6 +38,10 @@ export const sourceloopRoutes: FastifyPluginAsyncTypebox<SourceLoopOptions> = as
   { ctx, authenticate, exposeStack, outages },
 ) => {
   app.addHook('onRequest', authenticate);
+  // Every route here needs the token: OpenAPI says so on each.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, security: secured.security };
+  });
   shapeErrors(app, { exposeStack, outages }, ({ status, body }, error) => {
     // LoopBack answers validation problems with 422 VALIDATION_FAILED and a missing entity with ENTITY_NOT_FOUND.
     const validation =

@@ -32,6 +32,9 @@ export class NatsBus extends BaseBus {
     });
     void (async () => {
       for await (const status of connection.status()) {
+        if (status.type === 'disconnect') {
+          this.log.warn({ bus: this.kind }, 'nats bus connection lost; reconnecting');
+        }
         if (status.type === 'reconnect') {
           this.reconnected();
         }

@@ -19,7 +19,22 @@ export class RedisBus extends BaseBus {
     this.publisher = new Redis(url, options);
     this.subscriber = new Redis(url, options);
     for (const connection of [this.publisher, this.subscriber]) {
-      connection.on('error', (error: Error) => this.log.warn({ err: error }, 'redis bus connection error'));
+      // Logged once when a connection is lost (not at close), not on every attempt to connect again meanwhile.
+      let down = false;
+      const lost = (error: Error | null) => {
+        if (!down && this.ready) {
+          down = true;
+          this.log.warn(
+            { err: error ?? undefined, bus: this.kind },
+            'redis bus connection lost; reconnecting',
+          );
+        }
+      };
+      connection.on('error', (error: Error) => lost(error));
+      connection.on('close', () => lost(null));
+      connection.on('ready', () => {
+        down = false;
+      });
     }
   }
 
