@@ -16,6 +16,7 @@ Commands:
   token --sub <id> [--admin] [--tenant <id>] [--username <name>] [--ttl <seconds>]
                              print a JWT signed with the configured secret, for trying the API
   seed                       create demo users (alice, bob, carol) and a group chat, and print their tokens
+                             (through the running server's API when one has the embedded database open)
 
 Configuration comes from the environment: see the README.`;
 
