@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { mintToken } from './auth/token.ts';
 import { ConfigError } from './env.ts';
 import { loadConfig, type Config } from './config.ts';
-import { openStore } from './db/connect.ts';
+import { openStore, type Store } from './db/connect.ts';
+import { DataDirInUseError } from './db/datadir-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { serve } from './main.ts';
 import { seed } from './seed.ts';
@@ -15,11 +16,24 @@ Commands:
   token --sub <id> [--admin] [--tenant <id>] [--username <name>] [--ttl <seconds>]
                              print a JWT signed with the configured secret, for trying the API
   seed                       create demo users (alice, bob, carol) and a group chat, and print their tokens
+                             (through the running server's API when one has the embedded database open)
 
 Configuration comes from the environment: see the README.`;
 
 async function migrate(config: Config): Promise<void> {
-  const store = await openStore(config.database);
+  let store: Store;
+  try {
+    store = await openStore(config.database);
+  } catch (error) {
+    if (error instanceof DataDirInUseError && !error.sameProcess) {
+      throw new Error(
+        `migrate: ${error.message}\nA server applies pending migrations itself when it starts (PARLEY_MIGRATE, on ` +
+          'by default); to run parley migrate, stop the server first.',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
   try {
     const { applied } = await migrateToLatest(store.unbounded);
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');

@@ -4,6 +4,7 @@ export { loadConfig, type Config } from './config.ts';
 export { ConfigError } from './env.ts';
 export { type JsonApiOptions } from './jsonapi/jsonapi.config.ts';
 export { openStore, type Store } from './db/connect.ts';
+export { DataDirInUseError } from './db/datadir-lock.ts';
 export { migrateToLatest } from './db/migrate.ts';
 export { mintToken } from './auth/token.ts';
 export type { Database } from './db/database.ts';

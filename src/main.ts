@@ -2,6 +2,17 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { watchDescriptors } from './http/descriptors.ts';
 
+/** How a process on this machine reaches a server listening on `host`: a wildcard address is reached on loopback. */
+function localHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') {
+    return '127.0.0.1';
+  }
+  if (host === '::') {
+    return '[::1]';
+  }
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** Starts the server and stops it gracefully on SIGINT/SIGTERM: no new requests, in-flight ones finish. */
 export async function serve(config: Config): Promise<void> {
   const app = await buildApp(config);
@@ -42,6 +53,10 @@ export async function serve(config: Config): Promise<void> {
   stopWatching = watchDescriptors(app.server, app.log);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  // Recorded in the data directory's lock, so that `parley seed` finds the server that has the directory open.
+  app.parley.store.lock?.advertise(
+    `http://${localHost(typeof address === 'object' && address ? address.address : config.host)}:${port}`,
+  );
   app.log.info(
     { port },
     `Parley is listening on ${config.host}:${port} with ${where}; API explorer at /docs`,

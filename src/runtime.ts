@@ -47,6 +47,12 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   const owned = !options.store && !options.db;
   const store = options.store ?? (options.db ? borrowStore(options.db) : await openStore(config.database));
   store.health.logTo(log);
+  if (store.lock?.recovered) {
+    log.warn(
+      { lock: store.lock.file, previous: store.lock.recovered },
+      `took over the data directory's lock from pid ${store.lock.recovered.pid}, which is no longer running`,
+    );
+  }
   let bus: Bus;
   try {
     if (config.migrate) {

@@ -24,6 +24,7 @@ const SERIAL = new Set([
   'client-restart.test.ts',
   'connection-loss.test.ts',
   'crash.test.ts',
+  'datadir.test.ts',
   'deadline.test.ts',
   'descriptors.test.ts',
   'e2e-browser.test.ts',

@@ -6,6 +6,7 @@ import type { Database } from './database.ts';
 import { wrapPool } from './deadline.ts';
 import { StatementNames } from './statements.ts';
 import { parseTimestamptz } from './timestamps.ts';
+import { lockDataDir, type DataDirLock } from './datadir-lock.ts';
 import { DatabaseHealth, type Probe } from './health.ts';
 
 export interface Store {
@@ -31,6 +32,11 @@ export interface Store {
   close(): Promise<void>;
   /** The connection pool's state, for metrics; null for a Kysely instance of the host's, whose pool we cannot see. */
   pool(): PoolStats | null;
+  /**
+   * The embedded data directory's lock (`datadir-lock.ts`), held from open to close; null on PostgreSQL and for an
+   * in-memory database, which no other process can open.
+   */
+  lock: DataDirLock | null;
 }
 
 /** On PGlite the pool is its one in-process connection: `waiting` is then the queue of queries behind it. */
@@ -106,13 +112,29 @@ function quoteIdent(name: string): string {
 
 async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): Promise<Store> {
   const { dataDir } = config;
+  const onDisk = !dataDir.startsWith('memory://');
+  // First of all, before PGlite is even loaded: a directory another process has open is refused at once.
+  const lock = onDisk ? await lockDataDir(dataDir) : null;
+  try {
+    return await startPglite(config, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function startPglite(
+  config: Extract<DatabaseConfig, { kind: 'pglite' }>,
+  lock: DataDirLock | null,
+): Promise<Store> {
+  const { dataDir } = config;
   const [{ PGlite }, { createPgConfig }, { pg_trgm }, { unaccent }] = await Promise.all([
     import('@electric-sql/pglite'),
     import('@electric-sql/pglite/node-postgres'),
     import('@electric-sql/pglite/contrib/pg_trgm'),
     import('@electric-sql/pglite/contrib/unaccent'),
   ]);
-  if (!dataDir.startsWith('memory://')) {
+  if (lock) {
     mkdirSync(dataDir, { recursive: true });
   }
   // Search (migration 0002) needs these; `create extension` then finds them compiled in.
@@ -148,10 +170,16 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): 
       await sql`select 1`.execute(db);
     },
     close: async () => {
-      await db.destroy();
-      await pglite.close();
+      try {
+        await db.destroy();
+        await pglite.close();
+      } finally {
+        // Only once PGlite has written its last page: the next process may open the directory then.
+        lock?.release();
+      }
     },
     pool: poolStats(pool, 1),
+    lock,
   };
 }
 
@@ -252,6 +280,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
       await db.destroy();
     },
     pool: poolStats(pool, config.poolSize),
+    lock: null,
   };
 }
 
@@ -273,5 +302,6 @@ export function borrowStore(db: Kysely<Database>): Store {
     },
     close: async () => {},
     pool: () => null,
+    lock: null,
   };
 }
