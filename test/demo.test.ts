@@ -12,7 +12,7 @@ describe(`demo page (${ENGINE})`, () => {
 
   /** Parley with `env` on top of the test configuration, on the test app's database (already migrated). */
   async function mount(env: Record<string, string>, prefix = ''): Promise<FastifyInstance> {
-    const app = Fastify({ routerOptions: { maxParamLength: 512 } });
+    const app = Fastify({ routerOptions: { maxParamLength: 512 }, pluginTimeout: 120_000 });
     const config = { ...testConfig(env), database: t.config.database, bus: t.config.bus, migrate: false };
     await app.register(parley, { config, store: t.app.parley.store, prefix });
     await app.ready();

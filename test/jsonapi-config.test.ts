@@ -124,7 +124,7 @@ describe('JSON:API configuration', () => {
         /users has no attribute "nope"/,
       );
       assertConfigError(() => withJsonApiOptions(base, { publicUrl: 'nope' }), 'jsonapi.publicUrl');
-      const host = Fastify();
+      const host = Fastify({ pluginTimeout: 120_000 });
       await assert.rejects(
         async () => {
           await host.register(parley, { config: testConfig(), jsonapi: { exclude: ['users.shout'] } });
@@ -151,7 +151,7 @@ describe('JSON:API configuration', () => {
     before(async () => {
       config = testConfig({}, schema);
       store = await openStore(config.database);
-      host = Fastify({ routerOptions: { maxParamLength: 512 } });
+      host = Fastify({ routerOptions: { maxParamLength: 512 }, pluginTimeout: 120_000 });
       const mount = (prefix: string, options: Record<string, unknown>, over: Config = config) =>
         host.register(parley, { config: over, store, openapi: false, prefix, ...options });
       await mount('/off', { jsonapi: { enabled: false } });

@@ -307,7 +307,8 @@ describe(`metrics of an embedded Parley (${ENGINE})`, () => {
   it('answers under the prefix, labels routes with it, counts none of the host routes, leaves the global registry alone', async () => {
     const schema = testSchemaName();
     const config = testConfig({}, schema);
-    const host = Fastify();
+    // Opening and migrating the embedded database can take longer than Fastify's default 10 s plugin timeout.
+    const host = Fastify({ pluginTimeout: 120_000 });
     host.get('/hello', async () => ({ hello: 'host' }));
     await host.register(parley, { config, prefix: '/chat' });
     try {

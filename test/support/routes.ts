@@ -28,7 +28,7 @@ export interface RegisteredRoute {
  */
 export async function registeredRoutes(t: TestApp): Promise<RegisteredRoute[]> {
   const recorded: RouteOptions[] = [];
-  const probe = Fastify({ routerOptions: { maxParamLength: 512 } });
+  const probe = Fastify({ routerOptions: { maxParamLength: 512 }, pluginTimeout: 120_000 });
   // Later hooks (JSON:API, WebSocket) complete the same route object: it is read once everything is registered.
   probe.addHook('onRoute', (route) => {
     recorded.push(route);
