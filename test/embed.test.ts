@@ -3,13 +3,13 @@ import Fastify from 'fastify';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { mintToken, openStore, parley } from '../src/index.ts';
-import { clientFor, dropSchema, inject, testConfig, testSchemaName } from './support/app.ts';
+import { clientFor, dropSchema, inject, testAppConfig, testSchemaName } from './support/app.ts';
 import { assertError } from './support/assertions.ts';
 
 describe('mounting Parley into a host Fastify app', () => {
   it('serves Parley under a prefix beside the host routes, with its own error handling', async () => {
     const schema = testSchemaName();
-    const config = testConfig({}, schema);
+    const config = await testAppConfig({}, schema);
     const host = Fastify();
     host.get('/hello', async () => ({ hello: 'host' }));
     host.post('/echo', async (request) => ({ got: request.body }));
@@ -45,7 +45,7 @@ describe('mounting Parley into a host Fastify app', () => {
 
   it('uses a database connection the host provides, and leaves it open', async () => {
     const schema = testSchemaName();
-    const config = testConfig({}, schema);
+    const config = await testAppConfig({}, schema);
     const store = await openStore(config.database);
     const host = Fastify();
     await host.register(parley, { config, db: store.db, prefix: '/chat' });
