@@ -3,13 +3,13 @@ import Fastify from 'fastify';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { mintToken, openStore, parley } from '../src/index.ts';
-import { clientFor, dropSchema, inject, testConfig, testSchemaName } from './support/app.ts';
+import { clientFor, dropSchema, inject, testAppConfig, testSchemaName } from './support/app.ts';
 import { assertError } from './support/assertions.ts';
 
 describe('mounting Parley into a host Fastify app', () => {
   it('serves Parley under a prefix beside the host routes, with its own error handling', async () => {
     const schema = testSchemaName();
-    const config = testConfig({}, schema);
+    const config = await testAppConfig({}, schema);
     // Opening and migrating the embedded database can take longer than Fastify's default 10 s plugin timeout.
     const host = Fastify({ pluginTimeout: 120_000 });
     host.get('/hello', async () => ({ hello: 'host' }));
@@ -46,7 +46,7 @@ describe('mounting Parley into a host Fastify app', () => {
 
   it('uses a database connection the host provides, and leaves it open', async () => {
     const schema = testSchemaName();
-    const config = testConfig({}, schema);
+    const config = await testAppConfig({}, schema);
     const store = await openStore(config.database);
     // Opening and migrating the embedded database can take longer than Fastify's default 10 s plugin timeout.
     const host = Fastify({ pluginTimeout: 120_000 });

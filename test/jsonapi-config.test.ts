@@ -8,7 +8,14 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { withJsonApiOptions } from '../src/jsonapi/jsonapi.config.ts';
 import { openStore, type Store } from '../src/db/connect.ts';
 import { parley } from '../src/plugin.ts';
-import { clientFor, dropSchema, testConfig, testSchemaName, type Client } from './support/app.ts';
+import {
+  clientFor,
+  dropSchema,
+  testAppConfig,
+  testConfig,
+  testSchemaName,
+  type Client,
+} from './support/app.ts';
 import type { UserView } from './support/api.ts';
 import { assertError } from './support/assertions.ts';
 import {
@@ -149,7 +156,7 @@ describe('JSON:API configuration', () => {
     };
 
     before(async () => {
-      config = testConfig({}, schema);
+      config = await testAppConfig({}, schema);
       store = await openStore(config.database);
       host = Fastify({ routerOptions: { maxParamLength: 512 }, pluginTimeout: 120_000 });
       const mount = (prefix: string, options: Record<string, unknown>, over: Config = config) =>

@@ -11,6 +11,7 @@ import {
   createTestApp,
   dropSchema,
   ENGINE,
+  testAppConfig,
   testConfig,
   testSchemaName,
   type TestApp,
@@ -306,7 +307,7 @@ async function waitForGauge(t: TestApp, expected: { ws: number; sse: number }): 
 describe(`metrics of an embedded Parley (${ENGINE})`, () => {
   it('answers under the prefix, labels routes with it, counts none of the host routes, leaves the global registry alone', async () => {
     const schema = testSchemaName();
-    const config = testConfig({}, schema);
+    const config = await testAppConfig({}, schema);
     // Opening and migrating the embedded database can take longer than Fastify's default 10 s plugin timeout.
     const host = Fastify({ pluginTimeout: 120_000 });
     host.get('/hello', async () => ({ hello: 'host' }));

@@ -14,7 +14,8 @@ import { dot, spec, tap } from 'node:test/reporters';
  * measure time, rate limits or deadlines, or kill and restart processes under load, and must not share the machine
  * with other tests while they do. One report for both groups, with node's closing summary (`# tests`, `# pass`,
  * `# fail`...) over all of them: TAP, or the spec reporter on a terminal (PARLEY_TEST_REPORTER=spec|tap|dot).
- * The exit code is 1 when any test failed. PARLEY_TEST_TIMES=1 lists the slowest files on stderr at the end.
+ * The exit code is 1 when any test failed; a file that has not ended after PARLEY_TEST_FILE_TIMEOUT_MS (10 minutes)
+ * fails. PARLEY_TEST_TIMES=1 lists the slowest files on stderr at the end.
  */
 
 const SERIAL = new Set([
@@ -54,6 +55,12 @@ function files(): string[] {
     .map((file) => path.join(DIR, file));
 }
 
+/** A file still running after this long (PARLEY_TEST_FILE_TIMEOUT_MS, 10 minutes) fails rather than hang the run. */
+function fileTimeout(): number {
+  const configured = Number(process.env.PARLEY_TEST_FILE_TIMEOUT_MS);
+  return Number.isInteger(configured) && configured > 0 ? configured : 600_000;
+}
+
 function concurrency(): number {
   const configured = Number(process.env.PARLEY_TEST_CONCURRENCY);
   return Number.isInteger(configured) && configured > 0 ? configured : availableParallelism() + 1;
@@ -80,6 +87,7 @@ async function* events(): AsyncGenerator<Event, void> {
     for await (const event of run({
       files: group.files,
       concurrency: group.concurrency,
+      timeout: fileTimeout(),
     }) as AsyncIterable<Event>) {
       if (event.type === 'test:diagnostic' && event.data.nesting === 0) {
         const summary = SUMMARY.exec(event.data.message);
