@@ -2,6 +2,12 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+/** A feature's repository is imported only by the feature's own modules (docs/architecture.md). */
+const OWN_REPOSITORIES_ONLY = {
+  group: ['**/*.repository.ts', '!./*.repository.ts'],
+  message: "Another feature's repository: go through its service or its *.access.ts module.",
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'data/', 'node_modules/', 'coverage/', 'test-results/'] },
   js.configs.recommended,
@@ -26,12 +32,7 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          patterns: [
-            {
-              group: ['**/*.repository.ts', '!./*.repository.ts'],
-              message: "Another feature's repository: go through its service or its *.access.ts module.",
-            },
-          ],
+          patterns: [OWN_REPOSITORIES_ONLY],
         },
       ],
     },
@@ -46,10 +47,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            {
-              group: ['**/*.repository.ts', '!./*.repository.ts'],
-              message: "Another feature's repository: go through its service or its *.access.ts module.",
-            },
+            OWN_REPOSITORIES_ONLY,
             {
               group: ['**/db/*', '**/db/**'],
               allowTypeImports: true,
