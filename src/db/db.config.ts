@@ -1,8 +1,19 @@
 import path from 'node:path';
-import { ConfigError, integer, isMemory, read, type Env } from '../env.ts';
+import { boolean, ConfigError, integer, isMemory, read, type Env } from '../env.ts';
 
 export type DatabaseConfig =
-  | { kind: 'pglite'; dataDir: string; preparedStatements: number }
+  | {
+      kind: 'pglite';
+      dataDir: string;
+      preparedStatements: number;
+      /**
+       * PARLEY_DURABLE: every commit is synced to the disk before it is answered (`pglite-durable.ts`), so an
+       * answered send survives a power cut, not only a killed process. Off by default: measured, it cost the
+       * embedded database a quarter to a third of its send throughput (`npm run bench -- durability`). Meaningless
+       * in memory.
+       */
+      durable: boolean;
+    }
   | {
       kind: 'postgres';
       connectionString: string;
@@ -23,6 +34,8 @@ export function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
   const connectTimeoutMs = integer(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000);
   const queryTimeoutMs = integer(env, 'DB_QUERY_TIMEOUT_MS', 5000, 0, 3_600_000);
   const preparedStatements = integer(env, 'DB_PREPARED_STATEMENTS', 500, 0, 10_000);
+  // Read on every engine, so a bad value is an error wherever it is set; PostgreSQL's durability is the server's own.
+  const durable = boolean(env, ['PARLEY_DURABLE'], false);
   const schemaRaw = read(env, 'DB_SCHEMA');
   if (schemaRaw !== undefined && !SCHEMA_NAME.test(schemaRaw)) {
     throw new ConfigError('DB_SCHEMA', `must be a plain identifier (letters, digits, _), got "${schemaRaw}"`);
@@ -78,5 +91,6 @@ export function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
     kind: 'pglite',
     dataDir: isMemory(dataDir) ? dataDir : path.join(dataDir, 'pglite'),
     preparedStatements,
+    durable,
   };
 }
