@@ -41,7 +41,7 @@ async function load(name: string, url: string, request: () => Request, pid: numb
 }
 
 /** The yardstick: a bare Fastify route with schema validation in its own process, measured the same way. */
-async function baseline(): Promise<Row> {
+export async function baseline(): Promise<Row> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(import.meta.dirname, 'hello-server.ts')],
@@ -68,7 +68,7 @@ async function baseline(): Promise<Row> {
   }
 }
 
-interface Fixture {
+export interface Fixture {
   token: string;
   /** In every chat, like the sender; everything the load sends is unread for it. */
   otherToken: string;
@@ -84,7 +84,7 @@ const READER_CHATS = 50;
  * One user in CHATS chats with another member; the other member writes a few messages into each. A third user, the
  * reader, is in the first READER_CHATS of them.
  */
-async function fixture(bench: BenchServer, chatCount: number): Promise<Fixture> {
+export async function fixture(bench: BenchServer, chatCount: number): Promise<Fixture> {
   const base = bench.server.url;
   const token = await bench.token('bench-user');
   const other = await bench.token('bench-other');

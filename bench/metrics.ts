@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import autocannon, { type Request } from 'autocannon';
-import { api, machine, pool, startBenchServer, table, type BenchServer } from './harness.ts';
+import { api, cpuSeconds, machine, pool, startBenchServer, table, type BenchServer } from './harness.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -80,14 +79,6 @@ const scenarios: Scenario[] = [
     },
   },
 ];
-
-/** CPU seconds (user + system) a process has used so far, from /proc, in clock ticks of 10 ms. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name may hold spaces: fields are counted from the state (field 3); utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 interface Round {
   rps: number;

@@ -37,6 +37,13 @@ const scenarios: Record<string, Scenario> = {
     run: async () => (await import('./metrics.ts')).metricsOverhead(),
     optIn: true,
   },
+  durability: {
+    description:
+      'what durable commits cost on PGlite: sends against a server with PARLEY_DURABLE=true and one with false, ' +
+      'in alternating rounds with the Fastify hello baseline in each (BENCH_ROUNDS=6, BENCH_SECONDS=5, BENCH_CHATS)',
+    run: async () => (await import('./durability.ts')).durability(),
+    optIn: true,
+  },
   soak: {
     description:
       'soak: sends and reads from 16 clients plus 6 stream clients for BENCH_SOAK_MINUTES (default 2, at most 60), ' +

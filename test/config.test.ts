@@ -60,6 +60,7 @@ describe('loadConfig', () => {
         kind: 'pglite',
         dataDir: path.join(dir, 'pglite'),
         preparedStatements: 500,
+        durable: false,
       });
       assert.equal(config.migrate, true);
     });
@@ -97,7 +98,12 @@ describe('loadConfig', () => {
 
     it('memory:// is an in-memory PGlite, not a directory', () => {
       const config = loadConfig({ JWT_SECRET: SECRET, PARLEY_DATA_DIR: 'memory://' });
-      assert.deepEqual(config.database, { kind: 'pglite', dataDir: 'memory://', preparedStatements: 500 });
+      assert.deepEqual(config.database, {
+        kind: 'pglite',
+        dataDir: 'memory://',
+        preparedStatements: 500,
+        durable: false,
+      });
     });
 
     it('NODE_ENV=test logs at warn by default; LOG_LEVEL overrides', () => {
@@ -349,6 +355,17 @@ describe('loadConfig', () => {
       assert.equal((config.database as { poolSize: number }).poolSize, 25);
       assertConfigError({ ...base, DATABASE_URL: 'postgres://h/db', DB_POOL_SIZE: '0' }, 'DB_POOL_SIZE');
       assertConfigError({ ...base, DATABASE_URL: 'postgres://h/db', DB_POOL_SIZE: '501' }, 'DB_POOL_SIZE');
+    });
+
+    it('PARLEY_DURABLE: embedded commits synced to the disk, off by default; a bad value names it', () => {
+      const durable = (env: Record<string, string>) =>
+        (loadConfig({ ...base, ...env }).database as { durable: boolean }).durable;
+      assert.equal(durable({}), false);
+      assert.equal(durable({ PARLEY_DURABLE: 'true' }), true);
+      assert.equal(durable({ PARLEY_DURABLE: 'off' }), false);
+      assertConfigError({ ...base, PARLEY_DURABLE: 'sometimes' }, 'PARLEY_DURABLE', /sometimes/);
+      // Checked on PostgreSQL too, where the server's own settings decide.
+      assertConfigError({ ...base, DB_HOST: 'h', PARLEY_DURABLE: 'sometimes' }, 'PARLEY_DURABLE');
     });
 
     it('DB_CONNECT_TIMEOUT_MS and DB_QUERY_TIMEOUT_MS (0: no deadline) set how long the database may take', () => {

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from './db.config.ts';
@@ -8,6 +9,7 @@ import { StatementNames } from './statements.ts';
 import { parseTimestamptz } from './timestamps.ts';
 import { lockDataDir, type DataDirLock } from './datadir-lock.ts';
 import { DatabaseHealth, type Probe } from './health.ts';
+import { durableNodeFS, durableStartParams, syncTree } from './pglite-durable.ts';
 
 export interface Store {
   /** For the work of requests: all of one request's database work counts against one deadline (`deadlineMs`). */
@@ -138,10 +140,29 @@ async function startPglite(
     mkdirSync(dataDir, { recursive: true });
   }
   // Search (migration 0002) needs these; `create extension` then finds them compiled in.
-  const pglite = await PGlite.create(dataDir, {
-    extensions: { pg_trgm, unaccent },
-    ...(config.loadDataDir ? { loadDataDir: config.loadDataDir } : {}),
-  });
+  const extensions = { pg_trgm, unaccent };
+  const durable = lock !== null && config.durable;
+  // PGlite writes a new directory from a template, not through PostgreSQL, which syncs only what it writes itself.
+  // (After a crash, PostgreSQL syncs the whole directory before recovery, as on any disk.)
+  const created = durable && !existsSync(path.join(dataDir, 'PG_VERSION'));
+  const pglite = durable
+    ? await PGlite.create({
+        fs: await durableNodeFS(dataDir),
+        startParams: durableStartParams(PGlite.defaultStartParams),
+        extensions,
+      })
+    : await PGlite.create(dataDir, {
+        extensions,
+        ...(config.loadDataDir ? { loadDataDir: config.loadDataDir } : {}),
+      });
+  if (created) {
+    try {
+      syncTree(dataDir);
+    } catch (error) {
+      await pglite.close();
+      throw error;
+    }
+  }
   // PGlite is one in-process connection: a pool of one serialises transactions, which is what it can do.
   const pgConfig = createPgConfig(pglite);
   wellFormedParameters(pgConfig.connection);

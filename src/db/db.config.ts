@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, integer, isMemory, read, type Env } from '../env.ts';
+import { boolean, ConfigError, integer, isMemory, read, type Env } from '../env.ts';
 
 export type DatabaseConfig =
   | {
@@ -11,6 +11,13 @@ export type DatabaseConfig =
        * embedder's, or the test suite's already migrated one. Never read from the environment.
        */
       loadDataDir?: Blob;
+      /**
+       * PARLEY_DURABLE: every commit is synced to the disk before it is answered (`pglite-durable.ts`), so an
+       * answered send survives a power cut, not only a killed process. Off by default: measured, it cost the
+       * embedded database a quarter to a third of its send throughput (`npm run bench -- durability`). Meaningless
+       * in memory.
+       */
+      durable: boolean;
     }
   | {
       kind: 'postgres';
@@ -46,6 +53,8 @@ export function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
     3_600_000,
   );
   const preparedStatements = integer(env, 'DB_PREPARED_STATEMENTS', 500, 0, 10_000);
+  // Read on every engine, so a bad value is an error wherever it is set; PostgreSQL's durability is the server's own.
+  const durable = boolean(env, ['PARLEY_DURABLE'], false);
   const schemaRaw = read(env, 'DB_SCHEMA');
   if (schemaRaw !== undefined && !SCHEMA_NAME.test(schemaRaw)) {
     throw new ConfigError('DB_SCHEMA', `must be a plain identifier (letters, digits, _), got "${schemaRaw}"`);
@@ -103,5 +112,6 @@ export function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
     kind: 'pglite',
     dataDir: isMemory(dataDir) ? dataDir : path.join(dataDir, 'pglite'),
     preparedStatements,
+    durable,
   };
 }
