@@ -60,6 +60,8 @@ export function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
     throw new ConfigError('DB_SCHEMA', `must be a plain identifier (letters, digits, _), got "${schemaRaw}"`);
   }
   const schema = schemaRaw ?? null;
+  // What both ways of naming the server share.
+  const pool = { schema, poolSize, connectTimeoutMs, queryTimeoutMs, deadlineMs, preparedStatements };
   const url = read(env, 'DATABASE_URL');
   if (url !== undefined) {
     let parsed: URL;
@@ -77,16 +79,7 @@ export function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
         `must start with postgres:// or postgresql://, got "${parsed.protocol}"`,
       );
     }
-    return {
-      kind: 'postgres',
-      connectionString: url,
-      schema,
-      poolSize,
-      connectTimeoutMs,
-      queryTimeoutMs,
-      deadlineMs,
-      preparedStatements,
-    };
+    return { kind: 'postgres', connectionString: url, ...pool };
   }
   const host = read(env, 'DB_HOST');
   if (host !== undefined) {
@@ -99,12 +92,7 @@ export function databaseConfig(env: Env, dataDir: string): DatabaseConfig {
     return {
       kind: 'postgres',
       connectionString: `postgres://${auth}@${hostPart}:${port}/${database}`,
-      schema,
-      poolSize,
-      connectTimeoutMs,
-      queryTimeoutMs,
-      deadlineMs,
-      preparedStatements,
+      ...pool,
     };
   }
   // `memory://` (tests, throwaway runs) is PGlite's in-memory store, not a directory.
