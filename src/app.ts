@@ -80,7 +80,7 @@ const timeoutCheckMs = (http: Config['http']) =>
 
 /**
  * PARLEY_TRUST_PROXY as Fastify takes it. A number of hops becomes a function: Fastify reads a bare number as "trust
- * nobody", since such a count trusts whatever connects (the README says where that is safe).
+ * nobody", since such a count trusts whatever connects (docs/configuration.md says where that is safe).
  */
 function fastifyTrustProxy(
   trust: TrustProxy,
@@ -104,7 +104,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     frameworkErrors: answerFrameworkError,
     // And so does a request Node refuses before Fastify sees it.
     clientErrorHandler: createClientErrorHandler(config),
-    // Slow senders (README, "Configuration"): the headers, then the whole request, must arrive in time (408), and an
+    // Slow senders (docs/configuration.md): the headers, then the whole request, must arrive in time (408), and an
     // idle kept-alive connection is closed. Only the receiving of a request is bounded, never an answer or a
     // stream: an upgraded WebSocket is no longer an HTTP request, and an SSE request is complete once read.
     requestTimeout: config.http.requestTimeoutMs,

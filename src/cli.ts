@@ -18,7 +18,7 @@ Commands:
   seed                       create demo users (alice, bob, carol) and a group chat, and print their tokens
                              (through the running server's API when one has the embedded database open)
 
-Configuration comes from the environment: see the README.`;
+Configuration comes from the environment: see docs/configuration.md.`;
 
 async function migrate(config: Config): Promise<void> {
   let store: Store;

@@ -39,7 +39,7 @@ export interface Config {
   bus: BusConfig;
   realtime: RealtimeConfig;
   jsonapi: JsonApiConfig;
-  /** Compatibility dialects to mount (README, "Dialects"), from DIALECTS; empty by default. */
+  /** Compatibility dialects to mount (docs/dialects), from DIALECTS; empty by default. */
   dialects: Dialect[];
   /** Where the SourceLoop dialect is mounted (SOURCELOOP_BASE_PATH, default `/sourceloop`). */
   sourceloopBasePath: string;

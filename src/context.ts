@@ -20,7 +20,7 @@ export interface Context {
   history?: HistoryCache;
 }
 
-/** The service limits (README, "Limits"); set by `PARLEY_BODY_LIMIT` and `PARLEY_MAX_*`. */
+/** The service limits (docs/operations.md, "Limits"); set by `PARLEY_BODY_LIMIT` and `PARLEY_MAX_*`. */
 export interface Limits {
   /** Largest accepted request body, in bytes. */
   bodyBytes: number;

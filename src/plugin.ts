@@ -166,7 +166,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
   if (metrics) {
     await app.register(metricsRoutes, { metrics, access: config.metrics });
   }
-  // The demo page at the root, and outside production the token endpoint it signs in with (README, "Demo page").
+  // The demo page at the root, and outside production the token endpoint it signs in with (docs/client.md, "Demo page").
   if (config.demo.enabled) {
     await app.register(demoRoutes, { config });
   }
@@ -191,7 +191,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
     { prefix: '/v1' },
   );
 
-  // Compatibility dialects (README, "Dialects"): no JWT, so outside the /v1 scope, each in a tenant of its own.
+  // Compatibility dialects (docs/dialects): no JWT, so outside the /v1 scope, each in a tenant of its own.
   if (config.dialects.includes('avito')) {
     await app.register(avitoRoutes, { ctx });
   }

@@ -1,7 +1,7 @@
 import { boolean, type Env } from '../env.ts';
 import type { NodeEnv } from '../auth/jwt.config.ts';
 
-/** The demo chat page at the root (README, "Demo page"). */
+/** The demo chat page at the root (docs/client.md, "Demo page"). */
 export interface DemoConfig {
   /** Serve the page: PARLEY_DEMO, by default outside production. */
   enabled: boolean;

@@ -46,7 +46,7 @@ function fromThisMachine(request: FastifyRequest): boolean {
 }
 
 /**
- * The demo chat page (README, "Demo page"): `/` and its files under `/demo/`, and outside production
+ * The demo chat page (docs/client.md, "Demo page"): `/` and its files under `/demo/`, and outside production
  * `POST /dev/token`, which signs a token for any user id so the page can sign in as anyone, for loopback clients.
  */
 export const demoRoutes: FastifyPluginAsyncTypebox<DemoOptions> = async (app, { config }) => {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors/codes.ts';
 
 /**
- * Shutdown (README, "Behaviour worth knowing"): from the moment the app starts closing, a request that arrives is
+ * Shutdown (docs/operations.md): from the moment the app starts closing, a request that arrives is
  * answered 503 `unavailable` with `Retry-After` (a health check 503 in its own shape, so that a balancer stops
  * sending), and every answer,
  * those of requests already in flight included, carries `Connection: close`. Without it a keep-alive connection

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { ConfigError, integer, read, type Env } from '../env.ts';
 
 /**
- * Whose `X-Forwarded-For` the standalone server believes (README, "Configuration"): nobody's (`false`), everybody's
+ * Whose `X-Forwarded-For` the standalone server believes (docs/configuration.md): nobody's (`false`), everybody's
  * (`true`: the left-most address, whatever the client wrote there), the nearest `n` hops', or those of the proxies
  * at these addresses and networks. What Fastify's `trustProxy` takes.
  */

@@ -8,7 +8,7 @@ import {
   type ResourceType,
 } from './jsonapi.fields.ts';
 
-/** The JSON:API representation (README, "JSON:API"), modelled on the LoopBack JSON:API component's options. */
+/** The JSON:API representation (docs/jsonapi.md), modelled on the LoopBack JSON:API component's options. */
 export interface JsonApiConfig {
   /** Answer `Accept: application/vnd.api+json` and read JSON:API bodies at all. */
   enabled: boolean;

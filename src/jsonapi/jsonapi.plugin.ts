@@ -39,7 +39,7 @@ function asJsonApi(reply: FastifyReply): void {
 }
 
 /**
- * The JSON:API representation of every native route (README, "JSON:API"), as hooks around the native routes:
+ * The JSON:API representation of every native route (docs/jsonapi.md), as hooks around the native routes:
  * negotiation on request; JSON:API query and body translated into the native ones before validation, so the same
  * schemas and services apply; the route's view (from the same presenters) rendered as a document before
  * serialization, and the error handler's body as JSON:API errors. Returns null when JSON:API is turned off.

@@ -11,7 +11,7 @@ export type FrameVerdict = 'pass' | 'warn' | 'drop' | 'close';
 const CALM_MS = 1000;
 
 /**
- * The frames one WebSocket client may send (README, "Limits"): a token bucket of `burst` frames refilled at `rate`
+ * The frames one WebSocket client may send (docs/operations.md, "Limits"): a token bucket of `burst` frames refilled at `rate`
  * a second. Frames over it are refused, and the client hears it once per run, not once per frame (a flood is not
  * answered with a flood). A client that keeps sending over the limit, more than `burst` refused frames with less
  * than a second between any two of them, is closed.

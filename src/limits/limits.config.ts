@@ -7,7 +7,7 @@ export interface RateLimit {
   burst: number;
 }
 
-/** Requests per caller (README, "Limits"). */
+/** Requests per caller (docs/operations.md, "Limits"). */
 export interface RateLimitConfig {
   /** Per tenant and user, for requests that carry a valid token; null: no limit. */
   user: RateLimit | null;
@@ -40,7 +40,7 @@ export function rateLimitConfig(env: Env): RateLimitConfig {
   };
 }
 
-/** The service limits (README, "Limits"). */
+/** The service limits (docs/operations.md, "Limits"). */
 export function limitsConfig(env: Env): Limits {
   return {
     bodyBytes: integer(env, 'PARLEY_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),

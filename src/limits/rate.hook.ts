@@ -28,7 +28,7 @@ async function payer(request: FastifyRequest, verifier: TokenVerifier): Promise<
 }
 
 /**
- * The rate limit of every route (README, "Limits"): per tenant and user for a request with a valid token, per
+ * The rate limit of every route (docs/operations.md, "Limits"): per tenant and user for a request with a valid token, per
  * client address otherwise; over it, 429 `rate_limited` with `Retry-After`. Runs before authentication, so requests
  * with a bad token are limited too (by address), and before the body is read. Null when both limits are off.
  */

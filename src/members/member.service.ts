@@ -79,7 +79,7 @@ interface Admitted {
 /**
  * Adds one user inside the caller's transaction: the rules of `addMember`. Someone already in the chat is a
  * conflict, or with `ifPresent: 'skip'` is left as they are (null). Access first, then who is added, then the
- * limits: a full chat, a user in too many chats (README, "Limits").
+ * limits: a full chat, a user in too many chats (docs/operations.md, "Limits").
  */
 async function admit(
   trx: Db,

@@ -1,6 +1,6 @@
 import { boolean, ConfigError, oneOf, read, type Env } from '../env.ts';
 
-/** `GET /metrics` (README, "Metrics"): Prometheus text format, and who may read it. */
+/** `GET /metrics` (docs/operations.md, "Metrics"): Prometheus text format, and who may read it. */
 export interface MetricsConfig {
   /** PARLEY_METRICS: collect metrics and answer `GET /metrics` at all (default true). */
   enabled: boolean;

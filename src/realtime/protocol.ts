@@ -23,7 +23,7 @@ export type ServerEvent = EventOf<ServerEventMap>;
 
 export const streamEvent = eventsOf<StreamEvents>();
 
-/** Frames about the stream itself, sent beside the events (README, "Real-time stream"). */
+/** Frames about the stream itself, sent beside the events (docs/stream.md). */
 export interface ControlFrameMap {
   /** Authenticated; always the first frame. */
   ready: { userId: string };

@@ -42,7 +42,7 @@ export const websocketDocs: FastifySchema = {
     '`member.added`, `typing`, `presence`, ...). The client may send `resume`, `typing` and `ping` frames. Close ' +
     'codes: 1001 going away (reconnect elsewhere), 1008 a `resume` that is not valid, 1013 try again later, 4008 ' +
     'too slow (reconnect and resume), 4009 too many streams of this user, 4029 too many frames. OpenAPI cannot describe the frames themselves: see ' +
-    'the README, "Real-time stream".',
+    'docs/stream.md.',
   security,
   headers: {
     type: 'object',

@@ -22,7 +22,7 @@ export interface AvitoOptions {
 const tags = ['avito'];
 
 /**
- * Avito's "simple HTTP chat" (README, "Dialects"): five POST routes with JSON bodies and no authentication, on
+ * Avito's "simple HTTP chat" (docs/dialects): five POST routes with JSON bodies and no authentication, on
  * Parley's users, groups and messages in a tenant of their own. Errors keep Parley's `{"error": {code, message}}`.
  */
 export const avitoRoutes: FastifyPluginAsyncTypebox<AvitoOptions> = async (

@@ -14,7 +14,7 @@ export interface DrfOptions {
 }
 
 /**
- * The DRF chat (README, "Dialects"): users with a profile status, chatrooms (the tenant's public groups, and direct
+ * The DRF chat (docs/dialects): users with a profile status, chatrooms (the tenant's public groups, and direct
  * chats) numbered by the chat number, sends that are stored before the answer, seen state from the read cursor.
  * The user views and the chat views answer errors in shapes of their own, so each is a scope of its own.
  */

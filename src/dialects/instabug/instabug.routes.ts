@@ -31,7 +31,7 @@ export interface InstabugOptions {
 const pathOf = (request: FastifyRequest) => request.params as InstabugPath;
 
 /**
- * The Instabug "chat system" (README, "Dialects"): applications addressed by token, chats numbered per application,
+ * The Instabug "chat system" (docs/dialects): applications addressed by token, chats numbered per application,
  * messages per chat, on Parley's tenants, chats and messages. No authentication: the token is the capability.
  * Validation errors answer 422 as Rails does; the body keeps Parley's `{"error": {code, message}}`.
  */

@@ -30,7 +30,7 @@ const ERROR_NAMES: Record<number, string> = {
 };
 
 /**
- * SourceLoop's chat-service message API (README, "Dialects"), LoopBack 4 shaped, on Parley's chats and messages:
+ * SourceLoop's chat-service message API (docs/dialects), LoopBack 4 shaped, on Parley's chats and messages:
  * the native JWT plus the token's `permissions`; a caller sees only the chats it belongs to.
  */
 export const sourceloopRoutes: FastifyPluginAsyncTypebox<SourceLoopOptions> = async (
