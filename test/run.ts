@@ -28,6 +28,7 @@ const SERIAL = new Set([
   'datadir.test.ts',
   'deadline.test.ts',
   'descriptors.test.ts',
+  'docs.test.ts',
   'e2e-browser.test.ts',
   'http-timeouts.test.ts',
   'limits.test.ts',
