@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { mintToken } from './auth/token.ts';
 import { ConfigError } from './env.ts';
 import { loadConfig, type Config } from './config.ts';
@@ -7,18 +7,62 @@ import { DataDirInUseError } from './db/datadir-lock.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { serve } from './main.ts';
 import { seed } from './seed.ts';
+import { explainDatabaseError } from './cli/explain.ts';
+import { assertPortFree } from './cli/port.ts';
+
+const HELP: Record<string, string> = {
+  serve: `Usage: parley serve
+
+Starts the server (the default command). It migrates the database first unless PARLEY_MIGRATE=false, listens on
+HOST:PORT (127.0.0.1:3000 outside production), and stops gracefully on Ctrl-C or SIGTERM.`,
+  migrate: `Usage: parley migrate
+
+Applies pending database migrations and exits. Only needed with PARLEY_MIGRATE=false: a server migrates at start.
+On the embedded database, stop the server first (one process at a time holds the data directory).`,
+  token: `Usage: parley token --sub <user id> [options]
+
+Prints a JWT signed with the configured secret (JWT_SECRET, or the one generated into the data directory), for
+trying the API: curl -H "authorization: Bearer $(parley token --sub alice)" ...
+
+Options:
+  --sub <id>             the user (required)
+  --admin                a tenant administrator (roles: ["admin"])
+  --tenant <id>          the tenant (claim tid; default: the default tenant)
+  --username <name>      the username to give the user when Parley first sees it
+  --name <name>          the display name to give the user when Parley first sees it
+  --permission <name>    a permission (claim permissions; repeat the option for several), as the SourceLoop
+                         dialect asks for: --permission CreateMessage --permission ViewMessage
+  --ttl <seconds>        how long it is valid (default 86400: a day)`,
+  seed: `Usage: parley seed
+
+Creates demo users alice, bob and carol, a group "general" with the three of them, and prints a token for each.
+Beside a running server on the embedded database, it goes through that server's API.`,
+};
 
 const USAGE = `Usage: parley <command> [options]
 
 Commands:
-  serve                      start the server (the default)
-  migrate                    apply pending database migrations and exit
-  token --sub <id> [--admin] [--tenant <id>] [--username <name>] [--ttl <seconds>]
-                             print a JWT signed with the configured secret, for trying the API
-  seed                       create demo users (alice, bob, carol) and a group chat, and print their tokens
-                             (through the running server's API when one has the embedded database open)
+  serve       start the server (the default)
+  migrate     apply pending database migrations and exit
+  token       print a JWT signed with the configured secret, for trying the API
+  seed        create demo users (alice, bob, carol) and a group chat, and print their tokens
 
-Configuration comes from the environment: see docs/configuration.md.`;
+parley <command> --help tells more about each. Configuration comes from the environment: see
+docs/configuration.md.`;
+
+/** A command's options; --help and -h everywhere. An unknown option is an error that shows the command's help. */
+function options<T extends ParseArgsConfig['options']>(command: string, args: string[], known: T) {
+  try {
+    return parseArgs({ args, options: { ...known, help: { type: 'boolean', short: 'h' } }, strict: true });
+  } catch (error) {
+    throw new Error(
+      `${command}: ${error instanceof Error ? error.message : String(error)}\n\n${HELP[command]}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
 
 async function migrate(config: Config): Promise<void> {
   let store: Store;
@@ -42,61 +86,79 @@ async function migrate(config: Config): Promise<void> {
   }
 }
 
-async function token(config: Config, args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      sub: { type: 'string' },
-      admin: { type: 'boolean', default: false },
-      tenant: { type: 'string' },
-      username: { type: 'string' },
-      ttl: { type: 'string' },
-    },
-  });
+async function token(config: Config, values: TokenOptions): Promise<void> {
   if (!values.sub) {
-    throw new Error('token: --sub <user id> is required');
+    throw new Error(`token: --sub <user id> is required\n\n${HELP.token}`);
   }
   const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) {
-    throw new Error('token: --ttl must be a positive number of seconds');
+    throw new Error('token: --ttl must be a positive whole number of seconds');
   }
   console.log(
     await mintToken(config.jwt, {
       sub: values.sub,
-      admin: values.admin,
+      admin: values.admin ?? false,
       ...(values.tenant ? { tenant: values.tenant } : {}),
       ...(values.username ? { username: values.username } : {}),
+      ...(values.name ? { name: values.name } : {}),
+      ...(values.permission?.length ? { permissions: values.permission } : {}),
       ...(ttl ? { ttlSeconds: ttl } : {}),
     }),
   );
 }
 
+const TOKEN_OPTIONS = {
+  sub: { type: 'string' },
+  admin: { type: 'boolean' },
+  tenant: { type: 'string' },
+  username: { type: 'string' },
+  name: { type: 'string' },
+  permission: { type: 'string', multiple: true },
+  ttl: { type: 'string' },
+} as const;
+
+type TokenOptions = ReturnType<typeof options<typeof TOKEN_OPTIONS>>['values'];
+
 export async function run(argv: string[]): Promise<void> {
-  const [command = 'serve', ...rest] = argv;
-  if (command === 'help' || command === '--help' || command === '-h') {
-    console.log(USAGE);
+  const [first = 'serve', ...rest] = argv;
+  if (first === 'help' || first === '--help' || first === '-h') {
+    console.log(rest[0] && HELP[rest[0]] ? HELP[rest[0]] : USAGE);
+    return;
+  }
+  const command = first.startsWith('-') ? 'serve' : first;
+  const args = first.startsWith('-') ? argv : rest;
+  if (!(command in HELP)) {
+    throw new Error(`unknown command "${command}"\n\n${USAGE}`);
+  }
+  const parsed = options(command, args, command === 'token' ? TOKEN_OPTIONS : {});
+  if (parsed.values.help) {
+    console.log(HELP[command]);
     return;
   }
   const config = loadConfig();
+  loaded = config;
   switch (command) {
     case 'serve':
+      await assertPortFree(config.host, config.port);
       return serve(config);
     case 'migrate':
       return migrate(config);
     case 'token':
-      return token(config, rest);
-    case 'seed':
-      return seed(config);
+      return token(config, parsed.values as TokenOptions);
     default:
-      throw new Error(`unknown command "${command}"\n\n${USAGE}`);
+      return seed(config);
   }
 }
+
+/** Read once the command is known, for explaining a failure in terms of its settings. */
+let loaded: Config | null = null;
 
 run(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`parley: configuration error: ${error.message}`);
   } else {
-    console.error(`parley: ${error instanceof Error ? error.message : String(error)}`);
+    const explained = loaded ? explainDatabaseError(error, loaded.database, process.env) : null;
+    console.error(`parley: ${explained ?? (error instanceof Error ? error.message : String(error))}`);
   }
   process.exit(1);
 });

@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { decodeJwt } from 'jose';
 import { createTokenVerifier } from '../src/auth/jwt.ts';
 import { loadConfig } from '../src/config.ts';
+import { dropSchema, TEST_DATABASE_URL, testSchemaName } from './support/app.ts';
+import { freePort } from './support/daemons.ts';
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'parley.js');
@@ -70,4 +75,110 @@ describe('parley command line', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('explains every command with --help, and shows the help with an unknown option', async () => {
+    for (const command of ['serve', 'migrate', 'token', 'seed']) {
+      for (const flag of ['--help', '-h']) {
+        const { stdout } = await run(process.execPath, [BIN, command, flag]);
+        assert.match(stdout, new RegExp(`^Usage: parley ${command}`), `${command} ${flag}`);
+      }
+    }
+    const top = await run(process.execPath, [BIN, '--help']);
+    assert.match(top.stdout, /Commands:[\s\S]*seed/);
+    await assert.rejects(
+      run(process.execPath, [BIN, 'token', '--sub', 'alice', '--permision', 'x']),
+      (error: { stderr: string; code: number }) => {
+        assert.equal(error.code, 1);
+        assert.match(error.stderr, /token: Unknown option '--permision'/);
+        assert.match(error.stderr, /--permission <name>/, 'the help follows');
+        return true;
+      },
+    );
+  });
+
+  it('mints permissions, a display name and a lifetime', async () => {
+    const { stdout } = await run(process.execPath, [
+      BIN,
+      'token',
+      '--sub',
+      'bob',
+      '--permission',
+      'CreateMessage',
+      '--permission',
+      'ViewMessage',
+      '--name',
+      'Bob B',
+      '--ttl',
+      '60',
+    ]);
+    const claims = decodeJwt(stdout.trim());
+    assert.deepEqual(claims.permissions, ['CreateMessage', 'ViewMessage']);
+    assert.equal(claims.name, 'Bob B');
+    assert.equal(claims.exp! - claims.iat!, 60);
+  });
+
+  it('names the setting and the target when the database cannot be reached', async () => {
+    const port = await freePort();
+    const fromUrl = await run(process.execPath, [BIN, 'migrate'], {
+      env: { ...process.env, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/parley` },
+    }).catch((error: { stderr: string; code: number }) => error);
+    assert.equal((fromUrl as { code?: number }).code, 1);
+    assert.equal(
+      (fromUrl as { stderr: string }).stderr.trim(),
+      `parley: cannot connect to PostgreSQL at 127.0.0.1:${port} (from DATABASE_URL): nothing accepts connections ` +
+        'there. Is the server running, and is that its address and port?',
+    );
+    const fromParts = await run(process.execPath, [BIN, 'migrate'], {
+      env: { ...process.env, DATABASE_URL: '', DB_HOST: '127.0.0.1', DB_PORT: String(port) },
+    }).catch((error: { stderr: string }) => error);
+    assert.match((fromParts as { stderr: string }).stderr, /from DB_HOST, DB_PORT/);
+  });
+
+  it('refuses a port in use before it opens the database', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'parley-cli-'));
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const { port } = taken.address() as net.AddressInfo;
+    try {
+      const env = { ...process.env, PARLEY_DATA_DIR: dir, DATABASE_URL: '', DB_HOST: '', PORT: String(port) };
+      await assert.rejects(run(process.execPath, [BIN, 'serve'], { env }), (error: { stderr: string }) => {
+        assert.match(
+          error.stderr,
+          new RegExp(`port ${port} on 127.0.0.1 is already in use \\(PORT=${port}\\)`),
+        );
+        return true;
+      });
+      assert.equal(existsSync(path.join(dir, 'pglite')), false, 'no database was opened');
+    } finally {
+      taken.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it(
+    'exits as soon as PostgreSQL migrations are done',
+    { skip: TEST_DATABASE_URL ? false : 'PostgreSQL pass only' },
+    async () => {
+      const schema = testSchemaName();
+      try {
+        const child = spawn(process.execPath, [BIN, 'migrate'], {
+          env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL!, DB_SCHEMA: schema },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let doneAt = 0;
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          if (/applied|up to date/.test(line)) {
+            doneAt = Date.now();
+          }
+        });
+        const [code] = (await once(child, 'exit')) as [number];
+        assert.equal(code, 0);
+        assert.ok(doneAt > 0, 'it said what it did');
+        // An open pool kept the process for its 30-second idle timeout after saying it was done.
+        assert.ok(Date.now() - doneAt < 10_000, `exited ${Date.now() - doneAt} ms after it was done`);
+      } finally {
+        await dropSchema(schema);
+      }
+    },
+  );
 });

@@ -299,6 +299,11 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
       closed = true;
       health.stop();
       await db.destroy();
+      // Kysely ends a pool only if it used it: a command that went through `unbounded` alone (parley migrate) would
+      // otherwise keep an idle connection, and the process, open for the pool's idle timeout.
+      if (!pool.ending) {
+        await pool.end();
+      }
     },
     pool: poolStats(pool, config.poolSize),
     lock: null,
