@@ -352,6 +352,9 @@ describe('Instabug dialect, civilcoder55 (Rails) at /api/v1', () => {
         assert.equal(res.status, 422);
         assert.deepEqual(res.body, { body: ["can't be blank"] });
       }
+      const tooLong = await rails('POST', `${base}/${chat.number}/messages`, { body: 'x'.repeat(10_001) });
+      assert.equal(tooLong.status, 422);
+      assert.deepEqual(tooLong.body, { body: ['must be at most 10000 characters'] });
       const unknown = await rails('POST', `${base}/99/messages`, { body: 'x' });
       assert.equal(unknown.status, 404);
       assert.deepEqual(unknown.body, NOT_FOUND);

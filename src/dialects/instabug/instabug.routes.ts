@@ -38,8 +38,11 @@ const pathOf = (request: FastifyRequest) => request.params as InstabugPath;
  * 422; andrewawni's `{"error": "<problem>"}`.
  */
 function errorShape(flavour: Flavour) {
+  // A message's text is `text` to the services; each original calls it otherwise.
+  const textField = flavour === 'rails' ? 'body' : 'message_content';
   return ({ status, body }: ErrorAnswer, error: unknown): { status: number; body: unknown } => {
-    const { code, message } = body.error;
+    const { code } = body.error;
+    const message = body.error.message.replace(/^text: /, `${textField}: `);
     const badJson = error instanceof Error && error.message === BAD_JSON;
     const shown = badJson ? 400 : code === 'invalid_request' ? 422 : status;
     if (flavour === 'seed') {
