@@ -130,6 +130,15 @@ for (const name of NAMES) {
       }
     });
 
+    if (name === 'drf') {
+      it('answers DRF’s chat views in their own shape: {"status", "msg"}', async () => {
+        const res = await call(t, 'GET', '/chat/chatroom/');
+        assert.equal(res.status, 401);
+        assert.deepEqual(Object.keys(res.body as object), ['status', 'msg']);
+        assert.equal((res.body as { status: number }).status, 401);
+      });
+    }
+
     it('answers 403 in the dialect’s own error body to an address outside the allow-list, key or not', async () => {
       for (const from of ['10.21.0.1', '192.0.2.1', '2001:db8::1', '::ffff:192.0.2.1']) {
         const res = await call(t, read.method, read.url, { body, headers: { 'x-parley-key': KEY }, from });
