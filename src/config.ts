@@ -3,7 +3,13 @@ import { jwtConfig, type JwtConfig, type NodeEnv } from './auth/jwt.config.ts';
 import type { Limits } from './context.ts';
 import { databaseConfig, type DatabaseConfig } from './db/db.config.ts';
 import { demoConfig, type DemoConfig } from './demo/demo.config.ts';
-import { dialectsConfig, mountPath, type Dialect } from './dialects/dialects.config.ts';
+import {
+  dialectGatesConfig,
+  dialectsConfig,
+  mountPath,
+  type Dialect,
+  type DialectGates,
+} from './dialects/dialects.config.ts';
 import { httpConfig, type HttpConfig } from './http/http.config.ts';
 import { boolean, ConfigError, integer, isMemory, oneOf, read, type Env } from './env.ts';
 import { jsonApiConfig, type JsonApiConfig } from './jsonapi/jsonapi.config.ts';
@@ -41,6 +47,8 @@ export interface Config {
   jsonapi: JsonApiConfig;
   /** Compatibility dialects to mount (docs/dialects), from DIALECTS; empty by default. */
   dialects: Dialect[];
+  /** The optional key and allow-list of each dialect without tokens (PARLEY_DIALECT_<NAME>_KEY / _ALLOW). */
+  dialectGates: DialectGates;
   /** Where the SourceLoop dialect is mounted (SOURCELOOP_BASE_PATH, default `/sourceloop`). */
   sourceloopBasePath: string;
   metrics: MetricsConfig;
@@ -78,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
     realtime: realtimeConfig(env),
     jsonapi: jsonApiConfig(env),
     dialects: dialectsConfig(env),
+    dialectGates: dialectGatesConfig(env),
     sourceloopBasePath: mountPath(env, 'SOURCELOOP_BASE_PATH', '/sourceloop'),
     metrics: metricsConfig(env),
     demo: demoConfig(env, nodeEnv, jwt.secret),

@@ -22,6 +22,7 @@ import { messageRoutes } from './messages/message.routes.ts';
 import { searchRoutes } from './search/search.routes.ts';
 import type { Bus } from './realtime/bus.ts';
 import { avitoRoutes } from './dialects/avito/avito.routes.ts';
+import { registerGated } from './dialects/dialect.gate.ts';
 import { drfRoutes } from './dialects/drf/drf.routes.ts';
 import { registerInstabug } from './dialects/instabug/instabug.routes.ts';
 import { sourceloopRoutes } from './dialects/sourceloop/sourceloop.routes.ts';
@@ -191,19 +192,27 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
     { prefix: '/v1' },
   );
 
-  // Compatibility dialects (docs/dialects): no JWT, so outside the /v1 scope, each in a tenant of its own.
+  // Compatibility dialects (docs/dialects): no JWT, so outside the /v1 scope, each in a tenant of its own, each
+  // behind its optional gate (PARLEY_DIALECT_<NAME>_KEY / _ALLOW; open when unset, as the originals were).
+  const gates = config.dialectGates;
   if (config.dialects.includes('avito')) {
-    await app.register(avitoRoutes, { ctx });
+    await registerGated(app, 'avito', gates.avito, async (scope) => {
+      await scope.register(avitoRoutes, { ctx });
+    });
   }
   if (config.dialects.includes('drf')) {
-    await app.register(drfRoutes, { ctx, outages: store.health });
+    await registerGated(app, 'drf', gates.drf, async (scope) => {
+      await scope.register(drfRoutes, { ctx, outages: store.health });
+    });
   }
   // Instabug: the application token in the path is the capability; no JWT.
   if (config.dialects.includes('instabug')) {
-    await registerInstabug(app, {
-      ctx,
-      exposeStack: config.nodeEnv === 'development',
-      outages: store.health,
+    await registerGated(app, 'instabug', gates.instabug, async (scope) => {
+      await registerInstabug(scope, {
+        ctx,
+        exposeStack: config.nodeEnv === 'development',
+        outages: store.health,
+      });
     });
   }
   // SourceLoop: the native JWT plus its `permissions`, under SOURCELOOP_BASE_PATH.

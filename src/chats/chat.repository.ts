@@ -242,9 +242,10 @@ export async function listChatsForUserByNumber(
   db: Db,
   tenantId: string,
   userId: string,
-  page: { offset: number; limit: number },
+  page: { offset: number; limit: number; afterNumber?: number },
 ): Promise<ChatListEntry[]> {
-  const result = await viewerQuery(tenantId, userId, sql`true`, page.limit, {
+  const where = page.afterNumber === undefined ? sql`true` : sql`c.number > ${page.afterNumber}`;
+  const result = await viewerQuery(tenantId, userId, where, page.limit, {
     by: 'number',
     offset: page.offset,
   }).execute(db);

@@ -198,11 +198,13 @@ export async function getChatByNumber(ctx: Context, actor: Actor, number: number
   return presentChat(entry);
 }
 
-/** The caller's chats in number order, by offset: for dialects whose lists page by number. */
+/**
+ * The caller's chats in number order, by offset or after a number (keyset): for dialects whose lists page by number.
+ */
 export async function listChatsByNumber(
   ctx: Context,
   actor: Actor,
-  page: { offset: number; limit: number },
+  page: { offset: number; limit: number; afterNumber?: number },
 ): Promise<ChatView[]> {
   return (await listChatsForUserByNumber(ctx.db, actor.tenantId, actor.userId, page)).map(presentChat);
 }

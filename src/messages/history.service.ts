@@ -117,6 +117,28 @@ export async function chatHistory(ctx: Context, actor: Actor, chatId: string): P
 }
 
 /**
+ * A member's view of a chat's whole history in seq order, read `size` messages at a time as the caller pulls them:
+ * for answers streamed out page by page, never held whole in memory. 404 unless a member (checked first).
+ */
+export async function* historyPages(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  size = HISTORY_BATCH,
+): AsyncGenerator<MessageView[]> {
+  await requireMember(ctx.db, actor, chatId);
+  let after = 0;
+  for (;;) {
+    const rows = await listMessageRows(ctx.db, chatId, { after, limit: size, direction: 'forward' });
+    yield rows.map(presentMessage);
+    if (rows.length < size) {
+      return;
+    }
+    after = rows[rows.length - 1]!.seq;
+  }
+}
+
+/**
  * A chat's whole history with no member acting, for dialects that read chats directly (Avito); 404 when the
  * tenant has no such chat. Never reachable through /v1.
  */

@@ -140,3 +140,62 @@ export async function searchMessages(db: Db, params: SearchParams): Promise<Sear
   const result = await searchQuery(params).execute(db);
   return result.rows;
 }
+
+export interface AnyWordParams {
+  chatId: string;
+  /** The tenant's text search configuration (a regconfig oid). */
+  config: number;
+  /** Each word matches as a whole word (stemmed) or, when `partial`, as part of a word. */
+  words: { text: string; partial: boolean }[];
+  limit: number;
+}
+
+export type AnyWordRow = MessageRow & {
+  /** How many of the words the message contains. */
+  matched: number;
+};
+
+/**
+ * One chat's live messages that contain ANY of the words, those with more of them first, then by seq: Elasticsearch's
+ * `match` query (OR) as the Instabug originals run it. The candidates come from the GIN index on `search_vector`
+ * (every word in one OR-tsquery) and the trigram index on `parley_fold(text)` (one LIKE per partial word), ANDed
+ * with the chat's rows; each candidate then counts its words.
+ */
+export function anyWordQuery(params: AnyWordParams): RawBuilder<AnyWordRow> {
+  const config = sql`${params.config}::oid::regconfig`;
+  const wordQuery = (text: string) => sql`plainto_tsquery(${config}, ${text})`;
+  const anyWord = sql.join(
+    params.words.map((w) => wordQuery(w.text)),
+    sql` || `,
+  );
+  const pattern = (term: string) =>
+    sql`'%' || replace(replace(replace(parley_fold(${term}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`;
+  const partial = params.words
+    .filter((w) => w.partial)
+    .map((w) => sql`parley_fold(m.text) like ${pattern(w.text)}`);
+  const matches = sql.join([sql`m.search_vector @@ (${anyWord})`, ...partial], sql` or `);
+  const counted = sql.join(
+    params.words.map((w) =>
+      w.partial
+        ? sql`(case when m.search_vector @@ ${wordQuery(w.text)} or parley_fold(m.text) like ${pattern(w.text)} then 1 else 0 end)`
+        : sql`(case when m.search_vector @@ ${wordQuery(w.text)} then 1 else 0 end)`,
+    ),
+    sql` + `,
+  );
+  return sql<AnyWordRow>`
+    select s.* from (
+      select m.chat_id, m.seq, m.id, m.author_id, m.text, m.reply_to, m.client_id, m.created_at, m.edited_at,
+             m.deleted_at, (${counted})::int as matched
+        from messages m
+       where m.chat_id = ${params.chatId}
+         and m.deleted_at is null
+         and (${matches})
+    ) s
+    order by s.matched desc, s.seq
+    limit ${params.limit}`;
+}
+
+export async function searchAnyWord(db: Db, params: AnyWordParams): Promise<AnyWordRow[]> {
+  const result = await anyWordQuery(params).execute(db);
+  return result.rows;
+}

@@ -4,11 +4,14 @@ import { requireMember } from '../chats/chat.access.ts';
 import type { Context } from '../context.ts';
 import { invalid } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
-import { presentSearchHit } from './search.presenter.ts';
-import { isSubstringMatchable, parseQuery, type ParsedQuery } from './search.query.ts';
+import { presentMessage } from '../messages/message.presenter.ts';
+import type { MessageView } from '../messages/message.schema.ts';
+import { foldText, presentSearchHit } from './search.presenter.ts';
+import { isSubstringMatchable, MAX_QUERY_CHARS, parseQuery, type ParsedQuery } from './search.query.ts';
 import {
   findSearchConfig,
   findSearchScope,
+  searchAnyWord,
   searchMessages as searchMessageRows,
   type SearchKey,
   type SearchRow,
@@ -140,4 +143,53 @@ export async function searchChat(
   query: SearchChatQuery,
 ): Promise<Page<SearchHitView>> {
   return searchMessages(ctx, actor, { ...query, chatId });
+}
+
+/** At most this many distinct words in an any-word search. */
+export const MAX_ANY_WORDS = 32;
+
+/** The words of `q`: runs of letters and digits, each once (case and accents folded), in the order typed. */
+export function anyWords(q: string): string[] {
+  const seen = new Set<string>();
+  const words: string[] = [];
+  for (const word of q.match(/[\p{L}\p{N}]+/gu) ?? []) {
+    const folded = foldText(word);
+    if (!seen.has(folded)) {
+      seen.add(folded);
+      words.push(word);
+    }
+  }
+  return words;
+}
+
+/**
+ * One chat's live messages containing ANY word of `q` (whole words with stemming, and parts of words of 3+
+ * letters), those containing more of the words first, then in seq order: a full-text `match` query as Elasticsearch
+ * runs it (OR). 404 unless the caller is a member; no words: nothing.
+ */
+export async function searchChatAnyWord(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  q: string,
+  limit: number,
+): Promise<MessageView[]> {
+  await requireMember(ctx.db, actor, chatId);
+  if ([...q].length > MAX_QUERY_CHARS) {
+    throw invalid(`q: must be at most ${MAX_QUERY_CHARS} characters`);
+  }
+  const words = anyWords(q);
+  if (words.length > MAX_ANY_WORDS) {
+    throw invalid(`q: must have at most ${MAX_ANY_WORDS} different words`);
+  }
+  if (words.length === 0) {
+    return [];
+  }
+  const rows = await searchAnyWord(ctx.db, {
+    chatId,
+    config: await findSearchConfig(ctx.db, actor.tenantId),
+    words: words.map((text) => ({ text, partial: isSubstringMatchable({ text, phrase: false }) })),
+    limit,
+  });
+  return rows.map(presentMessage);
 }

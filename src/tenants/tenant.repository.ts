@@ -46,6 +46,27 @@ export async function listTokenTenants(
     .execute();
 }
 
+/** The next `limit` tenants with a token after the one with id `afterId` (null: from the first), in creation order. */
+export async function listTokenTenantsAfter(
+  db: Db,
+  afterId: string | null,
+  limit: number,
+): Promise<TenantRow[]> {
+  const after =
+    afterId === null
+      ? sql`true`
+      : sql`(created_at, id) > (select t.created_at, t.id from tenants t where t.id = ${afterId})`;
+  return db
+    .selectFrom('tenants')
+    .selectAll()
+    .where('token', 'is not', null)
+    .where(after.$castTo<boolean>())
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
 export async function renameTenant(db: Db, id: string, name: string): Promise<TenantRow> {
   return db
     .updateTable('tenants')

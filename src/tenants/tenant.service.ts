@@ -9,6 +9,7 @@ import {
   findTenantByToken,
   insertTenant,
   listTokenTenants as listTokenTenantRows,
+  listTokenTenantsAfter as listTokenTenantRowsAfter,
   renameTenant as renameTenantRow,
 } from './tenant.repository.ts';
 import type { TenantRow, TenantSettings } from './tenant.table.ts';
@@ -70,6 +71,15 @@ export async function listTokenTenants(
   page: { offset: number; limit: number },
 ): Promise<TenantView[]> {
   return (await listTokenTenantRows(ctx.db, page)).map(presentTenant);
+}
+
+/** The tenants with a token after the one with id `afterId` (null: from the first), in creation order: keyset pages. */
+export async function listTokenTenantsAfter(
+  ctx: Context,
+  afterId: string | null,
+  limit: number,
+): Promise<TenantView[]> {
+  return (await listTokenTenantRowsAfter(ctx.db, afterId, limit)).map(presentTenant);
 }
 
 export async function renameTenant(ctx: Context, tenantId: string, name: string): Promise<TenantView> {

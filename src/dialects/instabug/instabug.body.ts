@@ -1,8 +1,44 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError, invalid } from '../../errors/codes.ts';
 
-/** Rails clients send `Content-Type: application/json` with no body on POST .../chats: that is an empty object. */
-export function emptyJsonIsObject(app: FastifyInstance): void {
+/** The message of a body that is not JSON: Rails answers it 400, not 422. */
+export const BAD_JSON = 'body: is not valid JSON';
+
+/**
+ * An HTML form's body (`name=x`, Rails' `application[name]=x` one level deep) as the object Rails' params would be.
+ * Rails takes forms and JSON alike, and its request specs post forms.
+ */
+export function formBody(text: string): Record<string, unknown> {
+  // Without a prototype: a field named `__proto__` is a field, nothing more.
+  const body = Object.create(null) as Record<string, unknown>;
+  for (const [key, value] of new URLSearchParams(text)) {
+    const nested = /^([^[\]]+)\[([^[\]]+)\]$/.exec(key);
+    if (nested) {
+      const outer = body[nested[1]!];
+      const inner =
+        typeof outer === 'object' && outer !== null
+          ? (outer as Record<string, unknown>)
+          : (Object.create(null) as Record<string, unknown>);
+      inner[nested[2]!] = value;
+      body[nested[1]!] = inner;
+    } else {
+      body[key] = value;
+    }
+  }
+  return body;
+}
+
+/**
+ * The bodies Rails reads: JSON (none at all, as clients send on POST .../chats, is an empty object) and HTML forms.
+ */
+export function installBodyParsers(app: FastifyInstance): void {
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, raw, done) => {
+      done(null, formBody(String(raw)));
+    },
+  );
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, raw, done) => {
     const text = String(raw);
@@ -13,7 +49,7 @@ export function emptyJsonIsObject(app: FastifyInstance): void {
     try {
       done(null, JSON.parse(text) as unknown);
     } catch {
-      done(invalid('body: is not valid JSON'), undefined);
+      done(invalid(BAD_JSON), undefined);
     }
   });
 }
@@ -43,6 +79,6 @@ export async function readBody(request: FastifyRequest, limit: number): Promise<
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw invalid('body: is not valid JSON');
+    throw invalid(BAD_JSON);
   }
 }

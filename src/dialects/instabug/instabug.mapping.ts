@@ -1,9 +1,5 @@
 import type { Actor } from '../../auth/actor.ts';
-import type { ChatView } from '../../chats/chat.schema.ts';
 import { invalid, notFound } from '../../errors/codes.ts';
-import type { MessageView } from '../../messages/message.schema.ts';
-import type { SearchHitView } from '../../search/search.schema.ts';
-import type { TenantView } from '../../tenants/tenant.presenter.ts';
 
 /**
  * Instabug has no users: every application (a Parley tenant) has one system user who creates its chats (as their
@@ -51,10 +47,11 @@ export function pickText(body: unknown, wrapper: string, names: readonly string[
   return undefined;
 }
 
+/** The first of `names` present and not blank, else 422 naming the first name, in Rails' words. */
 export function requireText(body: unknown, wrapper: string, names: readonly string[]): string {
   const value = pickText(body, wrapper, names);
   if (value === undefined || value.trim() === '') {
-    throw invalid(`${names[0]}: is required (also accepted: ${names.slice(1).join(', ')})`);
+    throw invalid(`${names[0]}: can't be blank`);
   }
   return value;
 }
@@ -83,9 +80,15 @@ function queryInteger(query: Json, name: string, fallback: number, max: number):
   return value;
 }
 
-/** `?page=` (from 1) and `?per_page=` (1..200, default 100), as Rails' paginating gems read them. */
-export function pageOf(query: unknown): { offset: number; limit: number } {
+/**
+ * `?page=` (from 1) and `?per_page=` (1..200, default 100), as Rails' paginating gems read them; null when the
+ * query names neither: then the whole list is answered, as the originals do.
+ */
+export function pageOf(query: unknown): { offset: number; limit: number } | null {
   const q = isObject(query) ? query : {};
+  if ((q.page === undefined || q.page === '') && (q.per_page === undefined || q.per_page === '')) {
+    return null;
+  }
   const page = queryInteger(q, 'page', 1, 1_000_000);
   const limit = queryInteger(q, 'per_page', DEFAULT_PER_PAGE, MAX_PER_PAGE);
   return { offset: (page - 1) * limit, limit };
@@ -95,57 +98,4 @@ export function pageOf(query: unknown): { offset: number; limit: number } {
 export function searchText(query: unknown, body: unknown): string {
   const names = ['search_query', 'query', 'q'] as const;
   return pickText(query, '', names) ?? pickText(body, 'message', names) ?? '';
-}
-
-/** An application as its token holder sees it: both the seed text's names and the de-facto ones, never the id. */
-export function toApplication(tenant: TenantView, chatsCount: number) {
-  return {
-    type: 'application' as const,
-    application_token: tenant.token,
-    application_name: tenant.name,
-    token: tenant.token,
-    name: tenant.name,
-    chats_count: chatsCount,
-    created_at: tenant.createdAt,
-    updated_at: tenant.updatedAt,
-  };
-}
-
-/** In the list of every application, the token is left out: it is a capability, not a listing. */
-export function toListedApplication(tenant: TenantView, chatsCount: number) {
-  const { application_token: _t, token: _token, ...rest } = toApplication(tenant, chatsCount);
-  return rest;
-}
-
-export function toChat(token: string, chat: ChatView) {
-  return {
-    type: 'chat' as const,
-    application_token: token,
-    chat_number: chat.number,
-    chat_name: chat.name,
-    number: chat.number,
-    name: chat.name,
-    messages_count: chat.messageCount,
-    created_at: chat.createdAt,
-    updated_at: chat.lastMessageAt ?? chat.createdAt,
-  };
-}
-
-export function toMessage(token: string, chatNumber: number, message: MessageView) {
-  return {
-    type: 'message' as const,
-    application_token: token,
-    chat_number: chatNumber,
-    message_number: message.seq,
-    message_content: message.text,
-    number: message.seq,
-    body: message.text,
-    created_at: message.createdAt,
-    updated_at: message.editedAt ?? message.createdAt,
-  };
-}
-
-/** A search hit: the seed text's `{number, content}`, with the message's other fields beside them. */
-export function toSearchHit(token: string, chatNumber: number, hit: SearchHitView) {
-  return { ...toMessage(token, chatNumber, hit.message), content: hit.message.text };
 }

@@ -9,12 +9,17 @@ import {
 } from '../../chats/chat.service.ts';
 import type { Context } from '../../context.ts';
 import { AppError, invalid } from '../../errors/codes.ts';
+import { historyPages, listMessages } from '../../messages/history.service.ts';
 import { editMessage, getMessage, sendMessage } from '../../messages/message.service.ts';
-import { listMessages } from '../../messages/history.service.ts';
 import { MAX_QUERY_CHARS } from '../../search/search.query.ts';
-import { searchChat } from '../../search/search.service.ts';
+import { searchChatAnyWord } from '../../search/search.service.ts';
 import type { TenantView } from '../../tenants/tenant.presenter.ts';
-import { getTokenTenant, listTokenTenants, renameTenant } from '../../tenants/tenant.service.ts';
+import {
+  getTokenTenant,
+  listTokenTenants,
+  listTokenTenantsAfter,
+  renameTenant,
+} from '../../tenants/tenant.service.ts';
 import { createTokenTenant } from '../../users/user.service.ts';
 import {
   DEFAULT_CHAT_NAME,
@@ -25,17 +30,23 @@ import {
   searchText,
   SYSTEM_USER,
   systemActor,
-  toApplication,
-  toChat,
-  toListedApplication,
-  toMessage,
-  toSearchHit,
 } from './instabug.mapping.ts';
+import {
+  FIELD_NAMES,
+  MIN_APPLICATION_NAME,
+  type ApplicationData,
+  type ChatData,
+  type Flavour,
+  type MessageData,
+} from './instabug.views.ts';
 
-const APP_NAMES = ['application_name', 'name'] as const;
-const CHAT_NAMES = ['chat_name', 'name'] as const;
-const MESSAGE_TEXTS = ['message_content', 'body'] as const;
+/** At most this many search hits (Elasticsearch, as the originals call it, answers 10). */
 const SEARCH_HITS = 200;
+/** Rows read per query while a whole list is streamed out. */
+const STREAM_PAGE = 500;
+/** Applications read per query while the list of every application is streamed (each counts its chats). */
+const APPLICATION_PAGE = 100;
+const MAX_APPLICATION_NAME = 200;
 
 /** What the path names: an application's token, a chat number and a message number, as sent. */
 export interface InstabugPath {
@@ -56,6 +67,9 @@ export interface ApplicationChat extends Application {
   chat: ChatView;
 }
 
+/** Pages of a list, pulled one at a time as the answer is written. */
+export type Pages<T> = AsyncGenerator<T[]>;
+
 /** The application holding the path's token, or 404. */
 async function application(ctx: Context, path: InstabugPath): Promise<Application> {
   const tenant = await getTokenTenant(ctx, path.token ?? '');
@@ -70,109 +84,204 @@ export async function applicationChat(ctx: Context, path: InstabugPath): Promise
   return { ...app, chat };
 }
 
+async function withCount(ctx: Context, tenant: TenantView): Promise<ApplicationData> {
+  return { tenant, chatsCount: await countChats(ctx, systemActor(tenant.id)) };
+}
+
+/** An application's name: not blank, and as long as the flavour's original wants it (civilcoder55: 4..255). */
+function applicationName(flavour: Flavour, body: unknown): string {
+  const names = FIELD_NAMES[flavour].application;
+  const name = requireText(body, 'application', names).trim();
+  const min = MIN_APPLICATION_NAME[flavour];
+  if ([...name].length < min) {
+    throw invalid(`${names[0]}: is too short (minimum is ${min} characters)`);
+  }
+  if ([...name].length > MAX_APPLICATION_NAME) {
+    throw invalid(`${names[0]}: is too long (maximum is ${MAX_APPLICATION_NAME} characters)`);
+  }
+  return name;
+}
+
 // Applications.
 
-export async function createApplication(ctx: Context, body: unknown) {
+export async function createApplication(
+  ctx: Context,
+  flavour: Flavour,
+  body: unknown,
+): Promise<ApplicationData> {
   const tenant = await createTokenTenant(ctx, {
-    name: requireText(body, 'application', APP_NAMES),
+    name: applicationName(flavour, body),
     idPrefix: 'instabug',
     // Chats of one application may share a name: Instabug identifies them by number.
     settings: { uniqueGroupNames: false },
     users: [{ ...SYSTEM_USER }],
   });
-  return toApplication(tenant, 0);
+  return { tenant, chatsCount: 0 };
 }
 
-export async function listApplications(ctx: Context, query: unknown) {
-  const tenants = await listTokenTenants(ctx, pageOf(query));
-  return Promise.all(
-    tenants.map(async (t) => toListedApplication(t, await countChats(ctx, systemActor(t.id)))),
-  );
+/** Every application in creation order (or the page `?page=`/`?per_page=` name), tokens included. */
+export async function* applicationPages(ctx: Context, query: unknown): Pages<ApplicationData> {
+  const page = pageOf(query);
+  if (page !== null) {
+    const tenants = await listTokenTenants(ctx, page);
+    yield await Promise.all(tenants.map((t) => withCount(ctx, t)));
+    return;
+  }
+  let afterId: string | null = null;
+  for (;;) {
+    const tenants = await listTokenTenantsAfter(ctx, afterId, APPLICATION_PAGE);
+    yield await Promise.all(tenants.map((t) => withCount(ctx, t)));
+    if (tenants.length < APPLICATION_PAGE) {
+      return;
+    }
+    afterId = tenants[tenants.length - 1]!.id;
+  }
 }
 
-export async function showApplication(ctx: Context, path: InstabugPath) {
-  const { tenant, actor } = await application(ctx, path);
-  return toApplication(tenant, await countChats(ctx, actor));
+export async function showApplication(ctx: Context, path: InstabugPath): Promise<ApplicationData> {
+  const { tenant } = await application(ctx, path);
+  return withCount(ctx, tenant);
 }
 
-export async function renameApplication(ctx: Context, path: InstabugPath, body: unknown) {
-  const { tenant, actor } = await application(ctx, path);
-  const renamed = await renameTenant(ctx, tenant.id, requireText(body, 'application', APP_NAMES));
-  return toApplication(renamed, await countChats(ctx, actor));
+export async function renameApplication(
+  ctx: Context,
+  flavour: Flavour,
+  path: InstabugPath,
+  body: unknown,
+): Promise<ApplicationData> {
+  const { tenant } = await application(ctx, path);
+  return withCount(ctx, await renameTenant(ctx, tenant.id, applicationName(flavour, body)));
 }
 
 // Chats.
 
-export async function addChat(ctx: Context, path: InstabugPath, body: unknown) {
+export async function addChat(
+  ctx: Context,
+  flavour: Flavour,
+  path: InstabugPath,
+  body: unknown,
+): Promise<ChatData> {
   const { token, actor } = await application(ctx, path);
-  const name = pickText(body, 'chat', CHAT_NAMES);
+  const names = FIELD_NAMES[flavour].chat;
+  const name = pickText(body, 'chat', names);
   if (name !== undefined && name.trim() === '') {
-    throw invalid('chat_name: must not be blank');
+    throw invalid(`${names[0]}: can't be blank`);
   }
   const { chat } = await createChat(ctx, actor, { kind: 'group', name: name ?? DEFAULT_CHAT_NAME });
-  return toChat(token, chat);
+  return { token, chat };
 }
 
-export async function listChats(ctx: Context, path: InstabugPath, query: unknown) {
+/** Every chat of the application in number order (or one page of them). */
+export async function* chatPages(ctx: Context, path: InstabugPath, query: unknown): Pages<ChatData> {
+  const page = pageOf(query);
   const { token, actor } = await application(ctx, path);
-  return (await listChatsByNumber(ctx, actor, pageOf(query))).map((chat) => toChat(token, chat));
+  if (page !== null) {
+    yield (await listChatsByNumber(ctx, actor, page)).map((chat) => ({ token, chat }));
+    return;
+  }
+  let afterNumber = 0;
+  for (;;) {
+    const chats = await listChatsByNumber(ctx, actor, { offset: 0, limit: STREAM_PAGE, afterNumber });
+    yield chats.map((chat) => ({ token, chat }));
+    if (chats.length < STREAM_PAGE) {
+      return;
+    }
+    afterNumber = chats[chats.length - 1]!.number;
+  }
 }
 
-export async function showChat(ctx: Context, path: InstabugPath) {
+export async function showChat(ctx: Context, path: InstabugPath): Promise<ChatData> {
   const { token, chat } = await applicationChat(ctx, path);
-  return toChat(token, chat);
+  return { token, chat };
 }
 
-export async function renameChat(ctx: Context, path: InstabugPath, body: unknown) {
+export async function renameChat(
+  ctx: Context,
+  flavour: Flavour,
+  path: InstabugPath,
+  body: unknown,
+): Promise<ChatData> {
   const { token, actor, chat } = await applicationChat(ctx, path);
-  const name = requireText(body, 'chat', CHAT_NAMES);
-  return toChat(token, await updateChat(ctx, actor, chat.id, { name }));
+  const name = requireText(body, 'chat', FIELD_NAMES[flavour].chat);
+  return { token, chat: await updateChat(ctx, actor, chat.id, { name }) };
 }
 
 // Messages.
 
-export async function addMessage(ctx: Context, path: InstabugPath, body: unknown) {
+export async function addMessage(
+  ctx: Context,
+  flavour: Flavour,
+  path: InstabugPath,
+  body: unknown,
+): Promise<MessageData> {
   const { token, actor, chat } = await applicationChat(ctx, path);
-  const text = requireText(body, 'message', MESSAGE_TEXTS);
+  const text = requireText(body, 'message', FIELD_NAMES[flavour].message);
   const { message } = await sendMessage(ctx, actor, chat.id, { text });
-  return toMessage(token, chat.number, message);
+  return { token, chatNumber: chat.number, message };
 }
 
-export async function listChatMessages(ctx: Context, path: InstabugPath, query: unknown) {
+/**
+ * Every live message of the chat in number order, read STREAM_PAGE at a time (or the page `?page=`/`?per_page=`
+ * name: message numbers have no gaps, so page p holds numbers (p-1)*per_page+1 .. p*per_page, deleted ones left out).
+ */
+export async function* messagePages(ctx: Context, path: InstabugPath, query: unknown): Pages<MessageData> {
+  const page = pageOf(query);
   const { token, actor, chat } = await applicationChat(ctx, path);
-  const { offset, limit } = pageOf(query);
-  // Message numbers have no gaps: page p holds numbers (p-1)*per_page+1 .. p*per_page, deleted ones left out.
-  const page = await listMessages(ctx, actor, chat.id, { after: offset, limit });
-  return page.data.filter((m) => m.deletedAt === null).map((m) => toMessage(token, chat.number, m));
+  const live = (messages: MessageData['message'][]) =>
+    messages
+      .filter((m) => m.deletedAt === null)
+      .map((message) => ({ token, chatNumber: chat.number, message }));
+  if (page !== null) {
+    yield live((await listMessages(ctx, actor, chat.id, { after: page.offset, limit: page.limit })).data);
+    return;
+  }
+  for await (const messages of historyPages(ctx, actor, chat.id, STREAM_PAGE)) {
+    yield live(messages);
+  }
 }
 
-/** The chat's messages matching the search words of the query or the body; none for no words. */
-export async function searchChatMessages(ctx: Context, at: ApplicationChat, query: unknown, body: unknown) {
+/**
+ * The chat's messages containing any of the search words of the query or the body, those with more of them first,
+ * then by number; none for no words.
+ */
+export async function searchChatMessages(
+  ctx: Context,
+  flavour: Flavour,
+  at: ApplicationChat,
+  query: unknown,
+  body: unknown,
+): Promise<MessageData[]> {
   const { token, actor, chat } = at;
   const q = searchText(query, body).trim();
   if (q === '') {
     return [];
   }
   if ([...q].length > MAX_QUERY_CHARS) {
-    throw invalid(`search_query: must be at most ${MAX_QUERY_CHARS} characters`);
+    const name = flavour === 'rails' ? 'query' : 'search_query';
+    throw invalid(`${name}: is too long (maximum is ${MAX_QUERY_CHARS} characters)`);
   }
-  const page = await searchChat(ctx, actor, chat.id, { q, limit: SEARCH_HITS });
-  return page.data.map((hit) => toSearchHit(token, chat.number, hit));
+  const messages = await searchChatAnyWord(ctx, actor, chat.id, q, SEARCH_HITS);
+  return messages.map((message) => ({ token, chatNumber: chat.number, message }));
 }
 
-export async function showMessage(ctx: Context, path: InstabugPath) {
+export async function showMessage(ctx: Context, path: InstabugPath): Promise<MessageData> {
   const { token, actor, chat } = await applicationChat(ctx, path);
   const seq = pathNumber(path.message ?? '', 'message');
   const message = await getMessage(ctx, actor, chat.id, seq);
   if (message.deletedAt !== null) {
     throw new AppError('not_found', `no message ${seq}`);
   }
-  return toMessage(token, chat.number, message);
+  return { token, chatNumber: chat.number, message };
 }
 
-export async function changeMessage(ctx: Context, path: InstabugPath, body: unknown) {
+export async function changeMessage(
+  ctx: Context,
+  flavour: Flavour,
+  path: InstabugPath,
+  body: unknown,
+): Promise<MessageData> {
   const { token, actor, chat } = await applicationChat(ctx, path);
   const seq = pathNumber(path.message ?? '', 'message');
-  const text = requireText(body, 'message', MESSAGE_TEXTS);
-  return toMessage(token, chat.number, await editMessage(ctx, actor, chat.id, seq, { text }));
+  const text = requireText(body, 'message', FIELD_NAMES[flavour].message);
+  return { token, chatNumber: chat.number, message: await editMessage(ctx, actor, chat.id, seq, { text }) };
 }

@@ -1,17 +1,17 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../../context.ts';
 import type { OutageReporter } from '../../errors/database.ts';
-import { refused, shapeErrors } from '../dialect.errors.ts';
-import { emptyJsonIsObject, readBody } from './instabug.body.ts';
+import { shapeErrors, type ErrorAnswer } from '../dialect.errors.ts';
+import { BAD_JSON, installBodyParsers, readBody } from './instabug.body.ts';
 import {
   addChat,
   addMessage,
   applicationChat,
+  applicationPages,
   changeMessage,
+  chatPages,
   createApplication,
-  listApplications,
-  listChatMessages,
-  listChats,
+  messagePages,
   renameApplication,
   renameChat,
   searchChatMessages,
@@ -20,6 +20,8 @@ import {
   showMessage,
   type InstabugPath,
 } from './instabug.operations.ts';
+import { sendJsonArray } from './instabug.stream.ts';
+import { VIEWS, type Flavour } from './instabug.views.ts';
 
 export interface InstabugOptions {
   ctx: Context;
@@ -31,80 +33,124 @@ export interface InstabugOptions {
 const pathOf = (request: FastifyRequest) => request.params as InstabugPath;
 
 /**
- * The Instabug "chat system" (docs/dialects): applications addressed by token, chats numbered per application,
- * messages per chat, on Parley's tenants, chats and messages. No authentication: the token is the capability.
- * Validation errors answer 422 as Rails does; the body keeps Parley's `{"error": {code, message}}`.
+ * Errors in each original's words. Rails answers a validation failure 422 and a body that is not JSON 400;
+ * civilcoder55's API says `{"message": "resource not found"}` for every 404 and `{"<field>": ["<problem>"]}` for a
+ * 422; andrewawni's `{"error": "<problem>"}`.
  */
-export const instabugRoutes: FastifyPluginAsync<InstabugOptions> = async (
+function errorShape(flavour: Flavour) {
+  // A message's text is `text` to the services; each original calls it otherwise.
+  const textField = flavour === 'rails' ? 'body' : 'message_content';
+  return ({ status, body }: ErrorAnswer, error: unknown): { status: number; body: unknown } => {
+    const { code } = body.error;
+    const message = body.error.message.replace(/^text: /, `${textField}: `);
+    const badJson = error instanceof Error && error.message === BAD_JSON;
+    const shown = badJson ? 400 : code === 'invalid_request' ? 422 : status;
+    if (flavour === 'seed') {
+      return { status: shown, body: { error: message } };
+    }
+    if (shown === 404) {
+      return { status: 404, body: { message: 'resource not found' } };
+    }
+    const field = /^([\w.]+): (.*)$/s.exec(message);
+    if (shown === 422 && field) {
+      return { status: 422, body: { [field[1]!]: [field[2]!] } };
+    }
+    return { status: shown, body: { message } };
+  };
+}
+
+/**
+ * The Instabug "chat system" (docs/dialects/instabug.md): applications addressed by token, chats numbered per
+ * application, messages per chat, on Parley's tenants, chats and messages, answered in one original's shapes.
+ * No authentication: the token is the capability (and the optional dialect gate, if configured, comes first).
+ */
+export const instabugRoutes: FastifyPluginAsync<InstabugOptions & { flavour: Flavour }> = async (
   app,
-  { ctx, exposeStack, outages },
+  { ctx, exposeStack, outages, flavour },
 ) => {
-  emptyJsonIsObject(app);
-  shapeErrors(app, { exposeStack, outages }, ({ status, body }, error) => ({
-    status: refused(error, 'invalid_request') ? 422 : status,
-    body,
-  }));
+  const views = VIEWS[flavour];
+  installBodyParsers(app);
+  shapeErrors(app, { exposeStack, outages }, errorShape(flavour));
 
   // Applications.
   app.post('/applications', async (request, reply) => {
-    const created = await createApplication(ctx, request.body);
-    return reply.status(201).send(created);
+    const created = await createApplication(ctx, flavour, request.body);
+    return reply.status(201).send(views.createdApplication(created));
   });
 
-  app.get('/applications', async (request) => listApplications(ctx, request.query));
+  app.get('/applications', async (request, reply) =>
+    sendJsonArray(reply, applicationPages(ctx, request.query), views.application),
+  );
 
-  app.get('/applications/:token', async (request) => showApplication(ctx, pathOf(request)));
+  app.get('/applications/:token', async (request) =>
+    views.application(await showApplication(ctx, pathOf(request))),
+  );
 
   const patchApplication = async (request: FastifyRequest) =>
-    renameApplication(ctx, pathOf(request), request.body);
+    views.application(await renameApplication(ctx, flavour, pathOf(request), request.body));
   app.patch('/applications/:token', patchApplication);
   app.put('/applications/:token', patchApplication);
 
   // Chats.
   app.post('/applications/:token/chats', async (request, reply) => {
-    const created = await addChat(ctx, pathOf(request), request.body);
-    return reply.status(201).send(created);
+    const created = await addChat(ctx, flavour, pathOf(request), request.body);
+    return reply.status(201).send(views.createdChat(created));
   });
 
-  app.get('/applications/:token/chats', async (request) => listChats(ctx, pathOf(request), request.query));
+  app.get('/applications/:token/chats', async (request, reply) =>
+    sendJsonArray(reply, chatPages(ctx, pathOf(request), request.query), views.chat),
+  );
 
-  app.get('/applications/:token/chats/:number', async (request) => showChat(ctx, pathOf(request)));
+  app.get('/applications/:token/chats/:number', async (request) =>
+    views.chat(await showChat(ctx, pathOf(request))),
+  );
 
-  const patchChat = async (request: FastifyRequest) => renameChat(ctx, pathOf(request), request.body);
+  const patchChat = async (request: FastifyRequest) =>
+    views.chat(await renameChat(ctx, flavour, pathOf(request), request.body));
   app.patch('/applications/:token/chats/:number', patchChat);
   app.put('/applications/:token/chats/:number', patchChat);
 
-  // Messages: `POST .../chats/<n>` (the seed text) and `POST .../chats/<n>/messages` (the common variant).
+  // Messages: `POST .../chats/<n>` (the seed text) and `POST .../chats/<n>/messages` (both originals).
   const send = async (request: FastifyRequest, reply: FastifyReply) => {
-    const sent = await addMessage(ctx, pathOf(request), request.body);
-    return reply.status(201).send(sent);
+    const sent = await addMessage(ctx, flavour, pathOf(request), request.body);
+    return reply.status(201).send(views.createdMessage(sent));
   };
   app.post('/applications/:token/chats/:number', send);
   app.post('/applications/:token/chats/:number/messages', send);
 
-  app.get('/applications/:token/chats/:number/messages', async (request) =>
-    listChatMessages(ctx, pathOf(request), request.query),
+  app.get('/applications/:token/chats/:number/messages', async (request, reply) =>
+    sendJsonArray(reply, messagePages(ctx, pathOf(request), request.query), views.message),
   );
 
-  // Search: `.../chats/<n>/search` (the seed text) and `.../chats/<n>/messages/search` (the de-facto table).
+  // Search: `.../chats/<n>/search` (andrewawni, the seed text) and `.../chats/<n>/messages/search` (civilcoder55).
   const search = async (request: FastifyRequest) => {
     // The chat first: an unknown token or number is a 404 whatever the body holds.
     const chat = await applicationChat(ctx, pathOf(request));
-    return searchChatMessages(ctx, chat, request.query, await readBody(request, ctx.limits.bodyBytes));
+    const body = await readBody(request, ctx.limits.bodyBytes);
+    return (await searchChatMessages(ctx, flavour, chat, request.query, body)).map(views.message);
   };
   app.get('/applications/:token/chats/:number/search', search);
   app.get('/applications/:token/chats/:number/messages/search', search);
 
   app.get('/applications/:token/chats/:number/messages/:message', async (request) =>
-    showMessage(ctx, pathOf(request)),
+    views.message(await showMessage(ctx, pathOf(request))),
   );
 
-  const patchMessage = async (request: FastifyRequest) => changeMessage(ctx, pathOf(request), request.body);
+  const patchMessage = async (request: FastifyRequest) =>
+    views.message(await changeMessage(ctx, flavour, pathOf(request), request.body));
   app.patch('/applications/:token/chats/:number/messages/:message', patchMessage);
   app.put('/applications/:token/chats/:number/messages/:message', patchMessage);
 };
 
-/** Mounted at `/api`, `/api/v1` (civilcoder55) and the root (the de-facto table's paths). */
+/** Where each original is mounted, and in whose shapes it answers. */
+const MOUNTS: [prefix: string, flavour: Flavour][] = [
+  // The seed text and andrewawni/chat_system.
+  ['/api', 'seed'],
+  // civilcoder55's Rails API, and the seed text's table of de-facto paths (the same shapes, at the root).
+  ['/api/v1', 'rails'],
+  ['', 'rails'],
+];
+
 export async function registerInstabug(app: FastifyInstance, options: InstabugOptions): Promise<void> {
   // The system user is a member of every chat of its application: the application's chat count is not one
   // person's, so PARLEY_MAX_CHATS_PER_USER does not apply to it (the members of a chat are still limited).
@@ -112,7 +158,7 @@ export async function registerInstabug(app: FastifyInstance, options: InstabugOp
     ...options.ctx,
     limits: { ...options.ctx.limits, chatsPerUser: Number.POSITIVE_INFINITY },
   };
-  for (const prefix of ['/api', '/api/v1', '']) {
-    await app.register(instabugRoutes, { ...options, ctx, prefix });
+  for (const [prefix, flavour] of MOUNTS) {
+    await app.register(instabugRoutes, { ...options, ctx, prefix, flavour });
   }
 }
