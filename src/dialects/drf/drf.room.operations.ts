@@ -1,11 +1,16 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
-import { createChat, findTenantChat, listAllChats, listPublicGroups } from '../../chats/chat.service.ts';
+import {
+  createHostedGroup,
+  findTenantChat,
+  listAllChats,
+  listPublicGroups,
+} from '../../chats/chat.service.ts';
 import { invalid, notFound } from '../../errors/codes.ts';
 import { addMember, membersOfChats, removeMember } from '../../members/member.service.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
 import { toRoom, userActor, type RoomMember } from './drf.mapping.ts';
-import type { CreateRoomBody } from './drf.schema.ts';
+import { isRecord } from './drf.body.ts';
 import { findByUsername, requireUser, usernames } from './drf.user.operations.ts';
 
 /** The room numbered `id` (a chat's number), or a 404. */
@@ -66,7 +71,7 @@ export async function listRooms(drf: TenantDialect, userId: string | undefined) 
   if (userId === undefined) {
     return (await listPublicGroups(drf.ctx, drf.tenantId)).map((room) => ({
       id: room.number,
-      room_name: room.name,
+      room_name: room.name ?? '',
     }));
   }
   await requireUser(drf, 'user_id', userId);
@@ -76,14 +81,57 @@ export async function listRooms(drf: TenantDialect, userId: string | undefined) 
   return rooms.map((room) => toRoom(room, members.get(room.id) ?? []));
 }
 
-/** `POST /chat/chatroom/`: a public group owned by the first member listed, so that anyone may join it. */
-export async function createRoom(drf: TenantDialect, body: CreateRoomBody) {
-  const wanted = body.room_member ?? [];
-  if (wanted.length === 0) {
-    throw invalid('room_member: a room needs at least one member (an empty room is deleted)');
+/** The original's refusal of a body that is not a non-empty object (its wording, typo included). */
+export const WRONG_BODY = 'Body is empty or wrong foramt';
+
+/** The original's check that a body has the attributes a view reads: `Attribute/s from - text missing`. */
+export function requireAttributes(body: unknown, ...names: string[]): Record<string, unknown> {
+  if (!isRecord(body) || Object.keys(body).length === 0) {
+    throw invalid(WRONG_BODY);
+  }
+  const missing = names.filter((name) => body[name] === undefined);
+  if (missing.length > 0) {
+    throw invalid(`Attribute/s ${missing.join(' - ')} missing`);
+  }
+  return body;
+}
+
+const MEMBER_SHAPE = 'a list of objects {"username": "<name>"}, e.g. [{"username": "ann"}]';
+
+/** `room_member`: a list of `{"username"}` objects (none: the room starts empty). */
+function readRoomMembers(value: unknown): string[] {
+  if (value === undefined || value === null) {
+    return [];
+  }
+  if (!Array.isArray(value)) {
+    throw invalid(`room_member: must be ${MEMBER_SHAPE}`);
+  }
+  if (value.length > 1000) {
+    throw invalid('room_member: at most 1000 members at once');
+  }
+  return value.map((item: unknown, index) => {
+    const username = isRecord(item) ? item.username : undefined;
+    if (typeof username !== 'string' || username.trim() === '' || username.length > 150) {
+      throw invalid(
+        `room_member[${index}]: must be an object {"username": "<name>"} with a username, got ${JSON.stringify(item)}`,
+      );
+    }
+    return username;
+  });
+}
+
+/**
+ * `POST /chat/chatroom/`: a public group (so that anyone may join it, as in the source) that nobody creates: its
+ * members are the users listed (the first of them its owner), none at all for an empty room.
+ */
+export async function createRoom(drf: TenantDialect, body: unknown) {
+  const fields = requireAttributes(body, 'room_name');
+  const name = typeof fields.room_name === 'number' ? String(fields.room_name) : fields.room_name;
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 255) {
+    throw invalid('room_name: must be a non-blank text of at most 255 characters');
   }
   const ids: string[] = [];
-  for (const [index, { username }] of wanted.entries()) {
+  for (const [index, username] of readRoomMembers(fields.room_member).entries()) {
     const found = await findByUsername(drf, username);
     if (!found) {
       throw invalid(`room_member[${index}].username: no user named "${username}"`);
@@ -91,18 +139,16 @@ export async function createRoom(drf: TenantDialect, body: CreateRoomBody) {
     ids.push(found.id);
   }
   const unique = [...new Set(ids)];
-  const { chat: room } = await createChat(drf.ctx, userActor(drf.tenantId, unique[0]!), {
-    kind: 'group',
-    name: body.room_name,
+  const { chat: room } = await createHostedGroup(drf.ctx, drf.admin, {
+    name,
     visibility: 'public',
-    members: unique.slice(1),
+    members: unique,
   });
   const names = await usernames(drf, unique);
-  return {
-    id: room.number,
-    room_name: room.name,
-    room_member: unique.map((id) => ({ username: names.get(id) })),
-  };
+  return toRoom(
+    room,
+    unique.map((id) => ({ id, username: names.get(id) ?? '', joinedAt: room.createdAt })),
+  );
 }
 
 /** `GET /chat/chatroom/<id>/`: a public room to anyone, any room with its members to one of them. */
