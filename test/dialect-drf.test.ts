@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { clientFor, createTestApp, type TestApp } from './support/app.ts';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { clientFor, createTestApp, ENGINE, inject, type TestApp } from './support/app.ts';
 import { multipart, postForm, urlencoded } from './support/drf.ts';
 
 /** What the DRF chat API answers (Django REST framework's shapes), as these tests read them. */
@@ -438,13 +444,19 @@ describe('DRF dialect', () => {
     it('refuses bad room bodies in the {status, msg} shape; nothing is created', async () => {
       await addUser('rb_a');
       const cases: [unknown, RegExp][] = [
-        [{}, /^Body is empty or wrong foramt$/],
-        [[], /^Body is empty or wrong foramt$/],
-        [{ room_member: [{ username: 'rb_a' }] }, /^Attribute\/s room_name missing$/],
+        [{}, /^\['Body is empty or wrong foramt'\]$/],
+        [[], /^\['Body is empty or wrong foramt'\]$/],
+        [{ room_member: [{ username: 'rb_a' }] }, /^\['Attribute\/s room_name missing'\]$/],
         [{ room_name: '  ' }, /room_name/],
-        [{ room_name: 'rb_x', room_member: 'rb_a' }, /^room_member: must be a list of objects \{"username"/],
-        [{ room_name: 'rb_x', room_member: ['rb_a'] }, /^room_member\[0\]: must be an object \{"username"/],
-        [{ room_name: 'rb_x', room_member: [{ name: 'rb_a' }] }, /^room_member\[0\]/],
+        [
+          { room_name: 'rb_x', room_member: 'rb_a' },
+          /^\['room_member: must be a list of objects \{"username"/,
+        ],
+        [
+          { room_name: 'rb_x', room_member: ['rb_a'] },
+          /^\['room_member\[0\]: must be an object \{"username"/,
+        ],
+        [{ room_name: 'rb_x', room_member: [{ name: 'rb_a' }] }, /^\['room_member\[0\]/],
         [
           { room_name: 'rb_x', room_member: [{ username: 'rb_a' }, { username: 'ghost' }] },
           /room_member\[1\].*ghost/,
@@ -475,7 +487,11 @@ describe('DRF dialect', () => {
       const room = await addRoom('one_room', ['one_a']);
       const asOther = await req<DrfFailure>('GET', `/chat/chatroom/${room.id}/?user_id=${b.id}`);
       assert.equal(asOther.status, 404);
-      assert.equal(asOther.body.status, 404);
+      assert.deepEqual(asOther.body, { status: 404, msg: 'Membership matching query does not exist.' });
+      const unknown = await req<DrfFailure>('GET', '/chat/chatroom/99999/');
+      assert.deepEqual(unknown.body, { status: 404, msg: 'ChatRoom matching query does not exist.' });
+      const nobody = await req<DrfFailure>('GET', `/chat/chatroom/${room.id}/?user_id=999999`);
+      assert.deepEqual(nobody.body, { status: 404, msg: 'User matching query does not exist.' });
       assert.equal((await req('GET', `/chat/chatroom/${room.id}/?user_id=${a.id}`)).status, 200);
       assert.equal((await req('GET', '/chat/chatroom/99999/')).status, 404);
       assert.equal((await req('GET', '/chat/chatroom/abc/')).status, 404);
@@ -491,7 +507,7 @@ describe('DRF dialect', () => {
       assert.deepEqual(join.body, { status: 200, message: 'HTTP_200_OK' });
       const again = await req<DrfFailure>('PUT', `/chat/chatroom/${room.id}/?user_id=${b.id}`);
       assert.equal(again.status, 400);
-      assert.match(again.body.msg, /already a member/);
+      assert.equal(again.body.msg, "['User jl_b is already part of this group']");
       const members = await req<Envelope<DrfRoom>>('GET', `/chat/chatroom/${room.id}/?user_id=${a.id}`);
       assert.equal(members.body.data.room_member?.length, 2);
 
@@ -500,7 +516,7 @@ describe('DRF dialect', () => {
       assert.equal(left.body, null);
       const notIn = await req<DrfFailure>('DELETE', `/chat/chatroom/${room.id}/?user_id=${b.id}`);
       assert.equal(notIn.status, 400);
-      assert.match(notIn.body.msg, /not a member/);
+      assert.equal(notIn.body.msg, "['User jl_b is not part of this group']");
       assert.equal((await req('DELETE', `/chat/chatroom/${room.id}/?user_id=${a.id}`)).status, 204);
       assert.equal((await req('GET', `/chat/chatroom/${room.id}/`)).status, 404);
       assert.equal((await req('PUT', `/chat/chatroom/${room.id}/?user_id=${a.id}`)).status, 404);
@@ -516,7 +532,7 @@ describe('DRF dialect', () => {
       assert.ok(direct);
       const join = await req<DrfFailure>('PUT', `/chat/chatroom/${direct.id}/?user_id=${c.id}`);
       assert.equal(join.status, 400);
-      assert.equal(join.body.msg, "Can't join a private chat");
+      assert.equal(join.body.msg, '["Can\'t join a private chat"]');
       assert.equal((await req('DELETE', `/chat/chatroom/${direct.id}/?user_id=${a.id}`)).status, 400);
       const noUser = await req<DrfFailure>('PUT', `/chat/chatroom/${direct.id}/`);
       assert.equal(noUser.status, 400);
@@ -612,11 +628,11 @@ describe('DRF dialect', () => {
     it('refuses sends without a body or fields at once (400), in any body format', async () => {
       const a = await addUser('bs_a');
       const cases: [unknown, string][] = [
-        [{}, 'Body is empty or wrong foramt'],
-        [[{ from: a.id, text: 'x' }], 'Body is empty or wrong foramt'],
-        [{ from: a.id }, 'Attribute/s text missing'],
-        [{ text: 'x' }, 'Attribute/s from missing'],
-        [{ hello: 1 }, 'Attribute/s from - text missing'],
+        [{}, "['Body is empty or wrong foramt']"],
+        [[{ from: a.id, text: 'x' }], "['Body is empty or wrong foramt']"],
+        [{ from: a.id }, "['Attribute/s text missing']"],
+        [{ text: 'x' }, "['Attribute/s from missing']"],
+        [{ hello: 1 }, "['Attribute/s from - text missing']"],
       ];
       for (const [body, msg] of cases) {
         const res = await req<DrfFailure>('POST', `/chat/user/${a.id}/`, body);
@@ -627,7 +643,7 @@ describe('DRF dialect', () => {
       const viaForm = await t.request<DrfFailure>('POST', `/chat/group/1/`, form.body, {
         'content-type': form.type,
       });
-      assert.deepEqual(viaForm.body, { status: 400, msg: 'Attribute/s from missing' });
+      assert.deepEqual(viaForm.body, { status: 400, msg: "['Attribute/s from missing']" });
       assert.equal((await req('POST', '/chat/group/abc/', { from: a.id, text: 'x' })).status, 404);
     });
 
@@ -715,5 +731,50 @@ describe('DRF dialect', () => {
       await req('GET', `/chat/messages/${room.id}/?user_id=${b.id}`);
       assert.equal((await asB.get(`/v1/chats/${chat.id}`)).body.unreadCount, 0);
     });
+  });
+});
+
+describe('DRF dialect: send tasks across a restart', () => {
+  it('keeps what became of each task id in the database, not in the process', async () => {
+    // On PostgreSQL the test app's schema is opened again by a second app; on PGlite, a data directory is.
+    const dir = mkdtempSync(path.join(tmpdir(), 'parley-drf-'));
+    const pglite = ENGINE === 'pglite';
+    const t = pglite ? null : await createTestApp({ DIALECTS: 'drf' });
+    const config = t
+      ? t.config
+      : loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', PARLEY_DATA_DIR: dir, DIALECTS: 'drf' });
+    const first = t ? t.app : await buildApp(config);
+    try {
+      const post = async <T>(app: FastifyInstance, url: string, body: unknown) =>
+        (await inject<T>(app, 'POST', url, body)).body;
+      const a = await post<{ id: number }>(first, '/users/', {
+        username: 'rs_a',
+        password: 'x',
+        profile: {},
+      });
+      const b = await post<{ id: number }>(first, '/users/', {
+        username: 'rs_b',
+        password: 'x',
+        profile: {},
+      });
+      const good = await post<Envelope<string>>(first, `/chat/user/${b.id}/`, { from: a.id, text: 'kept' });
+      const bad = await post<Envelope<string>>(first, '/chat/user/999999/', { from: a.id, text: 'lost?' });
+      await first.close();
+
+      const second = await buildApp(config);
+      try {
+        const ok = await inject<DrfTaskState>(second, 'GET', `/chat/task_state/${good.data}`);
+        assert.equal(ok.body.state, 'SUCCESS');
+        assert.equal(typeof ok.body.result === 'object' && ok.body.result.text, 'kept');
+        const failed = await inject<DrfTaskState>(second, 'GET', `/chat/task_state/${bad.data}`);
+        assert.equal(failed.body.state, 'FAILURE');
+        assert.match(failed.body.result as string, /User\.DoesNotExist/);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await t?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -133,3 +133,35 @@ export function toDrfMessage(
 }
 
 export const ok = <T>(data: T) => ({ status: 200, message: 'HTTP_200_OK', data });
+
+/**
+ * Python's `repr` of a text or a list of texts: how the original's task-state view shows a failed task (`str()` of
+ * the exception Celery rebuilds from the task's traceback lines, a tuple of them).
+ */
+export function pythonRepr(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `(${value.map(pythonRepr).join(', ')}${value.length === 1 ? ',' : ''})`;
+  }
+  if (typeof value !== 'string') {
+    return value === null || value === undefined
+      ? 'None'
+      : typeof value === 'boolean'
+        ? value
+          ? 'True'
+          : 'False'
+        : typeof value === 'number'
+          ? String(value)
+          : JSON.stringify(value);
+  }
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  const body = value
+    .replace(/\\/g, '\\\\')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t')
+    .replace(quote === "'" ? /'/g : /(?!)/g, "\\'");
+  return `${quote}${body}${quote}`;
+}
+
+/** What the original answers for a Django `ValidationError`: `str()` of it, the list of its messages. */
+export const validationText = (message: string): string => `[${pythonRepr(message)}]`;

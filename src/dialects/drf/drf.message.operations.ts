@@ -8,10 +8,10 @@ import { getUsers } from '../../users/user.service.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
 import { chatHistory, listMessages } from '../../messages/history.service.ts';
 import { findTenantMessageById, markRead, sendMessage } from '../../messages/message.service.ts';
-import { refused } from '../dialect.errors.ts';
+import { ifNotFound, refused } from '../dialect.errors.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
-import { toDrfMessage, toRoom, userActor, type RoomMember } from './drf.mapping.ts';
-import { membersIfMember, requireAttributes, roomAndUser } from './drf.room.operations.ts';
+import { pythonRepr, toDrfMessage, toRoom, userActor, type RoomMember } from './drf.mapping.ts';
+import { membersIfMember, NO_MEMBERSHIP, requireAttributes, roomAndUser } from './drf.room.operations.ts';
 import { requireUser, usernames } from './drf.user.operations.ts';
 
 /** A room with the messages shown in it. */
@@ -169,7 +169,7 @@ async function messagesAfter(drf: TenantDialect, actor: Actor, room: ChatView, s
  * (none: `[]`), which are now seen.
  */
 export async function unseenMessages(drf: TenantDialect, userId: string) {
-  await requireUser(drf, 'user_id', userId);
+  await requireUser(drf, userId);
   const actor = userActor(drf.tenantId, userId);
   const rooms = [];
   for (const room of (await listAllChats(drf.ctx, actor)).sort((a, b) => a.number - b.number)) {
@@ -185,7 +185,7 @@ export async function unseenMessages(drf: TenantDialect, userId: string) {
 /** `GET /chat/messages/<id>/`: the room with its live messages, now seen. */
 export async function roomMessages(drf: TenantDialect, roomId: string, userId: string) {
   const { room, actor } = await roomAndUser(drf, roomId, userId);
-  const history = await chatHistory(drf.ctx, actor, room.id);
+  const history = await ifNotFound(chatHistory(drf.ctx, actor, room.id), () => notFound(NO_MEMBERSHIP));
   const members = (await membersIfMember(drf, actor, room)) ?? [];
   const data = await roomWithMessages(
     drf,
@@ -195,35 +195,6 @@ export async function roomMessages(drf: TenantDialect, roomId: string, userId: s
   );
   await markSeen(drf, actor, room, history);
   return data;
-}
-
-/**
- * Python's `repr` of a text or a list of texts: how the original's task-state view shows a failed task (`str()` of
- * the exception Celery rebuilds from the task's traceback lines, a tuple of them).
- */
-export function pythonRepr(value: unknown): string {
-  if (Array.isArray(value)) {
-    return `(${value.map(pythonRepr).join(', ')}${value.length === 1 ? ',' : ''})`;
-  }
-  if (typeof value !== 'string') {
-    return value === null || value === undefined
-      ? 'None'
-      : typeof value === 'boolean'
-        ? value
-          ? 'True'
-          : 'False'
-        : typeof value === 'number'
-          ? String(value)
-          : JSON.stringify(value);
-  }
-  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
-  const body = value
-    .replace(/\\/g, '\\\\')
-    .replace(/\n/g, '\\n')
-    .replace(/\r/g, '\\r')
-    .replace(/\t/g, '\\t')
-    .replace(quote === "'" ? /'/g : /(?!)/g, "\\'");
-  return `${quote}${body}${quote}`;
 }
 
 /**

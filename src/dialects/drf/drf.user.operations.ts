@@ -14,10 +14,10 @@ export function openDrf(ctx: Context, tenantId: string): Promise<TenantDialect> 
   return openTenantDialect(ctx, tenantId, 'drf-dialect');
 }
 
-/** The user `id` names, or a 404 naming `field`. */
-export function requireUser(drf: TenantDialect, field: string, id: string | number): Promise<UserView> {
+/** The user `id` names, or a 404 in the original's words. */
+export function requireUser(drf: TenantDialect, id: string | number): Promise<UserView> {
   return ifNotFound(getUser(drf.ctx, drf.admin, String(id)), () =>
-    notFound(`${field}: no user with id ${JSON.stringify(id)}`),
+    notFound('User matching query does not exist.'),
   );
 }
 
@@ -104,7 +104,7 @@ export async function createUser(drf: TenantDialect, body: unknown): Promise<Drf
 
 /** `GET /users/<pk>/`. */
 export async function showUser(drf: TenantDialect, pk: string): Promise<DrfUser> {
-  return (await drfUsers(drf, [await requireUser(drf, 'pk', pk)]))[0]!;
+  return (await drfUsers(drf, [await requireUser(drf, pk)]))[0]!;
 }
 
 /** `PUT` (`partial` false) and `PATCH /users/<pk>/`: names, e-mail and profile change; the username cannot. */
@@ -114,7 +114,7 @@ export async function updateUser(
   body: unknown,
   partial: boolean,
 ): Promise<DrfUser> {
-  const [current] = await drfUsers(drf, [await requireUser(drf, 'pk', pk)]);
+  const [current] = await drfUsers(drf, [await requireUser(drf, pk)]);
   const input = readUserBody(body, partial);
   if (input.username !== undefined && input.username !== current!.username) {
     throw fieldErrors({ username: ['A username cannot be changed here.'] });
