@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { invalid } from '../../errors/codes.ts';
 
 /** Multipart limits: a DRF write is a few short fields; files are read and dropped (no view of this API takes one). */
-const MULTIPART_LIMITS = { fields: 100, fieldSize: 64 * 1024, parts: 200, files: 10, fileSize: 1024 * 1024 };
+const MULTIPART_LIMITS = { fields: 50, fieldSize: 64 * 1024, parts: 60, files: 10, fileSize: 1024 * 1024 };
 
 /** The fields whose value is a list or an object, which a form may send as JSON text. */
 const STRUCTURED = new Set(['room_member', 'profile']);
@@ -18,7 +18,8 @@ const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b
  * `multipart/form-data`. A form body becomes the object its fields describe (`formObject`), before validation.
  */
 export async function acceptDrfBodies(app: FastifyInstance): Promise<void> {
-  await app.register(formbody, { bodyLimit: app.initialConfig.bodyLimit });
+  // No limit of its own: the route's (PARLEY_BODY_LIMIT) applies, as to JSON.
+  await app.register(formbody);
   await app.register(multipart, { limits: MULTIPART_LIMITS });
   app.addHook('preValidation', async (request: FastifyRequest) => {
     if (request.isMultipart()) {
