@@ -122,27 +122,32 @@ async function createDirect(ctx: Context, actor: Actor, body: CreateChatBody): P
   }
 }
 
-async function createGroup(ctx: Context, actor: Actor, body: CreateChatBody): Promise<CreatedChat> {
+/**
+ * A group chat. Its creator joins it as its owner, unless `hosted`: then a tenant administrator opens it on no
+ * member's behalf, the users listed are its members and the first of them its owner (none: it starts empty).
+ */
+async function createGroup(
+  ctx: Context,
+  actor: Actor,
+  body: CreateChatBody,
+  hosted: boolean,
+): Promise<CreatedChat> {
   const name = body.name?.trim();
   if (!name) {
     throw invalid('name: is required for a group chat');
   }
-  const memberIds = [...new Set(body.members ?? [])].filter((id) => id !== actor.userId);
+  const memberIds = [...new Set(body.members ?? [])].filter((id) => hosted || id !== actor.userId);
   // Checked as sent (the creator exists), so an error names the index in the request.
   await requireUsersExist(ctx.db, actor.tenantId, body.members ?? []);
-  const members: { userId: string; role: MemberRole }[] = [
-    { userId: actor.userId, role: 'owner' },
-    ...memberIds.map((userId) => ({ userId, role: 'member' as const })),
-  ];
+  const userIds = hosted ? memberIds : [actor.userId, ...memberIds];
+  const members = userIds.map((userId, index) => ({
+    userId,
+    role: (index === 0 ? 'owner' : 'member') as MemberRole,
+  }));
   requireMemberRoom(ctx.limits, 0, members.length);
   try {
     const chat = await ctx.db.transaction().execute(async (trx) => {
-      await requireChatRoom(
-        trx,
-        ctx.limits,
-        actor,
-        members.map((m) => m.userId),
-      );
+      await requireChatRoom(trx, ctx.limits, actor, userIds);
       const row = await insertChat(trx, {
         id: newId(),
         tenantId: actor.tenantId,
@@ -155,15 +160,12 @@ async function createGroup(ctx: Context, actor: Actor, body: CreateChatBody): Pr
         createdBy: actor.userId,
         memberCount: members.length,
       });
-      await insertMembers(trx, row.id, actor.tenantId, members);
-      return viewFor(trx, actor, row.id);
+      if (members.length > 0) {
+        await insertMembers(trx, row.id, actor.tenantId, members);
+      }
+      return hosted ? outsiderView(row) : viewFor(trx, actor, row.id);
     });
-    publishCreated(
-      ctx,
-      actor,
-      chat,
-      members.map((m) => m.userId),
-    );
+    publishCreated(ctx, actor, chat, userIds);
     return { chat, created: true };
   } catch (error) {
     if (uniqueViolation(error) === 'chats_name_key') {
@@ -174,7 +176,23 @@ async function createGroup(ctx: Context, actor: Actor, body: CreateChatBody): Pr
 }
 
 export async function createChat(ctx: Context, actor: Actor, body: CreateChatBody): Promise<CreatedChat> {
-  return body.kind === 'direct' ? createDirect(ctx, actor, body) : createGroup(ctx, actor, body);
+  return body.kind === 'direct' ? createDirect(ctx, actor, body) : createGroup(ctx, actor, body, false);
+}
+
+/**
+ * A group a tenant administrator opens on no member's behalf, for dialects whose rooms have no creator (DRF): the
+ * users listed are its members, the first of them its owner; with none it starts empty, and its first joiner owns
+ * it (`addMember`). Like any group, it is deleted when its last member leaves.
+ */
+export async function createHostedGroup(
+  ctx: Context,
+  actor: Actor,
+  body: Omit<CreateChatBody, 'kind'>,
+): Promise<CreatedChat> {
+  if (!actor.isAdmin) {
+    throw forbidden("only a tenant administrator may open a group on no member's behalf");
+  }
+  return createGroup(ctx, actor, { ...body, kind: 'group' }, true);
 }
 
 export async function listChats(ctx: Context, actor: Actor, query: ListChatsQuery): Promise<Page<ChatView>> {

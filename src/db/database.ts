@@ -4,6 +4,7 @@ import type { UserTable } from '../users/user.table.ts';
 import type { ChatTable } from '../chats/chat.table.ts';
 import type { MemberTable } from '../members/member.table.ts';
 import type { MessageTable } from '../messages/message.table.ts';
+import type { FailedSendTable } from '../messages/failure.table.ts';
 import type { MessageFlagsTable } from '../recipients/recipient.table.ts';
 import type { AttachmentTable } from '../attachments/attachment.table.ts';
 
@@ -13,6 +14,7 @@ export interface Database {
   chats: ChatTable;
   members: MemberTable;
   messages: MessageTable;
+  failed_sends: FailedSendTable;
   message_flags: MessageFlagsTable;
   attachments: AttachmentTable;
 }

@@ -130,7 +130,9 @@ async function admit(
   }
   requireMemberRoom(limits, chat.member_count, 1);
   await requireChatRoom(trx, limits, actor, [userId]);
-  const [row] = await insertMembers(trx, chatId, actor.tenantId, [{ userId, role }]);
+  // A group opened empty (`createHostedGroup`) is owned by its first member: a chat needs an owner.
+  const granted: MemberRole = chat.member_count === 0 ? 'owner' : role;
+  const [row] = await insertMembers(trx, chatId, actor.tenantId, [{ userId, role: granted }]);
   await addToMemberCount(trx, chatId, 1);
   return { view: presentMember(row!), seqAt: chat.last_seq };
 }

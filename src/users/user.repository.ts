@@ -133,9 +133,10 @@ export async function listUsers(db: Db, tenantId: string, filter: UserFilter): P
  */
 export async function insertNumberedUser(db: Db, user: Omit<NewUserRow, 'id'>): Promise<UserRow> {
   const result = await sql<UserRow>`
-    insert into users (tenant_id, id, username, display_name, status, status_text)
+    insert into users (tenant_id, id, username, display_name, status, status_text, given_name, family_name, email)
     select ${user.tenant_id}, (coalesce(max(id::bigint), 0) + 1)::text, ${user.username},
-           ${user.display_name ?? null}, ${user.status ?? 'offline'}, ${user.status_text ?? null}
+           ${user.display_name ?? null}, ${user.status ?? 'offline'}, ${user.status_text ?? null},
+           ${user.given_name ?? null}, ${user.family_name ?? null}, ${user.email ?? null}
     from users where tenant_id = ${user.tenant_id} and id ~ '^[1-9][0-9]{0,17}$'
     returning *`.execute(db);
   return result.rows[0]!;

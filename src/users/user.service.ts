@@ -166,6 +166,9 @@ export interface NumberedUserBody {
   displayName?: string | null;
   status?: UserStatus;
   statusText?: string | null;
+  givenName?: string | null;
+  familyName?: string | null;
+  email?: string | null;
 }
 
 /**
@@ -188,6 +191,9 @@ export async function createNumberedUser(
         display_name: body.displayName ?? null,
         status: body.status ?? 'offline',
         status_text: body.statusText ?? null,
+        given_name: body.givenName ?? null,
+        family_name: body.familyName ?? null,
+        email: body.email ?? null,
       });
       return presentUser(row);
     } catch (error) {

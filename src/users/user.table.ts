@@ -9,6 +9,10 @@ export interface UserTable {
   display_name: string | null;
   status: Generated<UserStatus>;
   status_text: string | null;
+  /** Kept as given for clients that keep names apart (DRF); Parley shows `display_name`. */
+  given_name: Generated<string | null>;
+  family_name: Generated<string | null>;
+  email: Generated<string | null>;
   created_at: Generated<Date>;
 }
 

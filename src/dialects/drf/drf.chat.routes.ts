@@ -5,15 +5,9 @@ import type { TenantDialect } from '../dialect.tenant.ts';
 import { ok } from './drf.mapping.ts';
 import { roomMessages, sendDirect, sendToRoom, taskState, unseenMessages } from './drf.message.operations.ts';
 import { createRoom, joinRoom, leaveRoom, listRooms, showRoom } from './drf.room.operations.ts';
-import {
-  CreateRoomBody,
-  OptionalUserQuery,
-  ReceiverParams,
-  RoomParams,
-  SendBody,
-  TaskParams,
-  UserQuery,
-} from './drf.schema.ts';
+import { notFound } from '../../errors/codes.ts';
+import { bodyProblem } from './drf.body.ts';
+import { OptionalUserQuery, ReceiverParams, RoomParams, TaskParams, UserQuery } from './drf.schema.ts';
 
 const tags = ['drf'];
 
@@ -22,23 +16,23 @@ export const drfChatRoutes: FastifyPluginAsyncTypebox<{
   drf: TenantDialect;
   outages?: OutageReporter | undefined;
 }> = async (app, { drf, outages }) => {
-  shapeErrors(app, { exposeStack: false, outages }, ({ status, body }) => ({
-    status,
-    body: { status, msg: body.error.message },
-  }));
+  shapeErrors(app, { exposeStack: false, outages }, ({ status, body }, error, request) => {
+    const msg = bodyProblem(error, request) ?? body.error.message;
+    return { status, body: { status, msg } };
+  });
 
   app.get('/chat/chatroom/', { schema: { tags, querystring: OptionalUserQuery } }, async (request) =>
-    listRooms(drf, request.query.user_id),
+    ok(await listRooms(drf, request.query.user_id || undefined)),
   );
 
-  app.post('/chat/chatroom/', { schema: { tags, body: CreateRoomBody } }, async (request) =>
-    createRoom(drf, request.body),
+  app.post('/chat/chatroom/', { schema: { tags } }, async (request) =>
+    ok(await createRoom(drf, request.body)),
   );
 
   app.get(
     '/chat/chatroom/:id/',
     { schema: { tags, params: RoomParams, querystring: OptionalUserQuery } },
-    async (request) => showRoom(drf, request.params.id, request.query.user_id),
+    async (request) => ok(await showRoom(drf, request.params.id, request.query.user_id || undefined)),
   );
 
   app.put(
@@ -50,6 +44,7 @@ export const drfChatRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
+  // The original answers `{"status": 204, "message": "HTTP_204_NO_CONTENT"}`, but a 204 carries no body in HTTP.
   app.delete(
     '/chat/chatroom/:id/',
     { schema: { tags, params: RoomParams, querystring: UserQuery } },
@@ -59,15 +54,14 @@ export const drfChatRoutes: FastifyPluginAsyncTypebox<{
     },
   );
 
-  app.post(
-    '/chat/user/:receiver/',
-    { schema: { tags, params: ReceiverParams, body: SendBody } },
-    async (request) => ok(await sendDirect(drf, request.params.receiver, request.body)),
+  app.post('/chat/user/:receiver/', { schema: { tags, params: ReceiverParams } }, async (request) =>
+    ok(await sendDirect(drf, request.params.receiver, request.body)),
   );
 
-  app.post('/chat/group/:id/', { schema: { tags, params: RoomParams, body: SendBody } }, async (request) =>
-    ok(await sendToRoom(drf, request.params.id, request.body)),
-  );
+  app.post('/chat/group/:id/', { schema: { tags, params: RoomParams } }, async (request) => {
+    await requireRoomNumber(request.params.id);
+    return ok(await sendToRoom(drf, request.params.id, request.body));
+  });
 
   app.get('/chat/messages/unseen/', { schema: { tags, querystring: UserQuery } }, async (request) =>
     ok(await unseenMessages(drf, request.query.user_id)),
@@ -83,3 +77,10 @@ export const drfChatRoutes: FastifyPluginAsyncTypebox<{
     taskState(drf, request.params.taskId),
   );
 };
+
+/** The original's URL takes only a whole number there (`<int:group_id>`): anything else is no such page, a 404. */
+async function requireRoomNumber(id: string): Promise<void> {
+  if (!/^[0-9]{1,15}$/.test(id)) {
+    throw notFound(`chatroom ${id} not found`);
+  }
+}

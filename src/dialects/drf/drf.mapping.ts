@@ -3,7 +3,9 @@ import type { ChatView } from '../../chats/chat.schema.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
 import type { UserStatus } from '../../users/user.table.ts';
 import type { UserView } from '../../users/user.schema.ts';
-import type { DrfStatus, DrfUserPatch } from './drf.schema.ts';
+import type { UserDetails } from '../../users/details.service.ts';
+import type { DrfStatus } from './drf.schema.ts';
+import type { DrfUserInput } from './drf.user.fields.ts';
 
 /** DRF pks are integers: a Parley id made of digits is shown as a number, any other id as it is. */
 export function pk(id: string): number | string {
@@ -27,15 +29,15 @@ export const toDrfStatus = (status: UserStatus): DrfStatus =>
 
 export const fromDrfStatus = (status: DrfStatus): UserStatus => status.toLowerCase() as UserStatus;
 
-/** What a user body's `profile` changes: the user's status and status text. */
-export function profileChanges(body: DrfUserPatch): { status?: UserStatus; statusText?: string } {
+/** What a valid user body's `profile` changes: the user's status and status text. */
+export function profileChanges(body: DrfUserInput): { status?: UserStatus; statusText?: string | null } {
   return {
     ...(body.profile?.status !== undefined ? { status: fromDrfStatus(body.profile.status) } : {}),
     ...(body.profile?.status_msg !== undefined ? { statusText: body.profile.status_msg } : {}),
   };
 }
 
-/** Parley keeps one display name: first and last name are its first word and the rest. */
+/** A user made elsewhere (the native API) has one display name: first and last name are its first word and the rest. */
 export function splitName(displayName: string | null): { first_name: string; last_name: string } {
   const name = (displayName ?? '').trim();
   const space = name.indexOf(' ');
@@ -44,28 +46,37 @@ export function splitName(displayName: string | null): { first_name: string; las
     : { first_name: name.slice(0, space), last_name: name.slice(space + 1).trim() };
 }
 
+/** The display name Parley shows for a first and a last name: both, or null when both are blank. */
 export function joinName(first: string | undefined, last: string | undefined): string | null {
   const name = [first ?? '', last ?? '']
     .map((part) => part.trim())
     .filter((part) => part !== '')
     .join(' ');
-  return name === '' ? null : name;
+  return name === '' ? null : name.slice(0, 200);
 }
 
-export function toDrfUser(user: UserView) {
+function names(user: UserView, details: UserDetails | undefined): { first_name: string; last_name: string } {
+  if (!details || (details.givenName === null && details.familyName === null)) {
+    return splitName(user.displayName);
+  }
+  return { first_name: details.givenName ?? '', last_name: details.familyName ?? '' };
+}
+
+/** DRF's `UserSerializer` output, fields in its order (`password` is write-only). */
+export function toDrfUser(user: UserView, details?: UserDetails) {
   return {
     id: pk(user.id),
     profile: {
       id: pk(user.id),
       status: toDrfStatus(user.status),
-      status_msg: user.statusText ?? '',
+      status_msg: user.statusText,
       user: pk(user.id),
     },
     last_login: null,
     is_superuser: false,
     username: user.username,
-    ...splitName(user.displayName),
-    email: '',
+    ...names(user, details),
+    email: details?.email ?? '',
     is_staff: false,
     is_active: true,
     date_joined: user.createdAt,
@@ -90,11 +101,12 @@ export function roomName(chat: ChatView, members: RoomMember[]): string {
     .join(' - ');
 }
 
+/** DRF's `ChatRoomSerializer` without `messages`: the current members, by pk. */
 export function toRoom(chat: ChatView, members: RoomMember[]) {
   return {
     id: chat.number,
     room_name: roomName(chat, members),
-    room_member: members.map((m) => ({ username: m.username })),
+    room_member: [...members].sort((a, b) => comparePks(a.id, b.id)).map((m) => ({ username: m.username })),
   };
 }
 
@@ -121,3 +133,35 @@ export function toDrfMessage(
 }
 
 export const ok = <T>(data: T) => ({ status: 200, message: 'HTTP_200_OK', data });
+
+/**
+ * Python's `repr` of a text or a list of texts: how the original's task-state view shows a failed task (`str()` of
+ * the exception Celery rebuilds from the task's traceback lines, a tuple of them).
+ */
+export function pythonRepr(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `(${value.map(pythonRepr).join(', ')}${value.length === 1 ? ',' : ''})`;
+  }
+  if (typeof value !== 'string') {
+    return value === null || value === undefined
+      ? 'None'
+      : typeof value === 'boolean'
+        ? value
+          ? 'True'
+          : 'False'
+        : typeof value === 'number'
+          ? String(value)
+          : JSON.stringify(value);
+  }
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  const body = value
+    .replace(/\\/g, '\\\\')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t')
+    .replace(quote === "'" ? /'/g : /(?!)/g, "\\'");
+  return `${quote}${body}${quote}`;
+}
+
+/** What the original answers for a Django `ValidationError`: `str()` of it, the list of its messages. */
+export const validationText = (message: string): string => `[${pythonRepr(message)}]`;

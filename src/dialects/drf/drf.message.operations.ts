@@ -1,15 +1,17 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
-import { createChat, findTenantChat } from '../../chats/chat.service.ts';
-import { forbidden, invalid, notFound } from '../../errors/codes.ts';
+import { createChat, findTenantChat, listAllChats } from '../../chats/chat.service.ts';
+import { AppError, notFound } from '../../errors/codes.ts';
+import { findSendFailure, recordSendFailure } from '../../messages/failure.service.ts';
+import type { UserView } from '../../users/user.schema.ts';
+import { getUsers } from '../../users/user.service.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
 import { chatHistory, listMessages } from '../../messages/history.service.ts';
-import { findTenantMessageById, markRead, sendMessage, unread } from '../../messages/message.service.ts';
-import { ifNotFound } from '../dialect.errors.ts';
+import { findTenantMessageById, markRead, sendMessage } from '../../messages/message.service.ts';
+import { ifNotFound, refused } from '../dialect.errors.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
-import { toDrfMessage, toRoom, userActor, type RoomMember } from './drf.mapping.ts';
-import { membersIfMember, requireRoom, roomAndUser } from './drf.room.operations.ts';
-import type { SendBody } from './drf.schema.ts';
+import { pythonRepr, toDrfMessage, toRoom, userActor, type RoomMember } from './drf.mapping.ts';
+import { membersIfMember, NO_MEMBERSHIP, requireAttributes, roomAndUser } from './drf.room.operations.ts';
 import { requireUser, usernames } from './drf.user.operations.ts';
 
 /** A room with the messages shown in it. */
@@ -34,29 +36,119 @@ async function markSeen(drf: TenantDialect, actor: Actor, room: ChatView, messag
   }
 }
 
-/** `POST /chat/user/<receiver>/`: a message in the direct chat of the two (opened if need be); its id. */
-export async function sendDirect(drf: TenantDialect, receiverId: string, body: SendBody): Promise<string> {
-  const sender = await requireUser(drf, 'from', body.from);
-  const receiver = await requireUser(drf, 'receiver', receiverId);
-  if (sender.id === receiver.id) {
-    throw invalid('from: cannot send a direct message to yourself');
+/** Why a send task failed, in the words of the original (a Python exception's qualified type and message). */
+class TaskFailure extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
   }
-  const actor = userActor(drf.tenantId, sender.id);
-  const { chat: room } = await createChat(drf.ctx, actor, { kind: 'direct', members: [receiver.id] });
-  const { message } = await sendMessage(drf.ctx, actor, room.id, { text: body.text });
-  return message.id;
 }
 
-/** `POST /chat/group/<id>/`: a message in the room, from one of its members; its id. */
-export async function sendToRoom(drf: TenantDialect, roomId: string, body: SendBody): Promise<string> {
-  const room = await requireRoom(drf, roomId);
-  const sender = await requireUser(drf, 'from', body.from);
-  // The room exists (checked above): "not found" here means the sender is not in it.
-  const { message } = await ifNotFound(
-    sendMessage(drf.ctx, userActor(drf.tenantId, sender.id), room.id, { text: body.text }),
-    () => forbidden(`from: user ${sender.id} is not a member of chatroom ${room.number}`),
+const NO_USER = () =>
+  new TaskFailure('django.contrib.auth.models.User.DoesNotExist', 'User matching query does not exist.');
+
+/** The user a send names by id (`from`, the receiver), as the original's task looks them up. */
+async function taskUser(drf: TenantDialect, id: unknown): Promise<UserView> {
+  const key =
+    typeof id === 'number' && Number.isInteger(id) ? String(id) : typeof id === 'string' ? id.trim() : null;
+  if (key === null || key === '' || key.length > 128) {
+    throw new TaskFailure('ValueError', `Field 'id' expected a number but got ${pythonRepr(id)}.`);
+  }
+  const [user] = await getUsers(drf.ctx, drf.admin, [key]);
+  if (!user) {
+    throw /^\d+$/.test(key)
+      ? NO_USER()
+      : new TaskFailure('ValueError', `Field 'id' expected a number but got ${pythonRepr(id)}.`);
+  }
+  return user;
+}
+
+/** A message's text as the original's `TextField` takes it: text, or a number's digits. */
+function taskText(text: unknown): string {
+  if (typeof text === 'string') {
+    if (text.trim() === '') {
+      // Checked before a direct room is opened for it.
+      throw new TaskFailure('django.core.exceptions.ValidationError', "['text: must not be blank']");
+    }
+    return text;
+  }
+  if (typeof text === 'number') {
+    return String(text);
+  }
+  throw new TaskFailure(
+    'django.core.exceptions.ValidationError',
+    `['text: must be a text, got ${pythonRepr(text)}']`,
   );
-  return message.id;
+}
+
+/**
+ * Runs a send as the original's Celery task would, and answers its task id: the message's id when it is stored, else
+ * the id of the failure recorded for the task-state endpoint. Parley refusing the send (a blank text, a limit) is a
+ * failure too; only an unexpected error (the database gone) is the request's error.
+ */
+async function runSendTask(drf: TenantDialect, send: () => Promise<string>): Promise<string> {
+  try {
+    return await send();
+  } catch (error) {
+    const failure =
+      error instanceof TaskFailure
+        ? error
+        : error instanceof AppError && error.status < 500
+          ? new TaskFailure('django.core.exceptions.ValidationError', `[${pythonRepr(error.message)}]`)
+          : null;
+    if (!failure) {
+      throw error;
+    }
+    const taskId = await recordSendFailure(drf.ctx, drf.tenantId, {
+      errorType: failure.type,
+      errorMessage: failure.message,
+    });
+    drf.ctx.log.info({ taskId, failure: failure.type, reason: failure.message }, 'drf: send task failed');
+    return taskId;
+  }
+}
+
+/** `POST /chat/user/<receiver>/`: a message in the direct chat of the two (opened if need be); the task id. */
+export async function sendDirect(drf: TenantDialect, receiverId: string, body: unknown): Promise<string> {
+  const fields = requireAttributes(body, 'from', 'text');
+  return runSendTask(drf, async () => {
+    const sender = await taskUser(drf, fields.from);
+    const receiver = await taskUser(drf, receiverId);
+    const text = taskText(fields.text);
+    if (sender.id === receiver.id) {
+      throw new TaskFailure(
+        'django.core.exceptions.ValidationError',
+        "['from: cannot send a direct message to yourself']",
+      );
+    }
+    const actor = userActor(drf.tenantId, sender.id);
+    const { chat: room } = await createChat(drf.ctx, actor, { kind: 'direct', members: [receiver.id] });
+    return (await sendMessage(drf.ctx, actor, room.id, { text })).message.id;
+  });
+}
+
+/** `POST /chat/group/<id>/`: a message in the room, from one of its members; the task id. */
+export async function sendToRoom(drf: TenantDialect, roomId: string, body: unknown): Promise<string> {
+  const fields = requireAttributes(body, 'from', 'text');
+  return runSendTask(drf, async () => {
+    const sender = await taskUser(drf, fields.from);
+    const room = await findTenantChat(drf.ctx, drf.tenantId, { number: Number(roomId) });
+    if (!room) {
+      throw new TaskFailure('chat.models.ChatRoom.DoesNotExist', 'ChatRoom matching query does not exist.');
+    }
+    const text = taskText(fields.text);
+    // The room exists (found above): "not found" here means that the sender is not in it.
+    try {
+      return (await sendMessage(drf.ctx, userActor(drf.tenantId, sender.id), room.id, { text })).message.id;
+    } catch (error) {
+      if (refused(error, 'not_found')) {
+        throw new TaskFailure('django.core.exceptions.PermissionDenied', "User doesn't belong to chatroom");
+      }
+      throw error;
+    }
+  });
 }
 
 /** Every message of the room after `after`, as `actor` reads them. */
@@ -72,17 +164,16 @@ async function messagesAfter(drf: TenantDialect, actor: Actor, room: ChatView, s
   }
 }
 
-/** `GET /chat/messages/unseen/`: each room's live messages from others after the user's cursor, now seen. */
+/**
+ * `GET /chat/messages/unseen/`: every room of the user, each with the others' live messages after the user's cursor
+ * (none: `[]`), which are now seen.
+ */
 export async function unseenMessages(drf: TenantDialect, userId: string) {
-  await requireUser(drf, 'user_id', userId);
+  await requireUser(drf, userId);
   const actor = userActor(drf.tenantId, userId);
   const rooms = [];
-  for (const entry of (await unread(drf.ctx, actor)).chats) {
-    const room = await findTenantChat(drf.ctx, drf.tenantId, { id: entry.chatId });
-    if (!room) {
-      continue;
-    }
-    const messages = await messagesAfter(drf, actor, room, entry.lastReadSeq);
+  for (const room of (await listAllChats(drf.ctx, actor)).sort((a, b) => a.number - b.number)) {
+    const messages = room.unreadCount > 0 ? await messagesAfter(drf, actor, room, room.lastReadSeq) : [];
     const unseen = messages.filter((m) => m.authorId !== userId && m.deletedAt === null);
     const members = (await membersIfMember(drf, actor, room)) ?? [];
     rooms.push(await roomWithMessages(drf, room, members, unseen));
@@ -94,7 +185,7 @@ export async function unseenMessages(drf: TenantDialect, userId: string) {
 /** `GET /chat/messages/<id>/`: the room with its live messages, now seen. */
 export async function roomMessages(drf: TenantDialect, roomId: string, userId: string) {
   const { room, actor } = await roomAndUser(drf, roomId, userId);
-  const history = await chatHistory(drf.ctx, actor, room.id);
+  const history = await ifNotFound(chatHistory(drf.ctx, actor, room.id), () => notFound(NO_MEMBERSHIP));
   const members = (await membersIfMember(drf, actor, room)) ?? [];
   const data = await roomWithMessages(
     drf,
@@ -107,22 +198,34 @@ export async function roomMessages(drf: TenantDialect, roomId: string, userId: s
 }
 
 /**
- * `GET /chat/task_state/<id>`: the task id is the stored message's id (a UUIDv7 with 74 random bits), and the send
- * is already done.
+ * `GET /chat/task_state/<id>`. A send's task id is the stored message's id (a UUIDv7 with 74 random bits): the task
+ * is `SUCCESS` with the message (the original's `MessageSerializer`). A failed send's id names its recorded failure
+ * (kept a day): `FAILURE` with the original's text for it. Any other id is a 404.
  */
 export async function taskState(drf: TenantDialect, taskId: string) {
   const message = await findTenantMessageById(drf.ctx, drf.tenantId, taskId);
   const room = message ? await findTenantChat(drf.ctx, drf.tenantId, { id: message.chatId }) : null;
-  if (!message || !room) {
+  if (message && room) {
+    const members = (await membersIfMember(drf, userActor(drf.tenantId, message.authorId), room)) ?? [];
+    const names = await usernames(drf, [message.authorId]);
+    const { id, msg_from, text, sent_at } = toDrfMessage(
+      room,
+      message,
+      members,
+      names.get(message.authorId) ?? '',
+    );
+    return { state: 'SUCCESS', result: { id, room: toRoom(room, members), msg_from, text, sent_at } };
+  }
+  const failure = await findSendFailure(drf.ctx, drf.tenantId, taskId);
+  if (!failure) {
     throw notFound(`task ${taskId} not found`);
   }
-  const members = (await membersIfMember(drf, userActor(drf.tenantId, message.authorId), room)) ?? [];
-  const names = await usernames(drf, [message.authorId]);
   return {
-    state: 'SUCCESS',
-    result: {
-      ...toDrfMessage(room, message, members, names.get(message.authorId) ?? ''),
-      room: toRoom(room, members),
-    },
+    state: 'FAILURE',
+    result: pythonRepr([
+      'Traceback (most recent call last):',
+      `${failure.errorType}: ${failure.errorMessage}`,
+      '',
+    ]),
   };
 }

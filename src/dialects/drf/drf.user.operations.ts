@@ -1,29 +1,23 @@
 import type { Context } from '../../context.ts';
-import { invalid, notFound } from '../../errors/codes.ts';
+import { notFound } from '../../errors/codes.ts';
+import { updateUserAsAdmin, userDetails } from '../../users/details.service.ts';
 import type { UserView } from '../../users/user.schema.ts';
-import { createNumberedUser, getUser, getUsers, listUsers, updateMe } from '../../users/user.service.ts';
+import { createNumberedUser, getUser, getUsers, listUsers } from '../../users/user.service.ts';
 import { ifNotFound } from '../dialect.errors.ts';
 import { openTenantDialect, type TenantDialect } from '../dialect.tenant.ts';
-import {
-  comparePks,
-  joinName,
-  profileChanges,
-  splitName,
-  toDrfUser,
-  userActor,
-  type DrfUser,
-} from './drf.mapping.ts';
-import type { DrfUserBody, DrfUserPatch, UsersQuery } from './drf.schema.ts';
+import { comparePks, joinName, profileChanges, toDrfUser, type DrfUser } from './drf.mapping.ts';
+import type { UsersQuery } from './drf.schema.ts';
+import { fieldErrors, readUserBody, type DrfFieldErrors } from './drf.user.fields.ts';
 
 /** The DRF tenant (created on the first start) and the dialect's administrator in it. */
 export function openDrf(ctx: Context, tenantId: string): Promise<TenantDialect> {
   return openTenantDialect(ctx, tenantId, 'drf-dialect');
 }
 
-/** The user `id` names, or a 404 naming `field`. */
-export function requireUser(drf: TenantDialect, field: string, id: string | number): Promise<UserView> {
+/** The user `id` names, or a 404 in the original's words. */
+export function requireUser(drf: TenantDialect, id: string | number): Promise<UserView> {
   return ifNotFound(getUser(drf.ctx, drf.admin, String(id)), () =>
-    notFound(`${field}: no user with id ${JSON.stringify(id)}`),
+    notFound('User matching query does not exist.'),
   );
 }
 
@@ -52,52 +46,86 @@ async function allUsers(drf: TenantDialect): Promise<UserView[]> {
   return all.sort((a, b) => comparePks(a.id, b.id));
 }
 
-/** `GET /users/`: every user matching the query's fields, by pk. */
-export async function findUsers(drf: TenantDialect, q: UsersQuery): Promise<DrfUser[]> {
-  return (await allUsers(drf))
-    .map(toDrfUser)
-    .filter(
-      (u) =>
-        (q.id === undefined || String(u.id) === q.id) &&
-        (q.username === undefined || u.username === q.username) &&
-        (q.first_name === undefined || u.first_name === q.first_name) &&
-        (q.last_name === undefined || u.last_name === q.last_name) &&
-        (q.profile__status === undefined || u.profile.status === q.profile__status),
-    );
+/** The users' DRF view, with the names and e-mail they were given. */
+async function drfUsers(drf: TenantDialect, users: UserView[]): Promise<DrfUser[]> {
+  const details = await userDetails(
+    drf.ctx,
+    drf.admin,
+    users.map((u) => u.id),
+  );
+  return users.map((u) => toDrfUser(u, details.get(u.id)));
 }
 
-/** `POST /users/`: a user numbered by the tenant's next whole number. */
-export async function createUser(drf: TenantDialect, body: DrfUserBody): Promise<DrfUser> {
+/** django-filter's answer to a filter value it cannot read. */
+function checkFilters(q: UsersQuery): void {
+  const errors: DrfFieldErrors = {};
+  if (q.id !== undefined && q.id !== '' && !/^-?\d+$/.test(q.id.trim())) {
+    errors.id = ['Enter a number.'];
+  }
+  if (q.profile__status !== undefined && q.profile__status !== '' && !STATUSES.has(q.profile__status)) {
+    errors.profile__status = [
+      `Select a valid choice. ${q.profile__status} is not one of the available choices.`,
+    ];
+  }
+  if (Object.keys(errors).length > 0) {
+    throw fieldErrors(errors);
+  }
+}
+const STATUSES = new Set(['Online', 'Busy', 'Offline']);
+
+/** `GET /users/`: every user matching the query's fields exactly (an empty value does not filter), by pk. */
+export async function findUsers(drf: TenantDialect, q: UsersQuery): Promise<DrfUser[]> {
+  checkFilters(q);
+  const wanted = (value: string | undefined, actual: string) =>
+    value === undefined || value === '' || value === actual;
+  return (await drfUsers(drf, await allUsers(drf))).filter(
+    (u) =>
+      (q.id === undefined || q.id === '' || String(u.id) === String(Number(q.id.trim()))) &&
+      wanted(q.username, u.username) &&
+      wanted(q.first_name, u.first_name) &&
+      wanted(q.last_name, u.last_name) &&
+      wanted(q.profile__status, u.profile.status),
+  );
+}
+
+/** `POST /users/`: a user numbered by the tenant's next whole number; `password` is checked and not kept. */
+export async function createUser(drf: TenantDialect, body: unknown): Promise<DrfUser> {
+  const input = readUserBody(body, false);
   const user = await createNumberedUser(drf.ctx, drf.admin, {
-    username: body.username,
-    displayName: joinName(body.first_name, body.last_name),
-    ...profileChanges(body),
+    username: input.username!,
+    displayName: joinName(input.first_name, input.last_name),
+    givenName: input.first_name ?? '',
+    familyName: input.last_name ?? '',
+    email: input.email ?? '',
+    ...profileChanges(input),
   });
-  return toDrfUser(user);
+  return (await drfUsers(drf, [user]))[0]!;
 }
 
 /** `GET /users/<pk>/`. */
 export async function showUser(drf: TenantDialect, pk: string): Promise<DrfUser> {
-  return toDrfUser(await requireUser(drf, 'pk', pk));
+  return (await drfUsers(drf, [await requireUser(drf, pk)]))[0]!;
 }
 
-/** `PUT` and `PATCH /users/<pk>/`: the names and the profile change; the username cannot. */
-export async function updateUser(drf: TenantDialect, pk: string, body: DrfUserPatch): Promise<DrfUser> {
-  const current = await requireUser(drf, 'pk', pk);
-  if (body.username !== undefined && body.username !== current.username) {
-    throw invalid('username: cannot be changed through this API');
+/** `PUT` (`partial` false) and `PATCH /users/<pk>/`: names, e-mail and profile change; the username cannot. */
+export async function updateUser(
+  drf: TenantDialect,
+  pk: string,
+  body: unknown,
+  partial: boolean,
+): Promise<DrfUser> {
+  const [current] = await drfUsers(drf, [await requireUser(drf, pk)]);
+  const input = readUserBody(body, partial);
+  if (input.username !== undefined && input.username !== current!.username) {
+    throw fieldErrors({ username: ['A username cannot be changed here.'] });
   }
-  const names = splitName(current.displayName);
-  const displayName =
-    body.first_name !== undefined || body.last_name !== undefined
-      ? joinName(body.first_name ?? names.first_name, body.last_name ?? names.last_name)
-      : undefined;
-  const changes = {
-    ...(displayName ? { displayName } : {}),
-    ...profileChanges(body),
-  };
-  if (Object.keys(changes).length === 0) {
-    return toDrfUser(current);
-  }
-  return toDrfUser(await updateMe(drf.ctx, userActor(drf.tenantId, current.id), changes));
+  const first = input.first_name ?? current!.first_name;
+  const last = input.last_name ?? current!.last_name;
+  const renamed = input.first_name !== undefined || input.last_name !== undefined;
+  const user = await updateUserAsAdmin(drf.ctx, drf.admin, String(current!.id), {
+    ...(renamed ? { displayName: joinName(first, last), givenName: first, familyName: last } : {}),
+    ...(input.email !== undefined ? { email: input.email } : {}),
+    ...profileChanges(input),
+  });
+  return (await drfUsers(drf, [user]))[0]!;
 }

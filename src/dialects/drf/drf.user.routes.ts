@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { OutageReporter } from '../../errors/database.ts';
 import { shapeErrors } from '../dialect.errors.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
-import { DrfUserBody, DrfUserPatch, PkParams, UsersQuery } from './drf.schema.ts';
+import { bodyProblem } from './drf.body.ts';
+import { PkParams, UsersQuery } from './drf.schema.ts';
+import { carriedFieldErrors } from './drf.user.fields.ts';
 import { createUser, findUsers, showUser, updateUser } from './drf.user.operations.ts';
 
 const tags = ['drf'];
@@ -12,13 +14,17 @@ export const drfUserRoutes: FastifyPluginAsyncTypebox<{
   drf: TenantDialect;
   outages?: OutageReporter | undefined;
 }> = async (app, { drf, outages }) => {
-  shapeErrors(app, { exposeStack: false, outages }, ({ status, body }) => {
+  shapeErrors(app, { exposeStack: false, outages }, ({ status, body }, error, request) => {
+    const unreadable = bodyProblem(error, request);
+    if (unreadable !== null) {
+      return { status, body: { detail: unreadable } };
+    }
+    const fields = carriedFieldErrors(body.error.details);
+    if (fields) {
+      return { status: 400, body: fields };
+    }
     if (body.error.code === 'conflict') {
       return { status: 400, body: { username: ['A user with that username already exists.'] } };
-    }
-    const field = /^([\w.[\]]+): (.*)$/.exec(body.error.message);
-    if (status === 400 && field) {
-      return { status: 400, body: { [field[1]!]: [field[2]!] } };
     }
     return { status, body: { detail: status === 404 ? 'Not found.' : body.error.message } };
   });
@@ -27,7 +33,7 @@ export const drfUserRoutes: FastifyPluginAsyncTypebox<{
     findUsers(drf, request.query),
   );
 
-  app.post('/users/', { schema: { tags, body: DrfUserBody } }, async (request, reply) => {
+  app.post('/users/', { schema: { tags } }, async (request, reply) => {
     const user = await createUser(drf, request.body);
     return reply.status(201).send(user);
   });
@@ -36,13 +42,13 @@ export const drfUserRoutes: FastifyPluginAsyncTypebox<{
     showUser(drf, request.params.pk),
   );
 
-  app.put('/users/:pk/', { schema: { tags, params: PkParams, body: DrfUserBody } }, async (request) =>
-    updateUser(drf, request.params.pk, request.body),
+  app.put('/users/:pk/', { schema: { tags, params: PkParams } }, async (request) =>
+    updateUser(drf, request.params.pk, request.body, false),
   );
-  app.patch('/users/:pk/', { schema: { tags, params: PkParams, body: DrfUserPatch } }, async (request) =>
-    updateUser(drf, request.params.pk, request.body),
+  app.patch('/users/:pk/', { schema: { tags, params: PkParams } }, async (request) =>
+    updateUser(drf, request.params.pk, request.body, true),
   );
-  // Parley has no user deletion (a user's messages and memberships stay): DRF's answer for a disallowed method.
+  // Parley has no user deletion yet (a user's messages and memberships stay): DRF's answer for a disallowed method.
   app.delete('/users/:pk/', { schema: { tags, params: PkParams } }, async (_request, reply) =>
     reply.status(405).header('allow', 'GET, PUT, PATCH').send({ detail: 'Method "DELETE" not allowed.' }),
   );
