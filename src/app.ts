@@ -1,3 +1,4 @@
+import { createLogger } from './logging/logger.ts';
 import Fastify, {
   LogController,
   type ConnectionError,
@@ -94,8 +95,9 @@ function fastifyTrustProxy(
 /** The standalone server: Parley at the root of its own Fastify instance. It does not listen; main.ts does. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
-    // Per-request logs at debug level only (plugin.ts): at info they would dominate the hot path.
+    loggerInstance: createLogger(config.log),
+    // Per-request lines at debug level only in JSON (plugin.ts): at info they would dominate the hot path; a person
+    // reading pretty logs at a terminal sees one line per request.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.bodyBytes,
     // User ids are up to 128 characters (the token's sub); Fastify's default of 100 would answer 414 for them.

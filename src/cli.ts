@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { mintToken } from './auth/token.ts';
 import { ConfigError } from './env.ts';
@@ -79,7 +80,9 @@ async function migrate(config: Config): Promise<void> {
     throw error;
   }
   try {
-    const { applied } = await migrateToLatest(store.unbounded);
+    const { applied } = await migrateToLatest(store.unbounded, (pending) =>
+      console.log(`applying ${pending.length} migration${pending.length === 1 ? '' : 's'}…`),
+    );
     console.log(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date');
   } finally {
     await store.close();
@@ -137,6 +140,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const config = loadConfig();
   loaded = config;
+  serving = command === 'serve';
   switch (command) {
     case 'serve':
       await assertPortFree(config.host, config.port);
@@ -152,13 +156,22 @@ export async function run(argv: string[]): Promise<void> {
 
 /** Read once the command is known, for explaining a failure in terms of its settings. */
 let loaded: Config | null = null;
+let serving = false;
 
 run(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(`parley: configuration error: ${error.message}`);
   } else {
     const explained = loaded ? explainDatabaseError(error, loaded.database, process.env) : null;
-    console.error(`parley: ${explained ?? (error instanceof Error ? error.message : String(error))}`);
+    const message = explained ?? (error instanceof Error ? error.message : String(error));
+    if (serving && loaded?.log.format === 'json') {
+      // A server's last word, in the format its log collector reads.
+      console.error(
+        JSON.stringify({ level: 60, time: Date.now(), pid: process.pid, hostname: hostname(), msg: message }),
+      );
+    } else {
+      console.error(`parley: ${message}`);
+    }
   }
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { logConfig, type LogConfig } from './logging/logging.config.ts';
 import { jwtConfig, type JwtConfig, type NodeEnv } from './auth/jwt.config.ts';
 import type { Limits } from './context.ts';
 import { databaseConfig, type DatabaseConfig } from './db/db.config.ts';
@@ -11,7 +12,7 @@ import {
   type DialectGates,
 } from './dialects/dialects.config.ts';
 import { httpConfig, type HttpConfig } from './http/http.config.ts';
-import { boolean, ConfigError, integer, isMemory, oneOf, read, type Env } from './env.ts';
+import { boolean, integer, isMemory, oneOf, read, type Env } from './env.ts';
 import { jsonApiConfig, type JsonApiConfig } from './jsonapi/jsonapi.config.ts';
 import { limitsConfig, rateLimitConfig, type RateLimitConfig } from './limits/limits.config.ts';
 import { metricsConfig, type MetricsConfig } from './metrics/metrics.config.ts';
@@ -34,6 +35,8 @@ export interface Config {
   /** The standalone server's timeouts and the proxies it trusts. */
   http: HttpConfig;
   logLevel: string;
+  /** LOG_LEVEL and PARLEY_LOG_FORMAT (`logging/logging.config.ts`). */
+  log: LogConfig;
   dataDir: string;
   database: DatabaseConfig;
   migrate: boolean;
@@ -57,24 +60,20 @@ export interface Config {
   historyCacheBytes: number;
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const dataDirRaw = read(env, 'PARLEY_DATA_DIR') ?? './data';
   const dataDir = isMemory(dataDirRaw) ? dataDirRaw : path.resolve(dataDirRaw);
   const { jwt, source } = jwtConfig(env, nodeEnv, dataDir);
   const database = databaseConfig(env, dataDir);
-  const logLevel = read(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info');
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
+  const log = logConfig(env, nodeEnv, process.stdout.isTTY === true);
   return {
     nodeEnv,
     host: read(env, 'HOST') ?? (nodeEnv === 'production' ? '0.0.0.0' : '127.0.0.1'),
     port: integer(env, 'PORT', 3000, 0, 65535),
     http: httpConfig(env),
-    logLevel,
+    logLevel: log.level,
+    log,
     dataDir,
     database,
     migrate: boolean(env, ['PARLEY_MIGRATE', 'CHAT_MIGRATION', 'SOURCELOOP_MIGRATION'], true),

@@ -1,6 +1,7 @@
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { watchDescriptors } from './http/descriptors.ts';
+import { describeDatabase } from './runtime.ts';
 
 /** How a process on this machine reaches a server listening on `host`: a wildcard address is reached on loopback. */
 function localHost(host: string): string {
@@ -16,7 +17,7 @@ function localHost(host: string): string {
 /** Starts the server and stops it gracefully on SIGINT/SIGTERM: no new requests, in-flight ones finish. */
 export async function serve(config: Config): Promise<void> {
   const app = await buildApp(config);
-  const where = config.database.kind === 'pglite' ? `PGlite at ${config.database.dataDir}` : 'PostgreSQL';
+  const where = describeDatabase(config.database);
   if (config.jwtSecretSource === 'generated') {
     app.log.warn(
       `JWT_SECRET is not set: generated one into ${config.dataDir}/jwt-secret (development only; ` +
@@ -64,4 +65,24 @@ export async function serve(config: Config): Promise<void> {
   if (config.nodeEnv !== 'production' && config.host === '127.0.0.1') {
     app.log.info('only this machine can connect; set HOST=0.0.0.0 to listen on every interface');
   }
+  if (config.log.format === 'pretty') {
+    process.stdout.write(banner(config, `http://${localHost(config.host)}:${port}`, where));
+  }
+}
+
+/** What a person at a terminal wants to know once the server is up: where to go, and how to get a token. */
+function banner(config: Config, base: string, database: string): string {
+  const rows: [string, string][] = [
+    ['API', `${base}/v1 (every route needs a token)`],
+    ['API explorer', `${base}/docs`],
+  ];
+  if (config.demo.enabled) {
+    rows.push(['Demo page', `${base}/`]);
+  }
+  rows.push(['Database', database]);
+  if (config.jwt.secret) {
+    rows.push(['A token', 'npm run -s parley -- token --sub alice   (or npx parley token --sub alice)']);
+  }
+  const lines = rows.map(([name, value]) => `    ${name.padEnd(13)} ${value}`);
+  return `\n  Parley is running at ${base}\n${lines.join('\n')}\n  Ctrl-C stops it.\n\n`;
 }

@@ -146,14 +146,22 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
       route.onResponse = existing === undefined ? [count] : [...[existing].flat(), count];
     }
   });
+  // A line per request for a person reading pretty logs; for collectors (JSON), at debug only.
+  const requestsAtInfo = config.log.format === 'pretty';
   app.addHook('onResponse', async (request, reply) => {
     if (metrics && request.is404) {
       metrics.unmatched(request.method, reply.statusCode, reply.elapsedTime / 1000);
     }
-    request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
-      'request completed',
-    );
+    if (requestsAtInfo) {
+      request.log.info(
+        `${request.method} ${request.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)} ms`,
+      );
+    } else {
+      request.log.debug(
+        { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+        'request completed',
+      );
+    }
   });
 
   if (options.openapi !== false) {

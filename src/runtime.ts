@@ -45,6 +45,9 @@ export interface Runtime {
 export async function openRuntime(config: Config, options: RuntimeOptions): Promise<Runtime> {
   const { log } = options;
   const owned = !options.store && !options.db;
+  if (owned) {
+    log.info(`opening ${describeDatabase(config.database)}`);
+  }
   const store = options.store ?? (options.db ? borrowStore(options.db) : await openStore(config.database));
   store.health.logTo(log);
   if (store.lock?.recovered) {
@@ -56,7 +59,12 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   let bus: Bus;
   try {
     if (config.migrate) {
-      const { applied } = await migrateToLatest(store.unbounded);
+      const { applied } = await migrateToLatest(store.unbounded, (pending) =>
+        log.info(
+          `applying ${pending.length} database migration${pending.length === 1 ? '' : 's'} ` +
+            `(${pending[0]} … ${pending.at(-1)})`,
+        ),
+      );
       if (applied.length > 0) {
         log.info({ applied }, 'database migrated');
       }
@@ -120,4 +128,16 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       }
     },
   };
+}
+
+/** The database, for a person: where the embedded one lives, or which server (never its password). */
+export function describeDatabase(database: Config['database']): string {
+  if (database.kind === 'pglite') {
+    return database.dataDir.startsWith('memory://')
+      ? 'the embedded database in memory'
+      : `the embedded database at ${database.dataDir}`;
+  }
+  const url = new URL(database.connectionString);
+  const schema = database.schema ? `, schema ${database.schema}` : '';
+  return `PostgreSQL at ${url.hostname}:${url.port || '5432'}${url.pathname}${schema}`;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { decodeJwt } from 'jose';
 import { createTokenVerifier } from '../src/auth/jwt.ts';
 import { loadConfig } from '../src/config.ts';
@@ -142,6 +142,8 @@ describe('parley command line', () => {
     try {
       const env = { ...process.env, PARLEY_DATA_DIR: dir, DATABASE_URL: '', DB_HOST: '', PORT: String(port) };
       await assert.rejects(run(process.execPath, [BIN, 'serve'], { env }), (error: { stderr: string }) => {
+        // Not at a terminal, the server logs JSON, and its last word is a JSON line too.
+        assert.equal((JSON.parse(error.stderr) as { level: number }).level, 60);
         assert.match(
           error.stderr,
           new RegExp(`port ${port} on 127.0.0.1 is already in use \\(PORT=${port}\\)`),
@@ -181,4 +183,52 @@ describe('parley command line', () => {
       }
     },
   );
+
+  it('at a terminal (or PARLEY_LOG_FORMAT=pretty), says where to go and logs a line per request', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'parley-cli-'));
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, 'serve'], {
+      env: {
+        ...process.env,
+        PARLEY_DATA_DIR: dir,
+        DATABASE_URL: '',
+        DB_HOST: '',
+        PORT: String(port),
+        PARLEY_LOG_FORMAT: 'pretty',
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    const seen = (pattern: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${pattern} in:\n${lines.join('\n')}`)), 60_000);
+        const check = () => {
+          if (lines.some((line) => pattern.test(line))) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          // Without its colours.
+          lines.push(stripVTControlCharacters(line));
+          check();
+        });
+        check();
+      });
+    try {
+      await seen(/Ctrl-C stops it/);
+      assert.ok(lines.some((l) => /INFO: opening the embedded database at /.test(l)));
+      assert.ok(lines.some((l) => /INFO: applying \d+ database migrations \(0001_core … /.test(l)));
+      assert.ok(lines.some((l) => l.includes(`API explorer  http://127.0.0.1:${port}/docs`)));
+      assert.ok(lines.some((l) => l.includes('A token       npm run -s parley -- token --sub alice')));
+      assert.equal(lines.filter((l) => l.startsWith('{')).length, 0, 'no JSON lines');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/health/live`)).status, 200);
+      await seen(/INFO: GET \/health\/live 200 [\d.]+ ms/);
+    } finally {
+      child.kill('SIGINT');
+      await once(child, 'exit');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

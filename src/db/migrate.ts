@@ -35,7 +35,10 @@ export interface MigrationReport {
 }
 
 /** Applies every pending migration in order; several processes starting at once take Kysely's migration lock. */
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationReport> {
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  onPending?: (names: string[]) => void,
+): Promise<MigrationReport> {
   // Unless told the schema, Kysely takes its bookkeeping tables in ANY schema of the database for its own: with
   // several deployments (DB_SCHEMA) on one server, a new schema would never get them. They live in the current one.
   const current = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
@@ -45,6 +48,13 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationRepo
     provider,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
+  if (onPending) {
+    // Said before the work, which takes seconds on a first start: silence that long looks like a hang.
+    const pending = (await migrator.getMigrations()).filter((m) => m.executedAt === undefined);
+    if (pending.length > 0) {
+      onPending(pending.map((m) => m.name));
+    }
+  }
   const { error, results } = await migrator.migrateToLatest();
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   if (error) {
