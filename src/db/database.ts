@@ -3,7 +3,7 @@ import type { TenantTable } from '../tenants/tenant.table.ts';
 import type { UserTable } from '../users/user.table.ts';
 import type { ChatTable } from '../chats/chat.table.ts';
 import type { MemberTable } from '../members/member.table.ts';
-import type { MessageTable } from '../messages/message.table.ts';
+import type { MessagePropertiesTable, MessageTable } from '../messages/message.table.ts';
 import type { MessageFlagsTable } from '../recipients/recipient.table.ts';
 import type { AttachmentTable } from '../attachments/attachment.table.ts';
 
@@ -13,6 +13,7 @@ export interface Database {
   chats: ChatTable;
   members: MemberTable;
   messages: MessageTable;
+  message_properties: MessagePropertiesTable;
   message_flags: MessageFlagsTable;
   attachments: AttachmentTable;
 }

@@ -43,12 +43,12 @@ export interface ErrorShapeOptions {
 export function shapeErrors(
   app: FastifyInstance,
   options: ErrorShapeOptions,
-  shape: (answer: ErrorAnswer, error: unknown) => { status: number; body: unknown },
+  shape: (answer: ErrorAnswer, error: unknown, request: FastifyRequest) => { status: number; body: unknown },
 ): void {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const answer = toErrorResponse(error, options.exposeStack);
     reportError(request, reply, error, answer, options.outages);
-    const { status, body } = shape({ status: answer.status, body: answer.body }, error);
+    const { status, body } = shape({ status: answer.status, body: answer.body }, error, request);
     return reply.status(status).send(body);
   });
 }

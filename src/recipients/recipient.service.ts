@@ -18,6 +18,7 @@ export interface RecipientChanges {
   isRead?: boolean;
   isFavorite?: boolean;
   isForwarded?: boolean;
+  forwardedBy?: string | null;
 }
 
 /** Recipients of messages in the caller's chats (every member but the author), matching a structured filter. */
@@ -80,13 +81,18 @@ export async function updateRecipient(
   if (changes.isRead === true && !current.isRead) {
     await markRead(ctx, actor, current.chatId, { seq: current.seq });
   }
-  if (changes.isFavorite !== undefined || changes.isForwarded !== undefined) {
+  if (
+    changes.isFavorite !== undefined ||
+    changes.isForwarded !== undefined ||
+    changes.forwardedBy !== undefined
+  ) {
     await writeFlags(
       ctx.db,
       { chatId: current.chatId, seq: current.seq, userId: actor.userId },
       {
         ...(changes.isFavorite !== undefined ? { isFavorite: changes.isFavorite } : {}),
         ...(changes.isForwarded !== undefined ? { isForwarded: changes.isForwarded } : {}),
+        ...(changes.forwardedBy !== undefined ? { forwardedBy: changes.forwardedBy } : {}),
       },
     );
   }
