@@ -35,6 +35,11 @@ export function sourceLoopOriginalVersion(): string {
   return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
+/** A LoopBack model class, as far as its id property. */
+interface ModelClass {
+  definition: { properties: Record<string, Record<string, unknown> | undefined> };
+}
+
 const quiet = () => undefined;
 const SILENT = { log: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
 
@@ -68,9 +73,18 @@ export async function startSourceLoopOriginal(
   };
   const { RestApplication } = require('@loopback/rest') as { RestApplication: unknown };
   const { ChatServiceComponent } = require('@sourceloop/chat-service') as { ChatServiceComponent: unknown };
-  const { ChatServiceBindings } = require('@sourceloop/chat-service') as {
+  const models = require('@sourceloop/chat-service') as {
     ChatServiceBindings: { Config: string };
-  };
+  } & Record<'Message' | 'MessageRecipient' | 'AttachmentFile', ModelClass>;
+  const { ChatServiceBindings } = models;
+  // On PostgreSQL the package's tables generate UUIDs; the memory connector would count 1, 2, ... per model, and
+  // the ids of different models would be the same strings. Before any repository is built, so each uses it.
+  for (const name of ['Message', 'MessageRecipient', 'AttachmentFile'] as const) {
+    const id = models[name].definition.properties.id;
+    if (id) {
+      Object.assign(id, { generated: false, defaultFn: 'uuidv4' });
+    }
+  }
   const { LOGGER, ServiceSequence, BearerVerifierBindings, BearerVerifierComponent, BearerVerifierType } =
     require('@sourceloop/core') as {
       LOGGER: { LOGGER_INJECT: string };
