@@ -397,11 +397,14 @@ describe('SourceLoop dialect: messages', () => {
       const res = await sl(alice).get(url('/messages', { filter }));
       assert.equal(res.status, 400, JSON.stringify(filter));
       const error = loopBackError(res);
+      if (path.startsWith('filter.include')) {
+        // LoopBack's own answer to an unknown relation: no details, the entry named in the message.
+        assert.equal(error.code, 'INVALID_INCLUSION_FILTER');
+        assert.match(error.message, /"password" is not a relation of Message/);
+        continue;
+      }
       assert.equal(error.name, 'BadRequestError');
-      assert.equal(
-        error.code,
-        path.startsWith('filter.include') ? 'INVALID_INCLUSION_FILTER' : 'INVALID_PARAMETER_VALUE',
-      );
+      assert.equal(error.code, 'INVALID_PARAMETER_VALUE');
       assert.equal(error.details?.[0]?.path, path, JSON.stringify(error));
     }
     assert.equal((await sl(alice).get(`${BASE}/messages?filter={bad json`)).status, 400);

@@ -16,6 +16,8 @@ export class ParameterError extends AppError {
     reason: string,
     /** LoopBack's code: INVALID_PARAMETER_VALUE, or INVALID_INCLUSION_FILTER for an unknown relation. */
     readonly loopBackCode = 'INVALID_PARAMETER_VALUE',
+    /** A value that is not JSON: what was sent, and the parser's message (LoopBack's `details.syntaxError`). */
+    readonly unparsed?: { raw: string; syntaxError: string },
   ) {
     super('invalid_request', `${path}: ${reason}`);
     this.name = 'ParameterError';
@@ -93,6 +95,17 @@ export function loopBackAnswer(
   request: FastifyRequest,
 ): { status: number; body: unknown } {
   const fastifyError = error as Partial<FastifyError> | null;
+  if (error instanceof ParameterError && error.unparsed) {
+    return answer(400, {
+      name: 'BadRequestError',
+      message: `Invalid data ${JSON.stringify(error.unparsed.raw)} for parameter "${error.parameter}".`,
+      code: 'INVALID_PARAMETER_VALUE',
+      details: { syntaxError: error.unparsed.syntaxError },
+    });
+  }
+  if (error instanceof ParameterError && error.loopBackCode === 'INVALID_INCLUSION_FILTER') {
+    return answer(400, { name: 'Error', message: error.message, code: error.loopBackCode });
+  }
   if (error instanceof ParameterError) {
     return answer(400, {
       name: 'BadRequestError',

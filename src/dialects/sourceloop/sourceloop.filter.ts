@@ -95,8 +95,13 @@ export function queryObject(query: unknown, name: string): Json | null {
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
-    } catch {
-      throw invalid(`${name}: is not valid JSON`);
+    } catch (error) {
+      // As LoopBack says it: the data, and the parser's own complaint.
+      const syntaxError = error instanceof Error ? error.message : 'invalid JSON';
+      throw new ParameterError(name, name, 'is not valid JSON', 'INVALID_PARAMETER_VALUE', {
+        raw,
+        syntaxError,
+      });
     }
     if (!isObject(parsed)) {
       throw invalid(`${name}: must be an object`);

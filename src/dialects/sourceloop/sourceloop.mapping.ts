@@ -82,7 +82,8 @@ export function toRecipient(r: RecipientView) {
     isFavorite: r.isFavorite,
     isForwarded: r.isForwarded,
     forwardedBy: r.forwardedBy,
-    ...audit(r.authorId, r.createdAt, r.userId, r.modifiedAt),
+    // The sender's rows (the package's recipients are written by whoever sends): created and modified by the author.
+    ...audit(r.authorId, r.createdAt, r.authorId, r.modifiedAt),
   };
 }
 export type SourceLoopRecipient = ReturnType<typeof toRecipient>;
