@@ -396,6 +396,45 @@ describe('SourceLoop dialect against the published @sourceloop/chat-service', ()
     await same({ method: 'GET', path: '/message-recipients/unknown' });
   });
 
+  // message-recipient.controller.acceptance.ts ("gives status 401 when no token is passed", "... 200 when token is
+  // passed", "updates message recipient successfully using PATCH request", "should return count", with a real
+  // message and member: Parley's recipients are members), message-message-recipient.controller.acceptance.ts
+  // ("updates enitity successfully using PATCH request"), message-recipient-message.controller.acceptance.ts
+  // ("gives status 403 when token is passed and message id not present": the route needs ViewMessage).
+  it('message recipients: the package’s acceptance cases', async () => {
+    const bob = await tokenFor('d-bob', EVERY);
+    const recipientOnly = await tokenFor('d-bob', ['ViewMessageRecipient', 'CreateMessageRecipient']);
+    await same({ method: 'GET', path: '/message-recipients', token: null });
+    await same({ method: 'GET', path: '/message-recipients/{recipient}/message', token: recipientOnly });
+    const forwarded = { channelId, recipientId: 'd-bob', messageId: '{cherry}', forwardedBy: 'test_forward' };
+    const body = (side: 'parley' | 'original') => ({ ...forwarded, messageId: named[side].get('cherry') });
+    const parley = await toParley({ method: 'POST', path: '/message-recipients', body: body('parley') });
+    const theirs = await toOriginal({ method: 'POST', path: '/message-recipients', body: body('original') });
+    assert.equal(parley.status, theirs.status, JSON.stringify({ parley, theirs }));
+    remember('parley', 'forwarded', (parley.body as Json).id);
+    remember('original', 'forwarded', (theirs.body as Json).id);
+    assert.deepEqual(
+      normalise(parley.body, byId.parley, false),
+      normalise(theirs.body, byId.original, false),
+    );
+    // Only the recipient changes its own state in Parley (the original lets anyone): bob marks his row.
+    await same({
+      method: 'PATCH',
+      path: '/message-recipients/{forwarded}',
+      body: { isRead: true },
+      token: bob,
+    });
+    await same({ method: 'GET', path: '/message-recipients/{forwarded}', token: bob });
+    await same({
+      method: 'PATCH',
+      path: '/messages/{cherry}/message-recipients',
+      body: { isFavorite: true, forwardedBy: 'd-alice' },
+      token: bob,
+    });
+    await same({ method: 'GET', path: '/messages/{cherry}/message-recipients', token: bob });
+    await same({ method: 'GET', path: '/message-recipients/count?where[messageId]={cherry}', token: bob });
+  });
+
   // attachement-file.controller.acceptance.ts, case by case, with its dataMessageFile (on Parley's channel).
   it('attach-files: the package’s acceptance cases', async () => {
     const dataMessageFile = { channelId, fileKey: 'FK', metaData: { foo: 'bar' } };

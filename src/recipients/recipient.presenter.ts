@@ -12,6 +12,8 @@ export interface RecipientView {
   isForwarded: boolean;
   /** Who forwarded the message to this member, as a client said; null when none did. */
   forwardedBy: string | null;
+  /** Who last changed the state (the member, or the sender forwarding); null when nobody has. */
+  modifiedBy: string | null;
   createdAt: string;
   modifiedAt: string;
 }
@@ -27,6 +29,7 @@ export function presentRecipient(row: RecipientRow): RecipientView {
     isFavorite: row.is_favorite,
     isForwarded: row.is_forwarded,
     forwardedBy: row.forwarded_by,
+    modifiedBy: row.updated_by,
     createdAt: row.created_at.toISOString(),
     modifiedAt: row.modified_at.toISOString(),
   };

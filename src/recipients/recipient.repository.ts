@@ -16,6 +16,8 @@ export interface RecipientRow {
   is_favorite: boolean;
   is_forwarded: boolean;
   forwarded_by: string | null;
+  /** Who last changed the state: the member or the sender; null when nobody has. */
+  updated_by: string | null;
   created_at: Date;
   modified_at: Date;
 }
@@ -57,7 +59,7 @@ export async function findRecipients(
   const order = [...orderSql(filter.order, FIELDS), sql`m.created_at asc`, sql`m.id asc`, sql`r.user_id asc`];
   const result = await sql<RecipientRow>`
     select m.id as message_id, m.chat_id, m.seq, r.user_id, m.author_id, ${FIELDS.isRead} as is_read,
-           ${FIELDS.isFavorite} as is_favorite, ${FIELDS.isForwarded} as is_forwarded, f.forwarded_by, m.created_at,
+           ${FIELDS.isFavorite} as is_favorite, ${FIELDS.isForwarded} as is_forwarded, f.forwarded_by, f.updated_by, m.created_at,
            coalesce(f.updated_at, m.created_at) as modified_at
     ${visibleRecipients(tenantId, userId, filter.where)}
     order by ${sql.join(order)}
@@ -79,6 +81,7 @@ export async function writeFlags(
   db: Db,
   key: { chatId: string; seq: number; userId: string },
   flags: { isFavorite?: boolean; isForwarded?: boolean; forwardedBy?: string | null } | null,
+  by: string | null = null,
 ): Promise<void> {
   if (flags === null) {
     await db
@@ -90,6 +93,7 @@ export async function writeFlags(
     return;
   }
   const values = {
+    ...(by !== null ? { updated_by: by } : {}),
     ...(flags.isFavorite !== undefined ? { is_favorite: flags.isFavorite } : {}),
     ...(flags.isForwarded !== undefined ? { is_forwarded: flags.isForwarded } : {}),
     ...(flags.forwardedBy !== undefined ? { forwarded_by: flags.forwardedBy } : {}),

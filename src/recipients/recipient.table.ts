@@ -9,6 +9,8 @@ export interface MessageFlagsTable {
   is_forwarded: Generated<boolean>;
   /** Who forwarded the message to this member, as the client said (migration 0012). */
   forwarded_by: string | null;
+  /** Who last changed this member's state on the message (migration 0012). */
+  updated_by: string | null;
   updated_at: Generated<Date>;
 }
 

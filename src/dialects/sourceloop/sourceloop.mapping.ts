@@ -82,8 +82,9 @@ export function toRecipient(r: RecipientView) {
     isFavorite: r.isFavorite,
     isForwarded: r.isForwarded,
     forwardedBy: r.forwardedBy,
-    // The sender's rows (the package's recipients are written by whoever sends): created and modified by the author.
-    ...audit(r.authorId, r.createdAt, r.authorId, r.modifiedAt),
+    // The sender's rows (the package's recipients are written by whoever sends): created by the author, modified
+    // by whoever last changed the state.
+    ...audit(r.authorId, r.createdAt, r.modifiedBy ?? r.authorId, r.modifiedAt),
   };
 }
 export type SourceLoopRecipient = ReturnType<typeof toRecipient>;
