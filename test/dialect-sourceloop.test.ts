@@ -509,6 +509,91 @@ describe('SourceLoop dialect: messages', () => {
     ]);
   });
 
+  it('stores subject, status and channelType as sent; PATCH changes them, PUT replaces them; all filterable', async () => {
+    const m = (await send(alice, 'with extras', { subject: 'plans', status: 3, channelType: 'team' })).body;
+    assert.deepEqual([m.subject, m.status, m.channelType], ['plans', 3, 'team']);
+    const read = async () => (await sl(bob).get(url(`/messages/${m.id}`))).body;
+    assert.deepEqual([(await read()).subject, (await read()).status], ['plans', 3]);
+    assert.equal((await sl(alice).patch(url(`/messages/${m.id}`), { status: 4 })).status, 204);
+    assert.deepEqual(
+      [(await read()).subject, (await read()).status, (await read()).channelType],
+      ['plans', 4, 'team'],
+    );
+    // PUT is a whole replacement (LoopBack's replaceById): what it leaves out is cleared.
+    const put = await sl(alice).put(url(`/messages/${m.id}`), {
+      body: 'replaced',
+      channelId,
+      channelType: 'ops',
+    });
+    assert.equal(put.status, 204);
+    const after = await read();
+    assert.deepEqual(
+      [after.body, after.subject, after.status, after.channelType],
+      ['replaced', null, 0, 'ops'],
+    );
+    assert.equal((await sl(bob).patch(url(`/messages/${m.id}`), { subject: 'mine now' })).status, 403);
+    const tagged = (await send(alice, 'tagged', { subject: 'Release notes', status: 7 })).body;
+    const find = async (where: unknown) =>
+      (await sl(alice).get(url('/messages', { filter: { where, order: 'createdOn ASC' } }))).body.map(
+        (x) => x.id,
+      );
+    assert.deepEqual(await find({ subject: { regexp: '/^release/i' }, channelId }), [tagged.id]);
+    assert.deepEqual(await find({ status: { between: [5, '8'] }, channelId }), [tagged.id]);
+    assert.deepEqual(await find({ channelType: 'ops', channelId }), [m.id]);
+    assert.deepEqual(
+      await find({ and: [{ subject: { exists: true } }, { subject: { nilike: 'x%' } }], channelId }),
+      [tagged.id],
+    );
+    assert.ok((await find({ id: { nin: [tagged.id] }, channelId })).includes(m.id));
+    assert.equal((await find({ id: { nin: [tagged.id] }, channelId })).includes(tagged.id), false);
+    // Natively sent messages show their chat's kind and no subject.
+    const native = await alice.post(`/v1/chats/${channelId}/messages`, { text: 'native' });
+    const shown = (await sl(alice).get(url(`/messages/${native.body.id}`))).body;
+    assert.deepEqual([shown.channelType, shown.subject, shown.status], ['group', null, 0]);
+  });
+
+  it('includes relations with their scope: replies, parent, recipients, files', async () => {
+    const parent = (await send(alice, 'root')).body;
+    for (const body of ['r1', 'r2', 'r3']) {
+      await sl(bob).post(url(`/messages/${parent.id}/messages`), { body, channelId, channelType: 'group' });
+    }
+    const filter = {
+      where: { id: parent.id },
+      include: [
+        { relation: 'messages', scope: { order: 'body DESC', limit: 2, fields: ['body'] } },
+        { relation: 'messageRecipients', scope: { fields: { recipientId: true } } },
+        'attachmentFiles',
+      ],
+    };
+    const [root] = (await sl(alice).get(url('/messages', { filter }))).body as unknown as Record<
+      string,
+      unknown
+    >[];
+    assert.deepEqual(root?.messages, [{ body: 'r3' }, { body: 'r2' }]);
+    assert.deepEqual(root?.messageRecipients, [{ recipientId: 'sl-bob' }]);
+    // No related rows: no property, as LoopBack leaves it.
+    assert.equal(root && 'attachmentFiles' in root, false);
+    const replies = await sl(alice).get(
+      url(`/messages/${parent.id}/messages`, { filter: { include: ['parentMessage'], order: 'body ASC' } }),
+    );
+    const parents = (replies.body as unknown as { parentMessage?: { id: string } }[]).map(
+      (r) => r.parentMessage?.id,
+    );
+    assert.deepEqual(parents, [parent.id, parent.id, parent.id]);
+    // By id, with include and fields: the relation stays beside the chosen fields.
+    const one = await sl(alice).get(
+      url(`/messages/${parent.id}`, {
+        filter: { fields: ['id'], include: [{ relation: 'messages', scope: { limit: 1 } }] },
+      }),
+    );
+    assert.deepEqual(Object.keys(one.body), ['id', 'messages']);
+    // Someone outside the channel sees nothing of it through a relation either.
+    assert.equal(
+      (await sl(carol).get(url(`/messages/${parent.id}`, { filter: { include: ['messages'] } }))).status,
+      404,
+    );
+  });
+
   it('threads: replies by parentMessageId, listed, bulk-edited and bulk-deleted under the parent', async () => {
     const parent = (await send(alice, 'thread start')).body;
     const r1 = await sl(bob).post(url(`/messages/${parent.id}/messages`), {
