@@ -31,10 +31,11 @@ export const attachments: ResourceOperations<
   find: findAttachments,
   count: countAttachments,
   get: getAttachment,
-  update: (ctx, actor, current, body) =>
+  // PUT replaces (LoopBack's replaceById): metadata it leaves out is cleared.
+  update: (ctx, actor, current, body, replace = false) =>
     updateAttachment(ctx, actor, current, {
       ...(body.fileKey !== undefined ? { fileKey: body.fileKey } : {}),
-      ...(body.metaData !== undefined ? { metadata: body.metaData } : {}),
+      ...(body.metaData !== undefined ? { metadata: body.metaData } : replace ? { metadata: {} } : {}),
     }),
   remove: deleteAttachment,
 };
