@@ -161,7 +161,10 @@ describe('SourceLoop dialect against the published @sourceloop/chat-service', ()
    * Sends `request` to both and asserts the same status and shape; `create` compares key sets exactly (a create
    * leaves out what has no value), reads take `null` as absent. Returns both answers.
    */
-  async function same(request: Request, options: { create?: boolean; name?: string; label?: string } = {}) {
+  async function same(
+    request: Request,
+    options: { create?: boolean; name?: string; label?: string; detailsAsType?: boolean } = {},
+  ) {
     const parley = await toParley(request);
     const theirs = await toOriginal(request);
     // Without an order the original's order is its store's (the memory connector's: by id); compare as sets.
@@ -186,7 +189,11 @@ describe('SourceLoop dialect against the published @sourceloop/chat-service', ()
       each(theirs.body).forEach((row, i) => remember('original', `${name}${i || ''}`, row.id));
     }
     if (parley.status >= 400) {
-      assert.deepEqual(errorShape(parley.body), errorShape(theirs.body), label);
+      const shape = (body: unknown) => {
+        const found = errorShape(body);
+        return options.detailsAsType && isObject(found) ? { ...found, details: typeof found.details } : found;
+      };
+      assert.deepEqual(shape(parley.body), shape(theirs.body), label);
     } else {
       const nullIsAbsent = !options.create;
       assert.deepEqual(
@@ -303,6 +310,24 @@ describe('SourceLoop dialect against the published @sourceloop/chat-service', ()
     await same({ method: 'GET', path: `/messages?filter=${encodeURIComponent('{bad')}` });
     await same({ method: 'GET', path: `/messages/count?where=${encodeURIComponent('{bad')}` });
     await same({ method: 'GET', path: `/messages?filter=${encodeURIComponent('{"include":["nope"]}')}` });
+    // Filters LoopBack's schema refuses: the same status, name, code and keys (the details name the same thing in
+    // Parley's words: `filter.limit`, where LoopBack's validator says `/limit`).
+    for (const filter of [
+      { limit: -1 },
+      { limit: 0 },
+      { skip: -1 },
+      { fields: { nope: true } },
+      { foo: 1 },
+    ]) {
+      await same(
+        { method: 'GET', path: `/messages?filter=${encodeURIComponent(JSON.stringify(filter))}` },
+        { label: JSON.stringify(filter), detailsAsType: true },
+      );
+    }
+    await same(
+      { method: 'GET', path: `/messages/{first}?filter=${encodeURIComponent('{"where":{"body":"x"}}')}` },
+      { detailsAsType: true },
+    );
   });
 
   it('filters alike: every operator, and/or, order, skip, limit, fields', async () => {

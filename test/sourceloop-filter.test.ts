@@ -264,16 +264,16 @@ describe('LoopBack filter compiler: filter', () => {
     );
   });
 
-  it('caps limit at 500 (a larger one, or 0, gives 500); whole numbers only', () => {
+  it('caps limit at 500 (a larger one gives 500); whole numbers from 1, as LoopBack’s schema', () => {
     assert.equal(MAX_LIMIT, 500);
     assert.equal(all({ limit: 5 }).filter.limit, 5);
     assert.equal(all({ limit: '7' }).filter.limit, 7);
     assert.equal(all({ limit: 501 }).filter.limit, 500);
     assert.equal(all({ limit: 1e9 }).filter.limit, 500);
-    assert.equal(all({ limit: 0 }).filter.limit, 500);
-    refuses(() => all({ limit: -1 }), 'filter.limit: must be a whole number from 0 to 1000000000');
-    refuses(() => all({ limit: 1.5 }), 'filter.limit: must be a whole number from 0 to 1000000000');
-    refuses(() => all({ limit: 'ten' }), 'filter.limit: must be a whole number from 0 to 1000000000');
+    refuses(() => all({ limit: 0 }), 'filter.limit: must be a whole number from 1 to 1000000000');
+    refuses(() => all({ limit: -1 }), 'filter.limit: must be a whole number from 1 to 1000000000');
+    refuses(() => all({ limit: 1.5 }), 'filter.limit: must be a whole number from 1 to 1000000000');
+    refuses(() => all({ limit: 'ten' }), 'filter.limit: must be a whole number from 1 to 1000000000');
   });
 
   it('takes skip or offset, up to a million', () => {

@@ -297,10 +297,10 @@ export function compileWhere<F extends string>(
   return where === null || where === undefined ? null : walk(where, path, 0);
 }
 
-function whole(value: unknown, path: string, max: number): number {
+function whole(value: unknown, path: string, max: number, min = 0): number {
   const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < 0 || number > max) {
-    throw invalid(`${path}: must be a whole number from 0 to ${max}`);
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
+    throw invalid(`${path}: must be a whole number from ${min} to ${max}`);
   }
   return number;
 }
@@ -421,7 +421,7 @@ export function compileFilter<F extends string>(
       limit:
         filter.limit === undefined
           ? DEFAULT_LIMIT
-          : Math.min(whole(filter.limit, 'filter.limit', 1e9) || MAX_LIMIT, MAX_LIMIT),
+          : Math.min(whole(filter.limit, 'filter.limit', 1e9, 1), MAX_LIMIT),
     },
     fields: compileFields(filter.fields, model.shown, model.name),
     include: compileInclude(filter.include, model, depth),
