@@ -56,7 +56,10 @@ interface LoopBackApp {
 }
 type LoopBackAppClass = new (config: unknown) => LoopBackApp;
 
-/** Starts the original on 127.0.0.1; its URL and how to stop it. Boots in about a second. */
+/**
+ * Starts the original on 127.0.0.1; its URL and how to stop it. Takes a few seconds, most of them loading LoopBack's
+ * modules (the first call in a process); sets JWT_SECRET and JWT_ISSUER on this process.
+ */
 export async function startSourceLoopOriginal(
   options: SourceLoopOriginalOptions,
 ): Promise<SourceLoopOriginal> {
@@ -72,11 +75,11 @@ export async function startSourceLoopOriginal(
     juggler: { DataSource: new (settings: object) => unknown };
   };
   const { RestApplication } = require('@loopback/rest') as { RestApplication: unknown };
-  const { ChatServiceComponent } = require('@sourceloop/chat-service') as { ChatServiceComponent: unknown };
   const models = require('@sourceloop/chat-service') as {
+    ChatServiceComponent: unknown;
     ChatServiceBindings: { Config: string };
   } & Record<'Message' | 'MessageRecipient' | 'AttachmentFile', ModelClass>;
-  const { ChatServiceBindings } = models;
+  const { ChatServiceComponent, ChatServiceBindings } = models;
   // On PostgreSQL the package's tables generate UUIDs; the memory connector would count 1, 2, ... per model, and
   // the ids of different models would be the same strings. Before any repository is built, so each uses it.
   for (const name of ['Message', 'MessageRecipient', 'AttachmentFile'] as const) {
