@@ -17,7 +17,7 @@ import {
 } from '../src/dialects/sourceloop/sourceloop.filter.ts';
 import { AppError } from '../src/errors/codes.ts';
 
-/** The compiler refuses with `invalid_request` (SourceLoop answers it 422) and a message starting with `path`. */
+/** The compiler refuses with `invalid_request` (SourceLoop answers it 400 INVALID_PARAMETER_VALUE) and a message starting with `path`. */
 function refuses(compile: () => unknown, message: string | RegExp): void {
   assert.throws(compile, (error: unknown) => {
     assert.ok(error instanceof AppError, `an AppError, not ${String(error)}`);
@@ -65,6 +65,9 @@ describe('LoopBack filter compiler: where', () => {
       ['lt', '<'],
       ['lte', '<='],
       ['like', 'like'],
+      ['nlike', 'not like'],
+      ['ilike', 'ilike'],
+      ['nilike', 'not ilike'],
     ];
     for (const [name, op] of ops) {
       assert.deepEqual(where({ body: { [name]: 'a%' } }), { field: 'text', op, value: 'a%' }, name);
@@ -76,6 +79,41 @@ describe('LoopBack filter compiler: where', () => {
       op: 'in',
       value: ['a', 'b', 'k'],
     });
+  });
+
+  it('compiles the rest of LoopBack’s operators: nin, between, regexp, exists, like with options', () => {
+    assert.deepEqual(where({ id: { nin: ['a'] } }), { field: 'id', op: 'not in', value: ['a'] });
+    assert.deepEqual(where({ createdOn: { between: [0, 1000] } }), {
+      field: 'createdAt',
+      op: 'between',
+      value: ['1970-01-01T00:00:00.000Z', '1970-01-01T00:00:01.000Z'],
+    });
+    // A RegExp as LoopBack clients serialise it (`/source/flags`), or a bare pattern; `i` is case-insensitive.
+    assert.deepEqual(where({ body: { regexp: '/^hi/i' } }), {
+      field: 'text',
+      op: 'regexp',
+      value: '^hi',
+      ignoreCase: true,
+    });
+    assert.deepEqual(where({ body: { regexp: '^hi' } }), {
+      field: 'text',
+      op: 'regexp',
+      value: '^hi',
+      ignoreCase: false,
+    });
+    assert.deepEqual(where({ subject: { exists: true } }), { field: 'subject', op: 'exists', value: true });
+    assert.deepEqual(where({ subject: { exists: 'false' } }), {
+      field: 'subject',
+      op: 'exists',
+      value: false,
+    });
+    assert.deepEqual(where({ body: { like: 'HI%', options: 'i' } }), {
+      field: 'text',
+      op: 'ilike',
+      value: 'HI%',
+    });
+    // Integer properties take query-string digits.
+    assert.deepEqual(where({ status: '2' }), { field: 'status', op: '=', value: 2 });
   });
 
   it('joins several properties, and several operators on one property, with and', () => {
@@ -139,10 +177,18 @@ describe('LoopBack filter compiler: where', () => {
 
   it('refuses, naming the path, what is outside the supported subset', () => {
     refuses(
-      () => compileWhere({ body: { regexp: '^a' } }, MESSAGE_MODEL, 'filter.where'),
-      'filter.where.body.regexp: operator is not supported (use eq, neq, gt, gte, lt, lte, like, inq)',
+      () => compileWhere({ body: { near: '^a' } }, MESSAGE_MODEL, 'filter.where'),
+      'filter.where.body.near: operator is not supported (use eq, neq, gt, gte, lt, lte, like, nlike, ilike, nilike, inq, nin, between, regexp, exists)',
     );
-    refuses(() => where({ modifiedBy: 'u' }), 'where.modifiedBy: is not a property that can be filtered on');
+    refuses(() => where({ body: { regexp: '(' } }), 'where.body.regexp: is not a valid regular expression');
+    refuses(() => where({ body: { between: ['a'] } }), 'where.body.between: must be a list of two bounds');
+    refuses(() => where({ body: { exists: 1 } }), 'where.body.exists: must be true or false');
+    refuses(() => where({ status: 'x' }), 'where.status: must be an integer');
+    refuses(
+      () => where({ body: { like: 'x'.repeat(513) } }),
+      'where.body.like: must be a string pattern of at most 512 characters',
+    );
+    refuses(() => where({ password: 'u' }), 'where.password: is not a property that can be filtered on');
     refuses(
       () => where({ or: [{ body: 'a' }, { nope: 1 }] }),
       'where.or[1].nope: is not a property that can be filtered on',
@@ -151,7 +197,10 @@ describe('LoopBack filter compiler: where', () => {
     refuses(() => where({ or: ['x'] }), 'where.or[0]: must be an object');
     refuses(() => where({ and: 'x' }), 'where.and: must be an array');
     refuses(() => where({ id: { inq: 'a' } }), 'where.id.inq: must be an array');
-    refuses(() => where({ body: { like: 5 } }), 'where.body.like: must be a string pattern');
+    refuses(
+      () => where({ body: { like: 5 } }),
+      'where.body.like: must be a string pattern of at most 512 characters',
+    );
     refuses(
       () => where({ body: { eq: { nested: 1 } } }),
       'where.body.eq: must be a string, number, boolean or null',
@@ -215,16 +264,16 @@ describe('LoopBack filter compiler: filter', () => {
     );
   });
 
-  it('caps limit at 500 (a larger one, or 0, gives 500); whole numbers only', () => {
+  it('caps limit at 500 (a larger one gives 500); whole numbers from 1, as LoopBack’s schema', () => {
     assert.equal(MAX_LIMIT, 500);
     assert.equal(all({ limit: 5 }).filter.limit, 5);
     assert.equal(all({ limit: '7' }).filter.limit, 7);
     assert.equal(all({ limit: 501 }).filter.limit, 500);
     assert.equal(all({ limit: 1e9 }).filter.limit, 500);
-    assert.equal(all({ limit: 0 }).filter.limit, 500);
-    refuses(() => all({ limit: -1 }), 'filter.limit: must be a whole number from 0 to 1000000000');
-    refuses(() => all({ limit: 1.5 }), 'filter.limit: must be a whole number from 0 to 1000000000');
-    refuses(() => all({ limit: 'ten' }), 'filter.limit: must be a whole number from 0 to 1000000000');
+    refuses(() => all({ limit: 0 }), 'filter.limit: must be a whole number from 1 to 1000000000');
+    refuses(() => all({ limit: -1 }), 'filter.limit: must be a whole number from 1 to 1000000000');
+    refuses(() => all({ limit: 1.5 }), 'filter.limit: must be a whole number from 1 to 1000000000');
+    refuses(() => all({ limit: 'ten' }), 'filter.limit: must be a whole number from 1 to 1000000000');
   });
 
   it('takes skip or offset, up to a million', () => {
@@ -272,10 +321,71 @@ describe('LoopBack filter compiler: filter', () => {
     refuses(() => all({ fields: 5 }), 'filter.fields: must be an array');
   });
 
-  it('refuses include, unknown keys, and where on the by-id routes', () => {
+  it('compiles include: the model’s relations, by name or with a scope of their own', () => {
+    assert.deepEqual(
+      all({ include: 'parentMessage' }).include.map((i) => i.relation),
+      ['parentMessage'],
+    );
+    const [replies, recipients] = all({
+      include: [
+        { relation: 'messages', scope: { where: { body: { like: 'a%' } }, limit: 2, fields: ['id'] } },
+        'messageRecipients',
+      ],
+    }).include;
+    assert.equal(replies?.relation, 'messages');
+    assert.deepEqual(replies?.scope.filter.where, { field: 'text', op: 'like', value: 'a%' });
+    assert.equal(replies?.scope.filter.limit, 2);
+    assert.deepEqual(replies?.scope.fields?.({ id: 'm', body: 'b' }), { id: 'm' });
+    assert.equal(recipients?.relation, 'messageRecipients');
+    // A scope is compiled for the related model: a recipient's properties, and its own relation.
+    const nested = all({
+      include: [
+        { relation: 'messageRecipients', scope: { where: { isRead: 'true' }, include: ['message'] } },
+      ],
+    }).include[0];
+    assert.deepEqual(nested?.scope.filter.where, { field: 'isRead', op: '=', value: true });
+    assert.equal(nested?.scope.include[0]?.relation, 'message');
+    assert.deepEqual(
+      compileFilter({ include: ['message'] }, RECIPIENT_MODEL, { allowWhere: true }).include.map(
+        (i) => i.relation,
+      ),
+      ['message'],
+    );
+    assert.deepEqual(
+      compileFilter({ include: ['message'] }, ATTACHMENT_MODEL, { allowWhere: true }).include.map(
+        (i) => i.relation,
+      ),
+      ['message'],
+    );
+  });
+
+  it('refuses unknown relations, unknown keys, and where on the by-id routes', () => {
     refuses(
       () => all({ include: ['parent'] }),
-      'filter.include: relations are not supported by Parley (query them separately)',
+      'filter.include[0]: "parent" is not a relation of Message (messages, parentMessage, messageRecipients, attachmentFiles)',
+    );
+    refuses(
+      () => all({ include: [{ relation: 'messages', scope: { where: { isRead: true } } }] }),
+      'filter.where.isRead: is not a property that can be filtered on',
+    );
+    refuses(
+      () =>
+        all({
+          include: [
+            {
+              relation: 'messages',
+              scope: {
+                include: [
+                  {
+                    relation: 'messages',
+                    scope: { include: [{ relation: 'messages', scope: { include: ['messages'] } }] },
+                  },
+                ],
+              },
+            },
+          ],
+        }),
+      'filter.include[0]: is nested too deeply (at most 3 levels)',
     );
     refuses(() => all({ select: 'id' }), 'filter.select: is not a known filter property here');
     refuses(

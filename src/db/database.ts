@@ -3,8 +3,8 @@ import type { TenantTable } from '../tenants/tenant.table.ts';
 import type { UserTable } from '../users/user.table.ts';
 import type { ChatTable } from '../chats/chat.table.ts';
 import type { MemberTable } from '../members/member.table.ts';
-import type { MessageTable } from '../messages/message.table.ts';
 import type { FailedSendTable } from '../messages/failure.table.ts';
+import type { MessagePropertiesTable, MessageTable } from '../messages/message.table.ts';
 import type { MessageFlagsTable } from '../recipients/recipient.table.ts';
 import type { AttachmentTable } from '../attachments/attachment.table.ts';
 
@@ -15,6 +15,7 @@ export interface Database {
   members: MemberTable;
   messages: MessageTable;
   failed_sends: FailedSendTable;
+  message_properties: MessagePropertiesTable;
   message_flags: MessageFlagsTable;
   attachments: AttachmentTable;
 }

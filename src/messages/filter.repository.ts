@@ -11,6 +11,9 @@ export interface MessageInContextRow extends MessageRow {
   chat_kind: 'direct' | 'group';
   parent_id: string | null;
   recipient_id: string | null;
+  subject: string | null;
+  status: number;
+  channel_type: string | null;
 }
 
 const FILTER_FIELDS: Record<MessageFilterField, RawBuilder<unknown>> = {
@@ -24,6 +27,10 @@ const FILTER_FIELDS: Record<MessageFilterField, RawBuilder<unknown>> = {
   modifiedAt: sql`date_trunc('milliseconds', coalesce(m.edited_at, m.created_at))`,
   parentId: sql`p.id`,
   recipientId: sql`r.user_id`,
+  subject: sql`x.subject`,
+  status: sql`coalesce(x.status, 0)`,
+  // As the client sent it; messages sent otherwise show their chat's kind.
+  channelType: sql`coalesce(x.channel_type, c.kind)`,
 };
 
 /** The live messages of the live chats `userId` belongs to, with their context, matching `where`. */
@@ -33,6 +40,7 @@ function visibleMessages(tenantId: string, userId: string, where: MessageConditi
     join members me on me.chat_id = m.chat_id and me.user_id = ${userId} and me.tenant_id = ${tenantId}
     join chats c on c.id = m.chat_id and c.deleted_at is null
     left join messages p on p.chat_id = m.chat_id and p.seq = m.reply_to
+    left join message_properties x on x.chat_id = m.chat_id and x.seq = m.seq
     left join lateral (
       select o.user_id from members o
       where c.kind = 'direct' and o.chat_id = m.chat_id and o.user_id <> m.author_id
@@ -50,7 +58,8 @@ export async function findMessagesFiltered(
   const order = [...orderSql(filter.order, FILTER_FIELDS), sql`m.created_at asc`, sql`m.id asc`];
   const result = await sql<MessageInContextRow>`
     select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(`m.${column}`)))},
-           c.kind as chat_kind, p.id as parent_id, r.user_id as recipient_id
+           c.kind as chat_kind, p.id as parent_id, r.user_id as recipient_id,
+           x.subject, coalesce(x.status, 0) as status, x.channel_type
     ${visibleMessages(tenantId, userId, filter.where)}
     order by ${sql.join(order)}
     limit ${filter.limit} offset ${filter.offset}`.execute(db);
@@ -64,4 +73,31 @@ export async function countMessagesFiltered(
   where: MessageCondition | null,
 ): Promise<number> {
   return countRows(db, visibleMessages(tenantId, userId, where));
+}
+
+/** What a SourceLoop client sent with a message beyond its text; only what is given changes. */
+export interface MessageProperties {
+  subject?: string | null;
+  status?: number;
+  channelType?: string | null;
+}
+
+export async function writeMessageProperties(
+  db: Db,
+  key: { chatId: string; seq: number },
+  properties: MessageProperties,
+): Promise<void> {
+  const values = {
+    ...(properties.subject !== undefined ? { subject: properties.subject } : {}),
+    ...(properties.status !== undefined ? { status: properties.status } : {}),
+    ...(properties.channelType !== undefined ? { channel_type: properties.channelType } : {}),
+  };
+  if (Object.keys(values).length === 0) {
+    return;
+  }
+  await db
+    .insertInto('message_properties')
+    .values({ chat_id: key.chatId, seq: key.seq, ...values })
+    .onConflict((oc) => oc.columns(['chat_id', 'seq']).doUpdateSet(values))
+    .execute();
 }

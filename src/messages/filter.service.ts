@@ -1,7 +1,12 @@
 import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
-import { notFound } from '../errors/codes.ts';
-import { countMessagesFiltered, findMessagesFiltered } from './filter.repository.ts';
+import { forbidden, notFound } from '../errors/codes.ts';
+import {
+  countMessagesFiltered,
+  findMessagesFiltered,
+  writeMessageProperties,
+  type MessageProperties,
+} from './filter.repository.ts';
 import type { MessageCondition, MessageFilter } from './message.filter.ts';
 import { presentMessageInContext, type MessageInContext } from './message.presenter.ts';
 
@@ -36,4 +41,26 @@ export async function getMessageInContext(ctx: Context, actor: Actor, id: string
     throw notFound(`message ${id} not found`);
   }
   return found;
+}
+
+export type { MessageProperties };
+
+/**
+ * Stores what a SourceLoop client sent with a message beyond its text (subject, status, channel type). Like the
+ * text, only the author changes them.
+ */
+export async function setMessageProperties(
+  ctx: Context,
+  actor: Actor,
+  current: MessageInContext,
+  properties: MessageProperties,
+): Promise<void> {
+  if (current.message.authorId !== actor.userId) {
+    throw forbidden('only the author may change a message');
+  }
+  await writeMessageProperties(
+    ctx.db,
+    { chatId: current.message.chatId, seq: current.message.seq },
+    properties,
+  );
 }

@@ -7,8 +7,17 @@ export type FilterScalar = string | number | boolean | null;
 export type FilterCondition<F extends string> =
   | { and: FilterCondition<F>[] }
   | { or: FilterCondition<F>[] }
-  | { field: F; op: '=' | '<>' | '>' | '>=' | '<' | '<=' | 'like'; value: FilterScalar }
-  | { field: F; op: 'in'; value: FilterScalar[] };
+  | {
+      field: F;
+      op: '=' | '<>' | '>' | '>=' | '<' | '<=' | 'like' | 'not like' | 'ilike' | 'not ilike';
+      value: FilterScalar;
+    }
+  | { field: F; op: 'in' | 'not in'; value: FilterScalar[] }
+  | { field: F; op: 'between'; value: [FilterScalar, FilterScalar] }
+  /** A POSIX regular expression (PostgreSQL's `~`), case-insensitive with `ignoreCase`. */
+  | { field: F; op: 'regexp'; value: string; ignoreCase: boolean }
+  /** Whether the field has a value (`exists: true`: is not null). */
+  | { field: F; op: 'exists'; value: boolean };
 
 export interface FilterOrder<F extends string> {
   field: F;
@@ -34,6 +43,10 @@ export const MESSAGE_FILTER_FIELDS = [
   'parentId',
   /** In a direct chat, the member who is not the author; null in groups. */
   'recipientId',
+  /** What a SourceLoop client sent beside the text (status 0 when none); channelType defaults to chatKind. */
+  'subject',
+  'status',
+  'channelType',
 ] as const;
 export type MessageFilterField = (typeof MESSAGE_FILTER_FIELDS)[number];
 export type MessageCondition = FilterCondition<MessageFilterField>;

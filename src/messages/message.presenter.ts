@@ -23,6 +23,10 @@ export interface MessageInContext {
   chatKind: 'direct' | 'group';
   parentId: string | null;
   recipientId: string | null;
+  /** What a SourceLoop client sent beside the text: none, status 0 and the chat's kind when it sent nothing. */
+  subject: string | null;
+  status: number;
+  channelType: string;
 }
 
 export function presentMessageInContext(row: MessageInContextRow): MessageInContext {
@@ -31,5 +35,8 @@ export function presentMessageInContext(row: MessageInContextRow): MessageInCont
     chatKind: row.chat_kind,
     parentId: row.parent_id,
     recipientId: row.recipient_id,
+    subject: row.subject,
+    status: row.status,
+    channelType: row.channel_type ?? row.chat_kind,
   };
 }

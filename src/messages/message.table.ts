@@ -17,3 +17,12 @@ export interface MessageTable {
 }
 
 export type MessageRow = Selectable<MessageTable>;
+
+/** What a SourceLoop client sent with a message beyond its text (migration 0012); a row only when it sent any. */
+export interface MessagePropertiesTable {
+  chat_id: string;
+  seq: number;
+  subject: string | null;
+  status: Generated<number>;
+  channel_type: string | null;
+}

@@ -10,6 +10,10 @@ export interface RecipientView {
   isRead: boolean;
   isFavorite: boolean;
   isForwarded: boolean;
+  /** Who forwarded the message to this member, as a client said; null when none did. */
+  forwardedBy: string | null;
+  /** Who last changed the state (the member, or the sender forwarding); null when nobody has. */
+  modifiedBy: string | null;
   createdAt: string;
   modifiedAt: string;
 }
@@ -24,6 +28,8 @@ export function presentRecipient(row: RecipientRow): RecipientView {
     isRead: row.is_read,
     isFavorite: row.is_favorite,
     isForwarded: row.is_forwarded,
+    forwardedBy: row.forwarded_by,
+    modifiedBy: row.updated_by,
     createdAt: row.created_at.toISOString(),
     modifiedAt: row.modified_at.toISOString(),
   };

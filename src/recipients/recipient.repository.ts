@@ -15,6 +15,9 @@ export interface RecipientRow {
   is_read: boolean;
   is_favorite: boolean;
   is_forwarded: boolean;
+  forwarded_by: string | null;
+  /** Who last changed the state: the member or the sender; null when nobody has. */
+  updated_by: string | null;
   created_at: Date;
   modified_at: Date;
 }
@@ -27,6 +30,7 @@ const FIELDS: Record<RecipientFilterField, RawBuilder<unknown>> = {
   isRead: sql`(m.seq <= r.last_read_seq)`,
   isFavorite: sql`coalesce(f.is_favorite, false)`,
   isForwarded: sql`coalesce(f.is_forwarded, false)`,
+  forwardedBy: sql`f.forwarded_by`,
   createdAt: sql`date_trunc('milliseconds', m.created_at)`,
   modifiedAt: sql`date_trunc('milliseconds', coalesce(f.updated_at, m.created_at))`,
 };
@@ -55,7 +59,7 @@ export async function findRecipients(
   const order = [...orderSql(filter.order, FIELDS), sql`m.created_at asc`, sql`m.id asc`, sql`r.user_id asc`];
   const result = await sql<RecipientRow>`
     select m.id as message_id, m.chat_id, m.seq, r.user_id, m.author_id, ${FIELDS.isRead} as is_read,
-           ${FIELDS.isFavorite} as is_favorite, ${FIELDS.isForwarded} as is_forwarded, m.created_at,
+           ${FIELDS.isFavorite} as is_favorite, ${FIELDS.isForwarded} as is_forwarded, f.forwarded_by, f.updated_by, m.created_at,
            coalesce(f.updated_at, m.created_at) as modified_at
     ${visibleRecipients(tenantId, userId, filter.where)}
     order by ${sql.join(order)}
@@ -76,7 +80,8 @@ export async function countRecipients(
 export async function writeFlags(
   db: Db,
   key: { chatId: string; seq: number; userId: string },
-  flags: { isFavorite?: boolean; isForwarded?: boolean } | null,
+  flags: { isFavorite?: boolean; isForwarded?: boolean; forwardedBy?: string | null } | null,
+  by: string | null = null,
 ): Promise<void> {
   if (flags === null) {
     await db
@@ -88,8 +93,10 @@ export async function writeFlags(
     return;
   }
   const values = {
+    ...(by !== null ? { updated_by: by } : {}),
     ...(flags.isFavorite !== undefined ? { is_favorite: flags.isFavorite } : {}),
     ...(flags.isForwarded !== undefined ? { is_forwarded: flags.isForwarded } : {}),
+    ...(flags.forwardedBy !== undefined ? { forwarded_by: flags.forwardedBy } : {}),
   };
   await db
     .insertInto('message_flags')

@@ -18,6 +18,7 @@ export interface RecipientChanges {
   isRead?: boolean;
   isFavorite?: boolean;
   isForwarded?: boolean;
+  forwardedBy?: string | null;
 }
 
 /** Recipients of messages in the caller's chats (every member but the author), matching a structured filter. */
@@ -71,8 +72,10 @@ export async function updateRecipient(
   current: RecipientView,
   changes: RecipientChanges,
 ): Promise<RecipientView> {
-  if (current.userId !== actor.userId) {
-    throw forbidden("only the recipient may change a recipient's state");
+  // The recipient changes its own state; the sender may say it forwarded the message to them.
+  const forwarding = Object.keys(changes).every((key) => key === 'isForwarded' || key === 'forwardedBy');
+  if (current.userId !== actor.userId && !(forwarding && current.authorId === actor.userId)) {
+    throw forbidden("only the recipient may change a recipient's state (the sender only its forwarding)");
   }
   if (changes.isRead === false && current.isRead) {
     throw invalid('isRead: a read message cannot become unread (the read cursor only moves forward)');
@@ -80,14 +83,17 @@ export async function updateRecipient(
   if (changes.isRead === true && !current.isRead) {
     await markRead(ctx, actor, current.chatId, { seq: current.seq });
   }
-  if (changes.isFavorite !== undefined || changes.isForwarded !== undefined) {
+  // Every change records who made it (a change of read state alone too).
+  if (Object.keys(changes).length > 0) {
     await writeFlags(
       ctx.db,
-      { chatId: current.chatId, seq: current.seq, userId: actor.userId },
+      { chatId: current.chatId, seq: current.seq, userId: current.userId },
       {
         ...(changes.isFavorite !== undefined ? { isFavorite: changes.isFavorite } : {}),
         ...(changes.isForwarded !== undefined ? { isForwarded: changes.isForwarded } : {}),
+        ...(changes.forwardedBy !== undefined ? { forwardedBy: changes.forwardedBy } : {}),
       },
+      actor.userId,
     );
   }
   return getRecipient(ctx, actor, current.messageId, current.userId);

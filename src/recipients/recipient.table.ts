@@ -7,6 +7,10 @@ export interface MessageFlagsTable {
   user_id: string;
   is_favorite: Generated<boolean>;
   is_forwarded: Generated<boolean>;
+  /** Who forwarded the message to this member, as the client said (migration 0012). */
+  forwarded_by: string | null;
+  /** Who last changed this member's state on the message (migration 0012). */
+  updated_by: string | null;
   updated_at: Generated<Date>;
 }
 
@@ -20,6 +24,7 @@ export const RECIPIENT_FILTER_FIELDS = [
   'isRead',
   'isFavorite',
   'isForwarded',
+  'forwardedBy',
   'createdAt',
   'modifiedAt',
 ] as const;

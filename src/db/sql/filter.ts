@@ -25,6 +25,19 @@ export function filterSql<F extends string>(
   switch (condition.op) {
     case 'in':
       return condition.value.length === 0 ? sql`false` : sql`${field} in (${sql.join(condition.value)})`;
+    case 'not in':
+      // Like `<>`: a row without a value is not in the list.
+      return condition.value.length === 0
+        ? sql`true`
+        : sql`not coalesce(${field} in (${sql.join(condition.value)}), false)`;
+    case 'between':
+      return sql`${field} between ${condition.value[0]} and ${condition.value[1]}`;
+    case 'regexp':
+      return condition.ignoreCase
+        ? sql`${field}::text ~* ${condition.value}`
+        : sql`${field}::text ~ ${condition.value}`;
+    case 'exists':
+      return condition.value ? sql`${field} is not null` : sql`${field} is null`;
     case '=':
       return condition.value === null ? sql`${field} is null` : sql`${field} = ${condition.value}`;
     case '<>':
@@ -41,6 +54,12 @@ export function filterSql<F extends string>(
       return sql`${field} <= ${condition.value}`;
     case 'like':
       return sql`${field}::text like ${condition.value}`;
+    case 'not like':
+      return sql`${field}::text not like ${condition.value}`;
+    case 'ilike':
+      return sql`${field}::text ilike ${condition.value}`;
+    case 'not ilike':
+      return sql`${field}::text not ilike ${condition.value}`;
   }
 }
 

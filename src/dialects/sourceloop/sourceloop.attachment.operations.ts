@@ -10,7 +10,7 @@ import {
 import type { AttachmentFilterField } from '../../attachments/attachment.table.ts';
 import type { Actor } from '../../auth/actor.ts';
 import type { Context } from '../../context.ts';
-import { ATTACHMENT_MODEL, toAttachment, type SourceLoopAttachment } from './sourceloop.mapping.ts';
+import { ATTACHMENT_MODEL, created, toAttachment, type SourceLoopAttachment } from './sourceloop.mapping.ts';
 import type { ResourceOperations } from './sourceloop.operations.ts';
 import type { AttachmentFilePartial, NewAttachmentFile } from './sourceloop.schema.ts';
 
@@ -31,10 +31,11 @@ export const attachments: ResourceOperations<
   find: findAttachments,
   count: countAttachments,
   get: getAttachment,
-  update: (ctx, actor, current, body) =>
+  // PUT replaces (LoopBack's replaceById): metadata it leaves out is cleared.
+  update: (ctx, actor, current, body, replace = false) =>
     updateAttachment(ctx, actor, current, {
       ...(body.fileKey !== undefined ? { fileKey: body.fileKey } : {}),
-      ...(body.metaData !== undefined ? { metadata: body.metaData } : {}),
+      ...(body.metaData !== undefined ? { metadata: body.metaData } : replace ? { metadata: {} } : {}),
     }),
   remove: deleteAttachment,
 };
@@ -48,7 +49,12 @@ const toInput = (body: NewAttachmentFile) => ({
 
 /** `POST /attach-files/bulk`: all or none. */
 export async function attachFiles(ctx: Context, actor: Actor, bodies: NewAttachmentFile[]) {
-  return (await createAttachments(ctx, actor, bodies.map(toInput))).map(toAttachment);
+  const made = await createAttachments(ctx, actor, bodies.map(toInput));
+  // As LoopBack answers a create: without what it has no value for (no message, no metadata sent).
+  return made.map((attachment, i) => {
+    const { metaData, ...view } = created(toAttachment(attachment));
+    return bodies[i]?.metaData === undefined ? view : { ...view, metaData };
+  });
 }
 
 /** `POST /attach-files`. */

@@ -24,12 +24,12 @@ export const sourceloopAttachmentRoutes: FastifyPluginAsyncTypebox<{ ctx: Contex
   // 26. POST /attach-files and 27. POST /attach-files/bulk
   app.post(
     '/attach-files',
-    { onRequest: permit('CreateAttachmentFile'), schema: { tags, body: NewAttachmentFile } },
+    { preHandler: permit('CreateAttachmentFile'), schema: { tags, body: NewAttachmentFile } },
     async (request) => attachFile(ctx, actorOf(request), request.body),
   );
   app.post(
     '/attach-files/bulk',
-    { onRequest: permit('CreateAttachmentFile'), schema: { tags, body: NewAttachmentFiles } },
+    { preHandler: permit('CreateAttachmentFile'), schema: { tags, body: NewAttachmentFiles } },
     async (request) => attachFiles(ctx, actorOf(request), request.body.attachmentFiles),
   );
 

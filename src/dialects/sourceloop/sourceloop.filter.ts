@@ -1,5 +1,5 @@
-import { invalid } from '../../errors/codes.ts';
 import type { Filter, FilterCondition, FilterOrder, FilterScalar } from '../../messages/message.filter.ts';
+import { ParameterError } from './sourceloop.errors.ts';
 
 /**
  * The LoopBack filter compiler: `filter` and `where` as LoopBack clients send them (JSON or deep-object query
@@ -14,11 +14,24 @@ export interface Model<F extends string> {
   properties: Record<string, F>;
   times: readonly F[];
   booleans: readonly F[];
+  /** Integer properties: their values may come as query-string digits. */
+  numbers?: readonly F[];
   /** Every property an answer shows, for `fields`. */
   shown: readonly string[];
+  /** The relations the package's model declares, for `include`: name → the related model. */
+  relations?: () => Record<string, Model<string>>;
 }
 
-const OPERATORS: Record<string, '=' | '<>' | '>' | '>=' | '<' | '<=' | 'like' | 'in'> = {
+/** `path: reason` → the parameter's refusal (LoopBack's 400 INVALID_PARAMETER_VALUE), naming the path. */
+function invalid(message: string, code?: string): ParameterError {
+  const at = message.indexOf(': ');
+  const path = at < 0 ? 'filter' : message.slice(0, at);
+  return new ParameterError(path.split(/[.[]/)[0] ?? 'filter', path, message.slice(at + 2), code);
+}
+
+type Scalar = '=' | '<>' | '>' | '>=' | '<' | '<=' | 'like' | 'not like' | 'ilike' | 'not ilike';
+/** Every operator of LoopBack's `where` (its connectors' common set). */
+const OPERATORS: Record<string, Scalar | 'in' | 'not in' | 'between' | 'regexp' | 'exists'> = {
   eq: '=',
   neq: '<>',
   gt: '>',
@@ -26,8 +39,20 @@ const OPERATORS: Record<string, '=' | '<>' | '>' | '>=' | '<' | '<=' | 'like' | 
   lt: '<',
   lte: '<=',
   like: 'like',
+  nlike: 'not like',
+  ilike: 'ilike',
+  nilike: 'not ilike',
   inq: 'in',
+  nin: 'not in',
+  between: 'between',
+  regexp: 'regexp',
+  exists: 'exists',
 };
+const PATTERNS = new Set(['like', 'not like', 'ilike', 'not ilike', 'regexp']);
+/** Longest `like` or `regexp` pattern: PostgreSQL's matching is bounded by the pattern as much as by the text. */
+const MAX_PATTERN = 512;
+/** LoopBack's `options` beside a `like`/`ilike`/`regexp` (`{"like": "hi", "options": "i"}`), read with it. */
+const OPTION_KEYS = new Set(['options']);
 
 export const MAX_LIMIT = 500;
 export const DEFAULT_LIMIT = 100;
@@ -70,8 +95,13 @@ export function queryObject(query: unknown, name: string): Json | null {
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
-    } catch {
-      throw invalid(`${name}: is not valid JSON`);
+    } catch (error) {
+      // As LoopBack says it: the data, and the parser's own complaint.
+      const syntaxError = error instanceof Error ? error.message : 'invalid JSON';
+      throw new ParameterError(name, name, 'is not valid JSON', 'INVALID_PARAMETER_VALUE', {
+        raw,
+        syntaxError,
+      });
     }
     if (!isObject(parsed)) {
       throw invalid(`${name}: must be an object`);
@@ -131,13 +161,88 @@ function scalar<F extends string>(
     }
     throw invalid(`${path}: must be true or false`);
   }
-  if (op === 'like' && typeof value !== 'string') {
-    throw invalid(`${path}: must be a string pattern`);
+  if (value !== null && model.numbers?.includes(field)) {
+    const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+    if (typeof number !== 'number' || !Number.isInteger(number)) {
+      throw invalid(`${path}: must be an integer`);
+    }
+    return number;
+  }
+  if (PATTERNS.has(op) && (typeof value !== 'string' || value.length > MAX_PATTERN)) {
+    throw invalid(`${path}: must be a string pattern of at most ${MAX_PATTERN} characters`);
   }
   return value as FilterScalar;
 }
 
-/** LoopBack `where` → Parley's message condition; anything outside the safe subset is a 422 naming the path. */
+/** One `property: {operator: operand}` → its condition. */
+function operator<F extends string>(
+  name: string,
+  operand: unknown,
+  path: string,
+  field: F,
+  options: string,
+  model: Model<F>,
+): FilterCondition<F> {
+  const op = OPERATORS[name];
+  if (!op) {
+    throw invalid(`${path}: operator is not supported (use ${Object.keys(OPERATORS).join(', ')})`);
+  }
+  switch (op) {
+    case 'in':
+    case 'not in':
+      return {
+        field,
+        op,
+        value: asList(operand, path).map((item, i) => scalar(item, `${path}[${i}]`, field, op, model)),
+      };
+    case 'between': {
+      const bounds = asList(operand, path);
+      if (bounds.length !== 2) {
+        throw invalid(`${path}: must be a list of two bounds`);
+      }
+      const [low, high] = bounds.map((item, i) => scalar(item, `${path}[${i}]`, field, op, model));
+      return { field, op, value: [low ?? null, high ?? null] };
+    }
+    case 'exists': {
+      if (operand !== true && operand !== false && operand !== 'true' && operand !== 'false') {
+        throw invalid(`${path}: must be true or false`);
+      }
+      return { field, op, value: operand === true || operand === 'true' };
+    }
+    case 'regexp': {
+      const source = scalar(operand, path, field, op, model) as string;
+      // `/pattern/flags` as LoopBack clients serialise a RegExp; `i` is the one flag SQL can honour.
+      const literal = /^\/(.*)\/([a-z]*)$/s.exec(source);
+      const flags = `${literal?.[2] ?? ''}${options}`;
+      const pattern = literal?.[1] ?? source;
+      try {
+        new RegExp(pattern);
+      } catch {
+        throw invalid(`${path}: is not a valid regular expression`);
+      }
+      return { field, op, value: pattern, ignoreCase: flags.includes('i') };
+    }
+    case 'like':
+    case 'ilike':
+      // `{"like": "hi", "options": "i"}` is LoopBack's case-insensitive like.
+      return {
+        field,
+        op: options.includes('i') ? 'ilike' : op,
+        value: scalar(operand, path, field, op, model),
+      };
+    case 'not like':
+    case 'not ilike':
+      return {
+        field,
+        op: options.includes('i') ? 'not ilike' : op,
+        value: scalar(operand, path, field, op, model),
+      };
+    default:
+      return { field, op, value: scalar(operand, path, field, op, model) };
+  }
+}
+
+/** LoopBack `where` → Parley's structured condition; anything else is a 400 naming the path. */
 export function compileWhere<F extends string>(
   where: unknown,
   model: Model<F>,
@@ -176,21 +281,15 @@ export function compileWhere<F extends string>(
       if (!field) {
         throw invalid(`${at}.${key}: is not a property that can be filtered on`);
       }
+      // A RegExp sent as JSON is `{}`-less text: `/^hi/i` or `^hi`; an object is a set of operators.
       const operations = isObject(value) ? Object.entries(value) : [['eq', value] as const];
+      const options = isObject(value) && typeof value.options === 'string' ? value.options : '';
       for (const [name, operand] of operations) {
-        const op = OPERATORS[name];
+        if (isObject(value) && OPTION_KEYS.has(name)) {
+          continue;
+        }
         const opPath = `${at}.${key}${isObject(value) ? `.${name}` : ''}`;
-        if (!op) {
-          throw invalid(`${opPath}: operator is not supported (use ${Object.keys(OPERATORS).join(', ')})`);
-        }
-        if (op === 'in') {
-          const list = asList(operand, opPath).map((item, i) =>
-            scalar(item, `${opPath}[${i}]`, field, op, model),
-          );
-          parts.push({ field, op, value: list });
-        } else {
-          parts.push({ field, op, value: scalar(operand, opPath, field, op, model) });
-        }
+        parts.push(operator(name, operand, opPath, field, options, model));
       }
     }
     return parts.length === 1 ? (parts[0] as FilterCondition<F>) : { and: parts };
@@ -198,10 +297,10 @@ export function compileWhere<F extends string>(
   return where === null || where === undefined ? null : walk(where, path, 0);
 }
 
-function whole(value: unknown, path: string, max: number): number {
+function whole(value: unknown, path: string, max: number, min = 0): number {
   const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < 0 || number > max) {
-    throw invalid(`${path}: must be a whole number from 0 to ${max}`);
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
+    throw invalid(`${path}: must be a whole number from ${min} to ${max}`);
   }
   return number;
 }
@@ -254,6 +353,49 @@ const FILTER_KEYS = ['where', 'fields', 'order', 'limit', 'skip', 'offset', 'inc
 export interface CompiledFilter<F extends string> {
   filter: Filter<F>;
   fields: FieldSelection;
+  /** The relations to include in each row, each with its own compiled scope. */
+  include: Inclusion[];
+}
+
+/** One `include` entry: a relation of the model, and the filter (`scope`) its related rows are read with. */
+export interface Inclusion {
+  relation: string;
+  scope: CompiledFilter<string>;
+}
+
+/** How deep `include` may nest through scopes. */
+const MAX_INCLUDE_DEPTH = 3;
+
+/** `include` as LoopBack takes it: a name, a list of names and `{relation, scope}` objects, or one such object. */
+function compileInclude<F extends string>(include: unknown, model: Model<F>, depth: number): Inclusion[] {
+  if (include === undefined) {
+    return [];
+  }
+  const path = 'filter.include';
+  const entries =
+    typeof include === 'string' || (isObject(include) && 'relation' in include)
+      ? [include]
+      : asList(include, path);
+  const relations = model.relations?.() ?? {};
+  return entries.map((entry, i) => {
+    const name = typeof entry === 'string' ? entry : isObject(entry) ? entry.relation : undefined;
+    const target = typeof name === 'string' && Object.hasOwn(relations, name) ? relations[name] : undefined;
+    if (typeof name !== 'string' || !target) {
+      const known = Object.keys(relations).join(', ') || 'none';
+      throw invalid(
+        `${path}[${i}]: ${JSON.stringify(name)} is not a relation of ${model.name} (${known})`,
+        'INVALID_INCLUSION_FILTER',
+      );
+    }
+    if (depth >= MAX_INCLUDE_DEPTH) {
+      throw invalid(`${path}[${i}]: is nested too deeply (at most ${MAX_INCLUDE_DEPTH} levels)`);
+    }
+    const scope = isObject(entry) && entry.scope !== undefined ? entry.scope : {};
+    if (!isObject(scope)) {
+      throw invalid(`${path}[${i}].scope: must be an object`);
+    }
+    return { relation: name, scope: compileFilter(scope, target, { allowWhere: true }, depth + 1) };
+  });
 }
 
 /** LoopBack `filter` → Parley's message filter. `allowWhere: false` for the by-id routes, as LoopBack's schema. */
@@ -261,15 +403,13 @@ export function compileFilter<F extends string>(
   raw: Json | null,
   model: Model<F>,
   options: { allowWhere: boolean },
+  depth = 0,
 ): CompiledFilter<F> {
   const filter = raw ?? {};
   for (const key of Object.keys(filter)) {
     if (!FILTER_KEYS.includes(key) || (key === 'where' && !options.allowWhere)) {
       throw invalid(`filter.${key}: is not a known filter property here`);
     }
-  }
-  if (filter.include !== undefined) {
-    throw invalid('filter.include: relations are not supported by Parley (query them separately)');
   }
   const skip = filter.skip ?? filter.offset;
   return {
@@ -281,9 +421,10 @@ export function compileFilter<F extends string>(
       limit:
         filter.limit === undefined
           ? DEFAULT_LIMIT
-          : Math.min(whole(filter.limit, 'filter.limit', 1e9) || MAX_LIMIT, MAX_LIMIT),
+          : Math.min(whole(filter.limit, 'filter.limit', 1e9, 1), MAX_LIMIT),
     },
     fields: compileFields(filter.fields, model.shown, model.name),
+    include: compileInclude(filter.include, model, depth),
   };
 }
 

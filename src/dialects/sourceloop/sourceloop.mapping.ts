@@ -22,13 +22,30 @@ function audit(createdBy: string, createdOn: string, modifiedBy: string, modifie
   return { createdBy, createdOn, modifiedBy, modifiedOn, deleted: false, deletedOn: null, deletedBy: null };
 }
 
+/**
+ * A model as LoopBack's create answers it: without the properties it has no value for (reads show them all, `null`
+ * when empty, as from the package's PostgreSQL tables).
+ */
+export function created<T extends object>(view: T): Partial<T> {
+  return Object.fromEntries(Object.entries(view).filter(([, value]) => value !== null)) as Partial<T>;
+}
+
 /** A SourceLoop Message as LoopBack serialises it. */
-export function toMessage({ message, chatKind, parentId, recipientId }: MessageInContext) {
+export function toMessage({
+  message,
+  channelType,
+  status,
+  subject,
+  parentId,
+  recipientId,
+}: MessageInContext) {
   return {
     id: message.id,
     body: message.text,
     channelId: message.chatId,
-    channelType: chatKind,
+    channelType,
+    status,
+    subject,
     toUserId: recipientId,
     parentMessageId: parentId,
     ...audit(message.authorId, message.createdAt, message.authorId, message.editedAt ?? message.createdAt),
@@ -64,8 +81,10 @@ export function toRecipient(r: RecipientView) {
     isRead: r.isRead,
     isFavorite: r.isFavorite,
     isForwarded: r.isForwarded,
-    forwardedBy: null,
-    ...audit(r.authorId, r.createdAt, r.userId, r.modifiedAt),
+    forwardedBy: r.forwardedBy,
+    // The sender's rows (the package's recipients are written by whoever sends): created by the author, modified
+    // by whoever last changed the state.
+    ...audit(r.authorId, r.createdAt, r.modifiedBy ?? r.authorId, r.modifiedAt),
   };
 }
 export type SourceLoopRecipient = ReturnType<typeof toRecipient>;
@@ -89,8 +108,11 @@ export const MESSAGE_MODEL: Model<MessageFilterField> = {
     id: 'id',
     body: 'text',
     channelId: 'chatId',
-    channelType: 'chatKind',
+    channelType: 'channelType',
+    status: 'status',
+    subject: 'subject',
     createdBy: 'authorId',
+    modifiedBy: 'authorId',
     createdOn: 'createdAt',
     modifiedOn: 'modifiedAt',
     parentMessageId: 'parentId',
@@ -98,7 +120,26 @@ export const MESSAGE_MODEL: Model<MessageFilterField> = {
   },
   times: ['createdAt', 'modifiedAt'],
   booleans: [],
-  shown: ['id', 'body', 'channelId', 'channelType', 'toUserId', 'parentMessageId', ...AUDIT],
+  numbers: ['status'],
+  shown: [
+    'id',
+    'body',
+    'channelId',
+    'channelType',
+    'status',
+    'subject',
+    'toUserId',
+    'parentMessageId',
+    ...AUDIT,
+  ],
+  // message.model.ts: hasMany messages (its replies), belongsTo parentMessage, hasMany messageRecipients and
+  // attachmentFiles.
+  relations: () => ({
+    messages: MESSAGE_MODEL,
+    parentMessage: MESSAGE_MODEL,
+    messageRecipients: RECIPIENT_MODEL,
+    attachmentFiles: ATTACHMENT_MODEL,
+  }),
 };
 
 export const RECIPIENT_MODEL: Model<RecipientFilterField> = {
@@ -111,6 +152,7 @@ export const RECIPIENT_MODEL: Model<RecipientFilterField> = {
     isRead: 'isRead',
     isFavorite: 'isFavorite',
     isForwarded: 'isForwarded',
+    forwardedBy: 'forwardedBy',
     createdOn: 'createdAt',
     modifiedOn: 'modifiedAt',
   },
@@ -127,6 +169,8 @@ export const RECIPIENT_MODEL: Model<RecipientFilterField> = {
     'forwardedBy',
     ...AUDIT,
   ],
+  // message-recipient.model.ts: belongsTo message.
+  relations: () => ({ message: MESSAGE_MODEL }),
 };
 
 export const ATTACHMENT_MODEL: Model<AttachmentFilterField> = {
@@ -143,4 +187,6 @@ export const ATTACHMENT_MODEL: Model<AttachmentFilterField> = {
   times: ['createdAt', 'modifiedAt'],
   booleans: [],
   shown: ['id', 'channelId', 'messageId', 'fileKey', 'metaData', ...AUDIT],
+  // attachment-file.model.ts: belongsTo message.
+  relations: () => ({ message: MESSAGE_MODEL }),
 };

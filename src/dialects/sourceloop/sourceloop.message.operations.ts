@@ -4,14 +4,38 @@ import type { Context } from '../../context.ts';
 import { invalid } from '../../errors/codes.ts';
 import type { MessageCondition, MessageFilterField } from '../../messages/message.filter.ts';
 import type { MessageInContext } from '../../messages/message.presenter.ts';
-import { countMessages, findMessages, getMessageInContext } from '../../messages/filter.service.ts';
+import {
+  countMessages,
+  findMessages,
+  getMessageInContext,
+  setMessageProperties,
+  type MessageProperties,
+} from '../../messages/filter.service.ts';
 import { deleteMessage, editMessage, sendMessage } from '../../messages/message.service.ts';
 import { ifNotFound, refused } from '../dialect.errors.ts';
-import { MESSAGE_MODEL, toMessage, type SourceLoopMessage } from './sourceloop.mapping.ts';
+import { created, MESSAGE_MODEL, toMessage, type SourceLoopMessage } from './sourceloop.mapping.ts';
 import { everyMatch, type ResourceOperations } from './sourceloop.operations.ts';
 import type { MessagePartial, NewMessage, NewMessageInMessage } from './sourceloop.schema.ts';
 
-/** SourceLoop's messages on Parley's: only the author edits one (Parley's rule), and only its text. */
+/**
+ * The properties a change gives: PATCH only those it sends; PUT replaces them all, as LoopBack's replaceById does
+ * (no subject, status 0 when left out).
+ */
+function propertiesOf(body: MessagePartial, replace: boolean): MessageProperties {
+  if (replace) {
+    return { subject: body.subject ?? null, status: body.status ?? 0, channelType: body.channelType ?? null };
+  }
+  return {
+    ...(body.subject !== undefined ? { subject: body.subject } : {}),
+    ...(body.status !== undefined ? { status: body.status } : {}),
+    ...(body.channelType !== undefined ? { channelType: body.channelType } : {}),
+  };
+}
+
+/**
+ * SourceLoop's messages on Parley's: only the author edits one (Parley's rule): its text, subject, status and
+ * channel type; its channel, parent and recipient are fixed.
+ */
 export const messages: ResourceOperations<
   MessageFilterField,
   MessageInContext,
@@ -25,9 +49,14 @@ export const messages: ResourceOperations<
   find: findMessages,
   count: countMessages,
   get: getMessageInContext,
-  update: async (ctx, actor, { message }, body) => {
-    if (body.body !== undefined) {
+  update: async (ctx, actor, current, body, replace = false) => {
+    const { message } = current;
+    if (body.body !== undefined && body.body !== message.text) {
       await editMessage(ctx, actor, message.chatId, message.seq, { text: body.body });
+    }
+    const properties = propertiesOf(body, replace);
+    if (Object.keys(properties).length > 0) {
+      await setMessageProperties(ctx, actor, current, properties);
     }
   },
   remove: (ctx, actor, { message }) => deleteMessage(ctx, actor, message.chatId, message.seq),
@@ -63,7 +92,15 @@ async function create(ctx: Context, actor: Actor, body: NewMessage, parent: Mess
     text: body.body,
     ...(parent ? { replyTo: parent.message.seq } : {}),
   });
-  return toMessage(await getMessageInContext(ctx, actor, message.id));
+  const sent = await getMessageInContext(ctx, actor, message.id);
+  const properties = {
+    subject: body.subject ?? null,
+    status: body.status ?? 0,
+    channelType: body.channelType,
+  };
+  await setMessageProperties(ctx, actor, sent, properties);
+  // As LoopBack answers a create: the properties it has no value for are left out.
+  return created(toMessage({ ...sent, ...properties }));
 }
 
 /** `POST /messages`: a message, a reply when it names its parent. */

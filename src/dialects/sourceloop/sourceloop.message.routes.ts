@@ -19,7 +19,7 @@ export const sourceloopMessageRoutes: FastifyPluginAsyncTypebox<{ ctx: Context }
   // 1. POST /messages
   app.post(
     '/messages',
-    { onRequest: permit('CreateMessage'), schema: { tags, body: NewMessage } },
+    { preHandler: permit('CreateMessage'), schema: { tags, body: NewMessage } },
     async (request) => createMessage(ctx, actorOf(request), request.body),
   );
 

@@ -1,4 +1,4 @@
-import type { onRequestHookHandler } from 'fastify';
+import type { preHandlerAsyncHookHandler } from 'fastify';
 import { actorOf } from '../../auth/auth.hook.ts';
 import type { Actor } from '../../auth/actor.ts';
 import { forbidden } from '../../errors/codes.ts';
@@ -24,7 +24,7 @@ export function requirePermission(actor: Actor, permission: string): void {
 }
 
 /** A route's permission check, run after authentication and before the body is read. */
-export function permit(permission: string): onRequestHookHandler {
+export function permit(permission: string): preHandlerAsyncHookHandler {
   return async (request) => {
     requirePermission(actorOf(request), permission);
   };

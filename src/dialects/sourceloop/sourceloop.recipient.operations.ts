@@ -15,6 +15,7 @@ import {
 import type { RecipientFilterField } from '../../recipients/recipient.table.ts';
 import { ifNotFound } from '../dialect.errors.ts';
 import {
+  created,
   parseRecipientId,
   RECIPIENT_MODEL,
   toMessage,
@@ -35,6 +36,9 @@ async function apply(ctx: Context, actor: Actor, current: RecipientView, body: M
     if (body[flag] !== undefined && body[flag] !== current[flag]) {
       changes[flag] = body[flag];
     }
+  }
+  if (body.forwardedBy !== undefined && body.forwardedBy !== current.forwardedBy) {
+    changes.forwardedBy = body.forwardedBy;
   }
   return Object.keys(changes).length === 0 ? current : updateRecipient(ctx, actor, current, changes);
 }
@@ -76,7 +80,7 @@ export async function createRecipient(ctx: Context, actor: Actor, body: NewMessa
   const current = await ifNotFound(getRecipient(ctx, actor, body.messageId, body.recipientId), () =>
     invalid('recipientId: must be a member of the channel other than the author'),
   );
-  return toRecipient(await apply(ctx, actor, current, body));
+  return created(toRecipient(await apply(ctx, actor, current, body)));
 }
 
 /** `POST /messages/{id}/message-recipients`: the message comes from the path. */

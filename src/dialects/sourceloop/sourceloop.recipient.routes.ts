@@ -51,7 +51,7 @@ export const sourceloopRecipientRoutes: FastifyPluginAsyncTypebox<{ ctx: Context
   // 17. POST /message-recipients
   app.post(
     '/message-recipients',
-    { onRequest: permit(permissions.create), schema: { tags, body: NewMessageRecipient } },
+    { preHandler: permit(permissions.create), schema: { tags, body: NewMessageRecipient } },
     async (request) => createRecipient(ctx, actorOf(request), request.body),
   );
 
@@ -67,7 +67,7 @@ export const sourceloopRecipientRoutes: FastifyPluginAsyncTypebox<{ ctx: Context
   // 25. GET /message-recipients/{id}/message (ViewMessage, as the source)
   app.get(
     '/message-recipients/:id/message',
-    { onRequest: permit('ViewMessage'), schema: { tags, params: IdParams } },
+    { preHandler: permit('ViewMessage'), schema: { tags, params: IdParams } },
     async (request) => messageOf(ctx, actorOf(request), request.params.id),
   );
 };

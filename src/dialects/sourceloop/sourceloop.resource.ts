@@ -5,14 +5,8 @@ import { actorOf } from '../../auth/auth.hook.ts';
 import type { Context } from '../../context.ts';
 import type { FilterCondition } from '../../messages/message.filter.ts';
 import { both, filterParam, whereParam } from './sourceloop.filter.ts';
-import {
-  list,
-  removeOne,
-  showOne,
-  updateOne,
-  updateWhere,
-  type ResourceOperations,
-} from './sourceloop.operations.ts';
+import { listIncluding, showIncluding } from './sourceloop.include.ts';
+import { removeOne, updateOne, updateWhere, type ResourceOperations } from './sourceloop.operations.ts';
 import { permit } from './sourceloop.permissions.ts';
 import { IdParams } from './sourceloop.schema.ts';
 
@@ -46,48 +40,55 @@ export function resourceRoutes<F extends string, Row, View extends object, Body 
 ): void {
   const { model } = operations;
 
-  app.get(`${path}/count`, { onRequest: permit(permissions.view), schema: { tags } }, async (request) => ({
+  app.get(`${path}/count`, { preHandler: permit(permissions.view), schema: { tags } }, async (request) => ({
     count: await operations.count(ctx, actorOf(request), whereParam(request.query, model)),
   }));
 
-  app.get(path, { onRequest: permit(permissions.view), schema: { tags } }, async (request) =>
-    list(ctx, operations, actorOf(request), filterParam(request.query, model, { allowWhere: true }), null),
+  app.get(path, { preHandler: permit(permissions.view), schema: { tags } }, async (request) =>
+    listIncluding(
+      ctx,
+      operations,
+      actorOf(request),
+      filterParam(request.query, model, { allowWhere: true }),
+      null,
+    ),
   );
 
   app.patch<{ Body: Body }>(
     path,
-    { onRequest: permit(permissions.update), schema: { tags, body: schemas.partial } },
+    { preHandler: permit(permissions.update), schema: { tags, body: schemas.partial } },
     async (request) =>
       updateWhere(ctx, operations, actorOf(request), whereParam(request.query, model), request.body as Body),
   );
 
   app.get<ById>(
     `${path}/:id`,
-    { onRequest: permit(permissions.view), schema: { tags, params: IdParams } },
+    { preHandler: permit(permissions.view), schema: { tags, params: IdParams } },
     async (request) => {
-      const { fields } = filterParam(request.query, model, { allowWhere: false });
-      return showOne(ctx, operations, actorOf(request), request.params.id, fields);
+      const compiled = filterParam(request.query, model, { allowWhere: false });
+      return showIncluding(ctx, operations, actorOf(request), request.params.id, compiled);
     },
   );
 
   const update = async (request: FastifyRequest<ById<Body>>, reply: FastifyReply) => {
-    await updateOne(ctx, operations, actorOf(request), request.params.id, request.body as Body);
+    const replace = request.method === 'PUT';
+    await updateOne(ctx, operations, actorOf(request), request.params.id, request.body as Body, replace);
     return reply.status(204).send();
   };
   app.patch<ById<Body>>(
     `${path}/:id`,
-    { onRequest: permit(permissions.update), schema: { tags, params: IdParams, body: schemas.partial } },
+    { preHandler: permit(permissions.update), schema: { tags, params: IdParams, body: schemas.partial } },
     update,
   );
   app.put<ById<Body>>(
     `${path}/:id`,
-    { onRequest: permit(permissions.update), schema: { tags, params: IdParams, body: schemas.full } },
+    { preHandler: permit(permissions.update), schema: { tags, params: IdParams, body: schemas.full } },
     update,
   );
 
   app.delete<ById>(
     `${path}/:id`,
-    { onRequest: permit(permissions.delete), schema: { tags, params: IdParams } },
+    { preHandler: permit(permissions.delete), schema: { tags, params: IdParams } },
     async (request, reply) => {
       await removeOne(ctx, operations, actorOf(request), request.params.id);
       return reply.status(204).send();
@@ -132,22 +133,28 @@ export function childRoutes<F extends string, Row, View extends object, Body ext
 
   app.get<ById>(
     path,
-    { onRequest: permit(permissions.view), schema: { tags, params: IdParams } },
+    { preHandler: permit(permissions.view), schema: { tags, params: IdParams } },
     async (request) => {
       const { actor, scope } = await under(request);
-      return list(ctx, operations, actor, filterParam(request.query, model, { allowWhere: true }), scope);
+      return listIncluding(
+        ctx,
+        operations,
+        actor,
+        filterParam(request.query, model, { allowWhere: true }),
+        scope,
+      );
     },
   );
 
   app.post<ById<New>>(
     path,
-    { onRequest: permit(permissions.create), schema: { tags, params: IdParams, body: schemas.create } },
+    { preHandler: permit(permissions.create), schema: { tags, params: IdParams, body: schemas.create } },
     async (request) => child.create(ctx, actorOf(request), request.params.id, request.body as New),
   );
 
   app.patch<ById<Body>>(
     path,
-    { onRequest: permit(permissions.update), schema: { tags, params: IdParams, body: schemas.partial } },
+    { preHandler: permit(permissions.update), schema: { tags, params: IdParams, body: schemas.partial } },
     async (request) => {
       const { actor, scope } = await under(request);
       const where = both(scope, whereParam(request.query, model));
@@ -157,7 +164,7 @@ export function childRoutes<F extends string, Row, View extends object, Body ext
 
   app.delete<ById>(
     path,
-    { onRequest: permit(permissions.delete), schema: { tags, params: IdParams } },
+    { preHandler: permit(permissions.delete), schema: { tags, params: IdParams } },
     async (request) => {
       const { actor, scope } = await under(request);
       return child.removeWhere(ctx, actor, both(scope, whereParam(request.query, model)));
