@@ -10,6 +10,8 @@ export interface UserTable {
   status: Generated<UserStatus>;
   status_text: string | null;
   created_at: Generated<Date>;
+  /** Set when the user was deleted: the row stays as a tombstone, its personal fields erased. */
+  deleted_at: Date | null;
 }
 
 export type UserRow = Selectable<UserTable>;
