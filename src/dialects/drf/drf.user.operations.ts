@@ -1,6 +1,7 @@
 import type { Context } from '../../context.ts';
 import { invalid, notFound } from '../../errors/codes.ts';
 import type { UserView } from '../../users/user.schema.ts';
+import { deleteUser as deleteParleyUser } from '../../members/deletion.service.ts';
 import { createNumberedUser, getUser, getUsers, listUsers, updateMe } from '../../users/user.service.ts';
 import { ifNotFound } from '../dialect.errors.ts';
 import { openTenantDialect, type TenantDialect } from '../dialect.tenant.ts';
@@ -20,11 +21,14 @@ export function openDrf(ctx: Context, tenantId: string): Promise<TenantDialect> 
   return openTenantDialect(ctx, tenantId, 'drf-dialect');
 }
 
-/** The user `id` names, or a 404 naming `field`. */
-export function requireUser(drf: TenantDialect, field: string, id: string | number): Promise<UserView> {
-  return ifNotFound(getUser(drf.ctx, drf.admin, String(id)), () =>
-    notFound(`${field}: no user with id ${JSON.stringify(id)}`),
-  );
+/** The user `id` names, or a 404 naming `field`; a deleted user is gone here, as in DRF. */
+export async function requireUser(drf: TenantDialect, field: string, id: string | number): Promise<UserView> {
+  const missing = () => notFound(`${field}: no user with id ${JSON.stringify(id)}`);
+  const user = await ifNotFound(getUser(drf.ctx, drf.admin, String(id)), missing);
+  if (user.deletedAt !== null) {
+    throw missing();
+  }
+  return user;
 }
 
 /** The usernames of users by id. */
@@ -100,4 +104,13 @@ export async function updateUser(drf: TenantDialect, pk: string, body: DrfUserPa
     return toDrfUser(current);
   }
   return toDrfUser(await updateMe(drf.ctx, userActor(drf.tenantId, current.id), changes));
+}
+
+/**
+ * `DELETE /users/<pk>/`: Parley's user deletion. As in DRF, the memberships go and the messages stay (DRF keeps
+ * them with no author; Parley keeps the author id, shown as a deleted user); the user is then 404 here.
+ */
+export async function deleteUser(drf: TenantDialect, pk: string): Promise<void> {
+  const user = await requireUser(drf, 'pk', pk);
+  await deleteParleyUser(drf.ctx, drf.admin, user.id);
 }

@@ -3,7 +3,7 @@ import type { OutageReporter } from '../../errors/database.ts';
 import { shapeErrors } from '../dialect.errors.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
 import { DrfUserBody, DrfUserPatch, PkParams, UsersQuery } from './drf.schema.ts';
-import { createUser, findUsers, showUser, updateUser } from './drf.user.operations.ts';
+import { createUser, deleteUser, findUsers, showUser, updateUser } from './drf.user.operations.ts';
 
 const tags = ['drf'];
 
@@ -42,8 +42,8 @@ export const drfUserRoutes: FastifyPluginAsyncTypebox<{
   app.patch('/users/:pk/', { schema: { tags, params: PkParams, body: DrfUserPatch } }, async (request) =>
     updateUser(drf, request.params.pk, request.body),
   );
-  // Parley has no user deletion (a user's messages and memberships stay): DRF's answer for a disallowed method.
-  app.delete('/users/:pk/', { schema: { tags, params: PkParams } }, async (_request, reply) =>
-    reply.status(405).header('allow', 'GET, PUT, PATCH').send({ detail: 'Method "DELETE" not allowed.' }),
-  );
+  app.delete('/users/:pk/', { schema: { tags, params: PkParams } }, async (request, reply) => {
+    await deleteUser(drf, request.params.pk);
+    return reply.status(204).send();
+  });
 };
