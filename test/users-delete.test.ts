@@ -203,7 +203,7 @@ describe(`user deletion (${ENGINE})`, () => {
       assert.equal(emptied.member_count, 0);
     });
 
-    it('a direct chat stays readable by the other party, with its history', async () => {
+    it('a direct chat stays readable by the other party, with its history, and takes no new message', async () => {
       const { user } = await tenant('dm');
       const stays = await user('stays');
       const gone = await user('gone');
@@ -223,6 +223,18 @@ describe(`user deletion (${ENGINE})`, () => {
         true,
       );
       assert.equal(await membershipRows(gone.userId), 0);
+      assertError(
+        await stays.post(`/v1/chats/${chat.id}/messages`, { text: 'anyone there?' }),
+        403,
+        'forbidden',
+        /deleted/,
+      );
+      assert.equal((await history(stays, chat.id)).length, 2);
+      // A group with one member left still takes messages.
+      const other = await user('other');
+      const group = await createGroup(stays, [other]);
+      assert.equal((await other.delete('/v1/me')).status, 204);
+      assert.equal((await stays.post(`/v1/chats/${group.id}/messages`, { text: 'alone' })).status, 201);
     });
   });
 
@@ -297,6 +309,33 @@ describe(`user deletion (${ENGINE})`, () => {
       assertError(await gone.post(`/v1/chats/${chat.id}/messages`, { text: 'late' }), 401, 'unauthorized');
       assert.equal(await membershipRows(gone.userId), 0);
       assert.equal((await stays.get(`/v1/chats/${chat.id}`)).body.unreadCount, accepted.length);
+    });
+
+    it('sends into a direct chat racing the other member’s deletion: gapless, and none accepted after it', async () => {
+      const { admin, user } = await tenant('dmrace');
+      const stays = await user('stays');
+      const gone = await user('gone');
+      const chat = await createDirect(stays, gone);
+      const sends = Array.from({ length: 20 }, (_, i) =>
+        stays.post(`/v1/chats/${chat.id}/messages`, { text: `to gone ${i}` }),
+      );
+      const theirs = Array.from({ length: 10 }, (_, i) =>
+        gone.post(`/v1/chats/${chat.id}/messages`, { text: `from gone ${i}` }),
+      );
+      const deletion = admin.delete(`/v1/users/${gone.userId}`);
+      const answers = await Promise.all([...sends, ...theirs]);
+      assert.equal((await deletion).status, 204);
+      for (const answer of answers) {
+        assert.ok([201, 401, 403, 404].includes(answer.status), JSON.stringify(answer.body));
+      }
+      const accepted = answers.filter((a) => a.status === 201).map((a) => (a.body as MessageView).text);
+      const stored = await history(stays, chat.id);
+      assert.deepEqual(
+        stored.map((m) => m.seq),
+        stored.map((_, i) => i + 1),
+      );
+      assert.deepEqual(stored.map((m) => m.text).sort(), accepted.sort());
+      assertError(await stays.post(`/v1/chats/${chat.id}/messages`, { text: 'late' }), 403, 'forbidden');
     });
 
     it('memberships added while the user is deleted: none survives the deletion', async () => {
