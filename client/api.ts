@@ -170,8 +170,19 @@ export class ParleyClient {
     return this.request('GET', '/v1/users', { query });
   }
 
+  /** A deleted user is still found (their messages name them): `deletedAt` set, the personal fields erased. */
   getUser(userId: string): Promise<UserView> {
     return this.request('GET', `/v1/users/${id(userId)}`);
+  }
+
+  /** Deletes the caller's own user for good: this client's token is refused (401) from then on. */
+  deleteMe(): Promise<void> {
+    return this.request('DELETE', '/v1/me');
+  }
+
+  /** Tenant administrators (or the user themself): deletes the user for good. */
+  deleteUser(userId: string): Promise<void> {
+    return this.request('DELETE', `/v1/users/${id(userId)}`);
   }
 
   // ---- chats ---------------------------------------------------------------------------------------------------

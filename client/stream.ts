@@ -77,6 +77,8 @@ const MAX_RESUME_URL = 6000;
 const CLOSE_NORMAL = 1000;
 /** Our own close code for a connection presumed dead (no frame for too long, or no `ready` in time). */
 const CLOSE_TIMEOUT = 4000;
+/** The server's close code for a user who was deleted: their token is refused, so reconnecting is pointless. */
+const CLOSE_USER_DELETED = 4001;
 const OPEN = 1;
 
 interface Connector {
@@ -315,6 +317,11 @@ export class ParleyStream {
     }
     // What waited behind a gap was not delivered, so the cursors stand before it: the next resume replays it.
     this.ahead.clear();
+    if (code === CLOSE_USER_DELETED) {
+      this.current = 'closed';
+      this.emit('disconnect', { code, reason, reconnectInMs: null });
+      return;
+    }
     const delay = backoffDelay(this.attempt, this.options.backoff, this.options.random);
     this.attempt += 1;
     this.current = 'waiting';

@@ -4,6 +4,7 @@ import type { Database } from './db/database.ts';
 import type { HistoryCache } from './messages/history.cache.ts';
 import type { MessageBatcher } from './messages/message.batcher.ts';
 import type { EventSink } from './events.ts';
+import type { KnownUsers } from './users/user.service.ts';
 
 /** What every service function is given: the database, limits, the event sink and a logger. No request, no reply. */
 export interface Context {
@@ -18,6 +19,11 @@ export interface Context {
   sends: MessageBatcher;
   /** History pages at the state they were read at (`PARLEY_HISTORY_CACHE_MB`); without it every page is read. */
   history?: HistoryCache;
+  /**
+   * The users this process has provisioned, so that a request costs no lookup; a deletion forgets its user here at
+   * once (and on the other processes when they hear `user.deleted`). Without it every request looks its user up.
+   */
+  knownUsers?: KnownUsers;
 }
 
 /** The service limits (docs/operations.md, "Limits"); set by `PARLEY_BODY_LIMIT` and `PARLEY_MAX_*`. */

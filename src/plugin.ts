@@ -15,6 +15,7 @@ import { healthRoutes } from './health/health.routes.ts';
 import { installJsonApi } from './jsonapi/jsonapi.plugin.ts';
 import { createRateLimit } from './limits/rate.hook.ts';
 import { relationshipRoutes } from './jsonapi/jsonapi.routes.ts';
+import { deletionRoutes } from './members/deletion.routes.ts';
 import { memberRoutes } from './members/member.routes.ts';
 import type { Metrics } from './metrics/metrics.registry.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
@@ -33,7 +34,7 @@ import { openRuntime } from './runtime.ts';
 import { userRoutes } from './users/user.routes.ts';
 import { installDraining } from './http/draining.ts';
 import { registerOpenApi } from './http/openapi.ts';
-import { KnownUsers, provisionActor } from './users/user.service.ts';
+import { provisionActor } from './users/user.service.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 
 export interface ParleyOptions {
@@ -168,8 +169,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
     await registerOpenApi(app);
   }
 
-  const known = new KnownUsers();
-  const provision = (actor: Actor) => provisionActor(ctx, known, actor);
+  const provision = (actor: Actor) => provisionActor(ctx, actor);
   const authenticate = createAuthenticate(verifier, provision);
   await app.register(healthRoutes, { store });
   if (metrics) {
@@ -190,7 +190,14 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
     async (v1) => {
       // Every /v1 route checks the caller first, before its body is even parsed.
       v1.addHook('onRequest', authenticate);
-      for (const routes of [userRoutes, chatRoutes, memberRoutes, messageRoutes, searchRoutes]) {
+      for (const routes of [
+        userRoutes,
+        deletionRoutes,
+        chatRoutes,
+        memberRoutes,
+        messageRoutes,
+        searchRoutes,
+      ]) {
         await v1.register(routes, { ctx });
       }
       if (jsonApiRuntime) {

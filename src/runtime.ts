@@ -7,6 +7,7 @@ import type { Database } from './db/database.ts';
 import { scheduleMaintenance } from './db/maintenance.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { HistoryCache } from './messages/history.cache.ts';
+import { KnownUsers } from './users/user.service.ts';
 import { MessageBatcher } from './messages/message.batcher.ts';
 import { Metrics } from './metrics/metrics.registry.ts';
 import type { Bus } from './realtime/bus.ts';
@@ -105,12 +106,20 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     }
     bus.observeLag(metrics.busDelivered);
   }
+  const knownUsers = new KnownUsers();
+  // A user deleted on any process is looked up again on their next request here, and refused.
+  bus.subscribe((e) => {
+    if (e.type === 'user.deleted') {
+      knownUsers.forget(e.tenantId, e.payload.userId);
+    }
+  });
   const ctx: Context = {
     db: store.db,
     limits: config.limits,
     events: bus,
     log,
     sends,
+    knownUsers,
     ...(history ? { history } : {}),
   };
   return {

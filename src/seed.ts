@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import { DataDirInUseError, describeHolder, liveHolder, type LockHolder } from './db/datadir-lock.ts';
 import { sendMessage } from './messages/message.service.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
-import { KnownUsers, provisionActor } from './users/user.service.ts';
+import { provisionActor } from './users/user.service.ts';
 
 const DEMO = ['alice', 'bob', 'carol'];
 const GROUP = { kind: 'group' as const, name: 'general', members: ['bob', 'carol'] };
@@ -71,7 +71,6 @@ export async function seed(config: Config): Promise<void> {
 
 async function seedDirectly(config: Config, runtime: Runtime): Promise<void> {
   const { ctx } = runtime;
-  const known = new KnownUsers();
   const actors: Actor[] = DEMO.map((id) => ({
     tenantId: 'default',
     userId: id,
@@ -80,7 +79,7 @@ async function seedDirectly(config: Config, runtime: Runtime): Promise<void> {
     profile: { username: id, displayName: displayName(id) },
   }));
   for (const actor of actors) {
-    await provisionActor(ctx, known, actor);
+    await provisionActor(ctx, actor);
   }
   const alice = actors[0]!;
   try {

@@ -81,6 +81,8 @@ interface Probe {
   query?: string;
   /** The same in JSON:API's spelling, where it differs. */
   jsonapiQuery?: string;
+  /** Only these callers (default: every one). */
+  only?: readonly Caller[];
   /** The native JSON body. */
   body?: (s: Scenario, caller: Identity) => unknown;
   /** The same as a JSON:API resource document (the relationship endpoints take theirs in both runs). */
@@ -121,6 +123,16 @@ const MATRIX: Record<string, Probe[]> = {
   ],
   'GET /v1/users': [{ expect: everyone(200) }],
   'GET /v1/users/:id': [{ params: () => ({ id: TARGET }), expect: { ...everyone(200), otherTenant: 404 } }],
+  // Deleting: a user nobody has, so that no cell deletes a caller the next ones need (test/users-delete.test.ts
+  // deletes for real). Access first: 403 for whoever is neither the user nor a tenant administrator.
+  'DELETE /v1/users/:id': [
+    {
+      params: () => ({ id: userId('nobody') }),
+      expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
+    },
+  ],
+  // Every valid caller may delete themself (test/users-delete.test.ts); here only the refused tokens.
+  'DELETE /v1/me': [{ only: TOKEN_PROBLEMS, expect: everyone(204) }],
   'POST /v1/chats': [
     {
       body: () => ({ kind: 'group', name: unique('created') }),
@@ -541,7 +553,7 @@ describe('authorization matrix', () => {
           assert.ok(twins.length > 0, `${key} is not registered`);
           for (const route of twins) {
             for (const probe of MATRIX[key]!) {
-              for (const caller of CALLERS) {
+              for (const caller of probe.only ?? CALLERS) {
                 problems.push(...(await runCell(route, probe, caller, jsonapi)));
               }
             }

@@ -61,6 +61,25 @@ describe(`typed client (${ENGINE})`, () => {
     await t.close();
   });
 
+  it('deletes users (deleteUser, deleteMe); a deleted user’s stream stops for good', async () => {
+    const admin = await clientFor('c-del-admin', { admin: true });
+    const gone = await clientFor('c-del-gone');
+    const self = await clientFor('c-del-self');
+    const stream = open(gone);
+    await stream.connect();
+    const drops = record(stream, 'disconnect');
+    await admin.deleteUser('c-del-gone');
+    await until(
+      () => drops.length > 0,
+      () => 'the disconnect',
+    );
+    assert.deepEqual(drops[0], { code: 4001, reason: 'user deleted', reconnectInMs: null });
+    assert.equal(stream.state, 'closed');
+    assert.equal((await admin.getUser('c-del-gone')).deletedAt !== null, true);
+    await self.deleteMe();
+    await assert.rejects(self.me(), (error: unknown) => error instanceof ParleyError && error.status === 401);
+  });
+
   it('covers the REST API with typed calls', async () => {
     const admin = await clientFor('c-admin', { admin: true });
     const created = await admin.createUser({ id: 'c-bob', username: 'c-bob', displayName: 'Bob' });

@@ -367,12 +367,52 @@ describe('DRF dialect', () => {
       assert.equal((await req('PATCH', '/users/999999/', { first_name: 'x' })).status, 404);
     });
 
-    // DRF's RetrieveUpdateDestroyAPIView deletes: 204, then 404.
-    it('deletes a user (204)', { todo: 'core user deletion' }, async () => {
-      const user = await addUser('jbl_gone');
-      const res = await req('DELETE', `/users/${user.id}/`);
-      assert.equal(res.status, 204);
-      assert.equal((await req('GET', `/users/${user.id}/`)).status, 404);
+    it('deletes a user (DELETE /users/<pk>/ → 204): gone from the users, out of its rooms, its messages kept', async () => {
+      const keep = await addUser('del_keep');
+      const gone = await addUser('del_gone', { first_name: 'Gone', last_name: 'User' });
+      const room = await addRoom('del_room', ['del_keep', 'del_gone']);
+      assert.equal(
+        (await taskState(await send(`/chat/group/${room.id}/`, { from: gone.id, text: 'before I go' })))
+          .state,
+        'SUCCESS',
+      );
+
+      const res = await t.app.inject({ method: 'DELETE', url: `/users/${gone.id}/` });
+      assert.equal(res.statusCode, 204);
+      assert.equal(res.body, '');
+
+      const missing = await req<{ detail: string }>('GET', `/users/${gone.id}/`);
+      assert.equal(missing.status, 404);
+      assert.deepEqual(missing.body, { detail: 'Not found.' });
+      const again = await req<{ detail: string }>('DELETE', `/users/${gone.id}/`);
+      assert.equal(again.status, 404);
+      assert.deepEqual(again.body, { detail: 'Not found.' });
+      const listed = await req<DrfUser[]>('GET', '/users/');
+      assert.ok(listed.body.some((u) => u.id === keep.id));
+      assert.ok(!listed.body.some((u) => u.id === gone.id));
+
+      const read = await req<Envelope<DrfRoom>>('GET', `/chat/chatroom/${room.id}/?user_id=${keep.id}`);
+      assert.deepEqual(
+        read.body.data.room_member?.map((m) => m.username),
+        ['del_keep'],
+      );
+      const history = await req<Envelope<RoomWithMessages>>(
+        'GET',
+        `/chat/messages/${room.id}/?user_id=${keep.id}`,
+      );
+      assert.deepEqual(
+        history.body.data.messages.map((m) => m.text),
+        ['before I go'],
+      );
+      // A send from the deleted user is accepted as a task, as every send is, and fails.
+      const late = await taskState(
+        await send(`/chat/group/${room.id}/`, { from: gone.id, text: 'still here?' }),
+      );
+      assert.equal(late.state, 'FAILURE');
+      // The username is free again; the pk is never handed out twice.
+      const reborn = await addUser('del_gone');
+      assert.ok(reborn.id > gone.id);
+      assert.equal((await req('DELETE', '/users/999999/')).status, 404);
     });
   });
 

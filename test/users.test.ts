@@ -37,6 +37,7 @@ describe('users', () => {
       assert.equal(res.status, 200);
       assert.deepEqual(Object.keys(res.body).sort(), [
         'createdAt',
+        'deletedAt',
         'displayName',
         'id',
         'status',
@@ -49,6 +50,7 @@ describe('users', () => {
       assert.equal(res.body.status, 'offline');
       assert.equal(res.body.statusText, null);
       assert.equal(new Date(res.body.createdAt).toISOString(), res.body.createdAt);
+      assert.equal(res.body.deletedAt, null);
     });
   });
 

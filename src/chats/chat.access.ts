@@ -1,17 +1,19 @@
 import type { Actor } from '../auth/actor.ts';
 import type { Db } from '../db/database.ts';
-import { forbidden, notFound } from '../errors/codes.ts';
+import { forbidden, invalid, notFound } from '../errors/codes.ts';
 import type { MemberRole, MemberRow } from '../members/member.table.ts';
+import { existingUserIds, lockUsers } from '../users/user.access.ts';
+import { userDeleted } from '../users/user.service.ts';
 import { lockChat } from './chat.repository.ts';
 import { findMember, findMembership } from './membership.repository.ts';
 import type { ChatRow } from './chat.table.ts';
 
 /**
- * What features built on chats (members) do inside their own transactions: lock a chat's row, read and add
+ * What features built on chats (members) do inside their own transactions: lock chat rows, read and add
  * membership rows, keep the member count, retire a chat whose last member left. Each takes the transaction it runs
  * in; no other module outside the chats feature reaches its repositories.
  */
-export { addToMemberCount, lockChat, softDeleteChat } from './chat.repository.ts';
+export { addToMemberCount, lockChat, lockChats, softDeleteChat } from './chat.repository.ts';
 export { findMember, insertMembers } from './membership.repository.ts';
 
 export interface Membership {
@@ -45,6 +47,25 @@ export async function requireMember(
     throw chatNotFound(chatId);
   }
   return { chat, member };
+}
+
+/**
+ * Each of `userIds` may become a member: the user exists and is not deleted. Checked under the users' locks, held to
+ * the end of the transaction: a deletion takes the same lock before it marks the user deleted and removes their
+ * memberships, so it either comes first (and this check refuses) or sees the membership this transaction adds.
+ * Never a membership of a deleted user. The caller among them, deleted meanwhile, is a 401 like their token.
+ */
+export async function requireJoinable(db: Db, actor: Actor, userIds: string[], field: string): Promise<void> {
+  await lockUsers(db, actor.tenantId, userIds);
+  const live = await existingUserIds(db, actor.tenantId, userIds);
+  const missing = userIds.find((id) => !live.has(id));
+  if (missing === undefined) {
+    return;
+  }
+  if (missing === actor.userId) {
+    throw userDeleted(missing);
+  }
+  throw invalid(`${field}: no user with id "${missing}" in this tenant`);
 }
 
 const RANK: Record<MemberRole, number> = { member: 0, admin: 1, owner: 2 };

@@ -52,6 +52,17 @@ export async function lockChat(db: Db, tenantId: string, id: string): Promise<Ch
   return liveChats(db, tenantId).where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
+/**
+ * Locks several live chats, in id order (the order sends lock them in), so that two transactions locking overlapping
+ * chats cannot deadlock. Returns the rows locked.
+ */
+export async function lockChats(db: Db, tenantId: string, ids: string[]): Promise<ChatRow[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  return liveChats(db, tenantId).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+}
+
 export async function findDirectChat(
   db: Db,
   tenantId: string,

@@ -10,7 +10,7 @@ import { allPages, DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pag
 
 import { findTenant } from '../tenants/tenant.access.ts';
 import { existingUserIds } from '../users/user.access.ts';
-import { chatNotFound, requireMember, requireRole } from './chat.access.ts';
+import { chatNotFound, requireJoinable, requireMember, requireRole } from './chat.access.ts';
 import { countChatsForUser, insertMembers, listSubscriptions } from './membership.repository.ts';
 import { requireChatRoom, requireMemberRoom } from './chat.limits.ts';
 import { presentChat } from './chat.presenter.ts';
@@ -90,6 +90,7 @@ async function createDirect(ctx: Context, actor: Actor, body: CreateChatBody): P
   try {
     const chat = await ctx.db.transaction().execute(async (trx) => {
       await requireChatRoom(trx, ctx.limits, actor, [actor.userId, other]);
+      await requireJoinable(trx, actor, [actor.userId, other], 'members');
       const row = await insertChat(trx, {
         id: newId(),
         tenantId: actor.tenantId,
@@ -148,6 +149,7 @@ async function createGroup(
   try {
     const chat = await ctx.db.transaction().execute(async (trx) => {
       await requireChatRoom(trx, ctx.limits, actor, userIds);
+      await requireJoinable(trx, actor, userIds, 'members');
       const row = await insertChat(trx, {
         id: newId(),
         tenantId: actor.tenantId,

@@ -12,6 +12,7 @@ import * as historyRevision from './migrations/0010_history_revision.ts';
 import * as sendOutcomes from './migrations/0011_send_outcomes.ts';
 import * as namesAndFailedSends from './migrations/0012_names_and_failed_sends.ts';
 import * as sourceloopProperties from './migrations/0013_sourceloop_properties.ts';
+import * as userDeletion from './migrations/0014_user_deletion.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration & { installs?: { sendFunction?
   '0011_send_outcomes': sendOutcomes,
   '0012_names_and_failed_sends': namesAndFailedSends,
   '0013_sourceloop_properties': sourceloopProperties,
+  '0014_user_deletion': userDeletion,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -34,6 +34,7 @@ export const FIELDS = {
     status: 'attribute',
     statusText: 'attribute',
     createdAt: 'attribute',
+    deletedAt: 'attribute',
   },
   chats: {
     id: 'id',

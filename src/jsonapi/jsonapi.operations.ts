@@ -33,6 +33,8 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
     list: { sort: { username: {} }, filters: ['username', 'q'] },
   },
   'GET /v1/users/:id': { type: 'users', operation: 'read', returns: 'resource' },
+  'DELETE /v1/me': { type: 'users', operation: 'delete', returns: 'resource' },
+  'DELETE /v1/users/:id': { type: 'users', operation: 'delete', returns: 'resource' },
 
   'POST /v1/chats': {
     type: 'chats',

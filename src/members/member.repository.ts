@@ -39,6 +39,17 @@ export async function deleteMember(db: Db, chatId: string, userId: string): Prom
   return result.numDeletedRows > 0n;
 }
 
+/** Every membership of a user in the tenant (of live and deleted chats alike), by chat id. */
+export async function listMembershipsOfUser(db: Db, tenantId: string, userId: string): Promise<MemberRow[]> {
+  return db
+    .selectFrom('members')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('user_id', '=', userId)
+    .orderBy('chat_id')
+    .execute();
+}
+
 export async function countOwners(db: Db, chatId: string): Promise<number> {
   const row = await db
     .selectFrom('members')

@@ -6,6 +6,7 @@ import {
   hasRole,
   insertMembers,
   lockChat,
+  requireJoinable,
   requireMember,
   requireRole,
   softDeleteChat,
@@ -129,6 +130,7 @@ async function admit(
     }
   }
   requireMemberRoom(limits, chat.member_count, 1);
+  await requireJoinable(trx, actor, [userId], 'userId');
   await requireChatRoom(trx, limits, actor, [userId]);
   // A group opened empty (`createHostedGroup`) is owned by its first member: a chat needs an owner.
   const granted: MemberRole = chat.member_count === 0 ? 'owner' : role;

@@ -157,7 +157,8 @@ export interface BatchedMessage {
 /**
  * What became of one send: `written` (its message), `duplicate` (the author had sent this clientId into this chat
  * before, or earlier in the same batch: the first message), `not_found` (no live chat of the tenant with this
- * author as a member), `bad_reply` (replyTo names no message of the chat).
+ * author as a member), `closed` (a direct chat whose other member was deleted), `bad_reply` (replyTo names no
+ * message of the chat).
  */
 export type SendOutcome =
   | { outcome: 'written' | 'duplicate'; row: MessageRow }

@@ -73,6 +73,8 @@ export async function sendMessage(
       throw invalid(`replyTo: no message ${body.replyTo} in this chat`);
     case 'not_found':
       throw chatNotFound(chatId);
+    case 'closed':
+      throw forbidden('the other member of this direct chat was deleted: it takes no new messages');
   }
 }
 

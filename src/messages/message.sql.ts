@@ -16,12 +16,12 @@ export interface SendFunction {
 }
 
 /** What the function says became of a send, in its `outcome` column. */
-export type SendOutcomeCode = 'written' | 'duplicate' | 'not_found' | 'bad_reply';
+export type SendOutcomeCode = 'written' | 'duplicate' | 'not_found' | 'closed' | 'bad_reply';
 
 export const SEND_FUNCTION_NAME = 'parley_send';
 
 /**
- * The send function: a batch of sends, into any chats, in one round trip and one commit. Migration 0011 installs
+ * The send function: a batch of sends, into any chats, in one round trip and one commit. Migration 0012 installs
  * this definition, and a test checks that the function a migrated database has is exactly this one: a change here
  * needs a new migration that installs the new text (`create or replace function`; a new name if the arguments or
  * the result change, since a process of the previous version may still call the old one).
@@ -32,7 +32,8 @@ export const SEND_FUNCTION_NAME = 'parley_send';
  *    clientId (two processes, or two batches in flight in one) are answered one by the other, never by the unique
  *    index `messages_client_id_key` failing a batch.
  * 2. Judge each send in this order, as the API answers: `not_found` (the chat is not a live chat of the send's
- *    tenant, or the author is not a member), `bad_reply` (replyTo is not a seq the chat had before this batch),
+ *    tenant, or the author is not a member), `closed` (a direct chat whose other member was deleted: it stays
+ *    readable, and takes no new message), `bad_reply` (replyTo is not a seq the chat had before this batch),
  *    `duplicate` (the author sent this clientId into this chat before, or earlier in this batch: its first message
  *    is the answer), else `written`.
  * 3. Number the written sends per chat from the chat's counter in input order, advance each counter and each
@@ -69,6 +70,7 @@ export function sendFunction(schema: string): SendFunction {
                      when c.id is null or not exists (
                        select 1 from ${s}.members m where m.chat_id = i.chat_id and m.user_id = i.author_id)
                        then 'not_found'
+                     when c.kind = 'direct' and c.member_count < 2 then 'closed'
                      when i.reply_to < 1 or i.reply_to > c.last_seq then 'bad_reply'
                    end as refused
               from input i

@@ -6,7 +6,7 @@ import { isDatabaseUnavailable, type OutageReporter } from '../errors/database.t
 import { memberEvent } from '../members/member.events.ts';
 import { releaseProcess, renewPresence, streamOpened, streamsClosed } from '../users/presence.service.ts';
 import type { Bus } from './bus.ts';
-import { CLOSE_GOING_AWAY, frame, type Connection } from './connection.ts';
+import { CLOSE_GOING_AWAY, CLOSE_USER_DELETED, frame, type Connection } from './connection.ts';
 import { Delivery } from './delivery.ts';
 import { streamEvent, type ServerEvent } from './protocol.ts';
 import type { RealtimeConfig } from './realtime.config.ts';
@@ -265,6 +265,15 @@ export class Gateway {
         for (const connection of [...this.registry.ofUser(e.tenantId, userId)]) {
           send(connection);
           this.registry.unsubscribe(connection, chatId);
+        }
+        return;
+      }
+      case 'user.deleted': {
+        // The tenant hears it; the user's own streams (on this process) end: their token names nobody any more.
+        [...this.registry.ofTenant(e.tenantId)].forEach(send);
+        for (const connection of [...this.registry.ofUser(e.tenantId, e.payload.userId)]) {
+          connection.transport.close(CLOSE_USER_DELETED, 'user deleted');
+          this.close(connection);
         }
         return;
       }

@@ -39,8 +39,9 @@ export const websocketDocs: FastifySchema = {
   description:
     'Upgrade to a WebSocket (`Connection: Upgrade`, `Upgrade: websocket`): every frame is one JSON object with a ' +
     '`type`: `ready` first, then the events of the chats the user is in (`message.created`, `chat.updated`, ' +
-    '`member.added`, `typing`, `presence`, ...). The client may send `resume`, `typing` and `ping` frames. Close ' +
-    'codes: 1001 going away (reconnect elsewhere), 1008 a `resume` that is not valid, 1013 try again later, 4008 ' +
+    '`member.added`, `member.removed`, `typing`, `presence`, `user.deleted`, ...). The client may send `resume`, ' +
+    '`typing` and `ping` frames. Close codes: 1001 going away (reconnect elsewhere), 1008 a `resume` that is not ' +
+    'valid, 1013 try again later, 4001 the user was deleted (do not reconnect: the token is refused), 4008 ' +
     'too slow (reconnect and resume), 4009 too many streams of this user, 4029 too many frames. OpenAPI cannot describe the frames themselves: see ' +
     'docs/stream.md.',
   security,

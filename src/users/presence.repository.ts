@@ -15,6 +15,11 @@ export async function releasePresence(db: Db, tenantId: string, userId: string, 
   );
 }
 
+/** Every process's presence rows of one user (a deleted user holds none). */
+export async function clearPresence(db: Db, tenantId: string, userId: string) {
+  await sql`delete from presence where tenant_id = ${tenantId} and user_id = ${userId}`.execute(db);
+}
+
 export async function refreshPresence(db: Db, nodeId: string, ttlMs: number) {
   await sql`update presence set expires_at = now() + ${ttlMs} * interval '1 millisecond' where node_id = ${nodeId}`.execute(
     db,
@@ -29,7 +34,7 @@ export async function releaseNode(db: Db, nodeId: string) {
 export async function markOnline(db: Db, tenantId: string, userId: string): Promise<boolean> {
   const result = await sql`
     update users set status = 'online'
-    where tenant_id = ${tenantId} and id = ${userId} and status = 'offline'
+    where tenant_id = ${tenantId} and id = ${userId} and status = 'offline' and deleted_at is null
     returning id`.execute(db);
   return result.rows.length > 0;
 }

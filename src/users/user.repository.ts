@@ -44,7 +44,7 @@ export async function lockUsers(db: Db, tenantId: string, ids: string[]): Promis
     order by k.key`.execute(db);
 }
 
-/** Which of `ids` exist in the tenant. */
+/** Which of `ids` exist in the tenant and are not deleted: the users who may join chats. */
 export async function existingUserIds(db: Db, tenantId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) {
     return new Set();
@@ -54,6 +54,7 @@ export async function existingUserIds(db: Db, tenantId: string, ids: string[]): 
     .select('id')
     .where('tenant_id', '=', tenantId)
     .where('id', 'in', ids)
+    .where('deleted_at', 'is', null)
     .execute();
   return new Set(rows.map((r) => r.id));
 }
@@ -83,6 +84,7 @@ export async function updateUser(
     .set(changes)
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
+    .where('deleted_at', 'is', null)
     .returningAll()
     .executeTakeFirst();
 }
@@ -100,9 +102,13 @@ export interface UserFilter {
   limit: number;
 }
 
-/** The tenant directory in username order. */
+/** The tenant directory in username order; deleted users are not in it. */
 export async function listUsers(db: Db, tenantId: string, filter: UserFilter): Promise<UserRow[]> {
-  let query = db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
+  let query = db
+    .selectFrom('users')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('deleted_at', 'is', null);
   if (filter.username !== undefined) {
     query = query.where(sql<string>`lower(username)`, '=', filter.username.toLowerCase());
   }
@@ -125,6 +131,21 @@ export async function listUsers(db: Db, tenantId: string, filter: UserFilter): P
     .orderBy('id')
     .limit(filter.limit)
     .execute();
+}
+
+/**
+ * Marks a live user deleted and erases what the row holds about the person: display name and status text, and the
+ * username, which becomes `#deleted:<id>` (outside the username alphabet, so it frees the name and never collides
+ * with a real one). Returns the tombstone, or undefined when there is no such live user.
+ */
+export async function tombstoneUser(db: Db, tenantId: string, id: string): Promise<UserRow | undefined> {
+  const result = await sql<UserRow>`
+    update users
+       set deleted_at = now(), username = '#deleted:' || id, display_name = null, status_text = null,
+           status = 'offline'
+     where tenant_id = ${tenantId} and id = ${id} and deleted_at is null
+    returning *`.execute(db);
+  return result.rows[0];
 }
 
 /**

@@ -18,11 +18,14 @@ const StatusText = Type.String({ maxLength: 200 });
 
 export const UserView = Type.Object({
   id: Type.String(),
-  username: Type.String(),
-  displayName: Type.Union([Type.String(), Type.Null()]),
+  username: Type.String({ description: '`deleted-user` for a deleted user' }),
+  displayName: Type.Union([Type.String(), Type.Null()], { description: '`Deleted user` for a deleted user' }),
   status: UserStatusSchema,
   statusText: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
+  deletedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'when the user was deleted (their personal fields are erased), or null',
+  }),
 });
 export type UserView = Static<typeof UserView>;
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
-import { conflict, forbidden, notFound } from '../errors/codes.ts';
+import { conflict, forbidden, notFound, unauthorized } from '../errors/codes.ts';
 import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
 import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
@@ -39,6 +39,11 @@ export class KnownUsers {
     }
     this.seen.add(`${tenantId}\u0000${userId}`);
   }
+
+  /** The user was deleted (on any process): their next request looks them up again, and is refused. */
+  forget(tenantId: string, userId: string): void {
+    this.seen.delete(`${tenantId}\u0000${userId}`);
+  }
 }
 
 function usernameCandidates(actor: Actor): string[] {
@@ -52,16 +57,24 @@ function usernameCandidates(actor: Actor): string[] {
   return [...wanted, ...wanted.map((name) => `${name.slice(0, 53)}-${hash}`), `user-${hash}`];
 }
 
+/** The answer to any token of a deleted user: it names nobody any more (docs/users.md, "Deletion"). */
+export const userDeleted = (userId: string) =>
+  unauthorized(`user ${userId} has been deleted; a token for it is no longer accepted`);
+
 /**
  * Just-in-time provisioning: the product's backend vouches for the user by signing the token, so the tenant and the
- * user are created on first sight. A username already taken by someone else falls back to a suffixed one.
+ * user are created on first sight. A username already taken by someone else falls back to a suffixed one. A deleted
+ * user is never provisioned again: their id stays the author of their messages, so a new account under it would
+ * inherit them; the token is refused (401) instead.
  */
-export async function provisionActor(ctx: Context, known: KnownUsers, actor: Actor): Promise<void> {
-  if (known.has(actor.tenantId, actor.userId)) {
+export async function provisionActor(ctx: Context, actor: Actor): Promise<void> {
+  const known = ctx.knownUsers;
+  if (known?.has(actor.tenantId, actor.userId)) {
     return;
   }
   await provisionTenant(ctx, actor.tenantId);
-  if (!(await findUser(ctx.db, actor.tenantId, actor.userId))) {
+  let row = await findUser(ctx.db, actor.tenantId, actor.userId);
+  if (!row) {
     for (const username of usernameCandidates(actor)) {
       const created = await insertUserIfAbsent(ctx.db, {
         tenant_id: actor.tenantId,
@@ -70,12 +83,16 @@ export async function provisionActor(ctx: Context, known: KnownUsers, actor: Act
         display_name: actor.profile.displayName ?? actor.profile.username ?? username,
         status_text: null,
       });
-      if (created || (await findUser(ctx.db, actor.tenantId, actor.userId))) {
+      row = created ?? (await findUser(ctx.db, actor.tenantId, actor.userId));
+      if (row) {
         break;
       }
     }
   }
-  known.add(actor.tenantId, actor.userId);
+  if (row?.deleted_at) {
+    throw userDeleted(actor.userId);
+  }
+  known?.add(actor.tenantId, actor.userId);
 }
 
 async function requireUser(ctx: Context, tenantId: string, id: string): Promise<UserRow> {

@@ -14,6 +14,8 @@ export interface UserTable {
   family_name: Generated<string | null>;
   email: Generated<string | null>;
   created_at: Generated<Date>;
+  /** Set when the user was deleted: the row stays as a tombstone, its personal fields erased. */
+  deleted_at: Date | null;
 }
 
 export type UserRow = Selectable<UserTable>;

@@ -2,6 +2,7 @@ import type { Context } from '../../context.ts';
 import { notFound } from '../../errors/codes.ts';
 import { updateUserAsAdmin, userDetails } from '../../users/details.service.ts';
 import type { UserView } from '../../users/user.schema.ts';
+import { deleteUser as deleteParleyUser } from '../../members/deletion.service.ts';
 import { createNumberedUser, getUser, getUsers, listUsers } from '../../users/user.service.ts';
 import { ifNotFound } from '../dialect.errors.ts';
 import { openTenantDialect, type TenantDialect } from '../dialect.tenant.ts';
@@ -14,11 +15,14 @@ export function openDrf(ctx: Context, tenantId: string): Promise<TenantDialect> 
   return openTenantDialect(ctx, tenantId, 'drf-dialect');
 }
 
-/** The user `id` names, or a 404 in the original's words. */
-export function requireUser(drf: TenantDialect, id: string | number): Promise<UserView> {
-  return ifNotFound(getUser(drf.ctx, drf.admin, String(id)), () =>
-    notFound('User matching query does not exist.'),
-  );
+/** The user `id` names, or a 404 in the original's words; a deleted user is gone here, as in DRF. */
+export async function requireUser(drf: TenantDialect, id: string | number): Promise<UserView> {
+  const missing = () => notFound('User matching query does not exist.');
+  const user = await ifNotFound(getUser(drf.ctx, drf.admin, String(id)), missing);
+  if (user.deletedAt !== null) {
+    throw missing();
+  }
+  return user;
 }
 
 /** The usernames of users by id. */
@@ -128,4 +132,13 @@ export async function updateUser(
     ...profileChanges(input),
   });
   return (await drfUsers(drf, [user]))[0]!;
+}
+
+/**
+ * `DELETE /users/<pk>/`: Parley's user deletion. As in DRF, the memberships go and the messages stay (DRF keeps
+ * them with no author; Parley keeps the author id, shown as a deleted user); the user is then 404 here.
+ */
+export async function deleteUser(drf: TenantDialect, pk: string): Promise<void> {
+  const user = await requireUser(drf, pk);
+  await deleteParleyUser(drf.ctx, drf.admin, user.id);
 }

@@ -5,7 +5,7 @@ import type { TenantDialect } from '../dialect.tenant.ts';
 import { bodyProblem } from './drf.body.ts';
 import { PkParams, UsersQuery } from './drf.schema.ts';
 import { carriedFieldErrors } from './drf.user.fields.ts';
-import { createUser, findUsers, showUser, updateUser } from './drf.user.operations.ts';
+import { createUser, deleteUser, findUsers, showUser, updateUser } from './drf.user.operations.ts';
 
 const tags = ['drf'];
 
@@ -48,8 +48,8 @@ export const drfUserRoutes: FastifyPluginAsyncTypebox<{
   app.patch('/users/:pk/', { schema: { tags, params: PkParams } }, async (request) =>
     updateUser(drf, request.params.pk, request.body, true),
   );
-  // Parley has no user deletion yet (a user's messages and memberships stay): DRF's answer for a disallowed method.
-  app.delete('/users/:pk/', { schema: { tags, params: PkParams } }, async (_request, reply) =>
-    reply.status(405).header('allow', 'GET, PUT, PATCH').send({ detail: 'Method "DELETE" not allowed.' }),
-  );
+  app.delete('/users/:pk/', { schema: { tags, params: PkParams } }, async (request, reply) => {
+    await deleteUser(drf, request.params.pk);
+    return reply.status(204).send();
+  });
 };
