@@ -54,9 +54,9 @@ export async function migrateToLatest<DB>(
   });
   if (onPending) {
     // Said before the work, which takes seconds on a first start: silence that long looks like a hang.
-    const pending = (await migrator.getMigrations()).filter((m) => m.executedAt === undefined);
+    const pending = await pendingMigrations(db, schema ?? 'public');
     if (pending.length > 0) {
-      onPending(pending.map((m) => m.name));
+      onPending(pending);
     }
   }
   const { error, results } = await migrator.migrateToLatest();
@@ -67,4 +67,22 @@ export async function migrateToLatest<DB>(
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${cause.message}`, { cause });
   }
   return { applied };
+}
+
+/**
+ * The migrations not applied yet, from the bookkeeping table in the current schema. Not through Kysely's
+ * `getMigrations()`: its introspection reads every schema of the database, and fails when another one is dropped
+ * meanwhile (another deployment's, a test's).
+ */
+async function pendingMigrations<DB>(db: Kysely<DB>, schema: string): Promise<string[]> {
+  const table = await sql<{ exists: boolean }>`
+    select to_regclass(quote_ident(${schema}) || '.kysely_migration') is not null as exists`.execute(db);
+  const applied = table.rows[0]?.exists
+    ? new Set(
+        (
+          await sql<{ name: string }>`select name from ${sql.table(`${schema}.kysely_migration`)}`.execute(db)
+        ).rows.map((r) => r.name),
+      )
+    : new Set<string>();
+  return Object.keys(migrations).filter((name) => !applied.has(name));
 }
