@@ -6,7 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
-import { DataDirInUseError, liveHolder, lockDataDir, processStart, type LockHolder } from '../src/db/datadir-lock.ts';
+import {
+  DataDirInUseError,
+  liveHolder,
+  lockDataDir,
+  processStart,
+  type LockHolder,
+} from '../src/db/datadir-lock.ts';
 
 /** The lock of an embedded data directory, against real processes: live ones, dead ones, reused ids, racers. */
 
