@@ -10,6 +10,7 @@ import * as unreadCounters from './migrations/0008_unread_counters.ts';
 import * as sendBatchFunction from './migrations/0009_send_batch_function.ts';
 import * as historyRevision from './migrations/0010_history_revision.ts';
 import * as sendOutcomes from './migrations/0011_send_outcomes.ts';
+import * as messageTimeIndex from './migrations/0012_message_time_index.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration & { installs?: { sendFunction?
   '0009_send_batch_function': sendBatchFunction,
   '0010_history_revision': historyRevision,
   '0011_send_outcomes': sendOutcomes,
+  '0012_message_time_index': messageTimeIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,9 +1,11 @@
 import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
 import { notFound } from '../errors/codes.ts';
-import { countMessagesFiltered, findMessagesFiltered } from './filter.repository.ts';
+import type { Db } from '../db/database.ts';
+import { chatShape, countMessagesFiltered, findMessagesFiltered } from './filter.repository.ts';
 import type { MessageCondition, MessageFilter } from './message.filter.ts';
 import { presentMessageInContext, type MessageInContext } from './message.presenter.ts';
+import type { MessageView } from './message.schema.ts';
 
 /** The live messages of the caller's chats matching a structured filter (dialect query languages compile to it). */
 export async function findMessages(
@@ -36,4 +38,56 @@ export async function getMessageInContext(ctx: Context, actor: Actor, id: string
     throw notFound(`message ${id} not found`);
   }
   return found;
+}
+
+interface ChatShape {
+  kind: 'direct' | 'group';
+  /** A direct chat's members in id order; none for a group. */
+  directMembers: string[];
+}
+
+/** Chat shapes already read, per database: a chat's kind and a direct chat's members never change. */
+const shapes = new WeakMap<Db, Map<string, ChatShape>>();
+const MAX_SHAPES = 10_000;
+
+async function shapeOf(ctx: Context, chatId: string): Promise<ChatShape> {
+  let known = shapes.get(ctx.db);
+  if (!known) {
+    known = new Map();
+    shapes.set(ctx.db, known);
+  }
+  const cached = known.get(chatId);
+  if (cached) {
+    return cached;
+  }
+  const row = await chatShape(ctx.db, chatId);
+  if (!row) {
+    throw notFound(`chat ${chatId} not found`);
+  }
+  if (known.size >= MAX_SHAPES) {
+    known.clear();
+  }
+  const shape: ChatShape = { kind: row.kind, directMembers: row.direct_members };
+  known.set(chatId, shape);
+  return shape;
+}
+
+/**
+ * A message the caller has just sent, with its context as `findMessages` shows it, without reading it back: the
+ * send's answer, the id of the message it replies to (the caller had it), and the chat's kind and recipient, which
+ * never change and are read once per chat and process. Only for a message the send accepted: that the caller is a
+ * member of its chat is what the send checked.
+ */
+export async function sentInContext(
+  ctx: Context,
+  message: MessageView,
+  parentId: string | null,
+): Promise<MessageInContext> {
+  const { kind, directMembers } = await shapeOf(ctx, message.chatId);
+  return {
+    message,
+    chatKind: kind,
+    parentId,
+    recipientId: directMembers.find((id) => id !== message.authorId) ?? null,
+  };
 }

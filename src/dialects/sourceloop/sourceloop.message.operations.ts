@@ -4,7 +4,12 @@ import type { Context } from '../../context.ts';
 import { invalid } from '../../errors/codes.ts';
 import type { MessageCondition, MessageFilterField } from '../../messages/message.filter.ts';
 import type { MessageInContext } from '../../messages/message.presenter.ts';
-import { countMessages, findMessages, getMessageInContext } from '../../messages/filter.service.ts';
+import {
+  countMessages,
+  findMessages,
+  getMessageInContext,
+  sentInContext,
+} from '../../messages/filter.service.ts';
 import { deleteMessage, editMessage, sendMessage } from '../../messages/message.service.ts';
 import { ifNotFound, refused } from '../dialect.errors.ts';
 import { MESSAGE_MODEL, toMessage, type SourceLoopMessage } from './sourceloop.mapping.ts';
@@ -63,7 +68,8 @@ async function create(ctx: Context, actor: Actor, body: NewMessage, parent: Mess
     text: body.body,
     ...(parent ? { replyTo: parent.message.seq } : {}),
   });
-  return toMessage(await getMessageInContext(ctx, actor, message.id));
+  // Answered from what the send returned: no read-back.
+  return toMessage(await sentInContext(ctx, message, parent?.message.id ?? null));
 }
 
 /** `POST /messages`: a message, a reply when it names its parent. */
