@@ -43,6 +43,7 @@ interface Measured extends Record<string, string | number> {
   'req/s': number;
   'p99 ms': number;
   'CPU ms/req': string;
+  'of which db': string;
   errors: number;
 }
 
@@ -77,19 +78,25 @@ async function run(load: Load, seconds: number) {
   });
 }
 
+/** The most database backends metered for a row (0 on PGlite, where the database is the Parley process). */
+let metered = 0;
+
 async function measure(load: Load, meter: CpuMeter | null): Promise<Measured & { cpu: number }> {
   await run(load, WARMUP_SECONDS);
   if (meter) {
-    await meter.backends();
+    metered = Math.max(metered, await meter.backends());
   }
   const stop = meter?.start();
   const result = await run(load, SECONDS);
-  const cpu = stop ? (stop() * 1000) / Math.max(1, result.requests.total) : Number.NaN;
+  const spent = stop?.();
+  const per = (seconds: number) => (seconds * 1000) / Math.max(1, result.requests.total);
+  const cpu = spent ? per(spent.server + spent.database) : Number.NaN;
   return {
     scenario: load.name,
     'req/s': Math.round(result.requests.average),
     'p99 ms': result.latency.p99,
     'CPU ms/req': Number.isNaN(cpu) ? '–' : cpu.toFixed(2),
+    'of which db': spent && process.env.DATABASE_URL ? per(spent.database).toFixed(2) : '–',
     errors: result.errors + result.non2xx + result.timeouts,
     cpu,
   };
@@ -330,7 +337,7 @@ export async function dialects(): Promise<void> {
   const cpuOf = new Map(rows.map((r) => [r.measured.scenario, r.measured.cpu]));
   console.log(
     `\nDialects on ${bench.engine}, ${CONNECTIONS} connections, ${SECONDS} s each after ${WARMUP_SECONDS} s of ` +
-      `warm-up (${machine()}); CPU = the Parley process and its database backends, per request; ` +
+      `warm-up (${machine()}); CPU = the Parley process and its ${metered} database backends, per request; ` +
       `"× native" = CPU ÷ the native row's; "× baseline" = req/s ÷ the Fastify hello route's (${reference} req/s)`,
   );
   table(

@@ -188,11 +188,12 @@ function portsTo(pid: number, remotePort: number): number[] {
  * The CPU a server spends, its database's included: the Parley process, plus, on PostgreSQL, the backends serving
  * its connections (found by their client ports in pg_stat_activity, so that other clients of the same server do not
  * count). Call `backends()` after a warm-up, when the pool is open; `start()` returns a function that reads the
- * CPU seconds spent since (a backend that exits meanwhile counts up to its last reading).
+ * CPU seconds spent since, by the Parley process and by the backends (a backend that exits meanwhile counts up to
+ * its last reading).
  */
 export interface CpuMeter {
   backends(): Promise<number>;
-  start(): () => number;
+  start(): () => { server: number; database: number };
 }
 
 export function cpuMeter(bench: BenchServer): CpuMeter {
@@ -227,13 +228,14 @@ export function cpuMeter(bench: BenchServer): CpuMeter {
       return pids.length;
     },
     start() {
-      const before = new Map([pid, ...pids].map((p) => [p, read(p) ?? 0]));
+      const server = cpuSeconds(pid);
+      const before = new Map(pids.map((p) => [p, read(p) ?? 0]));
       return () => {
-        let total = 0;
+        let database = 0;
         for (const [p, then] of before) {
-          total += (read(p) ?? then) - then;
+          database += (read(p) ?? then) - then;
         }
-        return total;
+        return { server: cpuSeconds(pid) - server, database };
       };
     },
   };

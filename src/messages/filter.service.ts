@@ -1,7 +1,7 @@
 import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
 import { notFound } from '../errors/codes.ts';
-import type { Db } from '../db/database.ts';
+import { Memo } from '../memo.ts';
 import { chatShape, countMessagesFiltered, findMessagesFiltered } from './filter.repository.ts';
 import type { MessageCondition, MessageFilter } from './message.filter.ts';
 import { presentMessageInContext, type MessageInContext } from './message.presenter.ts';
@@ -46,29 +46,17 @@ interface ChatShape {
   directMembers: string[];
 }
 
-/** Chat shapes already read, per database: a chat's kind and a direct chat's members never change. */
-const shapes = new WeakMap<Db, Map<string, ChatShape>>();
-const MAX_SHAPES = 10_000;
+/** A chat's kind and a direct chat's members never change. */
+const shapes = new Memo<ChatShape>();
 
 async function shapeOf(ctx: Context, chatId: string): Promise<ChatShape> {
-  let known = shapes.get(ctx.db);
-  if (!known) {
-    known = new Map();
-    shapes.set(ctx.db, known);
-  }
-  const cached = known.get(chatId);
-  if (cached) {
-    return cached;
-  }
-  const row = await chatShape(ctx.db, chatId);
-  if (!row) {
+  const shape = await shapes.get(ctx.db, chatId, async () => {
+    const row = await chatShape(ctx.db, chatId);
+    return row && { kind: row.kind, directMembers: row.direct_members };
+  });
+  if (!shape) {
     throw notFound(`chat ${chatId} not found`);
   }
-  if (known.size >= MAX_SHAPES) {
-    known.clear();
-  }
-  const shape: ChatShape = { kind: row.kind, directMembers: row.direct_members };
-  known.set(chatId, shape);
   return shape;
 }
 

@@ -5,10 +5,10 @@ import { forbidden, invalid, notFound } from '../../errors/codes.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
 import { chatHistory, listMessages } from '../../messages/history.service.ts';
 import { findTenantMessageById, markRead, sendMessage, unread } from '../../messages/message.service.ts';
-import { ifNotFound } from '../dialect.errors.ts';
+import { checkedAfter, refused } from '../dialect.errors.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
 import { toDrfMessage, toRoom, userActor, type RoomMember } from './drf.mapping.ts';
-import { membersIfMember, requireRoom, roomAndUser } from './drf.room.operations.ts';
+import { membersIfMember, requireRoom, requireRoomId, roomAndUser } from './drf.room.operations.ts';
 import type { SendBody } from './drf.schema.ts';
 import { requireUser, usernames } from './drf.user.operations.ts';
 
@@ -49,12 +49,18 @@ export async function sendDirect(drf: TenantDialect, receiverId: string, body: S
 
 /** `POST /chat/group/<id>/`: a message in the room, from one of its members; its id. */
 export async function sendToRoom(drf: TenantDialect, roomId: string, body: SendBody): Promise<string> {
-  const room = await requireRoom(drf, roomId);
-  const sender = await requireUser(drf, 'from', body.from);
-  // The room exists (checked above): "not found" here means the sender is not in it.
-  const { message } = await ifNotFound(
-    sendMessage(drf.ctx, userActor(drf.tenantId, sender.id), room.id, { text: body.text }),
-    () => forbidden(`from: user ${sender.id} is not a member of chatroom ${room.number}`),
+  const chatId = await requireRoomId(drf, roomId);
+  // The send checks the room, the membership and the text; only a refusal looks closer, in the order of the answers.
+  const { message } = await checkedAfter(
+    () => sendMessage(drf.ctx, userActor(drf.tenantId, String(body.from)), chatId, { text: body.text }),
+    async (refusal) => {
+      const room = await requireRoom(drf, roomId);
+      const sender = await requireUser(drf, 'from', body.from);
+      if (refused(refusal, 'not_found')) {
+        // The room and the sender exist: "not found" means that the sender is not in it.
+        throw forbidden(`from: user ${sender.id} is not a member of chatroom ${room.number}`);
+      }
+    },
   );
   return message.id;
 }

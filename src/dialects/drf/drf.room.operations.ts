@@ -1,6 +1,12 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
-import { createChat, findTenantChat, listAllChats, listPublicGroups } from '../../chats/chat.service.ts';
+import {
+  chatIdByNumber,
+  createChat,
+  findTenantChat,
+  listAllChats,
+  listPublicGroups,
+} from '../../chats/chat.service.ts';
 import { invalid, notFound } from '../../errors/codes.ts';
 import { addMember, membersOfChats, removeMember } from '../../members/member.service.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
@@ -8,15 +14,29 @@ import { toRoom, userActor, type RoomMember } from './drf.mapping.ts';
 import type { CreateRoomBody } from './drf.schema.ts';
 import { findByUsername, requireUser, usernames } from './drf.user.operations.ts';
 
+const ROOM_NUMBER = /^[1-9][0-9]{0,14}$/;
+
 /** The room numbered `id` (a chat's number), or a 404. */
 export async function requireRoom(drf: TenantDialect, id: string): Promise<ChatView> {
-  const room = /^[1-9][0-9]{0,14}$/.test(id)
+  const room = ROOM_NUMBER.test(id)
     ? await findTenantChat(drf.ctx, drf.tenantId, { number: Number(id) })
     : null;
   if (!room) {
     throw notFound(`chatroom ${id} not found`);
   }
   return room;
+}
+
+/**
+ * The id of the room numbered `id` (remembered once read), or a 404: for the hot paths, whose own work checks that
+ * the room is still live.
+ */
+export async function requireRoomId(drf: TenantDialect, id: string): Promise<string> {
+  const chatId = ROOM_NUMBER.test(id) ? await chatIdByNumber(drf.ctx, drf.tenantId, Number(id)) : null;
+  if (chatId === null) {
+    throw notFound(`chatroom ${id} not found`);
+  }
+  return chatId;
 }
 
 /** The room numbered `id` and the user `?user_id=` names, acting as a member. */

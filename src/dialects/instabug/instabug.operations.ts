@@ -1,6 +1,7 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
 import {
+  chatIdByNumber,
   countChats,
   createChat,
   getChatByNumber,
@@ -14,8 +15,14 @@ import { listMessages } from '../../messages/history.service.ts';
 import { MAX_QUERY_CHARS } from '../../search/search.query.ts';
 import { searchChat } from '../../search/search.service.ts';
 import type { TenantView } from '../../tenants/tenant.presenter.ts';
-import { getTokenTenant, listTokenTenants, renameTenant } from '../../tenants/tenant.service.ts';
+import {
+  getTokenTenant,
+  listTokenTenants,
+  renameTenant,
+  tenantIdByToken,
+} from '../../tenants/tenant.service.ts';
 import { createTokenTenant } from '../../users/user.service.ts';
+import { checkedAfter } from '../dialect.errors.ts';
 import {
   DEFAULT_CHAT_NAME,
   pageOf,
@@ -68,6 +75,36 @@ export async function applicationChat(ctx: Context, path: InstabugPath): Promise
   const number = pathNumber(path.number ?? '', 'chat');
   const chat = await getChatByNumber(ctx, app.actor, number);
   return { ...app, chat };
+}
+
+/** The chat the path names, addressed by what is remembered of tokens and numbers: no read when both are known. */
+interface ChatAddress {
+  token: string;
+  actor: Actor;
+  chatId: string;
+  number: number;
+}
+
+/**
+ * The chat the path's token and number name, or the 404 `applicationChat` gives, without reading the chat: the
+ * work done with it checks that it is live (and `checkedAfter` then asks `applicationChat` why not).
+ */
+async function chatAddress(ctx: Context, path: InstabugPath): Promise<ChatAddress> {
+  const tenantId = await tenantIdByToken(ctx, path.token ?? '');
+  const number = tenantId === null ? null : pathNumber(path.number ?? '', 'chat');
+  const chatId = tenantId === null || number === null ? null : await chatIdByNumber(ctx, tenantId, number);
+  if (tenantId === null || number === null || chatId === null) {
+    const { token, actor, chat } = await applicationChat(ctx, path);
+    return { token, actor, chatId: chat.id, number: chat.number };
+  }
+  return { token: path.token ?? '', actor: systemActor(tenantId), chatId, number };
+}
+
+/** `work` on the chat `at` names; should the chat be gone, the 404 `applicationChat` gives. */
+function onChat<T>(ctx: Context, path: InstabugPath, work: () => Promise<T>): Promise<T> {
+  return checkedAfter(work, async () => {
+    await applicationChat(ctx, path);
+  });
 }
 
 // Applications.
@@ -132,18 +169,20 @@ export async function renameChat(ctx: Context, path: InstabugPath, body: unknown
 // Messages.
 
 export async function addMessage(ctx: Context, path: InstabugPath, body: unknown) {
-  const { token, actor, chat } = await applicationChat(ctx, path);
+  const at = await chatAddress(ctx, path);
   const text = requireText(body, 'message', MESSAGE_TEXTS);
-  const { message } = await sendMessage(ctx, actor, chat.id, { text });
-  return toMessage(token, chat.number, message);
+  const { message } = await onChat(ctx, path, () => sendMessage(ctx, at.actor, at.chatId, { text }));
+  return toMessage(at.token, at.number, message);
 }
 
 export async function listChatMessages(ctx: Context, path: InstabugPath, query: unknown) {
-  const { token, actor, chat } = await applicationChat(ctx, path);
+  const at = await chatAddress(ctx, path);
   const { offset, limit } = pageOf(query);
   // Message numbers have no gaps: page p holds numbers (p-1)*per_page+1 .. p*per_page, deleted ones left out.
-  const page = await listMessages(ctx, actor, chat.id, { after: offset, limit });
-  return page.data.filter((m) => m.deletedAt === null).map((m) => toMessage(token, chat.number, m));
+  const page = await onChat(ctx, path, () =>
+    listMessages(ctx, at.actor, at.chatId, { after: offset, limit }),
+  );
+  return page.data.filter((m) => m.deletedAt === null).map((m) => toMessage(at.token, at.number, m));
 }
 
 /** The chat's messages matching the search words of the query or the body; none for no words. */

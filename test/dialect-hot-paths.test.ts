@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
+
+/**
+ * The dialects' hot paths (a send, a chat's messages) skip the look-ups their answers need only when something is
+ * wrong, and remember what never changes (which chat a number names, which tenant a token names). A chat deleted
+ * after it was remembered must still answer as it did: 404.
+ */
+describe(`dialect hot paths after a chat is gone (${ENGINE})`, () => {
+  let t: TestApp;
+  /** What these tests read of the answers, whichever dialect gives them. */
+  interface Answer {
+    status: number;
+    body: {
+      id: string;
+      application_token: string;
+      chat_number: number;
+      msg: string;
+      length: number;
+      error: { code: string; message: string };
+    };
+  }
+  const call = async (method: string, url: string, body?: unknown) =>
+    (await t.request(method, url, body)) as unknown as Answer;
+  const drop = async (chatId: string) => {
+    await sql`update chats set deleted_at = now() where id = ${chatId}`.execute(t.app.parley.ctx.db);
+  };
+
+  before(async () => {
+    t = await createTestApp({ DIALECTS: 'avito,drf,instabug' });
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('Instabug: a send and a list into a remembered chat that is gone are 404, as an unknown one', async () => {
+    const app = await call('POST', '/api/applications', { application_name: 'hot' });
+    const token = app.body.application_token;
+    const chat = await call('POST', `/api/applications/${token}/chats`, { chat_name: 'hot' });
+    const n = chat.body.chat_number;
+    const messages = `/api/applications/${token}/chats/${n}/messages`;
+    assert.equal((await call('POST', messages, { message_content: 'one' })).status, 201);
+    assert.equal((await call('GET', messages)).body.length, 1);
+    assert.equal((await call('POST', messages, { message_content: ' ' })).status, 422);
+    const { rows } = await sql<{ id: string }>`
+      select c.id from chats c join tenants t on t.id = c.tenant_id
+      where t.token = ${token} and c.number = ${n}`.execute(t.app.parley.ctx.db);
+    await drop(rows[0]!.id);
+    for (const res of [
+      await call('POST', messages, { message_content: 'two' }),
+      await call('GET', messages),
+      await call('POST', `/api/applications/${token}/chats/${n + 1}/messages`, { message_content: 'x' }),
+      await call('GET', `/api/applications/${token}x/chats/${n}/messages`),
+    ]) {
+      assert.equal(res.status, 404, JSON.stringify(res.body));
+      assert.equal(res.body.error.code, 'not_found');
+    }
+  });
+
+  it('DRF: a send into a remembered room that is gone is 404; a stranger is 403, an unknown sender 404', async () => {
+    const a = (await call('POST', '/users/', { username: 'hot_drf_a' })).body.id;
+    const b = (await call('POST', '/users/', { username: 'hot_drf_b' })).body.id;
+    const room = await call('POST', '/chat/chatroom/', {
+      room_name: 'hot drf',
+      room_member: [{ username: 'hot_drf_a' }],
+    });
+    const number = Number(room.body.id);
+    assert.equal((await call('POST', `/chat/group/${number}/`, { from: a, text: 'hi' })).status, 200);
+    const stranger = await call('POST', `/chat/group/${number}/`, { from: b, text: 'let me in' });
+    assert.equal(stranger.status, 403);
+    assert.match(stranger.body.msg, /not a member/);
+    assert.equal((await call('POST', `/chat/group/${number}/`, { from: 999999, text: 'who' })).status, 404);
+    const { rows } = await sql<{ id: string }>`
+      select id from chats where number = ${number} and name = 'hot drf'`.execute(t.app.parley.ctx.db);
+    await drop(rows[0]!.id);
+    const gone = await call('POST', `/chat/group/${number}/`, { from: a, text: 'anyone?' });
+    assert.equal(gone.status, 404);
+    assert.match(gone.body.msg, /chatroom/);
+  });
+
+  it('Avito: a send into and a read of a chat that is gone are 404 naming the chat', async () => {
+    const a = (await call('POST', '/users/add', { username: 'hot_avito_a' })).body.id;
+    const chat = (await call('POST', '/chats/add', { name: 'hot avito', users: [a] })).body.id;
+    assert.equal((await call('POST', '/messages/add', { chat, author: a, text: 'hi' })).status, 201);
+    assert.equal((await call('POST', '/messages/get', { chat })).body.length, 1);
+    await drop(chat);
+    for (const res of [
+      await call('POST', '/messages/add', { chat, author: a, text: 'anyone?' }),
+      await call('POST', '/messages/get', { chat }),
+    ]) {
+      assert.equal(res.status, 404, JSON.stringify(res.body));
+      assert.match(res.body.error.message, /chat/);
+    }
+  });
+});
