@@ -80,6 +80,43 @@ describe(`dialect hot paths after a chat is gone (${ENGINE})`, () => {
     assert.match(gone.body.msg, /chatroom/);
   });
 
+  it('DRF: reading a room marks it seen up to its last message, and writes nothing when it is seen already', async () => {
+    const a = (await call('POST', '/users/', { username: 'hot_seen_a' })).body.id;
+    const b = (await call('POST', '/users/', { username: 'hot_seen_b' })).body.id;
+    const room = await call('POST', '/chat/chatroom/', {
+      room_name: 'hot seen',
+      room_member: [{ username: 'hot_seen_a' }, { username: 'hot_seen_b' }],
+    });
+    const number = Number(room.body.id);
+    const cursor = async () => {
+      const { rows } = await sql<{ seq: number; updated: number }>`
+        select m.last_read_seq::int as seq, m.xmin::text::bigint as updated from members m
+        join chats c on c.id = m.chat_id where c.number = ${number} and c.name = 'hot seen' and m.user_id = ${String(a)}`.execute(
+        t.app.parley.ctx.db,
+      );
+      return rows[0]!;
+    };
+    for (const text of ['one', 'two']) {
+      assert.equal((await call('POST', `/chat/group/${number}/`, { from: b, text })).status, 200);
+    }
+    const read = async () => {
+      const res = await t.request('GET', `/chat/messages/${number}/?user_id=${a}`);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return (res.body as { data: { messages: { text: string }[] } }).data.messages.map((m) => m.text);
+    };
+    assert.deepEqual(await read(), ['one', 'two']);
+    const seen = await cursor();
+    assert.equal(seen.seq, 2);
+    assert.deepEqual(await read(), ['one', 'two']);
+    assert.deepEqual(await cursor(), seen, 'the member row is not written again');
+    assert.equal((await call('POST', `/chat/group/${number}/`, { from: b, text: 'three' })).status, 200);
+    assert.deepEqual(await read(), ['one', 'two', 'three']);
+    assert.equal((await cursor()).seq, 3);
+    const stranger = (await call('POST', '/users/', { username: 'hot_seen_d' })).body.id;
+    assert.equal((await t.request('GET', `/chat/messages/${number}/?user_id=${stranger}`)).status, 404);
+    assert.equal((await t.request('GET', `/chat/messages/${number}/?user_id=987654`)).status, 404);
+  });
+
   it('Avito: a send into and a read of a chat that is gone are 404 naming the chat', async () => {
     const a = (await call('POST', '/users/add', { username: 'hot_avito_a' })).body.id;
     const chat = (await call('POST', '/chats/add', { name: 'hot avito', users: [a] })).body.id;

@@ -3,12 +3,13 @@ import type { ChatView } from '../../chats/chat.schema.ts';
 import { createChat, findTenantChat } from '../../chats/chat.service.ts';
 import { forbidden, invalid, notFound } from '../../errors/codes.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
-import { chatHistory, listMessages } from '../../messages/history.service.ts';
+import { membersOfChats } from '../../members/member.service.ts';
+import { listMessages } from '../../messages/history.service.ts';
 import { findTenantMessageById, markRead, sendMessage, unread } from '../../messages/message.service.ts';
 import { checkedAfter, refused } from '../dialect.errors.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
 import { toDrfMessage, toRoom, userActor, type RoomMember } from './drf.mapping.ts';
-import { membersIfMember, requireRoom, requireRoomId, roomAndUser } from './drf.room.operations.ts';
+import { membersIfMember, requireRoom, requireRoomId } from './drf.room.operations.ts';
 import type { SendBody } from './drf.schema.ts';
 import { requireUser, usernames } from './drf.user.operations.ts';
 
@@ -97,18 +98,45 @@ export async function unseenMessages(drf: TenantDialect, userId: string) {
   return rooms;
 }
 
+/**
+ * The room's members with their usernames, the reader's read cursor, and the usernames of `messages`' authors (who
+ * may have left): two reads.
+ */
+async function roomContext(drf: TenantDialect, actor: Actor, room: ChatView, messages: MessageView[]) {
+  const views = (await membersOfChats(drf.ctx, actor, [room.id])).get(room.id) ?? [];
+  const names = await usernames(drf, [
+    ...new Set([...views.map((v) => v.userId), ...messages.map((m) => m.authorId)]),
+  ]);
+  const members: RoomMember[] = views.map((v) => ({
+    id: v.userId,
+    username: names.get(v.userId) ?? '',
+    joinedAt: v.joinedAt,
+  }));
+  return { members, names, lastReadSeq: views.find((v) => v.userId === actor.userId)?.lastReadSeq ?? 0 };
+}
+
 /** `GET /chat/messages/<id>/`: the room with its live messages, now seen. */
 export async function roomMessages(drf: TenantDialect, roomId: string, userId: string) {
-  const { room, actor } = await roomAndUser(drf, roomId, userId);
-  const history = await chatHistory(drf.ctx, actor, room.id);
-  const members = (await membersIfMember(drf, actor, room)) ?? [];
-  const data = await roomWithMessages(
-    drf,
-    room,
-    members,
-    history.filter((m) => m.deletedAt === null),
+  const room = await requireRoom(drf, roomId);
+  const actor = userActor(drf.tenantId, userId);
+  // The member's pages (read again only when the room changed); refused: an unknown user (404), else not a member.
+  const history = await checkedAfter(
+    () => messagesAfter(drf, actor, room, 0),
+    async () => {
+      await requireUser(drf, 'user_id', userId);
+    },
   );
-  await markSeen(drf, actor, room, history);
+  const live = history.filter((m) => m.deletedAt === null);
+  const { members, names, lastReadSeq } = await roomContext(drf, actor, room, live);
+  const data = {
+    ...toRoom(room, members),
+    messages: live.map((m) => toDrfMessage(room, m, members, names.get(m.authorId) ?? '')),
+  };
+  // Seen already, up to the last: the cursor stays where it is, and nothing is written.
+  const last = history[history.length - 1];
+  if (last && last.seq > lastReadSeq) {
+    await markRead(drf.ctx, actor, room.id, { seq: last.seq });
+  }
   return data;
 }
 
