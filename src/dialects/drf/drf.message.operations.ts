@@ -3,7 +3,7 @@ import type { ChatView } from '../../chats/chat.schema.ts';
 import { createChat, findTenantChat } from '../../chats/chat.service.ts';
 import { forbidden, invalid, notFound } from '../../errors/codes.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
-import { membersOfChats } from '../../members/member.service.ts';
+import { namedMembersOf } from '../../members/member.service.ts';
 import { listMessages } from '../../messages/history.service.ts';
 import { findTenantMessageById, markRead, sendMessage, unread } from '../../messages/message.service.ts';
 import { checkedAfter, refused } from '../dialect.errors.ts';
@@ -99,17 +99,21 @@ export async function unseenMessages(drf: TenantDialect, userId: string) {
 }
 
 /**
- * The room's members with their usernames, the reader's read cursor, and the usernames of `messages`' authors (who
- * may have left): two reads.
+ * The room's members with their usernames, the reader's read cursor, and the usernames of `messages`' authors: one
+ * read, and a second only for authors who have left the room.
  */
 async function roomContext(drf: TenantDialect, actor: Actor, room: ChatView, messages: MessageView[]) {
-  const views = (await membersOfChats(drf.ctx, actor, [room.id])).get(room.id) ?? [];
-  const names = await usernames(drf, [
-    ...new Set([...views.map((v) => v.userId), ...messages.map((m) => m.authorId)]),
-  ]);
+  const views = await namedMembersOf(drf.ctx, actor, room.id);
+  const names = new Map(views.map((v) => [v.userId, v.username]));
+  const gone = [...new Set(messages.map((m) => m.authorId))].filter((id) => !names.has(id));
+  if (gone.length > 0) {
+    for (const [id, name] of await usernames(drf, gone)) {
+      names.set(id, name);
+    }
+  }
   const members: RoomMember[] = views.map((v) => ({
     id: v.userId,
-    username: names.get(v.userId) ?? '',
+    username: v.username,
     joinedAt: v.joinedAt,
   }));
   return { members, names, lastReadSeq: views.find((v) => v.userId === actor.userId)?.lastReadSeq ?? 0 };
