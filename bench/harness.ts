@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -144,4 +144,99 @@ export function table(rows: Record<string, string | number>[]): void {
   for (const row of rows) {
     console.log(line(columns.map((c) => String(row[c]))));
   }
+}
+
+/** The local ports of `pid`'s TCP connections to `remotePort` (its database connections), from /proc. */
+function portsTo(pid: number, remotePort: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) {
+        inodes.add(match[1]!);
+      }
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports: number[] = [];
+  for (const file of ['tcp', 'tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/${pid}/net/${file}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cells = line.trim().split(/\s+/);
+      const [local, remote, inode] = [cells[1], cells[2], cells[9]];
+      if (
+        local &&
+        remote &&
+        inode &&
+        inodes.has(inode) &&
+        parseInt(remote.split(':')[1]!, 16) === remotePort
+      ) {
+        ports.push(parseInt(local.split(':')[1]!, 16));
+      }
+    }
+  }
+  return ports;
+}
+
+/**
+ * The CPU a server spends, its database's included: the Parley process, plus, on PostgreSQL, the backends serving
+ * its connections (found by their client ports in pg_stat_activity, so that other clients of the same server do not
+ * count). Call `backends()` after a warm-up, when the pool is open; `start()` returns a function that reads the
+ * CPU seconds spent since, by the Parley process and by the backends (a backend that exits meanwhile counts up to
+ * its last reading).
+ */
+export interface CpuMeter {
+  backends(): Promise<number>;
+  start(): () => { server: number; database: number };
+}
+
+export function cpuMeter(bench: BenchServer): CpuMeter {
+  const pid = bench.server.child.pid!;
+  const databaseUrl = process.env.DATABASE_URL;
+  let pids: number[] = [];
+  const read = (p: number) => {
+    try {
+      return cpuSeconds(p);
+    } catch {
+      return null;
+    }
+  };
+  return {
+    async backends() {
+      if (!databaseUrl) {
+        return 0;
+      }
+      const port = Number(new URL(databaseUrl).port || 5432);
+      const ports = portsTo(pid, port);
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ pid: number }>(
+          'select pid from pg_stat_activity where client_port = any($1::int[])',
+          [ports],
+        );
+        pids = rows.map((r) => r.pid);
+      } finally {
+        await client.end();
+      }
+      return pids.length;
+    },
+    start() {
+      const server = cpuSeconds(pid);
+      const before = new Map(pids.map((p) => [p, read(p) ?? 0]));
+      return () => {
+        let database = 0;
+        for (const [p, then] of before) {
+          database += (read(p) ?? then) - then;
+        }
+        return { server: cpuSeconds(pid) - server, database };
+      };
+    },
+  };
 }

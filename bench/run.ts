@@ -17,6 +17,12 @@ const scenarios: Record<string, Scenario> = {
       'chat, history page, chat list, unread summary, against a Fastify hello-route baseline measured in the same run',
     run: async () => (await import('./http.ts')).http(),
   },
+  dialects: {
+    description:
+      "the dialects' hot routes (send, list/history, SourceLoop's count) next to the native ones, with CPU per " +
+      'request of the server and its database (BENCH_CONNECTIONS=32, BENCH_SECONDS=4, BENCH_DIALECTS, BENCH_HISTORY)',
+    run: async () => (await import('./dialects.ts')).dialects(),
+  },
   fanout: {
     description:
       'real-time fan-out: N sockets in one group, latency of each delivery (FANOUT_SOCKETS, FANOUT_MESSAGES)',

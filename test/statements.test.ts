@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { StatementNames } from '../src/db/statements.ts';
+import { CLIENT_SHAPED, StatementNames } from '../src/db/statements.ts';
 import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
 import { createGroup } from './support/factories.ts';
 
@@ -42,6 +42,25 @@ describe('which query texts are prepared', () => {
     names.nameFor(third);
     assert.equal(names.nameFor(third), undefined, 'over the capacity: unnamed');
     assert.equal(names.size, 2);
+  });
+});
+
+describe('query texts shaped by a client', () => {
+  it('are prepared, but no more than a tenth of the capacity of them', () => {
+    const names = new StatementNames(20);
+    const shaped = (i: number) =>
+      `select * from messages m where ${CLIENT_SHAPED} m.chat_id = $1 and m.seq > ${i}`;
+    for (let i = 0; i < 2; i++) {
+      names.nameFor(shaped(i));
+      assert.ok(names.nameFor(shaped(i)), `client-shaped text ${i} is prepared from its second execution`);
+    }
+    names.nameFor(shaped(2));
+    assert.equal(names.nameFor(shaped(2)), undefined, 'the third is over the budget of 2: unnamed');
+    assert.ok(names.nameFor(shaped(0)), 'those prepared keep their names');
+    const native = 'select * from chats where id = $1';
+    names.nameFor(native);
+    assert.ok(names.nameFor(native), 'other texts still take the remaining slots');
+    assert.equal(names.size, 3);
   });
 });
 

@@ -5,6 +5,7 @@ import type { ChatRow } from './chat.table.ts';
 import { conflict, forbidden, invalid } from '../errors/codes.ts';
 import { uniqueViolation } from '../errors/database.ts';
 import { newId } from '../ids.ts';
+import { Memo } from '../memo.ts';
 import type { MemberRole } from '../members/member.table.ts';
 import { allPages, DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 
@@ -344,4 +345,19 @@ export async function chatViewFor(
 ): Promise<ChatView | null> {
   const entry = await findChatForUser(ctx.db, tenantId, chatId, userId);
   return entry ? presentChat(entry) : null;
+}
+
+/** A chat's id and its number in its tenant never change, nor is a number used again. */
+const chatIds = new Memo<string>();
+
+/**
+ * The id of the chat numbered `number` in the tenant, remembered once read, or null when the tenant has no live chat
+ * with that number: for dialects that address chats by number on a hot path. The chat may have been deleted since it
+ * was remembered: what is done with the id checks that the chat is live (a send, a member's read).
+ */
+export async function chatIdByNumber(ctx: Context, tenantId: string, number: number): Promise<string | null> {
+  const id = await chatIds.get(ctx.db, `${tenantId}:${number}`, async () => {
+    return (await findChatByNumber(ctx.db, tenantId, number))?.id;
+  });
+  return id ?? null;
 }

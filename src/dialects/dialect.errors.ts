@@ -23,6 +23,26 @@ export async function ifNotFound<T>(work: Promise<T>, replacement: () => AppErro
   }
 }
 
+/**
+ * `work` first, on the hot path, with the checks the dialect's answer needs only when it is refused: a service
+ * refusal `not_found` or `invalid_request` runs `explain(refusal)`, the checks the dialect makes before such work
+ * (a missing chat, an unknown user), which throws what they find, or a replacement of the refusal; else the
+ * refusal stands. The answer is the one the checks made first would give, without their queries when all is well.
+ */
+export async function checkedAfter<T>(
+  work: () => Promise<T>,
+  explain: (refusal: AppError) => Promise<void>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (refused(error, 'not_found') || refused(error, 'invalid_request')) {
+      await explain(error as AppError);
+    }
+    throw error;
+  }
+}
+
 /** Parley's answer to an error: its status and `{"error": {code, message, details?}}`. */
 export interface ErrorAnswer {
   status: number;

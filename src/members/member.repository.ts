@@ -122,3 +122,18 @@ export async function listMembersOfChats(db: Db, chatIds: string[], viewerId: st
     .orderBy('user_id')
     .execute();
 }
+
+/** The members of one chat with their usernames, in the order of `listMembersOfChats`; none unless `viewerId` is in it. */
+export async function listNamedMembers(
+  db: Db,
+  chatId: string,
+  viewerId: string,
+): Promise<(MemberRow & { username: string })[]> {
+  const result = await sql<MemberRow & { username: string }>`
+    select m.*, u.username from members m
+    join users u on u.tenant_id = m.tenant_id and u.id = m.user_id
+    where m.chat_id = ${chatId}
+      and exists (select 1 from members v where v.chat_id = ${chatId} and v.user_id = ${viewerId})
+    order by m.role = 'owner' desc, m.joined_at, m.user_id`.execute(db);
+  return result.rows;
+}

@@ -25,6 +25,7 @@ import {
   deleteMember,
   findSuccessor,
   listMembersOfChats,
+  listNamedMembers,
   listMembers as listMemberRows,
   updateRole,
 } from './member.repository.ts';
@@ -330,4 +331,16 @@ export async function membersOfChats(
     byChat.set(row.chat_id, [...(byChat.get(row.chat_id) ?? []), presentMember(row)]);
   }
   return byChat;
+}
+
+/** One chat's members with their usernames (one read), for dialects that show both; none unless the caller is in it. */
+export async function namedMembersOf(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+): Promise<(MemberView & { username: string })[]> {
+  return (await listNamedMembers(ctx.db, chatId, actor.userId)).map((row) => ({
+    ...presentMember(row),
+    username: row.username,
+  }));
 }

@@ -1,8 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
-import { countRows, filterSql, orderSql } from '../db/sql/filter.ts';
-import { UNPREPARED } from '../db/statements.ts';
-import type { MessageCondition, MessageFilter, MessageFilterField } from './message.filter.ts';
+import { filterSql, orderSql } from '../db/sql/filter.ts';
+import { CLIENT_SHAPED } from '../db/statements.ts';
+import type { MessageCondition, MessageFilter, MessageFilterField, MessageOrder } from './message.filter.ts';
 import { MESSAGE_COLUMNS } from './message.repository.ts';
 import type { MessageRow } from './message.table.ts';
 
@@ -33,20 +33,89 @@ const FILTER_FIELDS: Record<MessageFilterField, RawBuilder<unknown>> = {
   channelType: sql`coalesce(x.channel_type, c.kind)`,
 };
 
-/** The live messages of the live chats `userId` belongs to, with their context, matching `where`. */
-function visibleMessages(tenantId: string, userId: string, where: MessageCondition | null) {
+/**
+ * Orderings by a time at millisecond precision (what clients see), for when it is the last one asked: ordering by the
+ * stored time instead gives the same order between different milliseconds, and breaks ties within one by the stored
+ * time, which the index `messages_chat_created_idx` (chat, time, seq; live messages) serves, where the truncated
+ * expression made PostgreSQL read and sort a whole chat. Not when another ordering follows: that one breaks the ties.
+ */
+const LAST_ORDER: Partial<Record<MessageFilterField, RawBuilder<unknown>>> = {
+  createdAt: sql`m.created_at`,
+};
+
+/**
+ * `order by` for a filter: its orderings, then ties broken by time, chat and seq in the direction of the last one
+ * (unique: the same order on every request, and, within one chat, the order of the index).
+ */
+function orderBy(order: MessageOrder[]): RawBuilder<unknown>[] {
+  const last = order.length - 1;
+  const asked = order.map((o, i) =>
+    i === last && LAST_ORDER[o.field]
+      ? orderSql([o], { ...FILTER_FIELDS, ...LAST_ORDER })[0]!
+      : orderSql([o], FILTER_FIELDS)[0]!,
+  );
+  const direction = order[last]?.direction === 'desc' ? sql`desc` : sql`asc`;
+  return [...asked, sql`m.created_at ${direction}`, sql`m.chat_id ${direction}`, sql`m.seq ${direction}`];
+}
+
+/** The fields read from `message_properties` (alias `x`). */
+const PROPERTY_FIELDS: MessageFilterField[] = ['subject', 'status', 'channelType'];
+
+/** Whether a condition names `field` anywhere. */
+function names(where: MessageCondition | null, field: MessageFilterField): boolean {
+  if (where === null) {
+    return false;
+  }
+  if ('and' in where) {
+    return where.and.some((c) => names(c, field));
+  }
+  if ('or' in where) {
+    return where.or.some((c) => names(c, field));
+  }
+  return where.field === field;
+}
+
+/**
+ * The live messages of the live chats `userId` belongs to, matching `where`; with their context (the replied-to
+ * message, a direct chat's recipient, the properties a SourceLoop client sent) when `context`, else with only the
+ * joins `where` names (each is a left join on a unique key or a lateral `limit 1`: leaving one out changes no count).
+ * Marked client-shaped: it is prepared, within the budget of such texts (`src/db/statements.ts`).
+ */
+function visibleMessages(tenantId: string, userId: string, where: MessageCondition | null, context: boolean) {
+  const parent = context || names(where, 'parentId');
+  const recipient = context || names(where, 'recipientId');
+  const properties = context || PROPERTY_FIELDS.some((field) => names(where, field));
   return sql`
     from messages m
     join members me on me.chat_id = m.chat_id and me.user_id = ${userId} and me.tenant_id = ${tenantId}
     join chats c on c.id = m.chat_id and c.deleted_at is null
-    left join messages p on p.chat_id = m.chat_id and p.seq = m.reply_to
-    left join message_properties x on x.chat_id = m.chat_id and x.seq = m.seq
-    left join lateral (
+    ${parent ? sql`left join messages p on p.chat_id = m.chat_id and p.seq = m.reply_to` : sql``}
+    ${properties ? sql`left join message_properties x on x.chat_id = m.chat_id and x.seq = m.seq` : sql``}
+    ${
+      recipient
+        ? sql`left join lateral (
       select o.user_id from members o
       where c.kind = 'direct' and o.chat_id = m.chat_id and o.user_id <> m.author_id
       order by o.user_id limit 1
-    ) r on true
-    where ${sql.raw(UNPREPARED)} m.deleted_at is null and ${where ? filterSql(where, FILTER_FIELDS) : sql`true`}`;
+    ) r on true`
+        : sql``
+    }
+    where ${sql.raw(CLIENT_SHAPED)} m.deleted_at is null and ${where ? filterSql(where, FILTER_FIELDS) : sql`true`}`;
+}
+
+/**
+ * Limit and offset are written into the text (whole numbers the compiler bounded): as parameters, a prepared plan
+ * is priced for a tenth of the rows, never for the page, and PostgreSQL would plan every execution anew. Exported so
+ * a test can EXPLAIN it.
+ */
+export function findMessagesQuery(tenantId: string, userId: string, filter: MessageFilter) {
+  return sql<MessageInContextRow>`
+    select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(`m.${column}`)))},
+           c.kind as chat_kind, p.id as parent_id, r.user_id as recipient_id,
+           x.subject, coalesce(x.status, 0) as status, x.channel_type
+    ${visibleMessages(tenantId, userId, filter.where, true)}
+    order by ${sql.join(orderBy(filter.order))}
+    limit ${sql.lit(filter.limit)} offset ${sql.lit(filter.offset)}`;
 }
 
 export async function findMessagesFiltered(
@@ -55,15 +124,24 @@ export async function findMessagesFiltered(
   userId: string,
   filter: MessageFilter,
 ): Promise<MessageInContextRow[]> {
-  const order = [...orderSql(filter.order, FILTER_FIELDS), sql`m.created_at asc`, sql`m.id asc`];
-  const result = await sql<MessageInContextRow>`
-    select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(`m.${column}`)))},
-           c.kind as chat_kind, p.id as parent_id, r.user_id as recipient_id,
-           x.subject, coalesce(x.status, 0) as status, x.channel_type
-    ${visibleMessages(tenantId, userId, filter.where)}
-    order by ${sql.join(order)}
-    limit ${filter.limit} offset ${filter.offset}`.execute(db);
-  return result.rows;
+  return (await findMessagesQuery(tenantId, userId, filter).execute(db)).rows;
+}
+
+/**
+ * How many messages match. One channel's count (`where` is `channelId` alone, what clients ask most) is its chat's
+ * counter of live messages, kept by the send and the delete; anything else counts the rows.
+ */
+export function countMessagesQuery(tenantId: string, userId: string, where: MessageCondition | null) {
+  if (where !== null && 'field' in where && where.field === 'chatId' && where.op === '=') {
+    return sql<{ count: number }>`
+      select c.message_count::int as count
+      from chats c
+      join members me on me.chat_id = c.id and me.user_id = ${userId} and me.tenant_id = ${tenantId}
+      where c.id = ${where.value} and c.deleted_at is null`;
+  }
+  return sql<{
+    count: number;
+  }>`select count(*)::int as count ${visibleMessages(tenantId, userId, where, false)}`;
 }
 
 export async function countMessagesFiltered(
@@ -72,7 +150,21 @@ export async function countMessagesFiltered(
   userId: string,
   where: MessageCondition | null,
 ): Promise<number> {
-  return countRows(db, visibleMessages(tenantId, userId, where));
+  const result = await countMessagesQuery(tenantId, userId, where).execute(db);
+  return result.rows[0]?.count ?? 0;
+}
+
+/** A chat's kind and, for a direct chat, its members (both fixed for the chat's life), or undefined for none. */
+export async function chatShape(
+  db: Db,
+  chatId: string,
+): Promise<{ kind: 'direct' | 'group'; direct_members: string[] } | undefined> {
+  const result = await sql<{ kind: 'direct' | 'group'; direct_members: string[] }>`
+    select c.kind,
+           array(select o.user_id from members o where c.kind = 'direct' and o.chat_id = c.id order by o.user_id)
+             as direct_members
+    from chats c where c.id = ${chatId}`.execute(db);
+  return result.rows[0];
 }
 
 /** What a SourceLoop client sent with a message beyond its text; only what is given changes. */

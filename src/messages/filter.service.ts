@@ -1,7 +1,9 @@
 import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
 import { forbidden, notFound } from '../errors/codes.ts';
+import { Memo } from '../memo.ts';
 import {
+  chatShape,
   countMessagesFiltered,
   findMessagesFiltered,
   writeMessageProperties,
@@ -9,6 +11,7 @@ import {
 } from './filter.repository.ts';
 import type { MessageCondition, MessageFilter } from './message.filter.ts';
 import { presentMessageInContext, type MessageInContext } from './message.presenter.ts';
+import type { MessageView } from './message.schema.ts';
 
 /** The live messages of the caller's chats matching a structured filter (dialect query languages compile to it). */
 export async function findMessages(
@@ -63,4 +66,52 @@ export async function setMessageProperties(
     { chatId: current.message.chatId, seq: current.message.seq },
     properties,
   );
+}
+
+interface ChatShape {
+  kind: 'direct' | 'group';
+  /** A direct chat's members in id order; none for a group. */
+  directMembers: string[];
+}
+
+/**
+ * A chat's kind and a direct chat's members never change (a direct chat takes no member, and once one of its two
+ * users is deleted it takes no message either, so a send it accepted saw them both).
+ */
+const shapes = new Memo<ChatShape>();
+
+async function shapeOf(ctx: Context, chatId: string): Promise<ChatShape> {
+  const shape = await shapes.get(ctx.db, chatId, async () => {
+    const row = await chatShape(ctx.db, chatId);
+    return row && { kind: row.kind, directMembers: row.direct_members };
+  });
+  if (!shape) {
+    throw notFound(`chat ${chatId} not found`);
+  }
+  return shape;
+}
+
+/**
+ * A message the caller has just sent, with its context as `findMessages` shows it, without reading it back: the
+ * send's answer, the id of the message it replies to (the caller had it), the properties the caller is storing with
+ * it (as `findMessages` shows them: no subject, status 0, the chat's kind when none was given), and the chat's kind
+ * and recipient, which never change and are read once per chat and process. Only for a message the send accepted:
+ * that the caller is a member of its chat is what the send checked.
+ */
+export async function sentInContext(
+  ctx: Context,
+  message: MessageView,
+  parentId: string | null,
+  properties: MessageProperties = {},
+): Promise<MessageInContext> {
+  const { kind, directMembers } = await shapeOf(ctx, message.chatId);
+  return {
+    message,
+    chatKind: kind,
+    parentId,
+    recipientId: directMembers.find((id) => id !== message.authorId) ?? null,
+    subject: properties.subject ?? null,
+    status: properties.status ?? 0,
+    channelType: properties.channelType ?? kind,
+  };
 }

@@ -59,3 +59,30 @@ export async function listMemberMessages(
   }
   return { state, rows: range.direction === 'forward' ? page : page.reverse() };
 }
+
+/**
+ * A page of a live chat of the tenant with no member acting (dialects that address chats directly), ascending, in
+ * one round trip; undefined when the tenant has no such live chat.
+ */
+export async function listTenantChatMessages(
+  db: Db,
+  tenantId: string,
+  chatId: string,
+  range: HistoryRange & { direction: 'forward' },
+): Promise<MessageRow[] | undefined> {
+  const { rows } = await sql<{ g: number } & (MessageRow | { [K in keyof MessageRow]: null })>`
+    select 1 as g, x.* from (
+      select 1 from chats c where c.id = ${chatId} and c.tenant_id = ${tenantId} and c.deleted_at is null
+    ) g
+    left join lateral (${historyQuery(db, chatId, range)}) x on true`.execute(db);
+  if (rows.length === 0) {
+    return undefined;
+  }
+  const page: MessageRow[] = [];
+  for (const { g: _g, ...row } of rows) {
+    if (row.seq !== null) {
+      page.push(row as MessageRow);
+    }
+  }
+  return page;
+}

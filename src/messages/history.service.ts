@@ -1,11 +1,10 @@
 import type { Actor } from '../auth/actor.ts';
 import { chatNotFound, requireMember } from '../chats/chat.access.ts';
-import { findTenantChat } from '../chats/chat.service.ts';
 import type { Context } from '../context.ts';
 import { invalid } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
 import { HistoryCache } from './history.cache.ts';
-import { listMemberMessages } from './history.repository.ts';
+import { listMemberMessages, listTenantChatMessages } from './history.repository.ts';
 import { presentMessage } from './message.presenter.ts';
 import { listMessages as listMessageRows, type HistoryRange } from './message.repository.ts';
 import type { ListMessagesQuery, MessageView } from './message.schema.ts';
@@ -147,10 +146,21 @@ export async function tenantChatHistory(
   tenantId: string,
   chatId: string,
 ): Promise<MessageView[]> {
-  if (!(await findTenantChat(ctx, tenantId, { id: chatId }))) {
-    throw chatNotFound(chatId);
+  const all: MessageView[] = [];
+  let after = 0;
+  for (;;) {
+    const range = { after, limit: HISTORY_BATCH, direction: 'forward' as const };
+    // Each batch only if the chat is (still) a live chat of the tenant: no separate look-up.
+    const rows = await listTenantChatMessages(ctx.db, tenantId, chatId, range);
+    if (!rows) {
+      throw chatNotFound(chatId);
+    }
+    all.push(...rows.map(presentMessage));
+    if (rows.length < HISTORY_BATCH) {
+      return all;
+    }
+    after = rows[rows.length - 1]!.seq;
   }
-  return wholeHistory(ctx, chatId);
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import { invalid, notFound } from '../errors/codes.ts';
 import { newId } from '../ids.ts';
+import { Memo } from '../memo.ts';
 import { presentTenant, type TenantView } from './tenant.presenter.ts';
 import {
   ensureTenant,
@@ -64,6 +65,18 @@ export async function getTokenTenant(ctx: Context, token: string): Promise<Tenan
     throw notFound('no application with this token');
   }
   return presentTenant(row);
+}
+
+/** A tenant's token never changes (nor is a tenant with one removed). */
+const tokenTenants = new Memo<string>();
+
+/** The id of the tenant holding `token`, remembered once read, or null: for dialects that take a token per request. */
+export async function tenantIdByToken(ctx: Context, token: string): Promise<string | null> {
+  if (token === '') {
+    return null;
+  }
+  const id = await tokenTenants.get(ctx.db, token, async () => (await findTenantByToken(ctx.db, token))?.id);
+  return id ?? null;
 }
 
 export async function listTokenTenants(

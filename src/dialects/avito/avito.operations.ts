@@ -5,7 +5,7 @@ import { membersOfChats } from '../../members/member.service.ts';
 import { sendMessage } from '../../messages/message.service.ts';
 import { tenantChatHistory } from '../../messages/history.service.ts';
 import { createUser, getUser, getUsers } from '../../users/user.service.ts';
-import { ifNotFound } from '../dialect.errors.ts';
+import { checkedAfter, ifNotFound, refused } from '../dialect.errors.ts';
 import { openTenantDialect, type TenantDialect } from '../dialect.tenant.ts';
 import { toAvitoChat, toAvitoMessage, userActor } from './avito.mapping.ts';
 import type {
@@ -53,14 +53,19 @@ export async function addChat(avito: TenantDialect, body: AddChatBody): Promise<
 /** `messages/add`: the new message's id. */
 export async function addMessage(avito: TenantDialect, body: AddMessageBody): Promise<string> {
   const { chat, author, text } = body;
-  if (!(await findTenantChat(avito.ctx, avito.tenantId, { id: chat }))) {
-    throw notFound(`chat: no chat with id "${chat}"`);
-  }
-  await requireUser(avito, 'author', author);
-  // The chat exists (checked above): "not found" here means the author is not in it.
-  const { message } = await ifNotFound(
-    sendMessage(avito.ctx, userActor(avito.tenantId, author), chat, { text }),
-    () => forbidden(`author: user "${author}" is not a member of chat "${chat}"`),
+  // The send checks the chat, the membership and the text; only a refusal looks closer, in the order of the answers.
+  const { message } = await checkedAfter(
+    () => sendMessage(avito.ctx, userActor(avito.tenantId, author), chat, { text }),
+    async (refusal) => {
+      if (!(await findTenantChat(avito.ctx, avito.tenantId, { id: chat }))) {
+        throw notFound(`chat: no chat with id "${chat}"`);
+      }
+      await requireUser(avito, 'author', author);
+      if (refused(refusal, 'not_found')) {
+        // The chat and the author exist: "not found" means that the author is not in it.
+        throw forbidden(`author: user "${author}" is not a member of chat "${chat}"`);
+      }
+    },
   );
   return message.id;
 }

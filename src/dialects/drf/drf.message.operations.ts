@@ -6,12 +6,19 @@ import { findSendFailure, recordSendFailure } from '../../messages/failure.servi
 import type { UserView } from '../../users/user.schema.ts';
 import { getUsers } from '../../users/user.service.ts';
 import type { MessageView } from '../../messages/message.schema.ts';
-import { chatHistory, listMessages } from '../../messages/history.service.ts';
+import { namedMembersOf } from '../../members/member.service.ts';
+import { listMessages } from '../../messages/history.service.ts';
 import { findTenantMessageById, markRead, sendMessage } from '../../messages/message.service.ts';
-import { ifNotFound, refused } from '../dialect.errors.ts';
+import { checkedAfter, refused } from '../dialect.errors.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
 import { pythonRepr, toDrfMessage, toRoom, userActor, type RoomMember } from './drf.mapping.ts';
-import { membersIfMember, NO_MEMBERSHIP, requireAttributes, roomAndUser } from './drf.room.operations.ts';
+import {
+  membersIfMember,
+  NO_MEMBERSHIP,
+  requireAttributes,
+  requireRoom,
+  roomIdByNumber,
+} from './drf.room.operations.ts';
 import { requireUser, usernames } from './drf.user.operations.ts';
 
 /** A room with the messages shown in it. */
@@ -129,24 +136,61 @@ export async function sendDirect(drf: TenantDialect, receiverId: string, body: u
   });
 }
 
-/** `POST /chat/group/<id>/`: a message in the room, from one of its members; the task id. */
+/** A user id as the original's task takes it (`from`, the receiver), or null when it would refuse it unread. */
+function taskUserKey(id: unknown): string | null {
+  const key =
+    typeof id === 'number' && Number.isInteger(id) ? String(id) : typeof id === 'string' ? id.trim() : null;
+  return key === null || key === '' || key.length > 128 ? null : key;
+}
+
+/** The checks the original's task makes before a room send, in its order: the sender, the room, the text. */
+async function roomSendChecks(drf: TenantDialect, roomId: string, fields: Record<string, unknown>) {
+  const sender = await taskUser(drf, fields.from);
+  const room = await findTenantChat(drf.ctx, drf.tenantId, { number: Number(roomId) });
+  if (!room) {
+    throw new TaskFailure('chat.models.ChatRoom.DoesNotExist', 'ChatRoom matching query does not exist.');
+  }
+  return { sender, room, text: taskText(fields.text) };
+}
+
+/** The room exists and the sender too (checked): "not found" from the send means that the sender is not in it. */
+function notInRoom(error: unknown): unknown {
+  return refused(error, 'not_found')
+    ? new TaskFailure('django.core.exceptions.PermissionDenied', "User doesn't belong to chatroom")
+    : error;
+}
+
+/**
+ * `POST /chat/group/<id>/`: a message in the room, from one of its members; the task id. The send goes first, to the
+ * room remembered by its number: it checks the room, the membership and the text, and only a refusal runs the
+ * original's checks, which name the failure as they would have first.
+ */
 export async function sendToRoom(drf: TenantDialect, roomId: string, body: unknown): Promise<string> {
   const fields = requireAttributes(body, 'from', 'text');
   return runSendTask(drf, async () => {
-    const sender = await taskUser(drf, fields.from);
-    const room = await findTenantChat(drf.ctx, drf.tenantId, { number: Number(roomId) });
-    if (!room) {
-      throw new TaskFailure('chat.models.ChatRoom.DoesNotExist', 'ChatRoom matching query does not exist.');
+    const key = taskUserKey(fields.from);
+    const text =
+      typeof fields.text === 'string'
+        ? fields.text
+        : typeof fields.text === 'number'
+          ? String(fields.text)
+          : null;
+    const chatId = key === null || text === null ? null : await roomIdByNumber(drf, roomId);
+    if (key !== null && text !== null && chatId !== null) {
+      return checkedAfter(
+        async () => (await sendMessage(drf.ctx, userActor(drf.tenantId, key), chatId, { text })).message.id,
+        async (refusal) => {
+          await roomSendChecks(drf, roomId, fields);
+          throw notInRoom(refusal);
+        },
+      );
     }
-    const text = taskText(fields.text);
-    // The room exists (found above): "not found" here means that the sender is not in it.
+    const { sender, room, text: checked } = await roomSendChecks(drf, roomId, fields);
     try {
-      return (await sendMessage(drf.ctx, userActor(drf.tenantId, sender.id), room.id, { text })).message.id;
+      return (await sendMessage(drf.ctx, userActor(drf.tenantId, sender.id), room.id, { text: checked }))
+        .message.id;
     } catch (error) {
-      if (refused(error, 'not_found')) {
-        throw new TaskFailure('django.core.exceptions.PermissionDenied', "User doesn't belong to chatroom");
-      }
-      throw error;
+      throw notInRoom(error);
     }
   });
 }
@@ -182,18 +226,58 @@ export async function unseenMessages(drf: TenantDialect, userId: string) {
   return rooms;
 }
 
+/**
+ * The room's members with their usernames, the reader's read cursor, and the usernames of `messages`' authors: one
+ * read, and a second only for authors who have left the room.
+ */
+async function roomContext(drf: TenantDialect, actor: Actor, room: ChatView, messages: MessageView[]) {
+  const views = await namedMembersOf(drf.ctx, actor, room.id);
+  const names = new Map(views.map((v) => [v.userId, v.username]));
+  const gone = [...new Set(messages.map((m) => m.authorId))].filter((id) => !names.has(id));
+  if (gone.length > 0) {
+    for (const [id, name] of await usernames(drf, gone)) {
+      names.set(id, name);
+    }
+  }
+  const members: RoomMember[] = views.map((v) => ({
+    id: v.userId,
+    username: v.username,
+    joinedAt: v.joinedAt,
+  }));
+  return { members, names, lastReadSeq: views.find((v) => v.userId === actor.userId)?.lastReadSeq ?? 0 };
+}
+
 /** `GET /chat/messages/<id>/`: the room with its live messages, now seen. */
 export async function roomMessages(drf: TenantDialect, roomId: string, userId: string) {
-  const { room, actor } = await roomAndUser(drf, roomId, userId);
-  const history = await ifNotFound(chatHistory(drf.ctx, actor, room.id), () => notFound(NO_MEMBERSHIP));
-  const members = (await membersIfMember(drf, actor, room)) ?? [];
-  const data = await roomWithMessages(
-    drf,
-    room,
-    members,
-    history.filter((m) => m.deletedAt === null),
+  // As the original: an unknown user (404) before an unknown room, and a membership it does not find last.
+  const room = await checkedAfter(
+    () => requireRoom(drf, roomId),
+    async () => {
+      await requireUser(drf, userId);
+    },
   );
-  await markSeen(drf, actor, room, history);
+  const actor = userActor(drf.tenantId, userId);
+  // The member's pages (read again only when the room changed); refused: an unknown user, else not a member.
+  const history = await checkedAfter(
+    () => messagesAfter(drf, actor, room, 0),
+    async (refusal) => {
+      await requireUser(drf, userId);
+      if (refused(refusal, 'not_found')) {
+        throw notFound(NO_MEMBERSHIP);
+      }
+    },
+  );
+  const live = history.filter((m) => m.deletedAt === null);
+  const { members, names, lastReadSeq } = await roomContext(drf, actor, room, live);
+  const data = {
+    ...toRoom(room, members),
+    messages: live.map((m) => toDrfMessage(room, m, members, names.get(m.authorId) ?? '')),
+  };
+  // Seen already, up to the last: the cursor stays where it is, and nothing is written.
+  const last = history[history.length - 1];
+  if (last && last.seq > lastReadSeq) {
+    await markRead(drf.ctx, actor, room.id, { seq: last.seq });
+  }
   return data;
 }
 

@@ -1,6 +1,7 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
 import {
+  chatIdByNumber,
   createHostedGroup,
   findTenantChat,
   listAllChats,
@@ -14,15 +15,25 @@ import { toRoom, userActor, validationText, type RoomMember } from './drf.mappin
 import { isRecord } from './drf.body.ts';
 import { findByUsername, requireUser, usernames } from './drf.user.operations.ts';
 
+const ROOM_NUMBER = /^[1-9][0-9]{0,14}$/;
+
 /** The room numbered `id` (a chat's number), or a 404. */
 export async function requireRoom(drf: TenantDialect, id: string): Promise<ChatView> {
-  const room = /^[1-9][0-9]{0,14}$/.test(id)
+  const room = ROOM_NUMBER.test(id)
     ? await findTenantChat(drf.ctx, drf.tenantId, { number: Number(id) })
     : null;
   if (!room) {
     throw notFound(NO_ROOM);
   }
   return room;
+}
+
+/**
+ * The id of the room numbered `id` (remembered once read), or null when there is none: for the hot paths, whose own
+ * work checks that the room is still live.
+ */
+export async function roomIdByNumber(drf: TenantDialect, id: string): Promise<string | null> {
+  return ROOM_NUMBER.test(id) ? await chatIdByNumber(drf.ctx, drf.tenantId, Number(id)) : null;
 }
 
 /** The room numbered `id` and the user `?user_id=` names, acting as a member (the original finds the user first). */

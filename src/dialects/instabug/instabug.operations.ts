@@ -1,6 +1,7 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { ChatView } from '../../chats/chat.schema.ts';
 import {
+  chatIdByNumber,
   countChats,
   createChat,
   getChatByNumber,
@@ -19,8 +20,10 @@ import {
   listTokenTenants,
   listTokenTenantsAfter,
   renameTenant,
+  tenantIdByToken,
 } from '../../tenants/tenant.service.ts';
 import { createTokenTenant } from '../../users/user.service.ts';
+import { checkedAfter } from '../dialect.errors.ts';
 import {
   DEFAULT_CHAT_NAME,
   pageOf,
@@ -100,6 +103,36 @@ function applicationName(flavour: Flavour, body: unknown): string {
     throw invalid(`${names[0]}: is too long (maximum is ${MAX_APPLICATION_NAME} characters)`);
   }
   return name;
+}
+
+/** The chat the path names, addressed by what is remembered of tokens and numbers: no read when both are known. */
+interface ChatAddress {
+  token: string;
+  actor: Actor;
+  chatId: string;
+  number: number;
+}
+
+/**
+ * The chat the path's token and number name, or the 404 `applicationChat` gives, without reading the chat: the
+ * work done with it checks that it is live (and `checkedAfter` then asks `applicationChat` why not).
+ */
+async function chatAddress(ctx: Context, path: InstabugPath): Promise<ChatAddress> {
+  const tenantId = await tenantIdByToken(ctx, path.token ?? '');
+  const number = tenantId === null ? null : pathNumber(path.number ?? '', 'chat');
+  const chatId = tenantId === null || number === null ? null : await chatIdByNumber(ctx, tenantId, number);
+  if (tenantId === null || number === null || chatId === null) {
+    const { token, actor, chat } = await applicationChat(ctx, path);
+    return { token, actor, chatId: chat.id, number: chat.number };
+  }
+  return { token: path.token ?? '', actor: systemActor(tenantId), chatId, number };
+}
+
+/** `work` on the chat `at` names; should the chat be gone, the 404 `applicationChat` gives. */
+function onChat<T>(ctx: Context, path: InstabugPath, work: () => Promise<T>): Promise<T> {
+  return checkedAfter(work, async () => {
+    await applicationChat(ctx, path);
+  });
 }
 
 // Applications.
@@ -214,29 +247,34 @@ export async function addMessage(
   path: InstabugPath,
   body: unknown,
 ): Promise<MessageData> {
-  const { token, actor, chat } = await applicationChat(ctx, path);
+  const at = await chatAddress(ctx, path);
   const text = requireText(body, 'message', FIELD_NAMES[flavour].message);
-  const { message } = await sendMessage(ctx, actor, chat.id, { text });
-  return { token, chatNumber: chat.number, message };
+  const { message } = await onChat(ctx, path, () => sendMessage(ctx, at.actor, at.chatId, { text }));
+  return { token: at.token, chatNumber: at.number, message };
 }
 
 /**
  * Every live message of the chat in number order, read STREAM_PAGE at a time (or the page `?page=`/`?per_page=`
  * name: message numbers have no gaps, so page p holds numbers (p-1)*per_page+1 .. p*per_page, deleted ones left out).
+ * The chat is addressed by what is remembered; its first read checks that it is live.
  */
 export async function* messagePages(ctx: Context, path: InstabugPath, query: unknown): Pages<MessageData> {
   const page = pageOf(query);
-  const { token, actor, chat } = await applicationChat(ctx, path);
+  const at = await chatAddress(ctx, path);
   const live = (messages: MessageData['message'][]) =>
     messages
       .filter((m) => m.deletedAt === null)
-      .map((message) => ({ token, chatNumber: chat.number, message }));
+      .map((message) => ({ token: at.token, chatNumber: at.number, message }));
   if (page !== null) {
-    yield live((await listMessages(ctx, actor, chat.id, { after: page.offset, limit: page.limit })).data);
+    const read = await onChat(ctx, path, () =>
+      listMessages(ctx, at.actor, at.chatId, { after: page.offset, limit: page.limit }),
+    );
+    yield live(read.data);
     return;
   }
-  for await (const messages of historyPages(ctx, actor, chat.id, STREAM_PAGE)) {
-    yield live(messages);
+  const pages = historyPages(ctx, at.actor, at.chatId, STREAM_PAGE);
+  for (let next = await onChat(ctx, path, () => pages.next()); !next.done; next = await pages.next()) {
+    yield live(next.value);
   }
 }
 

@@ -8,6 +8,7 @@ import {
   countMessages,
   findMessages,
   getMessageInContext,
+  sentInContext,
   setMessageProperties,
   type MessageProperties,
 } from '../../messages/filter.service.ts';
@@ -92,15 +93,16 @@ async function create(ctx: Context, actor: Actor, body: NewMessage, parent: Mess
     text: body.body,
     ...(parent ? { replyTo: parent.message.seq } : {}),
   });
-  const sent = await getMessageInContext(ctx, actor, message.id);
   const properties = {
     subject: body.subject ?? null,
     status: body.status ?? 0,
     channelType: body.channelType,
   };
+  // Answered from what the send returned and the properties it is given: no read-back.
+  const sent = await sentInContext(ctx, message, parent?.message.id ?? null, properties);
   await setMessageProperties(ctx, actor, sent, properties);
   // As LoopBack answers a create: the properties it has no value for are left out.
-  return created(toMessage({ ...sent, ...properties }));
+  return created(toMessage(sent));
 }
 
 /** `POST /messages`: a message, a reply when it names its parent. */

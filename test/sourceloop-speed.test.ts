@@ -1,0 +1,372 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import type { Database } from '../src/db/database.ts';
+import { CLIENT_SHAPED } from '../src/db/statements.ts';
+import type { MessageFilter } from '../src/messages/message.filter.ts';
+import { countMessagesQuery, findMessagesQuery } from '../src/messages/filter.repository.ts';
+import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
+
+/**
+ * How the SourceLoop dialect's hot routes run (send, a channel's newest messages, its count): from an index, as
+ * prepared statements, answering a send without reading it back. What they answer is the dialect's own tests'.
+ */
+
+const BASE = '/sourceloop';
+const ALL = ['ViewMessage', 'CreateMessage', 'UpdateMessage', 'DeleteMessage'];
+
+interface SlMessage {
+  id: string;
+  body: string | null;
+  channelId: string;
+  createdOn: string;
+  [key: string]: unknown;
+}
+
+const q = (value: unknown) => encodeURIComponent(JSON.stringify(value));
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+/** A query's plan with sequential scans priced out: on tables this small the planner would rightly prefer them. */
+async function plan(db: Kysely<Database>, compiled: CompiledQuery): Promise<PlanNode[]> {
+  return db.connection().execute(async (conn) => {
+    await sql`set enable_seqscan = off`.execute(conn);
+    try {
+      const result = await conn.executeQuery<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({
+        ...compiled,
+        sql: `explain (format json) ${compiled.sql}`,
+      });
+      return nodes(result.rows[0]!['QUERY PLAN'][0].Plan);
+    } finally {
+      await sql`reset enable_seqscan`.execute(conn);
+    }
+  });
+}
+
+/** Whether some Sort node of `plan` sorts rows read from `relation` (the recipient lookup sorts a chat's members). */
+function sortsOver(plan: PlanNode, relation: string, under = false): boolean {
+  const sorting = under || plan['Node Type'] === 'Sort';
+  if (sorting && plan['Relation Name'] === relation) {
+    return true;
+  }
+  return (plan.Plans ?? []).some((child) => sortsOver(child, relation, sorting));
+}
+
+const describeNode = (n: PlanNode) =>
+  `${n['Node Type']}${n['Relation Name'] ? ` ${n['Relation Name']}` : ''}${n['Index Name'] ? ` using ${n['Index Name']}` : ''}`;
+
+describe(`SourceLoop hot routes: plans and statements (${ENGINE})`, () => {
+  let t: TestApp;
+  let alice: Client;
+  let bob: Client;
+  let channelId: string;
+  const filterOf = (order: MessageFilter['order']): MessageFilter => ({
+    where: { field: 'chatId', op: '=', value: channelId },
+    order,
+    offset: 0,
+    limit: 50,
+  });
+
+  before(async () => {
+    // One connection: what one query prepared is what the next one sees.
+    t = await createTestApp({ DIALECTS: 'sourceloop', DB_POOL_SIZE: '1' });
+    alice = await t.login('slspeed-alice', { permissions: ALL });
+    bob = await t.login('slspeed-bob', { permissions: ALL });
+    const chat = await alice.post('/v1/chats', { kind: 'group', name: 'slspeed', members: ['slspeed-bob'] });
+    channelId = chat.body.id;
+    for (let i = 0; i < 30; i++) {
+      const sent = await bob.post(`${BASE}/messages`, { body: `m${i}`, channelId, channelType: 'group' });
+      assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    }
+    // A channel of a few thousand messages, as in use: a sort of the whole channel then costs what it does.
+    const db = t.app.parley.ctx.db;
+    await sql`insert into messages (chat_id, seq, id, author_id, text, created_at)
+              select ${channelId}, 30 + g, 'slspeed-bulk-' || g, 'slspeed-bob', 'bulk ' || g,
+                     now() - interval '1 hour' + g * interval '1 ms'
+              from generate_series(1, 3000) g`.execute(db);
+    await sql`update chats set last_seq = 3030, message_count = 3030 where id = ${channelId}`.execute(db);
+    await sql`analyze`.execute(db);
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('lists a channel by createdOn from the time index, without sorting it', async () => {
+    const db = t.app.parley.ctx.db;
+    for (const order of [
+      [{ field: 'createdAt', direction: 'desc' }],
+      [{ field: 'createdAt', direction: 'asc' }],
+      [],
+    ] as MessageFilter['order'][]) {
+      const read = await plan(db, findMessagesQuery('default', 'slspeed-alice', filterOf(order)).compile(db));
+      const shown = read.map(describeNode).join('; ');
+      assert.ok(
+        read.some((n) => n['Index Name'] === 'messages_chat_created_idx'),
+        `${JSON.stringify(order)}: ${shown}`,
+      );
+      assert.ok(!sortsOver(read[0]!, 'messages'), `${JSON.stringify(order)}: ${shown}`);
+      assert.ok(!read.some((n) => n['Node Type'] === 'Seq Scan'), `${JSON.stringify(order)}: ${shown}`);
+    }
+  });
+
+  it("counts one channel from its chat's counter, reading no message", async () => {
+    const db = t.app.parley.ctx.db;
+    const compiled = countMessagesQuery('default', 'slspeed-alice', {
+      field: 'chatId',
+      op: '=',
+      value: channelId,
+    }).compile(db);
+    const read = await plan(db, compiled);
+    const shown = read.map(describeNode).join('; ');
+    assert.ok(!read.some((n) => n['Relation Name'] === 'messages'), shown);
+    assert.ok(
+      read.some((n) => n['Index Name'] === 'chats_pkey'),
+      shown,
+    );
+  });
+
+  it('counts other conditions without the context a list shows (no recipient lookup)', async () => {
+    const db = t.app.parley.ctx.db;
+    const compiled = countMessagesQuery('default', 'slspeed-alice', {
+      and: [
+        { field: 'chatId', op: '=', value: channelId },
+        { field: 'authorId', op: '=', value: 'slspeed-bob' },
+      ],
+    }).compile(db);
+    const read = await plan(db, compiled);
+    const shown = read.map(describeNode).join('; ');
+    // members is read once, for the caller's membership; the list's recipient lookup reads it again per message.
+    assert.equal(read.filter((n) => n['Relation Name'] === 'members').length, 1, shown);
+    assert.equal(read.filter((n) => n['Relation Name'] === 'messages').length, 1, shown);
+  });
+
+  it('runs the list and the count as prepared statements that settle on one generic plan', async () => {
+    const newest = q({ where: { channelId }, order: ['createdOn DESC'], limit: 50 });
+    const count = q({ channelId, createdBy: 'slspeed-bob' });
+    for (let i = 0; i < 12; i++) {
+      const list = await alice.get<SlMessage[]>(`${BASE}/messages?filter=${newest}`);
+      assert.equal(list.status, 200);
+      assert.equal(list.body.length, 50);
+      const counted = await alice.get<{ count: number }>(`${BASE}/messages/count?where=${count}`);
+      assert.deepEqual(counted.body, { count: 3030 });
+    }
+    const db = t.app.parley.store.db;
+    const { rows } = await sql<{
+      name: string;
+      statement: string;
+      generic_plans: number;
+      custom_plans: number;
+    }>`
+      select name, statement, generic_plans::int, custom_plans::int from pg_prepared_statements`.execute(db);
+    const shaped = rows.filter((r) => r.statement.includes(CLIENT_SHAPED));
+    assert.ok(
+      shaped.some((r) => /order by/.test(r.statement)),
+      'the list is prepared',
+    );
+    assert.ok(
+      shaped.some((r) => /count\(\*\)/.test(r.statement)),
+      'the count is prepared',
+    );
+    for (const row of shaped) {
+      assert.ok(row.generic_plans >= 5, `generic plans ${row.generic_plans}: ${row.statement.slice(0, 120)}`);
+      assert.ok(row.custom_plans <= 5, `custom plans ${row.custom_plans}`);
+    }
+    // The plan it settled on (the generic one) reads the page from the index: the caller, tenant, channel.
+    const list = shaped.find((r) => /order by/.test(r.statement))!;
+    const explained = await sql<{
+      'QUERY PLAN': [{ Plan: PlanNode }];
+    }>`explain (format json) execute ${sql.raw(
+      list.name,
+    )}(${sql.lit('slspeed-alice')}, ${sql.lit('default')}, ${sql.lit(channelId)})`.execute(db);
+    const read = nodes(explained.rows[0]!['QUERY PLAN'][0].Plan);
+    const shown = read.map(describeNode).join('; ');
+    assert.ok(
+      read.some((n) => n['Index Name'] === 'messages_chat_created_idx'),
+      shown,
+    );
+    assert.ok(!sortsOver(read[0]!, 'messages'), shown);
+  });
+});
+
+describe(`SourceLoop hot routes: answers (${ENGINE})`, () => {
+  let t: TestApp;
+  let alice: Client;
+  let bob: Client;
+  let channelId: string;
+
+  before(async () => {
+    t = await createTestApp({ DIALECTS: 'sourceloop' });
+    alice = await t.login('slfast-alice', { permissions: ALL });
+    bob = await t.login('slfast-bob', { permissions: ALL });
+    const chat = await alice.post('/v1/chats', { kind: 'group', name: 'slfast', members: ['slfast-bob'] });
+    channelId = chat.body.id;
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('answers a send with the message as reading it back shows it: group, reply, direct by user and by channel', async () => {
+    const first = await alice.post<SlMessage>(`${BASE}/messages`, {
+      body: 'hello',
+      channelId,
+      channelType: 'group',
+    });
+    const reply = await bob.post<SlMessage>(`${BASE}/messages/${first.body.id}/messages`, {
+      body: 'a reply',
+      channelType: 'group',
+    });
+    const replyByParent = await bob.post<SlMessage>(`${BASE}/messages`, {
+      body: 'another reply',
+      channelId,
+      channelType: 'group',
+      parentMessageId: first.body.id,
+    });
+    const direct = await alice.post<SlMessage>(`${BASE}/messages`, {
+      body: 'just us',
+      toUserId: 'slfast-bob',
+      channelType: 'direct',
+    });
+    // Bob answers in the direct channel by its id: the recipient is the other member, alice.
+    const back = await bob.post<SlMessage>(`${BASE}/messages`, {
+      body: 'hi alice',
+      channelId: direct.body.channelId,
+      channelType: 'direct',
+    });
+    // What the client sent beside the text is answered as stored: subject, status, channelType.
+    const withProperties = await alice.post<SlMessage>(`${BASE}/messages`, {
+      body: 'with properties',
+      channelId,
+      channelType: 'support',
+      subject: 'a subject',
+      status: 3,
+    });
+    const directWithProperties = await bob.post<SlMessage>(`${BASE}/messages/${direct.body.id}/messages`, {
+      body: 'a direct reply',
+      channelType: 'direct',
+      subject: 'also a subject',
+      status: -1,
+    });
+    for (const [sent, by] of [
+      [first, alice],
+      [reply, bob],
+      [replyByParent, bob],
+      [direct, alice],
+      [back, bob],
+      [withProperties, alice],
+      [directWithProperties, bob],
+    ] as const) {
+      assert.equal(sent.status, 200, JSON.stringify(sent.body));
+      const read = await by.get<SlMessage>(`${BASE}/messages/${sent.body.id}`);
+      assert.equal(read.status, 200);
+      // A create answer leaves out what has no value, as LoopBack's does (a read shows it as null): the rest is equal.
+      const shown = Object.fromEntries(Object.entries(read.body).filter(([, value]) => value !== null));
+      assert.deepEqual(sent.body, shown);
+      for (const [key, value] of Object.entries(read.body)) {
+        assert.ok(key in sent.body || value === null, key);
+      }
+    }
+    assert.equal(withProperties.body.subject, 'a subject');
+    assert.equal(withProperties.body.status, 3);
+    assert.equal(withProperties.body.channelType, 'support');
+    assert.equal(directWithProperties.body.subject, 'also a subject');
+    assert.equal(directWithProperties.body.status, -1);
+    assert.equal(directWithProperties.body.toUserId, 'slfast-alice');
+    assert.equal(directWithProperties.body.parentMessageId, direct.body.id);
+    assert.equal(first.body.status, 0);
+    assert.equal(first.body.channelType, 'group');
+    assert.equal('subject' in first.body, false);
+    assert.equal(reply.body.parentMessageId, first.body.id);
+    assert.equal(direct.body.toUserId, 'slfast-bob');
+    assert.equal(direct.body.channelType, 'direct');
+    assert.equal(back.body.toUserId, 'slfast-alice');
+    assert.equal('toUserId' in first.body, false);
+  });
+
+  it('orders by createdOn at millisecond precision, ties the same way every time, later orderings breaking them', async () => {
+    const chat = await alice.post('/v1/chats', {
+      kind: 'group',
+      name: 'slfast-ties',
+      members: ['slfast-bob'],
+    });
+    const ch = chat.body.id;
+    const bodies = ['d', 'b', 'c', 'a'];
+    for (const body of bodies) {
+      await alice.post(`${BASE}/messages`, { body, channelId: ch, channelType: 'group' });
+    }
+    // The first three within one millisecond (at different microseconds, the first the latest), the last later.
+    await sql`update messages set created_at = '2030-01-01T00:00:00.000123Z'::timestamptz - (seq * interval '10 microseconds')
+              where chat_id = ${ch} and seq <= 3`.execute(t.app.parley.ctx.db);
+    await sql`update messages set created_at = '2030-01-01T00:00:00.005Z' where chat_id = ${ch} and seq = 4`.execute(
+      t.app.parley.ctx.db,
+    );
+    const find = async (filter: unknown) => {
+      const res = await alice.get<SlMessage[]>(`${BASE}/messages?filter=${q(filter)}`);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.map((m) => m.body);
+    };
+    // Last ordering createdOn: within the millisecond by the stored time, then by channel and seq.
+    assert.deepEqual(await find({ where: { channelId: ch }, order: 'createdOn DESC' }), ['a', 'd', 'b', 'c']);
+    assert.deepEqual(await find({ where: { channelId: ch }, order: 'createdOn ASC' }), ['c', 'b', 'd', 'a']);
+    assert.deepEqual(await find({ where: { channelId: ch } }), ['c', 'b', 'd', 'a']);
+    // Another ordering after createdOn: the millisecond ties are its to break.
+    assert.deepEqual(await find({ where: { channelId: ch }, order: ['createdOn DESC', 'body ASC'] }), [
+      'a',
+      'b',
+      'c',
+      'd',
+    ]);
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await find({ where: { channelId: ch }, order: 'createdOn DESC', limit: 2, skip: 1 }), [
+        'd',
+        'b',
+      ]);
+    }
+  });
+
+  it("counts a channel's live messages, as listing them does, through sends and deletes", async () => {
+    const chat = await alice.post('/v1/chats', {
+      kind: 'group',
+      name: 'slfast-count',
+      members: ['slfast-bob'],
+    });
+    const ch = chat.body.id;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const sent = await bob.post<SlMessage>(`${BASE}/messages`, {
+        body: `c${i}`,
+        channelId: ch,
+        channelType: 'group',
+      });
+      ids.push(sent.body.id);
+    }
+    const count = async (as: Client, where: unknown) =>
+      (await as.get<{ count: number }>(`${BASE}/messages/count?where=${q(where)}`)).body.count;
+    assert.equal(await count(alice, { channelId: ch }), 5);
+    assert.equal((await bob.delete(`${BASE}/messages/${ids[1]}`)).status, 204);
+    assert.equal((await bob.delete(`${BASE}/messages/${ids[3]}`)).status, 204);
+    const listed = await alice.get<SlMessage[]>(`${BASE}/messages?filter=${q({ where: { channelId: ch } })}`);
+    assert.equal(listed.body.length, 3);
+    assert.equal(await count(alice, { channelId: ch }), 3);
+    assert.equal(await count(alice, { channelId: { eq: ch } }), 3);
+    assert.equal(await count(alice, { channelId: ch, createdBy: 'slfast-bob' }), 3);
+    // Conditions on what a client sent beside the text join it only then, and count as a list shows it.
+    assert.equal(await count(alice, { channelId: ch, status: 0 }), 3);
+    assert.equal(await count(alice, { channelId: ch, channelType: 'group', subject: null }), 3);
+    assert.equal(await count(alice, { channelId: ch, status: 1 }), 0);
+    // Not a member: nothing to count, as nothing to list.
+    const eve = await t.login('slfast-eve', { permissions: ALL });
+    assert.equal(await count(eve, { channelId: ch }), 0);
+    // A deleted chat counts nothing either.
+    assert.equal((await alice.delete(`/v1/chats/${ch}`)).status, 204);
+    assert.equal(await count(alice, { channelId: ch }), 0);
+  });
+});
