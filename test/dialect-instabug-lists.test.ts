@@ -5,41 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
-import type { Database } from '../src/db/database.ts';
+import { sql } from 'kysely';
 import { anyWordQuery } from '../src/search/search.repository.ts';
 import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
+import { plan } from './support/plans.ts';
 
 const MESSAGES = 2600;
 const CHATS = 520;
 const APPLICATIONS = 130;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
-/** The plan with sequential scans priced out: an index path must exist for every table the query reads. */
-async function plan(db: Kysely<Database>, compiled: CompiledQuery): Promise<PlanNode[]> {
-  return db.connection().execute(async (conn) => {
-    await sql`set enable_seqscan = off`.execute(conn);
-    try {
-      const result = await conn.executeQuery<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({
-        ...compiled,
-        sql: `explain (format json) ${compiled.sql}`,
-      });
-      return nodes(result.rows[0]!['QUERY PLAN'][0].Plan);
-    } finally {
-      await sql`reset enable_seqscan`.execute(conn);
-    }
-  });
-}
 
 /** `count` requests, at most `width` at a time. */
 async function inBatches<T>(count: number, width: number, one: (i: number) => Promise<T>): Promise<T[]> {

@@ -1,46 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { viewerQuery } from '../src/chats/chat.repository.ts';
-import type { Database } from '../src/db/database.ts';
 import { memberHistoryQuery } from '../src/messages/history.repository.ts';
 import { historyQuery } from '../src/messages/message.repository.ts';
 import { unreadSummaryQuery } from '../src/messages/unread.repository.ts';
 import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
+import { nodes, plan, type PlanNode } from './support/plans.ts';
 import { createGroup, sendMessages } from './support/factories.ts';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Index Cond'?: string;
-  /** With `explain (analyze)`: how often the node ran; 0 for a node never executed. */
-  'Actual Loops'?: number;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
-/**
- * The plan of a hot query with sequential scans priced out: what must hold is that an index path exists for every
- * table it reads (on tables this small the planner would rightly prefer a sequential scan).
- */
-async function plan(db: Kysely<Database>, compiled: CompiledQuery): Promise<PlanNode[]> {
-  return db.connection().execute(async (conn) => {
-    await sql`set enable_seqscan = off`.execute(conn);
-    try {
-      const result = await conn.executeQuery<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({
-        ...compiled,
-        sql: `explain (format json) ${compiled.sql}`,
-      });
-      return nodes(result.rows[0]!['QUERY PLAN'][0].Plan);
-    } finally {
-      await sql`reset enable_seqscan`.execute(conn);
-    }
-  });
-}
 
 function scans(plan: PlanNode[]): string[] {
   return plan

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
-import type { Database } from '../src/db/database.ts';
+import { sql } from 'kysely';
 import { CLIENT_SHAPED } from '../src/db/statements.ts';
 import type { MessageFilter } from '../src/messages/message.filter.ts';
 import { countMessagesQuery, findMessagesQuery } from '../src/messages/filter.repository.ts';
 import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
+import { nodes, plan, type PlanNode } from './support/plans.ts';
 
 /**
  * How the SourceLoop dialect's hot routes run (send, a channel's newest messages, its count): from an index, as
@@ -24,33 +24,6 @@ interface SlMessage {
 }
 
 const q = (value: unknown) => encodeURIComponent(JSON.stringify(value));
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
-/** A query's plan with sequential scans priced out: on tables this small the planner would rightly prefer them. */
-async function plan(db: Kysely<Database>, compiled: CompiledQuery): Promise<PlanNode[]> {
-  return db.connection().execute(async (conn) => {
-    await sql`set enable_seqscan = off`.execute(conn);
-    try {
-      const result = await conn.executeQuery<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({
-        ...compiled,
-        sql: `explain (format json) ${compiled.sql}`,
-      });
-      return nodes(result.rows[0]!['QUERY PLAN'][0].Plan);
-    } finally {
-      await sql`reset enable_seqscan`.execute(conn);
-    }
-  });
-}
 
 /** Whether some Sort node of `plan` sorts rows read from `relation` (the recipient lookup sorts a chat's members). */
 function sortsOver(plan: PlanNode, relation: string, under = false): boolean {
