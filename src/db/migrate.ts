@@ -61,7 +61,17 @@ export async function migrateToLatest<DB>(
       onPending(pending);
     }
   }
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely looks for its bookkeeping tables by reading every schema of the database; another schema dropped at that
+  // moment (another deployment's, a test's) fails that read before any migration ran. Try again, a few times.
+  for (
+    let attempt = 1;
+    attempt <= 5 && error && otherSchemaVanished(error, schema) && !results?.length;
+    attempt += 1
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   if (error) {
     const failed = (results ?? []).find((r) => r.status === 'Error');
@@ -87,4 +97,11 @@ async function pendingMigrations<DB>(db: Kysely<DB>, schema: string): Promise<st
       )
     : new Set<string>();
   return Object.keys(migrations).filter((name) => !applied.has(name));
+}
+
+/** PostgreSQL's "schema … does not exist" (3F000) about a schema other than this one. */
+function otherSchemaVanished(error: unknown, schema: string | undefined): boolean {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : '';
+  return code === '3F000' && (schema === undefined || !message.includes(`"${schema}"`));
 }
