@@ -1,9 +1,11 @@
 /**
  * The events kernel: how a feature describes what happened once its transaction has committed. Each feature declares
- * its own events (`<feature>.events.ts`: event name → payload) and publishes them through `ctx.events`; the real-time
+ * its own events (`<feature>.events.ts`: event name → payload schema) and publishes them through `ctx.events`; the real-time
  * layer (src/realtime/protocol.ts) composes those maps into the stream's contract and delivers them. Nothing here
  * knows any feature.
  */
+
+import type { Static, TSchema } from 'typebox';
 
 /** Who receives an event: the members of a chat, one user's connections, or the whole tenant. */
 export type Audience = { chatId: string } | { userId: string } | { tenant: true };
@@ -38,6 +40,12 @@ export type EventOf<M> = { [K in keyof M & string]: Envelope<K, M[K]> }[keyof M 
 export interface EventSink {
   publish(event: Envelope): void;
 }
+
+/**
+ * An event map from the schemas of its payloads (`{ name: schema }` → `{ name: payload }`): each feature declares its
+ * events as schemas, so the types the code uses and the contract the stream publishes (/asyncapi.json) are one.
+ */
+export type PayloadsOf<S extends Record<string, TSchema>> = { [K in keyof S]: Static<S[K]> };
 
 /** A builder of one feature's events, typed by its map: `const chatEvent = eventsOf<ChatEvents>()`. */
 export function eventsOf<M>() {

@@ -34,6 +34,7 @@ import { openRuntime } from './runtime.ts';
 import { userRoutes } from './users/user.routes.ts';
 import { installDraining } from './http/draining.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { registerAsyncApi } from './http/asyncapi.ts';
 import { provisionActor } from './users/user.service.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 
@@ -43,7 +44,7 @@ export interface ParleyOptions {
   store?: Store;
   /** Or a Kysely instance of the host application's, on PostgreSQL; Parley's tables are migrated into it. */
   db?: Kysely<Database>;
-  /** Publish /openapi.json and the explorer at /docs and /explorer (default true). */
+  /** Publish /openapi.json, the explorer at /docs and /explorer, and the stream's /asyncapi.json (default true). */
   openapi?: boolean;
   /** JSON:API settings over the config's (`config.jsonapi`, from the PARLEY_JSONAPI* variables). */
   jsonapi?: JsonApiOptions;
@@ -65,6 +66,9 @@ declare module 'fastify' {
     parley: ParleyHandle;
   }
 }
+
+/** Where the stream's routes are, under the plugin's own prefix (the stream is part of API v1). */
+const STREAM_PREFIX = '/v1';
 
 /**
  * One deadline for all the database work of each request (DB_DEADLINE_MS; `src/db/budget.ts`): waiting for a
@@ -167,6 +171,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
 
   if (options.openapi !== false) {
     await registerOpenApi(app);
+    await registerAsyncApi(app, { streamPrefix: STREAM_PREFIX, limits: config.realtime });
   }
 
   const provision = (actor: Actor) => provisionActor(ctx, actor);
@@ -181,7 +186,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
   }
   // The stream takes the token from the query too: browsers cannot set headers on WebSocket or EventSource.
   await app.register(streamRoutes, {
-    prefix: '/v1',
+    prefix: STREAM_PREFIX,
     gateway,
     metrics,
     authenticate: createAuthenticate(verifier, provision, { allowQueryToken: true }),

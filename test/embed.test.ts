@@ -33,6 +33,17 @@ describe('mounting Parley into a host Fastify app', () => {
       const spec = await inject<{ paths: Record<string, unknown> }>(host, 'GET', '/chat/openapi.json');
       assert.equal(spec.status, 200);
       assert.ok(Object.keys(spec.body.paths).some((p) => p.startsWith('/chat/v1/chats')));
+      // The stream's document beside it, its addresses under the prefix too (test/asyncapi.test.ts connects to them).
+      const stream = await inject<{ channels: Record<string, { address: string }> }>(
+        host,
+        'GET',
+        '/chat/asyncapi.json',
+      );
+      assert.equal(stream.status, 200);
+      assert.deepEqual(
+        Object.values(stream.body.channels).map((channel) => channel.address),
+        ['/chat/v1/stream', '/chat/v1/events'],
+      );
       assert.equal(
         (await inject(host, 'GET', '/v1/me')).status,
         404,

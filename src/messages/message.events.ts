@@ -1,12 +1,37 @@
-import { eventsOf } from '../events.ts';
-import type { MessageView } from './message.schema.ts';
+import Type from 'typebox';
+import { eventsOf, type PayloadsOf } from '../events.ts';
+import { MessageView } from './message.schema.ts';
 
 /** The messages feature's events: a message's life, and a member's read cursor moving. */
-export interface MessageEvents {
-  'message.created': { chatId: string; message: MessageView };
-  'message.updated': { chatId: string; message: MessageView };
-  'message.deleted': { chatId: string; message: MessageView };
-  'read.updated': { chatId: string; userId: string; seq: number };
-}
+export const MessageEvents = {
+  'message.created': Type.Object(
+    { chatId: Type.String(), message: MessageView },
+    {
+      description:
+        'A message was sent in a chat the user is in. Within a chat these arrive strictly in `seq` order, each ' +
+        'once: also when replayed after a resume.',
+    },
+  ),
+  'message.updated': Type.Object(
+    { chatId: Type.String(), message: MessageView },
+    {
+      description:
+        'A message was edited (`editedAt` is set); it comes after the message’s `message.created`.',
+    },
+  ),
+  'message.deleted': Type.Object(
+    { chatId: Type.String(), message: MessageView },
+    {
+      description:
+        'A message was deleted (`deletedAt` is set, `text` is null); it comes after the message’s ' +
+        '`message.created`.',
+    },
+  ),
+  'read.updated': Type.Object(
+    { chatId: Type.String(), userId: Type.String(), seq: Type.Integer() },
+    { description: 'A member’s read cursor moved forward to `seq`: to every member of the chat.' },
+  ),
+};
+export type MessageEvents = PayloadsOf<typeof MessageEvents>;
 
 export const messageEvent = eventsOf<MessageEvents>();

@@ -1,23 +1,6 @@
 import type { Actor } from '../auth/actor.ts';
 import type { ServerEvent } from './protocol.ts';
 
-/**
- * Close codes clients act on. Parley's own are 4000 + the HTTP status they stand for: 4008 = too slow, like a 408
- * (reconnect and resume); 4009 = a limit is reached, like a 409 `limit_exceeded` (do not reconnect at once: close
- * another stream first); 4029 = too many frames too fast, like a 429 (reconnect after a pause, and send less).
- * 1001 = server going away (reconnect elsewhere); 1008 = a bad request at connect (do not retry as it is);
- * 1013 = try again later (the database is unavailable: reconnect and resume shortly); 4001 = the user was deleted,
- * like a 401 (do not reconnect: the token is refused).
- */
-/** The stream's user was deleted (401: their token names nobody any more). */
-export const CLOSE_USER_DELETED = 4001;
-export const CLOSE_SLOW_CONSUMER = 4008;
-export const CLOSE_LIMIT_EXCEEDED = 4009;
-export const CLOSE_RATE_LIMITED = 4029;
-export const CLOSE_GOING_AWAY = 1001;
-export const CLOSE_POLICY = 1008;
-export const CLOSE_TRY_AGAIN_LATER = 1013;
-
 /** How frames leave: a WebSocket or an SSE response. */
 export interface Transport {
   send(frame: string, cursor?: () => string): void;

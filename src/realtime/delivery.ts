@@ -1,8 +1,8 @@
 import type { Context } from '../context.ts';
 import { messageEvent } from '../messages/message.events.ts';
 import { streamMessages } from '../messages/history.service.ts';
-import { CLOSE_SLOW_CONSUMER, frame, seqOf, type ChatStream, type Connection } from './connection.ts';
-import type { ServerEvent } from './protocol.ts';
+import { frame, seqOf, type ChatStream, type Connection } from './connection.ts';
+import { CLOSE_SLOW_CONSUMER, type ServerEvent } from './protocol.ts';
 import type { RealtimeConfig } from './realtime.config.ts';
 
 const PAGE = 500;

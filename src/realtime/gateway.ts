@@ -6,9 +6,9 @@ import { isDatabaseUnavailable, type OutageReporter } from '../errors/database.t
 import { memberEvent } from '../members/member.events.ts';
 import { releaseProcess, renewPresence, streamOpened, streamsClosed } from '../users/presence.service.ts';
 import type { Bus } from './bus.ts';
-import { CLOSE_GOING_AWAY, CLOSE_USER_DELETED, frame, type Connection } from './connection.ts';
+import { frame, type Connection } from './connection.ts';
 import { Delivery } from './delivery.ts';
-import { streamEvent, type ServerEvent } from './protocol.ts';
+import { CLOSE_GOING_AWAY, CLOSE_USER_DELETED, streamEvent, type ServerEvent } from './protocol.ts';
 import type { RealtimeConfig } from './realtime.config.ts';
 import { Registry } from './registry.ts';
 

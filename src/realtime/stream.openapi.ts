@@ -42,8 +42,8 @@ export const websocketDocs: FastifySchema = {
     '`member.added`, `member.removed`, `typing`, `presence`, `user.deleted`, ...). The client may send `resume`, ' +
     '`typing` and `ping` frames. Close codes: 1001 going away (reconnect elsewhere), 1008 a `resume` that is not ' +
     'valid, 1013 try again later, 4001 the user was deleted (do not reconnect: the token is refused), 4008 ' +
-    'too slow (reconnect and resume), 4009 too many streams of this user, 4029 too many frames. OpenAPI cannot describe the frames themselves: see ' +
-    'docs/stream.md.',
+    'too slow (reconnect and resume), 4009 too many streams of this user, 4029 too many frames. OpenAPI cannot describe the frames themselves: ' +
+    '/asyncapi.json does (docs/stream.md).',
   security,
   headers: {
     type: 'object',

@@ -6,16 +6,18 @@ import { AppError } from '../errors/codes.ts';
 import { isDatabaseUnavailable } from '../errors/database.ts';
 import type { Metrics } from '../metrics/metrics.registry.ts';
 import { FrameLimiter, type FrameVerdict } from '../limits/frame.limiter.ts';
+import { Connection, type Transport } from './connection.ts';
+import type { Gateway } from './gateway.ts';
 import {
   CLOSE_GOING_AWAY,
+  CLOSE_INTERNAL_ERROR,
   CLOSE_LIMIT_EXCEEDED,
   CLOSE_POLICY,
   CLOSE_RATE_LIMITED,
   CLOSE_TRY_AGAIN_LATER,
-  Connection,
-  type Transport,
-} from './connection.ts';
-import type { Gateway } from './gateway.ts';
+  MAX_FRAME_BYTES,
+  MAX_RESUME_CHATS,
+} from './protocol.ts';
 import { eventsDocs, websocketDocs } from './stream.openapi.ts';
 
 declare module 'fastify' {
@@ -28,8 +30,6 @@ declare module 'fastify' {
   }
 }
 
-const MAX_FRAME_BYTES = 64 * 1024;
-const MAX_RESUME_CHATS = 10_000;
 /** How long a client has at shutdown to answer the "going away" close before its socket is cut. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -200,7 +200,7 @@ export async function streamRoutes(
         if (isDatabaseUnavailable(error)) {
           socket.close(CLOSE_TRY_AGAIN_LATER, 'database unavailable: reconnect and resume shortly');
         } else {
-          socket.close(1011, 'internal error');
+          socket.close(CLOSE_INTERNAL_ERROR, 'internal error');
         }
       });
 

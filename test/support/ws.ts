@@ -24,13 +24,14 @@ export class StreamClient {
     });
   }
 
-  /** Connects and waits for `ready`. `query` may carry `access_token` or `resume`. */
+  /** Connects and waits for `ready`. `query` may carry `access_token` or `resume`; `path` is the stream's. */
   static async connect(
     baseUrl: string,
     token: string | null,
     query: Record<string, string> = {},
+    path = '/v1/stream',
   ): Promise<StreamClient> {
-    const url = new URL('/v1/stream', baseUrl.replace(/^http/, 'ws'));
+    const url = new URL(path, baseUrl.replace(/^http/, 'ws'));
     for (const [key, value] of Object.entries(query)) {
       url.searchParams.set(key, value);
     }
