@@ -5,16 +5,17 @@
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/client/package.json ./packages/client/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/client/package.json ./packages/client/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY client ./client
-RUN npm run build
+RUN npm run build:server
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -24,9 +25,10 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The demo page (off in production unless PARLEY_DEMO=true) serves web/ and bundles the client from client/.
+# The demo page (off in production unless PARLEY_DEMO=true) serves web/ and bundles the client from its source.
 COPY package.json ./
-COPY client ./client
+COPY packages/client/package.json ./packages/client/
+COPY packages/client/src ./packages/client/src
 COPY web ./web
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -9,7 +9,7 @@ const OWN_REPOSITORIES_ONLY = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'data/', 'node_modules/', 'coverage/', 'test-results/'] },
+  { ignores: ['dist/', 'packages/*/dist/', 'data/', 'node_modules/', 'coverage/', 'test-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -52,6 +52,24 @@ export default tseslint.config(
               group: ['**/db/*', '**/db/**'],
               allowTypeImports: true,
               message: 'The database layer is for features and the runtime: call a feature service instead.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The client package (parley-chat-client) has no dependencies: its modules import one another only.
+    files: ['packages/client/src/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./[\\w-]+\\.js$)',
+              message: 'The client has no dependencies: import its own modules (./x.js) only.',
             },
           ],
         },

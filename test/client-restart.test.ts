@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ParleyClient, ParleyError, type ParleyStream } from '../client/index.ts';
+import { ParleyClient, ParleyError, type ParleyStream } from '../packages/client/src/index.ts';
 import { mintToken } from '../src/auth/token.ts';
 import { dropSchema, ENGINE, TEST_DATABASE_URL, testConfig, testSchemaName } from './support/app.ts';
 import { copyMigratedCluster } from './support/pglite-template.ts';

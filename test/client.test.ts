@@ -9,7 +9,7 @@ import {
   type MessageView,
   type ParleyStream,
   type StreamEventMap,
-} from '../client/index.ts';
+} from '../packages/client/src/index.ts';
 import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -1,2 +1,3 @@
-// What the page imports as ./parley-client.js: the typed client, which the server bundles for the browser.
-export * from '../client/index.ts';
+// What the page imports as ./parley-client.js: the typed client (parley-chat-client), which the
+// server bundles for the browser.
+export * from '../packages/client/src/index.ts';

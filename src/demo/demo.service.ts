@@ -9,7 +9,10 @@ import type { DevTokenBody, DevTokenView } from './demo.schema.ts';
 const DEV_TOKEN_TTL_SECONDS = 12 * 3600;
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
 
-/** The package's root (where `web/` and `client/` are), from src/demo or a build's dist/src/demo alike. */
+/**
+ * The package's root (where `web/` and the client's source, `packages/client/src/`, are), from src/demo or a build's
+ * dist/src/demo alike.
+ */
 function packageRoot(): string {
   let dir = import.meta.dirname;
   while (!existsSync(path.join(dir, 'package.json'))) {
@@ -38,21 +41,19 @@ export async function readDemoFile(name: string): Promise<string> {
 let bundle: Promise<string> | null = null;
 
 /**
- * The typed client (client/index.ts) as one ES module for the browser, bundled on first request and kept. It
- * imports nothing of the server at run time: its types come from the server's schemas and are erased.
+ * The typed client (the parley-chat-client package's source, which this package carries for the page) as one ES
+ * module for the browser, bundled on first request and kept. It imports nothing of the server.
  */
 export function clientBundle(): Promise<string> {
   bundle ??= (async () => {
     const { build } = await import('esbuild');
     const result = await build({
-      entryPoints: [path.join(DEMO_ROOT, 'client', 'index.ts')],
+      entryPoints: [path.join(DEMO_ROOT, 'packages', 'client', 'src', 'index.ts')],
       bundle: true,
       format: 'esm',
       platform: 'browser',
       target: 'es2022',
       write: false,
-      // Only Node without a global WebSocket loads `ws`; a browser always has one.
-      external: ['ws'],
       legalComments: 'none',
       logLevel: 'silent',
     });

@@ -1,20 +1,6 @@
-import { resolveToken } from './token.ts';
-import type { ClientFrame, StreamFrame, StreamFrameMap, TokenSource } from './types.ts';
-
-/**
- * The part of a WebSocket this client uses: a browser's `WebSocket`, Node 22's global one, or the `ws` package's
- * all fit. Handler parameters are `never` so that each implementation's own event types are accepted.
- */
-export interface WebSocketLike {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  onmessage: ((event: never) => void) | null;
-  onclose: ((event: never) => void) | null;
-  onerror: ((event: never) => void) | null;
-}
-
-export type WebSocketConstructorLike = new (url: string) => WebSocketLike;
+import { connector, type Connector, type WebSocketConstructorLike, type WebSocketLike } from './socket.js';
+import { resolveToken } from './token.js';
+import type { ClientFrame, StreamFrame, StreamFrameMap, TokenSource } from './types.js';
 
 export interface BackoffOptions {
   /** The first retry waits up to this long (default 500 ms). */
@@ -28,8 +14,8 @@ export interface StreamOptions {
   baseUrl: string;
   token: TokenSource;
   /**
-   * The WebSocket implementation. Default: the global one (browsers, Node 22+), else the `ws` package (Node 20),
-   * which also lets the token travel in the Authorization header instead of `?access_token=`.
+   * The WebSocket implementation. Default: the global one (browsers, Node 22+), else the `ws` package when it is
+   * installed (Node 20, where it also lets the token travel in the Authorization header instead of `?access_token=`).
    */
   WebSocket?: WebSocketConstructorLike;
   /** Per chat, the last seq already seen (say, from the history on screen): the stream continues after it. */
@@ -80,26 +66,6 @@ const CLOSE_TIMEOUT = 4000;
 /** The server's close code for a user who was deleted: their token is refused, so reconnecting is pointless. */
 const CLOSE_USER_DELETED = 4001;
 const OPEN = 1;
-
-interface Connector {
-  open(url: string, token: string): WebSocketLike;
-  /** The token goes in the URL: browsers cannot set headers on a WebSocket. */
-  tokenInQuery: boolean;
-}
-
-async function connector(option: WebSocketConstructorLike | undefined): Promise<Connector> {
-  const global = (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
-  const Socket = option ?? global;
-  if (Socket) {
-    return { open: (url) => new Socket(url), tokenInQuery: true };
-  }
-  // Node 20 has no global WebSocket: the `ws` package, a dependency of the server, is there.
-  const { WebSocket: NodeSocket } = await import('ws');
-  return {
-    open: (url, token) => new NodeSocket(url, { headers: { authorization: `Bearer ${token}` } }),
-    tokenInQuery: false,
-  };
-}
 
 type Listener<T> = (event: T) => void;
 
@@ -222,18 +188,33 @@ export class ParleyStream {
   private open(): void {
     this.current = 'connecting';
     this.connecting ??= connector(this.options.WebSocket);
-    void this.connecting
-      .then(async (how) => {
-        const token = await resolveToken(this.options.token);
-        if (this.current !== 'connecting') {
-          return;
+    void this.connecting.then(
+      async (how) => {
+        try {
+          const token = await resolveToken(this.options.token);
+          if (this.current !== 'connecting') {
+            return;
+          }
+          this.attach(how, token);
+        } catch (error) {
+          this.lost(0, `could not connect: ${(error as Error).message}`);
         }
-        this.attach(how, token);
-      })
-      .catch((error: unknown) => {
-        this.connecting = null;
-        this.lost(0, `could not connect: ${(error as Error).message}`);
-      });
+      },
+      (error: unknown) => this.unusable(error as Error),
+    );
+  }
+
+  /** No WebSocket to connect with: trying again cannot help, so the stream closes and `connect()` says why. */
+  private unusable(error: Error): void {
+    if (this.current === 'closed') {
+      return;
+    }
+    this.current = 'closed';
+    this.clearTimers();
+    for (const waiter of this.liveWaiters.splice(0)) {
+      waiter.reject(error);
+    }
+    this.emit('disconnect', { code: 0, reason: error.message, reconnectInMs: null });
   }
 
   private attach(how: Connector, token: string): void {

@@ -1,5 +1,5 @@
-import { ParleyStream, type StreamOptions } from './stream.ts';
-import { resolveToken } from './token.ts';
+import { ParleyStream, type StreamOptions } from './stream.js';
+import { resolveToken } from './token.js';
 import type {
   AddMemberBody,
   ChatView,
@@ -26,7 +26,7 @@ import type {
   UpdateMeBody,
   UpdateMemberBody,
   UserView,
-} from './types.ts';
+} from './types.js';
 
 /** The fetch this client needs: the platform's own (browsers, Node 20+) or any compatible one. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;

@@ -1,0 +1,289 @@
+// The native API's types, the client's own: it carries nothing of the server (queries are type aliases, which fit
+// `request`'s query parameter). The server's test suite checks that
+// each is exactly the server's type (the TypeBox schemas' static types and the stream's event map), so they
+// cannot drift apart.
+
+/** A bearer token, or a function that returns a fresh one (called for every request and every connection). */
+export type TokenSource = string | (() => string | Promise<string>);
+
+// ---- errors and pages ------------------------------------------------------------------------------------------
+
+/** The stable code of every error the API answers with. */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'not_acceptable'
+  | 'request_timeout'
+  | 'conflict'
+  | 'limit_exceeded'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'upgrade_required'
+  | 'rate_limited'
+  | 'headers_too_large'
+  | 'internal'
+  | 'unavailable';
+
+/** The body of every error answer. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown[] };
+}
+
+/** One page of a list; pass `nextCursor` as `cursor` for the next one (null: this was the last). */
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** `GET /health/ready`. */
+export interface HealthView {
+  status: string;
+  database?: string;
+}
+
+// ---- users -----------------------------------------------------------------------------------------------------
+
+export type UserStatus = 'online' | 'busy' | 'offline';
+
+/** Timestamps are ISO 8601 strings. */
+export interface UserView {
+  id: string;
+  /** `deleted-user` for a deleted user. */
+  username: string;
+  /** `Deleted user` for a deleted user. */
+  displayName: string | null;
+  status: UserStatus;
+  statusText: string | null;
+  createdAt: string;
+  /** When the user was deleted (their personal fields are erased), or null. */
+  deletedAt: string | null;
+}
+
+export interface CreateUserBody {
+  /** 1 to 128 characters; generated when left out. */
+  id?: string;
+  /** 1 to 64 letters, digits and `. _ @ + -`; unique per tenant, case-insensitively. */
+  username: string;
+  displayName?: string;
+}
+
+/** At least one field. */
+export interface UpdateMeBody {
+  displayName?: string | null;
+  status?: UserStatus;
+  statusText?: string | null;
+}
+
+export type ListUsersQuery = {
+  /** Exactly this username (case-insensitively). */
+  username?: string;
+  /** Users whose username or display name contains this, or whose id it is. */
+  q?: string;
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
+// ---- chats and members -----------------------------------------------------------------------------------------
+
+export type ChatKind = 'direct' | 'group';
+export type ChatVisibility = 'public' | 'private';
+export type Role = 'owner' | 'admin' | 'member';
+
+export interface MessageView {
+  id: string;
+  chatId: string;
+  /** The message's place in its chat: 1, 2, 3… with no gaps. */
+  seq: number;
+  authorId: string;
+  /** Null once deleted. */
+  text: string | null;
+  replyTo: number | null;
+  clientId: string | null;
+  createdAt: string;
+  editedAt: string | null;
+  deletedAt: string | null;
+}
+
+/** A chat as the caller sees it: with their unread count, read cursor and role. */
+export interface ChatView {
+  id: string;
+  /** The chat's number in its tenant. */
+  number: number;
+  kind: ChatKind;
+  name: string | null;
+  topic: string | null;
+  visibility: ChatVisibility;
+  createdBy: string;
+  createdAt: string;
+  lastMessageAt: string | null;
+  messageCount: number;
+  memberCount: number;
+  lastMessage?: MessageView | null;
+  unreadCount: number;
+  lastReadSeq: number;
+  /** Null when the caller is not a member (say, a public group seen from outside). */
+  role: Role | null;
+}
+
+export interface CreateChatBody {
+  kind: ChatKind;
+  name?: string;
+  topic?: string;
+  visibility?: ChatVisibility;
+  /** User ids; a direct chat names one, the other person. */
+  members?: string[];
+}
+
+/** At least one field. */
+export interface UpdateChatBody {
+  name?: string;
+  topic?: string | null;
+  visibility?: ChatVisibility;
+}
+
+export type ListChatsQuery = {
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
+export interface MemberView {
+  chatId: string;
+  userId: string;
+  role: Role;
+  joinedAt: string;
+  lastReadSeq: number;
+}
+
+export interface AddMemberBody {
+  userId: string;
+  role?: Role;
+}
+
+export interface UpdateMemberBody {
+  role: Role;
+}
+
+export type ListMembersQuery = {
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
+// ---- messages --------------------------------------------------------------------------------------------------
+
+export interface SendMessageBody {
+  text: string;
+  /** Your id for this send (1 to 128 characters): a retry with it answers the first message instead of a second. */
+  clientId?: string;
+  /** The seq of the message this one answers. */
+  replyTo?: number;
+}
+
+export interface EditMessageBody {
+  text: string;
+}
+
+export type ListMessagesQuery = {
+  /** The messages after this seq, ascending. */
+  after?: number;
+  /** The messages before this seq. */
+  before?: number;
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
+export interface ReadView {
+  lastReadSeq: number;
+  unreadCount: number;
+}
+
+export interface UnreadView {
+  total: number;
+  chats: { chatId: string; unreadCount: number; lastReadSeq: number }[];
+}
+
+// ---- search ----------------------------------------------------------------------------------------------------
+
+/** `relevance` (default): best matches first, then newest; `recent`: newest first. */
+export type SearchSort = 'relevance' | 'recent';
+
+export type SearchMessagesQuery = {
+  /** Words (stemmed, any case, accents optional), parts of words (3+ letters), "quoted phrases", OR, -excluded. */
+  q: string;
+  /** Search this chat only. */
+  chatId?: string;
+  sort?: SearchSort;
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
+export interface SearchHitView {
+  message: MessageView;
+  /** HTML-escaped text around the first match, every match in `<mark>…</mark>`, cut with `…` when long. */
+  highlight: string;
+  /** Relevance, higher is better: > 0 for whole-word matches, 0 for messages that only match part of a word. */
+  rank: number;
+}
+
+// ---- the stream ------------------------------------------------------------------------------------------------
+
+/** Every event the server sends on a stream, by name. */
+export interface ServerEventMap {
+  'message.created': { chatId: string; message: MessageView };
+  'message.updated': { chatId: string; message: MessageView };
+  'message.deleted': { chatId: string; message: MessageView };
+  'read.updated': { chatId: string; userId: string; seq: number };
+  'chat.created': { chat: ChatView };
+  'chat.updated': { chat: ChatView };
+  'chat.deleted': { chat: ChatView };
+  'member.added': { chatId: string; userId: string };
+  'member.removed': { chatId: string; userId: string };
+  presence: { userId: string; status: UserStatus };
+  'user.deleted': { userId: string };
+  /** A member is typing (never stored). */
+  typing: { chatId: string; userId: string };
+}
+
+export type EventType = keyof ServerEventMap;
+
+/** Frames about the stream itself, sent beside the events. */
+export interface ControlFrameMap {
+  /** Authenticated; always the first frame. */
+  ready: { userId: string };
+  /** A resume's replay is over: what follows is live. */
+  resumed: object;
+  /** The answer to a `ping` frame. */
+  pong: object;
+  /** A frame the server could not act on; the stream stays open. */
+  error: { error: { code: ErrorCode; message: string } };
+  /** Server-Sent Events only: the stream ends (a WebSocket says so with its close frame). */
+  close: { code: number; reason: string };
+}
+
+/** Everything the server writes on a stream, by `type`. */
+export type StreamFrameMap = ServerEventMap & ControlFrameMap;
+
+export type StreamFrame = {
+  [K in keyof StreamFrameMap]: { type: K } & StreamFrameMap[K];
+}[keyof StreamFrameMap];
+
+/** What a client may send on the WebSocket, by `type`. */
+export interface ClientFrameMap {
+  /** Replay every message after these seqs (chat id → the last seq seen), in order, then `resumed`. */
+  resume: { chats: Record<string, number> };
+  /** The user is typing in a chat: its other members hear `typing`. */
+  typing: { chatId: string };
+  /** Answered with `pong`. */
+  ping: object;
+}
+
+/** What a client may send on the WebSocket. */
+export type ClientFrame = {
+  [K in keyof ClientFrameMap]: { type: K } & ClientFrameMap[K];
+}[keyof ClientFrameMap];
