@@ -31,6 +31,8 @@ export interface ServerProcess {
 export interface StartOptions {
   /** The process's limit of open files (`ulimit -n`), set by the shell that starts it. */
   openFiles?: number;
+  /** Another copy of Parley (a package unpacked from its tarball): `bin/parley.js serve` there, not this tree's source. */
+  packageDir?: string;
 }
 
 /**
@@ -42,13 +44,15 @@ export async function startServer(
   nodeArgs: string[] = [],
   options: StartOptions = {},
 ): Promise<ServerProcess> {
-  const argv = [...nodeArgs, '--import', 'tsx', 'src/cli.ts', 'serve'];
+  const argv = options.packageDir
+    ? [...nodeArgs, 'bin/parley.js', 'serve']
+    : [...nodeArgs, '--import', 'tsx', 'src/cli.ts', 'serve'];
   const [command, args] =
     options.openFiles === undefined
       ? [process.execPath, argv]
       : ['bash', ['-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, ...argv]];
   const child = spawn(command, args, {
-    cwd: ROOT,
+    cwd: options.packageDir ?? ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
