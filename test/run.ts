@@ -33,7 +33,6 @@ const SERIAL = new Set([
   'http-timeouts.test.ts',
   'limits.test.ts',
   'outage.test.ts',
-  'packages.test.ts',
   'processes.test.ts',
   'realtime-cluster.test.ts',
   'realtime-limits.test.ts',
