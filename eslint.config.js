@@ -9,7 +9,17 @@ const OWN_REPOSITORIES_ONLY = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'packages/*/dist/', 'data/', 'node_modules/', 'coverage/', 'test-results/', '.docs-ts-*/'] },
+  {
+    ignores: [
+      'dist/',
+      'packages/*/dist/',
+      'data/',
+      'node_modules/',
+      'coverage/',
+      'test-results/',
+      '.docs-ts-*/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -55,7 +55,9 @@ function examples(file: string): Example[] {
         open.code.push(line);
       }
     } else if (line === '```ts') {
-      const above = /^<!-- ts: (.*) -->$/.exec(lines[index - 1] ?? '');
+      // Prettier puts a blank line between the comment and the block.
+      const previous = lines.slice(0, index).findLast((each) => each.trim() !== '') ?? '';
+      const above = /^<!-- ts: (.*) -->$/.exec(previous);
       open = { line: index + 1, prelude: above?.[1] ?? '', code: [] };
     }
   }
