@@ -3,7 +3,8 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
 import { createGroup } from './support/factories.ts';
-import { StreamClient, type Frame } from './support/ws.ts';
+import { parseSseBlock, type SseEvent } from './support/sse.ts';
+import { StreamClient } from './support/ws.ts';
 import type { MessageView } from './support/api.ts';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -270,11 +271,6 @@ describe(`real-time stream (${ENGINE})`, () => {
   });
 });
 
-interface SseEvent {
-  id: string | null;
-  data: Frame;
-}
-
 /** The seqs of the message.created events among `events`, in order. */
 const seqsOf = (events: SseEvent[]) =>
   events.flatMap((e) => (e.data.type === 'message.created' ? [e.data.message.seq] : []));
@@ -311,17 +307,9 @@ function readSse(
         while (end >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          let id: string | null = null;
-          let data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith('id: ')) {
-              id = line.slice(4);
-            } else if (line.startsWith('data: ')) {
-              data += line.slice(6);
-            }
-          }
-          if (data) {
-            frames.push({ id, data: JSON.parse(data) });
+          const event = parseSseBlock(block);
+          if (event) {
+            frames.push(event);
           }
           end = buffer.indexOf('\n\n');
         }

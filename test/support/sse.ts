@@ -67,17 +67,23 @@ export class SseClient {
   }
 
   private parse(block: string): void {
-    let id: string | null = null;
-    let data = '';
-    for (const line of block.split('\n')) {
-      if (line.startsWith('id: ')) {
-        id = line.slice(4);
-      } else if (line.startsWith('data: ')) {
-        data += line.slice(6);
-      }
-    }
-    if (data) {
-      this.events.push({ id, data: JSON.parse(data) as Frame });
+    const event = parseSseBlock(block);
+    if (event) {
+      this.events.push(event);
     }
   }
+}
+
+/** One event's block (the lines before a blank line), or null for a block without data (a comment, a heartbeat). */
+export function parseSseBlock(block: string): SseEvent | null {
+  let id: string | null = null;
+  let data = '';
+  for (const line of block.split('\n')) {
+    if (line.startsWith('id: ')) {
+      id = line.slice(4);
+    } else if (line.startsWith('data: ')) {
+      data += line.slice(6);
+    }
+  }
+  return data ? { id, data: JSON.parse(data) as Frame } : null;
 }
