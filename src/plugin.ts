@@ -166,7 +166,12 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
   });
 
   if (options.openapi !== false) {
-    await registerOpenApi(app);
+    await registerOpenApi(app, {
+      rateLimited: rateLimit !== null,
+      jsonapi: jsonApiRuntime
+        ? (spec) => !jsonApiRuntime.presentation.excluded(spec.type, spec.operation)
+        : null,
+    });
   }
 
   const provision = (actor: Actor) => provisionActor(ctx, actor);
