@@ -9,7 +9,7 @@ const OWN_REPOSITORIES_ONLY = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'data/', 'node_modules/', 'coverage/', 'test-results/'] },
+  { ignores: ['dist/', 'data/', 'node_modules/', 'coverage/', 'test-results/', 'tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
