@@ -18,6 +18,7 @@ export default tseslint.config(
       'coverage/',
       'test-results/',
       '.docs-ts-*/',
+      'tmp/',
     ],
   },
   js.configs.recommended,

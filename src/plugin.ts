@@ -170,7 +170,12 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
   });
 
   if (options.openapi !== false) {
-    await registerOpenApi(app);
+    await registerOpenApi(app, {
+      rateLimited: rateLimit !== null,
+      jsonapi: jsonApiRuntime
+        ? (spec) => !jsonApiRuntime.presentation.excluded(spec.type, spec.operation)
+        : null,
+    });
     await registerAsyncApi(app, { streamPrefix: STREAM_PREFIX, limits: config.realtime });
   }
 

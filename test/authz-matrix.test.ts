@@ -12,6 +12,7 @@ import {
   type Answer,
   type RegisteredRoute,
 } from './support/routes.ts';
+import { documentedStatuses } from './support/openapi.ts';
 import { refusedTokens } from './support/tokens.ts';
 
 /**
@@ -287,6 +288,7 @@ function tableKey(route: RegisteredRoute): string {
 describe('authorization matrix', () => {
   let t: TestApp;
   let routes: RegisteredRoute[];
+  let statuses: Awaited<ReturnType<typeof documentedStatuses>>;
   const actors = new Map<ValidCaller, Client>();
   const badTokens = new Map<Caller, string>();
   /** Every user id and name planted in the tenant, and each caller's own. */
@@ -300,6 +302,7 @@ describe('authorization matrix', () => {
   before(async () => {
     t = await createTestApp({ PARLEY_PRESENCE_TTL_MS: '3600000' });
     routes = await registeredRoutes(t);
+    statuses = await documentedStatuses(t);
     const login = async (role: string, options: { admin?: boolean } = {}) => {
       const id = userId(role);
       const markers = [id, `${id}-name`, `Zq ${RUN} ${role}`];
@@ -496,6 +499,13 @@ describe('authorization matrix', () => {
     const problems: string[] = [];
     if (answer.status !== expected) {
       problems.push(`${where}: ${answer.status}, expected ${expected}: ${answer.raw.slice(0, 300)}`);
+    }
+    // Every status a route answers is in its operation's responses in /openapi.json (HEAD twins are not there).
+    const documented = route.method === 'HEAD' ? null : statuses(route.method, route.url);
+    if (route.method !== 'HEAD' && !documented?.has(answer.status)) {
+      problems.push(
+        `${where}: ${answer.status} is not among the documented ${[...(documented ?? [])].join(', ')}`,
+      );
     }
     const found = leaks(caller, answer, s, url + JSON.stringify(body ?? ''));
     if (found.length > 0) {

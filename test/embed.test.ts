@@ -30,9 +30,19 @@ describe('mounting Parley into a host Fastify app', () => {
       assertError(bad, 400, 'invalid_request');
 
       assert.equal((await inject(host, 'GET', '/chat/health/ready')).status, 200);
-      const spec = await inject<{ paths: Record<string, unknown> }>(host, 'GET', '/chat/openapi.json');
+      const spec = await inject<{ servers: { url: string }[]; paths: Record<string, unknown> }>(
+        host,
+        'GET',
+        '/chat/openapi.json',
+      );
       assert.equal(spec.status, 200);
-      assert.ok(Object.keys(spec.body.paths).some((p) => p.startsWith('/chat/v1/chats')));
+      // The prefix is the document's server; paths are Parley's own, as standalone (a client works under any prefix).
+      assert.deepEqual(
+        spec.body.servers.map((server) => server.url),
+        ['/chat'],
+      );
+      assert.ok(spec.body.paths['/v1/chats/{id}/messages']);
+      assert.ok(!Object.keys(spec.body.paths).some((p) => p.startsWith('/chat/')));
       // The stream's document beside it, its addresses under the prefix too (test/asyncapi.test.ts connects to them).
       const stream = await inject<{ channels: Record<string, { address: string }> }>(
         host,

@@ -27,6 +27,7 @@ import {
   type RawRequest,
   type RegisteredRoute,
 } from './support/routes.ts';
+import { documentedStatuses } from './support/openapi.ts';
 import { refusedTokens } from './support/tokens.ts';
 
 /**
@@ -106,6 +107,7 @@ const ACCEPTS = [
 describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
   let t: TestApp;
   let routes: RegisteredRoute[];
+  let statuses: Awaited<ReturnType<typeof documentedStatuses>>;
   let owner: Client;
   const clients = new Map<string, Client>();
   const chatIds: string[] = [];
@@ -145,6 +147,7 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
       PARLEY_RATE_LIMIT_IP: '0',
     });
     routes = (await registeredRoutes(t)).filter((r) => r.url.startsWith('/v1/') && r.method !== 'HEAD');
+    statuses = await documentedStatuses(t);
     owner = await t.login('fz-owner');
     clients.set('owner', owner);
     clients.set('admin', await t.login('fz-admin'));
@@ -443,8 +446,9 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
         if (c.lastEventId !== null) {
           headers['last-event-id'] = encodeComponent(c.lastEventId);
         }
-        const request: RawRequest & { key?: string } = {
+        const request: RawRequest & { key?: string; route?: RegisteredRoute } = {
           key: route.key,
+          route,
           method: route.method,
           url: pathOf(route, c.params as Record<string, unknown>) + queryOf(pairs),
           headers,
@@ -466,11 +470,18 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
       });
   }
 
-  /** The checks every answer gets. */
-  function check(request: RawRequest, reply: Answer): void {
+  /** The checks every answer gets; `route`, when the request was made for one, documents its status. */
+  function check(request: RawRequest & { route?: RegisteredRoute }, reply: Answer): void {
     const where = () =>
       `${request.method} ${request.url.slice(0, 300)} ${JSON.stringify(request.headers)} ${String(request.payload ?? '').slice(0, 300)}\n→ ${reply.status} ${reply.raw.slice(0, 500)}`;
     assert.ok(reply.status >= 200 && reply.status < 500, `a ${reply.status}: ${where()}`);
+    if (request.route) {
+      const documented = statuses(request.route.method, request.route.url);
+      assert.ok(
+        documented?.has(reply.status),
+        `${request.route.key} answered ${reply.status}, not among the documented ${[...(documented ?? [])].join(', ')}: ${where()}`,
+      );
+    }
     if (reply.status >= 400) {
       const problem = errorBodyProblem(reply);
       assert.equal(problem, null, `${problem}: ${where()}`);
@@ -480,7 +491,7 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
     }
   }
 
-  async function send(request: RawRequest, property: string): Promise<Answer> {
+  async function send(request: RawRequest & { route?: RegisteredRoute }, property: string): Promise<Answer> {
     counts[property] = (counts[property] ?? 0) + 1;
     recent.push(`${request.method} ${request.url.slice(0, 200)}`);
     if (recent.length > 50) {
@@ -564,6 +575,7 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
       .filter(([route, , body]) => !accepts(route.schema.body, 'body', body))
       .map(([route, params, body]) => ({
         request: {
+          route,
           method: route.method,
           url: pathOf(route, params),
           headers: { ...auth(), 'content-type': 'application/json' },
@@ -601,7 +613,12 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
         ({ route, pairs }) => !accepts(route.schema.querystring, 'querystring', parsedQuery(queryOf(pairs))),
       )
       .map(({ route, params, pairs }) => ({
-        request: { method: route.method, url: pathOf(route, params) + queryOf(pairs), headers: auth() },
+        request: {
+          route,
+          method: route.method,
+          url: pathOf(route, params) + queryOf(pairs),
+          headers: auth(),
+        },
       }));
     const invalidParams = fc
       .constantFrom(...withParams)
@@ -622,6 +639,7 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
         const body = schemaOf(route.schema.body);
         return {
           request: {
+            route,
             method: route.method,
             url: pathOf(route, params),
             headers: { ...auth(), ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -643,7 +661,7 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
         ),
       )
       .map(([route, params, authorization]) => ({
-        request: { method: route.method, url: pathOf(route, params), headers: { authorization } },
+        request: { route, method: route.method, url: pathOf(route, params), headers: { authorization } },
         status: 401,
       }));
     const badType = fc
@@ -658,6 +676,7 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
       )
       .map(([route, params, body, type]) => ({
         request: {
+          route,
           method: route.method,
           url: pathOf(route, params),
           headers: { ...auth(), 'content-type': type },
@@ -797,6 +816,7 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
           async ([route, params], payload, type) => {
             const reply = await send(
               {
+                route,
                 method: route.method,
                 url: pathOf(route, params),
                 headers: { authorization: `Bearer ${owner.token}`, 'content-type': type },
@@ -852,6 +872,7 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
         async ([route, params], payload, type, caller) => {
           await send(
             {
+              route,
               method: route.method,
               url: pathOf(route, params),
               headers: { authorization: `Bearer ${clients.get(caller)!.token}`, 'content-type': type },
@@ -879,6 +900,7 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
             const json = JSON.stringify({ text: 'x'.repeat(limit + over) });
             const reply = await send(
               {
+                route,
                 method: route.method,
                 url: pathOf(route, params),
                 headers: { authorization: `Bearer ${owner.token}`, 'content-type': type },

@@ -15,16 +15,21 @@ interface OpenApiParameter {
   schema: { enum?: string[] };
 }
 
+interface OpenApiSchema {
+  $ref?: string;
+  properties?: Record<string, unknown>;
+}
+
 interface OpenApiOperation {
   security?: Record<string, string[]>[];
-  requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> };
+  requestBody?: { content: Record<string, { schema: OpenApiSchema }> };
   responses: Record<string, { content: Record<string, unknown> } | undefined>;
   parameters: OpenApiParameter[];
 }
 
 interface OpenApiDocument {
   openapi: string;
-  components: { securitySchemes: Record<string, unknown> };
+  components: { securitySchemes: Record<string, unknown>; schemas?: Record<string, OpenApiSchema> };
   paths: Record<string, Record<string, OpenApiOperation> | undefined>;
 }
 
@@ -71,7 +76,10 @@ describe('OpenAPI, explorer and health', () => {
     }
     const send = res.body.paths['/v1/chats/{id}/messages']?.post;
     assert.deepEqual(send?.security, [{ bearerAuth: [] }]);
-    assert.ok(send.requestBody?.content['application/json']?.schema.properties?.text);
+    // The body is a named schema: a reference into components.schemas.
+    const body = send.requestBody?.content['application/json']?.schema;
+    assert.equal(body?.$ref, '#/components/schemas/SendMessageInput');
+    assert.ok(res.body.components.schemas?.SendMessageInput?.properties?.text);
     assert.ok(send.responses['201']);
   });
 

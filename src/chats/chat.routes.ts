@@ -1,5 +1,5 @@
 import { actorOf } from '../auth/auth.hook.ts';
-import { NoContent, PageOf, secured, type Routes } from '../http/routes.ts';
+import { NoContent, operation, PageOf, secured, type Routes } from '../http/routes.ts';
 import { ChatParams, ChatView, CreateChatBody, ListChatsQuery, UpdateChatBody } from './chat.schema.ts';
 import { createChat, deleteChat, getChat, listChats, updateChat } from './chat.service.ts';
 
@@ -9,6 +9,7 @@ export const chatRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['chats'],
+        ...operation('createChat', 'Create a group, or open a direct chat', ['conflict', 'limit_exceeded']),
         ...secured,
         description:
           'Create a group, or open a direct chat (200 with the existing one if the pair already has one).',
@@ -27,6 +28,7 @@ export const chatRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['chats'],
+        ...operation('listChats', 'List your chats, most recent activity first'),
         ...secured,
         querystring: ListChatsQuery,
         response: { 200: PageOf(ChatView) },
@@ -37,7 +39,15 @@ export const chatRoutes: Routes = async (app, { ctx }) => {
 
   app.get(
     '/chats/:id',
-    { schema: { tags: ['chats'], ...secured, params: ChatParams, response: { 200: ChatView } } },
+    {
+      schema: {
+        tags: ['chats'],
+        ...operation('getChat', 'A chat you are in', ['not_found']),
+        ...secured,
+        params: ChatParams,
+        response: { 200: ChatView },
+      },
+    },
     (request) => getChat(ctx, actorOf(request), request.params.id),
   );
 
@@ -46,6 +56,11 @@ export const chatRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['chats'],
+        ...operation('updateChat', "Change a group's name, topic or visibility", [
+          'not_found',
+          'forbidden',
+          'conflict',
+        ]),
         ...secured,
         params: ChatParams,
         body: UpdateChatBody,
@@ -57,7 +72,15 @@ export const chatRoutes: Routes = async (app, { ctx }) => {
 
   app.delete(
     '/chats/:id',
-    { schema: { tags: ['chats'], ...secured, params: ChatParams, response: { 204: NoContent } } },
+    {
+      schema: {
+        tags: ['chats'],
+        ...operation('deleteChat', 'Delete a group (its owner)', ['not_found', 'forbidden']),
+        ...secured,
+        params: ChatParams,
+        response: { 204: NoContent },
+      },
+    },
     async (request, reply) => {
       await deleteChat(ctx, actorOf(request), request.params.id);
       return reply.status(204).send(null);

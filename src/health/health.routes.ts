@@ -14,15 +14,22 @@ declare module 'fastify' {
   }
 }
 
-const Status = Type.Object({ status: Type.String(), database: Type.Optional(Type.String()) });
-export type HealthView = Static<typeof Status>;
+export const HealthView = Type.Object({ status: Type.String(), database: Type.Optional(Type.String()) });
+export type HealthView = Static<typeof HealthView>;
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
   app.get(
     '/health/live',
     {
       config: { healthCheck: true },
-      schema: { tags: ['health'], description: 'The process is up.', response: { 200: Status } },
+      schema: {
+        tags: ['health'],
+        operationId: 'getLiveness',
+        summary: 'Liveness',
+        description: 'The process is up. 503 `{"status": "shutting down"}` once it is closing.',
+        security: [],
+        response: { 200: HealthView, 503: HealthView },
+      },
     },
     async () => ({ status: 'ok' }),
   );
@@ -33,8 +40,11 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
       config: { healthCheck: true },
       schema: {
         tags: ['health'],
-        description: 'The database answers: 200, else 503.',
-        response: { 200: Status, 503: Status },
+        operationId: 'getReadiness',
+        summary: 'Readiness',
+        description: 'The database answers: 200, else 503 (and 503 while the server is closing).',
+        security: [],
+        response: { 200: HealthView, 503: HealthView },
       },
     },
     async (request, reply) => {

@@ -19,7 +19,7 @@ export interface ParsedQuery {
 }
 
 /** Native query names a JSON:API client should spell differently (they are all-lowercase: reserved by JSON:API). */
-const SPELLED = new Map([
+export const SPELLED = new Map([
   ['limit', 'page[size]'],
   ['cursor', 'page[cursor]'],
   ['after', 'page[after]'],

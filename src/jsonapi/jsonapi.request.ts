@@ -21,7 +21,7 @@ export const IdentifierInput = Type.Object(
 );
 
 /** A request's resource document (JSON:API 1.0, "Creating" and "Updating Resources"). */
-const ResourceDocument = Type.Object(
+export const ResourceDocument = Type.Object(
   {
     data: Type.Object(
       {

@@ -6,7 +6,7 @@ import { ChatParams } from '../chats/chat.schema.ts';
 import { getChat } from '../chats/chat.service.ts';
 import type { Context } from '../context.ts';
 import { AppError, forbidden, notFound } from '../errors/codes.ts';
-import { NoContent, secured } from '../http/routes.ts';
+import { NoContent, operation, secured } from '../http/routes.ts';
 import { ListMembersQuery, MemberParams } from '../members/member.schema.ts';
 import { addMembers, getMember, listMembers, removeMembers } from '../members/member.service.ts';
 import { MessageParams } from '../messages/message.schema.ts';
@@ -78,7 +78,13 @@ export const relationshipRoutes: FastifyPluginAsyncTypebox<Options> = async (app
   app.get(
     '/chats/:id/relationships/members',
     {
-      schema: { tags, ...secured, params: ChatParams, querystring: ListMembersQuery },
+      schema: {
+        tags,
+        ...operation('listChatMemberIds', "A chat's members, as user identifiers", ['not_found']),
+        ...secured,
+        params: ChatParams,
+        querystring: ListMembersQuery,
+      },
       config: only('members', 'list', {}),
     },
     async (request) => {
@@ -98,9 +104,18 @@ export const relationshipRoutes: FastifyPluginAsyncTypebox<Options> = async (app
   );
 
   /** Adding and removing members: a chat in the path, user identifiers in the body, 204. */
-  const changeMembers = (operation: 'create' | 'delete') => ({
-    schema: { tags, ...secured, params: ChatParams, body: IdentifiersDocument, response: { 204: NoContent } },
-    config: only('members', operation),
+  const changeMembers = (action: 'create' | 'delete') => ({
+    schema: {
+      tags,
+      ...(action === 'create'
+        ? operation('addChatMembers', 'Add users to a chat', ['not_found', 'forbidden', 'limit_exceeded'])
+        : operation('removeChatMembers', 'Remove users from a chat', ['not_found', 'forbidden'])),
+      ...secured,
+      params: ChatParams,
+      body: IdentifiersDocument,
+      response: { 204: NoContent },
+    },
+    config: only('members', action),
   });
 
   app.post('/chats/:id/relationships/members', changeMembers('create'), async (request, reply) => {
@@ -117,7 +132,18 @@ export const relationshipRoutes: FastifyPluginAsyncTypebox<Options> = async (app
   app.patch(
     '/chats/:id/relationships/members',
     {
-      schema: { tags, ...secured, params: ChatParams, body: IdentifiersDocument },
+      schema: {
+        tags,
+        ...operation('replaceChatMembers', "Replace a chat's members: always refused", [
+          'not_found',
+          'forbidden',
+        ]),
+        description:
+          'Not supported: 403 to the chat’s members (POST adds members, DELETE removes them), 404 to anyone else.',
+        ...secured,
+        params: ChatParams,
+        body: IdentifiersDocument,
+      },
       config: only('members', 'update'),
     },
     async (request) => {
@@ -148,7 +174,14 @@ export const relationshipRoutes: FastifyPluginAsyncTypebox<Options> = async (app
   app.get(
     '/chats/:id/relationships/:name',
     {
-      schema: { tags, ...secured, params: Type.Object({ id: ChatParams.properties.id, name: Name }) },
+      schema: {
+        tags,
+        ...operation('getChatRelationship', "A chat's to-one relationship (`creator`, `lastMessage`)", [
+          'not_found',
+        ]),
+        ...secured,
+        params: Type.Object({ id: ChatParams.properties.id, name: Name }),
+      },
       config: only('chats', 'read'),
     },
     async (request) =>
@@ -160,6 +193,11 @@ export const relationshipRoutes: FastifyPluginAsyncTypebox<Options> = async (app
     {
       schema: {
         tags,
+        ...operation(
+          'getMessageRelationship',
+          "A message's to-one relationship (`author`, `chat`, `replyTo`)",
+          ['not_found'],
+        ),
         ...secured,
         params: Type.Object({
           id: MessageParams.properties.id,
@@ -180,6 +218,9 @@ export const relationshipRoutes: FastifyPluginAsyncTypebox<Options> = async (app
     {
       schema: {
         tags,
+        ...operation('getMemberRelationship', "A member's to-one relationship (`user`, `chat`)", [
+          'not_found',
+        ]),
         ...secured,
         params: Type.Object({
           id: MemberParams.properties.id,

@@ -1,5 +1,5 @@
 import { actorOf } from '../auth/auth.hook.ts';
-import { NoContent, secured, type Routes } from '../http/routes.ts';
+import { NoContent, operation, secured, type Routes } from '../http/routes.ts';
 import { UserParams } from '../users/user.schema.ts';
 import { deleteMe, deleteUser } from './deletion.service.ts';
 
@@ -16,7 +16,7 @@ export const deletionRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['users'],
-        summary: 'Delete your own user',
+        ...operation('deleteMe', 'Delete your own user', ['not_found']),
         description: erasure,
         ...secured,
         response: { 204: NoContent },
@@ -33,7 +33,10 @@ export const deletionRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['users'],
-        summary: 'Delete a user (tenant administrators; anyone for themself)',
+        ...operation('deleteUser', 'Delete a user (tenant administrators; anyone for themself)', [
+          'forbidden',
+          'not_found',
+        ]),
         description: `${erasure} 403 for a caller who is neither the user nor a tenant administrator (\`roles: ["admin"]\`); 404 for a user that does not exist or is already deleted.`,
         ...secured,
         params: UserParams,

@@ -1,6 +1,6 @@
 import { actorOf } from '../auth/auth.hook.ts';
 import { ChatParams } from '../chats/chat.schema.ts';
-import { NoContent, PageOf, secured, type Routes } from '../http/routes.ts';
+import { NoContent, operation, PageOf, secured, type Routes } from '../http/routes.ts';
 import {
   AddMemberBody,
   ListMembersQuery,
@@ -16,6 +16,7 @@ export const memberRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['members'],
+        ...operation('listMembers', "List a chat's members", ['not_found']),
         ...secured,
         params: ChatParams,
         querystring: ListMembersQuery,
@@ -30,6 +31,12 @@ export const memberRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['members'],
+        ...operation('addMember', 'Add a member to a group, or join a public one', [
+          'not_found',
+          'forbidden',
+          'conflict',
+          'limit_exceeded',
+        ]),
         ...secured,
         description: 'Owners and admins add members; anyone may add themselves to a public group.',
         params: ChatParams,
@@ -43,7 +50,15 @@ export const memberRoutes: Routes = async (app, { ctx }) => {
 
   app.get(
     '/chats/:id/members/:userId',
-    { schema: { tags: ['members'], ...secured, params: MemberParams, response: { 200: MemberView } } },
+    {
+      schema: {
+        tags: ['members'],
+        ...operation('getMember', 'A member of a chat', ['not_found']),
+        ...secured,
+        params: MemberParams,
+        response: { 200: MemberView },
+      },
+    },
     (request) => getMember(ctx, actorOf(request), request.params.id, request.params.userId),
   );
 
@@ -52,6 +67,7 @@ export const memberRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['members'],
+        ...operation('updateMember', "Change a member's role", ['not_found', 'forbidden', 'conflict']),
         ...secured,
         params: MemberParams,
         body: UpdateMemberBody,
@@ -63,7 +79,15 @@ export const memberRoutes: Routes = async (app, { ctx }) => {
 
   app.delete(
     '/chats/:id/members/:userId',
-    { schema: { tags: ['members'], ...secured, params: MemberParams, response: { 204: NoContent } } },
+    {
+      schema: {
+        tags: ['members'],
+        ...operation('removeMember', 'Leave a chat, or remove a member from it', ['not_found', 'forbidden']),
+        ...secured,
+        params: MemberParams,
+        response: { 204: NoContent },
+      },
+    },
     async (request, reply) => {
       await removeMember(ctx, actorOf(request), request.params.id, request.params.userId);
       return reply.status(204).send(null);

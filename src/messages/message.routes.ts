@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { actorOf } from '../auth/auth.hook.ts';
 import { ChatParams } from '../chats/chat.schema.ts';
-import { NoContent, PageOf, secured, type Routes } from '../http/routes.ts';
+import { NoContent, operation, PageOf, secured, type Routes } from '../http/routes.ts';
 import {
   EditMessageBody,
   ListMessagesQuery,
@@ -21,6 +21,7 @@ export const messageRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['messages'],
+        ...operation('sendMessage', 'Send a message to a chat', ['not_found', 'forbidden']),
         ...secured,
         description:
           'Send. The same clientId from the same author again answers 200 with the first message, never a second one.',
@@ -40,6 +41,7 @@ export const messageRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['messages'],
+        ...operation('listMessages', "Read a chat's history, a page at a time", ['not_found']),
         ...secured,
         description:
           'Ascending by seq. `after` pages forward; `before`, or neither, pages back from the end.',
@@ -53,7 +55,15 @@ export const messageRoutes: Routes = async (app, { ctx }) => {
 
   app.get(
     '/chats/:id/messages/:seq',
-    { schema: { tags: ['messages'], ...secured, params: MessageParams, response: { 200: MessageView } } },
+    {
+      schema: {
+        tags: ['messages'],
+        ...operation('getMessage', 'A message, by its seq in the chat', ['not_found']),
+        ...secured,
+        params: MessageParams,
+        response: { 200: MessageView },
+      },
+    },
     (request) => getMessage(ctx, actorOf(request), request.params.id, request.params.seq),
   );
 
@@ -62,6 +72,7 @@ export const messageRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['messages'],
+        ...operation('editMessage', "Edit your message's text", ['not_found', 'forbidden', 'conflict']),
         ...secured,
         params: MessageParams,
         body: EditMessageBody,
@@ -73,7 +84,18 @@ export const messageRoutes: Routes = async (app, { ctx }) => {
 
   app.delete(
     '/chats/:id/messages/:seq',
-    { schema: { tags: ['messages'], ...secured, params: MessageParams, response: { 204: NoContent } } },
+    {
+      schema: {
+        tags: ['messages'],
+        ...operation('deleteMessage', 'Delete a message (its author, or an owner or admin)', [
+          'not_found',
+          'forbidden',
+        ]),
+        ...secured,
+        params: MessageParams,
+        response: { 204: NoContent },
+      },
+    },
     async (request, reply) => {
       await deleteMessage(ctx, actorOf(request), request.params.id, request.params.seq);
       return reply.status(204).send(null);
@@ -85,6 +107,7 @@ export const messageRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['messages'],
+        ...operation('markRead', 'Move your read cursor forward', ['not_found']),
         ...secured,
         params: ChatParams,
         body: ReadBody,
@@ -99,6 +122,7 @@ export const messageRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['messages'],
+        ...operation('getUnread', 'Your unread counts, per chat and in all'),
         ...secured,
         querystring: Type.Object({}, { additionalProperties: false }),
         response: { 200: UnreadView },

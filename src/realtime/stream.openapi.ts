@@ -9,21 +9,25 @@ import type { FastifySchema } from 'fastify';
 /** The token in the Authorization header, or (browsers cannot set headers on a WebSocket or an EventSource) the query. */
 const security: Record<string, string[]>[] = [{ bearerAuth: [] }, { accessToken: [] }];
 
-const ErrorBody = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
-      required: ['code', 'message'],
-    },
-  },
-  required: ['error'],
+/** A refusal in the contract's error body (the document's `Error` schema). */
+const refusal = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+/** Response headers are given as schemas here: the document wraps each in a header object. */
+const retryAfter = {
+  'Retry-After': { type: 'integer', minimum: 0, description: 'Seconds to wait before trying again.' },
 };
 
 const refusals = {
-  401: { description: 'no token, or a token that is not valid', ...ErrorBody },
-  429: { description: 'too many requests (`Retry-After`)', ...ErrorBody },
+  401: refusal('`unauthorized`: no token, or a token that is not valid'),
+  429: { ...refusal('`rate_limited`: too many requests'), headers: retryAfter },
+  500: refusal('`internal`: a failure of the server'),
+  503: {
+    ...refusal('`unavailable`: the server is shutting down, or the database cannot be reached'),
+    headers: retryAfter,
+  },
 };
 
 const resume = {
@@ -35,6 +39,7 @@ const resume = {
 
 export const websocketDocs: FastifySchema = {
   tags: ['stream'],
+  operationId: 'openStream',
   summary: 'The real-time stream, as a WebSocket',
   description:
     'Upgrade to a WebSocket (`Connection: Upgrade`, `Upgrade: websocket`): every frame is one JSON object with a ' +
@@ -56,17 +61,18 @@ export const websocketDocs: FastifySchema = {
   response: {
     101: { description: 'Switching Protocols: the stream is open', type: 'null' },
     ...refusals,
-    426: { description: 'a plain HTTP request: connect with `Upgrade: websocket`', ...ErrorBody },
+    426: refusal('`upgrade_required`: a plain HTTP request; connect with `Upgrade: websocket`'),
   },
 };
 
 export const eventsDocs: FastifySchema = {
   tags: ['stream'],
+  operationId: 'openEventStream',
   summary: 'The real-time stream, as Server-Sent Events',
   description:
     'The same events as the WebSocket stream, one JSON object per `data:` line; message events carry an `id` that ' +
     '`Last-Event-ID` (sent by an `EventSource` when it reconnects) or `?resume=` resumes from. A `close` frame ' +
-    'ends the stream with a code, as a WebSocket close would.',
+    'ends the stream with a code, as a WebSocket close would. The events: docs/stream.md.',
   security,
   headers: {
     type: 'object',
@@ -83,8 +89,8 @@ export const eventsDocs: FastifySchema = {
       description: 'the stream: `text/event-stream`, until either side closes it',
       content: { 'text/event-stream': { schema: { type: 'string' } } },
     },
-    400: { description: '`resume` or `Last-Event-ID` is not a valid cursor', ...ErrorBody },
+    400: refusal('`invalid_request`: `resume` or `Last-Event-ID` is not a valid cursor'),
     ...refusals,
-    409: { description: 'the user already holds as many streams as allowed on this process', ...ErrorBody },
+    409: refusal('`limit_exceeded`: the user already holds as many streams as allowed on this process'),
   },
 };

@@ -1,5 +1,5 @@
 import { actorOf } from '../auth/auth.hook.ts';
-import { secured, type Routes } from '../http/routes.ts';
+import { operation, secured, type Routes } from '../http/routes.ts';
 import { SearchMessagesQuery, SearchPage } from './search.schema.ts';
 import { searchMessages } from './search.service.ts';
 
@@ -9,6 +9,7 @@ export const searchRoutes: Routes = async (app, { ctx }) => {
     {
       schema: {
         tags: ['search'],
+        ...operation('searchMessages', 'Search the messages of your chats', ['not_found']),
         ...secured,
         description:
           'Messages in the caller\'s chats (or `chatId`) matching `q`: whole words with stemming, "phrases", OR, ' +

@@ -69,6 +69,10 @@ export const instabugRoutes: FastifyPluginAsync<InstabugOptions & { flavour: Fla
   { ctx, exposeStack, outages, flavour },
 ) => {
   const views = VIEWS[flavour];
+  // The OpenAPI document groups the routes by dialect (the routes have no schema of their own).
+  app.addHook('onRoute', (route) => {
+    route.schema = { tags: ['instabug'], ...route.schema };
+  });
   installBodyParsers(app);
   shapeErrors(app, { exposeStack, outages }, errorShape(flavour));
 
