@@ -4,8 +4,9 @@ import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import { after, describe, it } from 'node:test';
-import { dropSchema, TEST_DATABASE_URL, testSchemaName } from './support/app.ts';
+import { createTestApp, dropSchema, TEST_DATABASE_URL, testSchemaName } from './support/app.ts';
 import { freePort } from './support/daemons.ts';
 import { copyMigratedCluster } from './support/pglite-template.ts';
 import { clusterEnv } from './support/server.ts';
@@ -16,7 +17,9 @@ import { clusterEnv } from './support/server.ts';
  * is run as written (on a free port) until the Parley it mounts answers. A block that is a fragment names what it
  * takes for granted in an HTML comment right above it, which Markdown does not show:
  * `<!-- ts: declare const app: import('fastify').FastifyInstance; -->`.
- * (docs/client.md's example is also checked against the installed client package by test/packages.test.ts.)
+ * An example that imports `./parley-api.ts` gets the types openapi-typescript generates from the live
+ * `/openapi.json`, as docs/api.md's command makes them. (docs/client.md's example is also checked against the
+ * installed client package by test/packages.test.ts.)
  */
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -95,12 +98,19 @@ function writeProject(files: string[]): string {
 describe('the TypeScript examples of docs/', () => {
   it('finds examples in the pages that have them', () => {
     const pages = new Set(ALL.map((example) => path.relative(ROOT, example.file)));
-    for (const page of ['docs/embedding.md', 'docs/jsonapi.md', 'docs/client.md']) {
+    for (const page of ['docs/api.md', 'docs/embedding.md', 'docs/jsonapi.md', 'docs/client.md']) {
       assert.ok(pages.has(page), `${page} has a ts example`);
     }
   });
 
   it('type-check, each as a module of its own', async () => {
+    const app = await createTestApp();
+    try {
+      const document = (await app.request<OpenAPI3>('GET', '/openapi.json')).body;
+      writeFileSync(path.join(work, 'parley-api.ts'), astToString(await openapiTS(document)));
+    } finally {
+      await app.close();
+    }
     const files = ALL.map((example, index) => {
       const name = `example-${index}.ts`;
       const header = `// ${path.relative(ROOT, example.file)}:${example.line}\n`;
