@@ -272,6 +272,7 @@ const MATRIX: Record<string, Probe[]> = {
 const PUBLIC = [
   /^\/health\//,
   /^\/openapi\.json$/,
+  /^\/asyncapi\.json$/,
   /^\/explorer$/,
   /^\/docs(\/|$)/,
   /^\/$/,
