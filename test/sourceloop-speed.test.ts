@@ -343,3 +343,83 @@ describe(`SourceLoop hot routes: answers (${ENGINE})`, () => {
     assert.equal(await count(alice, { channelId: ch }), 0);
   });
 });
+
+describe(`SourceLoop: a send is written whole (${ENGINE})`, () => {
+  let t: TestApp;
+  let alice: Client;
+
+  before(async () => {
+    t = await createTestApp({ DIALECTS: 'sourceloop' });
+    alice = await t.login('slwhole-alice', { permissions: ALL });
+    // A member of the channels below.
+    await t.login('slwhole-bob', { permissions: ALL });
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const group = async (name: string) =>
+    (await alice.post('/v1/chats', { kind: 'group', name, members: ['slwhole-bob'] })).body.id;
+  const stored = async (chatId: string) => {
+    const { rows } = await sql<{ messages: number; properties: number; last_seq: number }>`
+      select (select count(*)::int from messages where chat_id = ${chatId}) as messages,
+             (select count(*)::int from message_properties where chat_id = ${chatId}) as properties,
+             (select last_seq from chats where id = ${chatId}) as last_seq`.execute(t.app.parley.ctx.db);
+    return rows[0]!;
+  };
+
+  it('writes a message and what was sent beside it together, or neither', async () => {
+    const ch = await group('slwhole-atomic');
+    const ok = await alice.post<SlMessage>(`${BASE}/messages`, {
+      body: 'kept',
+      channelId: ch,
+      channelType: 'group',
+      subject: 'fine',
+    });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual(await stored(ch), { messages: 1, properties: 1, last_seq: 1 });
+    // The database refuses the properties (a rule of its own, as a deployment may add one): the whole send fails,
+    // and no message is left without them.
+    await sql`alter table message_properties add constraint slwhole_no_secret check (subject is distinct from 'secret')`.execute(
+      t.app.parley.ctx.db,
+    );
+    try {
+      const refused = await alice.post(`${BASE}/messages`, {
+        body: 'must not stay',
+        channelId: ch,
+        channelType: 'group',
+        subject: 'secret',
+      });
+      assert.equal(refused.status, 500, JSON.stringify(refused.body));
+      assert.deepEqual(await stored(ch), { messages: 1, properties: 1, last_seq: 1 });
+      const listed = await alice.get<SlMessage[]>(
+        `${BASE}/messages?filter=${q({ where: { channelId: ch } })}`,
+      );
+      assert.deepEqual(
+        listed.body.map((m) => m.body),
+        ['kept'],
+      );
+    } finally {
+      await sql`alter table message_properties drop constraint slwhole_no_secret`.execute(
+        t.app.parley.ctx.db,
+      );
+    }
+    // What PostgreSQL cannot store at all is refused before it reaches a batch of other people's sends.
+    for (const field of ['subject', 'channelType']) {
+      const nul = await alice.post<{ error: { statusCode: number; details: { path: string }[] } }>(
+        `${BASE}/messages`,
+        { body: 'nul', channelId: ch, channelType: 'group', [field]: 'a\u0000b' },
+      );
+      assert.equal(nul.status, 422, JSON.stringify(nul.body));
+      assert.equal(nul.body.error.details[0]?.path, `/${field}`);
+    }
+    assert.deepEqual(await stored(ch), { messages: 1, properties: 1, last_seq: 1 });
+    const next = await alice.post<SlMessage>(`${BASE}/messages`, {
+      body: 'next',
+      channelId: ch,
+      channelType: 'x',
+    });
+    assert.equal(next.status, 200);
+    assert.deepEqual(await stored(ch), { messages: 2, properties: 2, last_seq: 2 });
+  });
+});
