@@ -185,8 +185,8 @@ function portsTo(pid: number, remotePort: number): number[] {
 }
 
 /**
- * The CPU a server spends, its database's included: the Parley process, plus, on PostgreSQL, the backends serving
- * its connections (found by their client ports in pg_stat_activity, so that other clients of the same server do not
+ * The CPU a server spends, its database's included: the Parley process (or another server's, `processCpuMeter`),
+ * plus, on PostgreSQL, the backends serving its connections (found by their client ports in pg_stat_activity, so that other clients of the same server do not
  * count). Call `backends()` after a warm-up, when the pool is open; `start()` returns a function that reads the
  * CPU seconds spent since, by the Parley process and by the backends (a backend that exits meanwhile counts up to
  * its last reading).
@@ -197,7 +197,11 @@ export interface CpuMeter {
 }
 
 export function cpuMeter(bench: BenchServer): CpuMeter {
-  const pid = bench.server.child.pid!;
+  return processCpuMeter(bench.server.child.pid!);
+}
+
+/** `cpuMeter` of any server process on this machine (another service's, measured the same way). */
+export function processCpuMeter(pid: number): CpuMeter {
   const databaseUrl = process.env.DATABASE_URL;
   let pids: number[] = [];
   const read = (p: number) => {

@@ -19,9 +19,11 @@ const scenarios: Record<string, Scenario> = {
   },
   dialects: {
     description:
-      "the dialects' hot routes (send, list/history, SourceLoop's count) next to the native ones, with CPU per " +
-      'request of the server and its database (BENCH_CONNECTIONS=32, BENCH_SECONDS=4, BENCH_DIALECTS, BENCH_HISTORY)',
+      "the dialects' hot routes (send, list/history, SourceLoop's count) next to the native ones, and SourceLoop's " +
+      'against the published @sourceloop/chat-service on the same PostgreSQL, with CPU per request of each server ' +
+      'and its database (BENCH_CONNECTIONS=32, BENCH_SECONDS=4, BENCH_ROUNDS=3, BENCH_DIALECTS, BENCH_HISTORY)',
     run: async () => (await import('./dialects.ts')).dialects(),
+    optIn: true,
   },
   fanout: {
     description:

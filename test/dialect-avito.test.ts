@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { loadConfig } from '../src/config.ts';
 import { clientFor, createTestApp, type TestApp } from './support/app.ts';
 import { assertError } from './support/assertions.ts';
@@ -265,6 +266,42 @@ describe('Avito dialect', () => {
     // Another tenant sees none of it.
     const outsider = clientFor(t.app, b, await t.token(b));
     assert.equal((await outsider.get(`/v1/chats/${chat}`)).status, 404);
+  });
+
+  it('answers a long chat whole, read and written a page at a time', async () => {
+    const a = await addUser('long_a');
+    const chat = await addChat('long_chat', [a]);
+    await addMessage(chat, a, 'first');
+    // Past a page (500 messages) and a few into the third; three deleted, one in each page.
+    const db = t.app.parley.ctx.db;
+    await sql`insert into messages (chat_id, seq, id, author_id, text, created_at)
+              select ${chat}, 1 + g, 'long-' || lpad(g::text, 5, '0'), ${a}, 'm ' || g,
+                     now() + g * interval '1 ms'
+              from generate_series(1, 1233) g`.execute(db);
+    await sql`update chats set last_seq = 1234, message_count = 1234 where id = ${chat}`.execute(db);
+    await sql`update messages set deleted_at = now(), text = null
+              where chat_id = ${chat} and seq in (2, 600, 1234)`.execute(db);
+    const expected = (
+      await sql<{ id: string; text: string; created_at: Date }>`
+        select id, text, created_at from messages where chat_id = ${chat} and deleted_at is null order by seq`.execute(
+        db,
+      )
+    ).rows.map((m) => ({ id: m.id, chat, author: a, text: m.text, created_at: m.created_at.toISOString() }));
+    for (let i = 0; i < 2; i++) {
+      const res = await t.app.inject({ method: 'POST', url: '/messages/get', payload: { chat } });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+      // Streamed: no length known up front. The text is what one serialization of the whole list would be.
+      assert.equal(res.headers['content-length'], undefined);
+      assert.equal(res.body, JSON.stringify(expected));
+    }
+    const short = await t.app.inject({
+      method: 'POST',
+      url: '/messages/get',
+      payload: { chat: await addChat('short_chat', [a]) },
+    });
+    assert.equal(short.body, '[]');
+    assert.equal(short.headers['content-length'], '2', 'a chat that fits one page is answered whole');
   });
 
   it('leaves out messages deleted through the native API', async () => {

@@ -3,7 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { CLIENT_SHAPED } from '../src/db/statements.ts';
 import type { MessageFilter } from '../src/messages/message.filter.ts';
-import { countMessagesQuery, findMessagesQuery } from '../src/messages/filter.repository.ts';
+import {
+  chatMessagesQuery,
+  countMessagesQuery,
+  findMessagesQuery,
+} from '../src/messages/filter.repository.ts';
 import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
 import { nodes, plan, type PlanNode } from './support/plans.ts';
 
@@ -153,13 +157,22 @@ describe(`SourceLoop hot routes: plans and statements (${ENGINE})`, () => {
       assert.ok(row.generic_plans >= 5, `generic plans ${row.generic_plans}: ${row.statement.slice(0, 120)}`);
       assert.ok(row.custom_plans <= 5, `custom plans ${row.custom_plans}`);
     }
-    // The plan it settled on (the generic one) reads the page from the index: the caller, tenant, channel.
-    const list = shaped.find((r) => /order by/.test(r.statement))!;
+    // A list read again (the chat unchanged) is the history cache's check: the statement that runs is the list
+    // behind the member's check and the chat's state. The plan it settled on (the generic one), for a state the
+    // chat has moved on from, reads the page from the index.
+    const gated = chatMessagesQuery(
+      { tenantId: 'default', userId: 'slspeed-alice' },
+      channelId,
+      filterOf([{ field: 'createdAt', direction: 'desc' }]),
+      { lastSeq: 0, revision: 0, members: 0 },
+    ).compile(db);
+    const list = shaped.find((r) => r.statement.trim() === gated.sql.trim());
+    assert.ok(list, 'the list behind the cache check is prepared');
+    assert.ok(list.generic_plans >= 5, `generic plans ${list.generic_plans}`);
+    const values = gated.parameters.map((value) => sql.lit(value as string | number));
     const explained = await sql<{
       'QUERY PLAN': [{ Plan: PlanNode }];
-    }>`explain (format json) execute ${sql.raw(
-      list.name,
-    )}(${sql.lit('slspeed-alice')}, ${sql.lit('default')}, ${sql.lit(channelId)})`.execute(db);
+    }>`explain (format json) execute ${sql.raw(list.name)}(${sql.join(values)})`.execute(db);
     const read = nodes(explained.rows[0]!['QUERY PLAN'][0].Plan);
     const shown = read.map(describeNode).join('; ');
     assert.ok(
@@ -341,5 +354,184 @@ describe(`SourceLoop hot routes: answers (${ENGINE})`, () => {
     // A deleted chat counts nothing either.
     assert.equal((await alice.delete(`/v1/chats/${ch}`)).status, 204);
     assert.equal(await count(alice, { channelId: ch }), 0);
+  });
+});
+
+describe(`SourceLoop: a send is written whole, lists are served again while their channel is unchanged (${ENGINE})`, () => {
+  let t: TestApp;
+  let alice: Client;
+  let bob: Client;
+
+  before(async () => {
+    t = await createTestApp({ DIALECTS: 'sourceloop' });
+    alice = await t.login('slwhole-alice', { permissions: ALL });
+    bob = await t.login('slwhole-bob', { permissions: ALL });
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const group = async (name: string) =>
+    (await alice.post('/v1/chats', { kind: 'group', name, members: ['slwhole-bob'] })).body.id;
+  const stored = async (chatId: string) => {
+    const { rows } = await sql<{ messages: number; properties: number; last_seq: number }>`
+      select (select count(*)::int from messages where chat_id = ${chatId}) as messages,
+             (select count(*)::int from message_properties where chat_id = ${chatId}) as properties,
+             (select last_seq from chats where id = ${chatId}) as last_seq`.execute(t.app.parley.ctx.db);
+    return rows[0]!;
+  };
+
+  it('writes a message and what was sent beside it together, or neither', async () => {
+    const ch = await group('slwhole-atomic');
+    const ok = await alice.post<SlMessage>(`${BASE}/messages`, {
+      body: 'kept',
+      channelId: ch,
+      channelType: 'group',
+      subject: 'fine',
+    });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual(await stored(ch), { messages: 1, properties: 1, last_seq: 1 });
+    // The database refuses the properties (a rule of its own, as a deployment may add one): the whole send fails,
+    // and no message is left without them.
+    await sql`alter table message_properties add constraint slwhole_no_secret check (subject is distinct from 'secret')`.execute(
+      t.app.parley.ctx.db,
+    );
+    try {
+      const refused = await alice.post(`${BASE}/messages`, {
+        body: 'must not stay',
+        channelId: ch,
+        channelType: 'group',
+        subject: 'secret',
+      });
+      assert.equal(refused.status, 500, JSON.stringify(refused.body));
+      assert.deepEqual(await stored(ch), { messages: 1, properties: 1, last_seq: 1 });
+      const listed = await alice.get<SlMessage[]>(
+        `${BASE}/messages?filter=${q({ where: { channelId: ch } })}`,
+      );
+      assert.deepEqual(
+        listed.body.map((m) => m.body),
+        ['kept'],
+      );
+    } finally {
+      await sql`alter table message_properties drop constraint slwhole_no_secret`.execute(
+        t.app.parley.ctx.db,
+      );
+    }
+    // What PostgreSQL cannot store at all is refused before it reaches a batch of other people's sends.
+    for (const field of ['subject', 'channelType']) {
+      const nul = await alice.post<{ error: { statusCode: number; details: { path: string }[] } }>(
+        `${BASE}/messages`,
+        { body: 'nul', channelId: ch, channelType: 'group', [field]: 'a\u0000b' },
+      );
+      assert.equal(nul.status, 422, JSON.stringify(nul.body));
+      assert.equal(nul.body.error.details[0]?.path, `/${field}`);
+    }
+    assert.deepEqual(await stored(ch), { messages: 1, properties: 1, last_seq: 1 });
+    const next = await alice.post<SlMessage>(`${BASE}/messages`, {
+      body: 'next',
+      channelId: ch,
+      channelType: 'x',
+    });
+    assert.equal(next.status, 200);
+    assert.deepEqual(await stored(ch), { messages: 2, properties: 2, last_seq: 2 });
+  });
+
+  it('serves a channel list again while nothing it shows has changed, and reads it anew after any change', async () => {
+    const cache = t.app.parley.ctx.history!;
+    const ch = await group('slwhole-cached');
+    const sent: SlMessage[] = [];
+    for (let i = 0; i < 3; i++) {
+      sent.push(
+        (
+          await bob.post<SlMessage>(`${BASE}/messages`, {
+            body: `c${i}`,
+            channelId: ch,
+            channelType: 'group',
+          })
+        ).body,
+      );
+    }
+    const newest = `${BASE}/messages?filter=${q({ where: { channelId: ch }, order: ['createdOn DESC'], limit: 2 })}`;
+    const list = async (as: Client = alice) => {
+      const res = await as.get<SlMessage[]>(newest);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body;
+    };
+    const first = await list();
+    assert.deepEqual(
+      first.map((m) => m.body),
+      ['c2', 'c1'],
+    );
+    const hits = cache.hits;
+    assert.deepEqual(await list(bob), first, 'the same list for every member');
+    assert.equal(cache.hits, hits + 1, 'served again');
+    // What the list shows beside the text, changed through the API and by anyone else.
+    assert.equal(
+      (await bob.patch(`${BASE}/messages/${sent[2]!.id}`, { subject: 'now', status: 5 })).status,
+      204,
+    );
+    assert.deepEqual(
+      (await list()).map((m) => [m.subject, m.status]),
+      [
+        ['now', 5],
+        [null, 0],
+      ],
+    );
+    await sql`update message_properties set status = 6 where chat_id = ${ch} and seq = 3`.execute(
+      t.app.parley.ctx.db,
+    );
+    assert.equal((await list())[0]!.status, 6, 'a property changed by anyone');
+    await sql`delete from message_properties where chat_id = ${ch} and seq = 3`.execute(t.app.parley.ctx.db);
+    assert.deepEqual([(await list())[0]!.subject, (await list())[0]!.channelType], [null, 'group']);
+    // A message sent natively, edited, deleted.
+    assert.equal((await alice.post(`/v1/chats/${ch}/messages`, { text: 'native' })).status, 201);
+    assert.deepEqual(
+      (await list()).map((m) => m.body),
+      ['native', 'c2'],
+    );
+    assert.equal((await alice.patch(`/v1/chats/${ch}/messages/4`, { text: 'edited' })).status, 200);
+    assert.equal((await list())[0]!.body, 'edited');
+    assert.equal((await alice.delete(`/v1/chats/${ch}/messages/4`)).status, 204);
+    assert.deepEqual(
+      (await list()).map((m) => m.body),
+      ['c2', 'c1'],
+    );
+    // Whoever is not a member sees nothing, cached list or not.
+    const eve = await t.login('slwhole-eve', { permissions: ALL });
+    assert.deepEqual(await list(eve), []);
+    assert.equal((await alice.delete(`/v1/chats/${ch}/members/slwhole-bob`)).status, 204);
+    assert.deepEqual(await list(bob), [], 'a former member');
+  });
+
+  it("shows a direct channel's recipient as it is now, after its other member is deleted", async () => {
+    const carol = await t.login('slwhole-carol', { permissions: ALL });
+    const dave = await t.login('slwhole-dave', { permissions: ALL });
+    const direct = await carol.post<SlMessage>(`${BASE}/messages`, {
+      body: 'hi dave',
+      toUserId: 'slwhole-dave',
+      channelType: 'direct',
+    });
+    assert.equal(direct.status, 200, JSON.stringify(direct.body));
+    const ch = direct.body.channelId;
+    assert.equal(
+      (await dave.post(`${BASE}/messages`, { body: 'hi carol', channelId: ch, channelType: 'direct' }))
+        .status,
+      200,
+    );
+    const url = `${BASE}/messages?filter=${q({ where: { channelId: ch }, order: ['createdOn ASC'] })}`;
+    const recipients = async () => (await carol.get<SlMessage[]>(url)).body.map((m) => m.toUserId);
+    assert.deepEqual(await recipients(), ['slwhole-dave', 'slwhole-carol']);
+    assert.deepEqual(await recipients(), ['slwhole-dave', 'slwhole-carol'], 'served again');
+    assert.equal((await dave.delete('/v1/me')).status, 204);
+    // Dave's membership went with him: carol's message has no recipient left; his still names her.
+    assert.deepEqual(await recipients(), [null, 'slwhole-carol']);
+    const uncached = await carol.get<SlMessage[]>(
+      `${BASE}/messages?filter=${q({ where: { channelId: ch, body: { neq: 'x' } }, order: ['createdOn ASC'] })}`,
+    );
+    assert.deepEqual(
+      uncached.body.map((m) => m.toUserId),
+      [null, 'slwhole-carol'],
+      'as a list the cache does not keep shows it',
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { unreadCountSql } from '../db/sql/unread.ts';
+import type { ChatKind } from '../chats/chat.table.ts';
 import type { MemberRole, MemberRow } from './member.table.ts';
 
 export async function listMembers(
@@ -128,10 +129,15 @@ export async function listNamedMembers(
   db: Db,
   chatId: string,
   viewerId: string,
-): Promise<(MemberRow & { username: string })[]> {
-  const result = await sql<MemberRow & { username: string }>`
-    select m.*, u.username from members m
+): Promise<
+  (MemberRow & { username: string; chat_number: number; chat_kind: ChatKind; chat_name: string | null })[]
+> {
+  const result = await sql<
+    MemberRow & { username: string; chat_number: number; chat_kind: ChatKind; chat_name: string | null }
+  >`
+    select m.*, u.username, c.number as chat_number, c.kind as chat_kind, c.name as chat_name from members m
     join users u on u.tenant_id = m.tenant_id and u.id = m.user_id
+    join chats c on c.id = m.chat_id and c.deleted_at is null
     where m.chat_id = ${chatId}
       and exists (select 1 from members v where v.chat_id = ${chatId} and v.user_id = ${viewerId})
     order by m.role = 'owner' desc, m.joined_at, m.user_id`.execute(db);

@@ -12,6 +12,7 @@ import {
   softDeleteChat,
 } from '../chats/chat.access.ts';
 import { requireChatRoom, requireMemberRoom } from '../chats/chat.limits.ts';
+import type { ChatView } from '../chats/chat.schema.ts';
 import type { Limits } from '../context.ts';
 import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
@@ -333,14 +334,25 @@ export async function membersOfChats(
   return byChat;
 }
 
-/** One chat's members with their usernames (one read), for dialects that show both; none unless the caller is in it. */
+/** What a chat's members show of it beside themselves: what names it (a group's name, a chat's number, its kind). */
+export type NamedChat = Pick<ChatView, 'id' | 'number' | 'kind' | 'name'>;
+
+/**
+ * One live chat with its members and their usernames (one read), for dialects that show both; null unless the
+ * caller is in it.
+ */
 export async function namedMembersOf(
   ctx: Context,
   actor: Actor,
   chatId: string,
-): Promise<(MemberView & { username: string })[]> {
-  return (await listNamedMembers(ctx.db, chatId, actor.userId)).map((row) => ({
-    ...presentMember(row),
-    username: row.username,
-  }));
+): Promise<{ chat: NamedChat; members: (MemberView & { username: string })[] } | null> {
+  const rows = await listNamedMembers(ctx.db, chatId, actor.userId);
+  const first = rows[0];
+  if (!first) {
+    return null;
+  }
+  return {
+    chat: { id: chatId, number: first.chat_number, kind: first.chat_kind, name: first.chat_name },
+    members: rows.map((row) => ({ ...presentMember(row), username: row.username })),
+  };
 }

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { HistoryState } from './history.cache.ts';
 import { filterSql, orderSql } from '../db/sql/filter.ts';
 import { CLIENT_SHAPED } from '../db/statements.ts';
 import type { MessageCondition, MessageFilter, MessageFilterField, MessageOrder } from './message.filter.ts';
@@ -81,7 +82,13 @@ function names(where: MessageCondition | null, field: MessageFilterField): boole
  * joins `where` names (each is a left join on a unique key or a lateral `limit 1`: leaving one out changes no count).
  * Marked client-shaped: it is prepared, within the budget of such texts (`src/db/statements.ts`).
  */
-function visibleMessages(tenantId: string, userId: string, where: MessageCondition | null, context: boolean) {
+function visibleMessages(
+  tenantId: string,
+  userId: string,
+  where: MessageCondition | null,
+  context: boolean,
+  only?: RawBuilder<boolean>,
+) {
   const parent = context || names(where, 'parentId');
   const recipient = context || names(where, 'recipientId');
   const properties = context || PROPERTY_FIELDS.some((field) => names(where, field));
@@ -100,20 +107,27 @@ function visibleMessages(tenantId: string, userId: string, where: MessageConditi
     ) r on true`
         : sql``
     }
-    where ${sql.raw(CLIENT_SHAPED)} m.deleted_at is null and ${where ? filterSql(where, FILTER_FIELDS) : sql`true`}`;
+    where ${sql.raw(CLIENT_SHAPED)} m.deleted_at is null and ${where ? filterSql(where, FILTER_FIELDS) : sql`true`}
+    ${only ? sql`and ${only}` : sql``}`;
 }
 
 /**
  * Limit and offset are written into the text (whole numbers the compiler bounded): as parameters, a prepared plan
- * is priced for a tenth of the rows, never for the page, and PostgreSQL would plan every execution anew. Exported so
- * a test can EXPLAIN it.
+ * is priced for a tenth of the rows, never for the page, and PostgreSQL would plan every execution anew. `only` is a
+ * further condition that names no column of the rows (the history cache's "unless unchanged"): PostgreSQL checks it
+ * once, before reading any. Exported so a test can EXPLAIN it.
  */
-export function findMessagesQuery(tenantId: string, userId: string, filter: MessageFilter) {
+export function findMessagesQuery(
+  tenantId: string,
+  userId: string,
+  filter: MessageFilter,
+  only?: RawBuilder<boolean>,
+) {
   return sql<MessageInContextRow>`
     select ${sql.join(MESSAGE_COLUMNS.map((column) => sql.ref(`m.${column}`)))},
            c.kind as chat_kind, p.id as parent_id, r.user_id as recipient_id,
            x.subject, coalesce(x.status, 0) as status, x.channel_type
-    ${visibleMessages(tenantId, userId, filter.where, true)}
+    ${visibleMessages(tenantId, userId, filter.where, true, only)}
     order by ${sql.join(orderBy(filter.order))}
     limit ${sql.lit(filter.limit)} offset ${sql.lit(filter.offset)}`;
 }
@@ -125,6 +139,66 @@ export async function findMessagesFiltered(
   filter: MessageFilter,
 ): Promise<MessageInContextRow[]> {
   return (await findMessagesQuery(tenantId, userId, filter).execute(db)).rows;
+}
+
+type GatedRow = { g_last_seq: number; g_revision: number; g_members: number } & (
+  MessageInContextRow | { [K in keyof MessageInContextRow]: null }
+);
+
+/**
+ * The messages of one chat (`filter.where` names it alone) as `findMessagesQuery` reads them, in one round trip with
+ * the member's check and the chat's state (`HistoryState`, its member count included: a direct chat's recipient).
+ * With `known`, the rows are read only if the chat has moved on from that state. No row at all: not a member of a
+ * live chat; one row of nulls: no message, or the state is still `known`. Exported so a test can EXPLAIN it.
+ */
+export function chatMessagesQuery(
+  viewer: { tenantId: string; userId: string },
+  chatId: string,
+  filter: MessageFilter,
+  known?: HistoryState,
+) {
+  const only = known
+    ? sql<boolean>`not (g.last_seq = ${known.lastSeq} and g.history_revision = ${known.revision}
+                        and g.member_count = ${known.members ?? -1})`
+    : undefined;
+  return sql<GatedRow>`
+    select g.last_seq as g_last_seq, g.history_revision as g_revision, g.member_count as g_members, x.* from (
+      select c.last_seq, c.history_revision, c.member_count from members me join chats c on c.id = me.chat_id
+       where me.chat_id = ${chatId} and me.user_id = ${viewer.userId} and me.tenant_id = ${viewer.tenantId}
+         and c.deleted_at is null
+    ) g
+    left join lateral (${findMessagesQuery(viewer.tenantId, viewer.userId, filter, only)}) x on true`;
+}
+
+/** `chatMessagesQuery`'s rows and state; `unchanged` when the chat is still at `known`; undefined: not a member. */
+export async function findChatMessagesFiltered(
+  db: Db,
+  viewer: { tenantId: string; userId: string },
+  chatId: string,
+  filter: MessageFilter,
+  known?: HistoryState,
+): Promise<{ state: HistoryState; rows: MessageInContextRow[] } | 'unchanged' | undefined> {
+  const { rows } = await chatMessagesQuery(viewer, chatId, filter, known).execute(db);
+  const first = rows[0];
+  if (!first) {
+    return undefined;
+  }
+  const state = { lastSeq: first.g_last_seq, revision: first.g_revision, members: first.g_members };
+  if (
+    known &&
+    state.lastSeq === known.lastSeq &&
+    state.revision === known.revision &&
+    state.members === known.members
+  ) {
+    return 'unchanged';
+  }
+  const found: MessageInContextRow[] = [];
+  for (const { g_last_seq: _seq, g_revision: _revision, g_members: _members, ...row } of rows) {
+    if (row.seq !== null) {
+      found.push(row as MessageInContextRow);
+    }
+  }
+  return { state, rows: found };
 }
 
 /**

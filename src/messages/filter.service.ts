@@ -2,9 +2,11 @@ import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
 import { forbidden, notFound } from '../errors/codes.ts';
 import { Memo } from '../memo.ts';
+import { HistoryCache } from './history.cache.ts';
 import {
   chatShape,
   countMessagesFiltered,
+  findChatMessagesFiltered,
   findMessagesFiltered,
   writeMessageProperties,
   type MessageProperties,
@@ -13,15 +15,49 @@ import type { MessageCondition, MessageFilter } from './message.filter.ts';
 import { presentMessageInContext, type MessageInContext } from './message.presenter.ts';
 import type { MessageView } from './message.schema.ts';
 
-/** The live messages of the caller's chats matching a structured filter (dialect query languages compile to it). */
+/** The chat a condition names when it names one chat and nothing else (`channelId` alone, what clients list). */
+function onlyChat(where: MessageCondition | null): string | null {
+  return where !== null &&
+    'field' in where &&
+    where.field === 'chatId' &&
+    where.op === '=' &&
+    typeof where.value === 'string'
+    ? where.value
+    : null;
+}
+
+/**
+ * The live messages of the caller's chats matching a structured filter (dialect query languages compile to it).
+ * One chat's messages (its `chatId` alone, in any order and range) are the same for every member at one state of
+ * the chat: they come from the history cache when the chat has not changed since they were read, after the member's
+ * check, as a native history page does. The lists are frozen and shared: what is cached is handed out as it is.
+ */
 export async function findMessages(
   ctx: Context,
   actor: Actor,
   filter: MessageFilter,
-): Promise<MessageInContext[]> {
-  return (await findMessagesFiltered(ctx.db, actor.tenantId, actor.userId, filter)).map(
-    presentMessageInContext,
-  );
+): Promise<readonly MessageInContext[]> {
+  const chatId = onlyChat(filter.where);
+  // Only reads outside a transaction: what one sees before it rolls back is no state of the chat.
+  const cache = ctx.db.isTransaction ? undefined : ctx.history;
+  if (chatId === null || !cache) {
+    return (await findMessagesFiltered(ctx.db, actor.tenantId, actor.userId, filter)).map(
+      presentMessageInContext,
+    );
+  }
+  const key = HistoryCache.inContextKeyOf({ chatId, ...filter });
+  const cached = cache.getInContext(key);
+  const read = await findChatMessagesFiltered(ctx.db, actor, chatId, filter, cached?.state);
+  if (!read) {
+    // Not a member (or no such live chat): nothing matches, as the filter over the caller's chats finds.
+    return [];
+  }
+  if (read === 'unchanged') {
+    cache.hits += 1;
+    return cached!.rows;
+  }
+  cache.misses += 1;
+  return cache.setInContext(key, read.state, read.rows.map(presentMessageInContext));
 }
 
 export async function countMessages(

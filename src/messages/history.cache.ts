@@ -1,10 +1,16 @@
 import type { Page } from '../pagination.ts';
+import type { MessageInContext } from './message.presenter.ts';
 import type { MessageView } from './message.schema.ts';
 
 /** One state of a chat's stored history: nothing is appended without `lastSeq` rising, nor changed without `revision`. */
 export interface HistoryState {
   lastSeq: number;
   revision: number;
+  /**
+   * The chat's member count, for what shows members beside the messages (a direct chat's recipient): a member who
+   * leaves a direct chat (a deleted user) changes that without touching a message.
+   */
+  members?: number;
 }
 
 /** What a cached page was asked with: the same range at the same state is the same page. */
@@ -16,17 +22,49 @@ export interface HistoryKey {
   direction: 'forward' | 'backward';
 }
 
-interface Entry {
+/** What a cached list of one chat's messages with their context was asked with (a filter's order and range). */
+export interface InContextKey {
+  chatId: string;
+  order: readonly { field: string; direction: 'asc' | 'desc' }[];
+  offset: number;
+  limit: number;
+}
+
+interface PageEntry {
   state: HistoryState;
   page: Page<MessageView>;
   bytes: number;
 }
 
-/** A rough size of an entry in memory: its key and bookkeeping, each message's fields, its text as UTF-16. */
+interface RowsEntry {
+  state: HistoryState;
+  rows: readonly MessageInContext[];
+  bytes: number;
+}
+
+type Entry = PageEntry | RowsEntry;
+
+/** A rough size of a message in memory: its fields, its text and client id as UTF-16. */
+function messageBytes(message: MessageView): number {
+  return 400 + 2 * (message.text?.length ?? 0) + 2 * (message.clientId?.length ?? 0);
+}
+
+/** A rough size of an entry in memory: its key and bookkeeping, and each message. */
 function sizeOf(key: string, page: Page<MessageView>): number {
   let bytes = 512 + 2 * key.length + 2 * (page.nextCursor?.length ?? 0);
   for (const message of page.data) {
-    bytes += 400 + 2 * (message.text?.length ?? 0) + 2 * (message.clientId?.length ?? 0);
+    bytes += messageBytes(message);
+  }
+  return bytes;
+}
+
+function rowsSizeOf(key: string, rows: readonly MessageInContext[]): number {
+  let bytes = 512 + 2 * key.length;
+  for (const row of rows) {
+    bytes +=
+      200 +
+      messageBytes(row.message) +
+      2 * ((row.subject?.length ?? 0) + row.channelType.length + (row.parentId?.length ?? 0));
   }
   return bytes;
 }
@@ -37,6 +75,10 @@ function sizeOf(key: string, page: Page<MessageView>): number {
  * own membership check, that the chat is still at the state the page was read at; any append, edit or delete by any
  * process moves the state on. Only reads outside a transaction fill it, so it never holds what a transaction saw
  * and then rolled back. Pages are frozen: every request shares them.
+ *
+ * Beside the native pages it keeps lists of one chat's messages with their context (`MessageInContext`: what the
+ * SourceLoop dialect lists), under keys of their own, on the same terms; their state also counts the chat's members
+ * (a direct chat's recipient), and the properties stored beside messages move `revision` on (migration 0016).
  */
 export class HistoryCache {
   private readonly entries = new Map<string, Entry>();
@@ -50,15 +92,25 @@ export class HistoryCache {
     return `${key.chatId}|${key.direction}|${key.after ?? ''}|${key.before ?? ''}|${key.limit}`;
   }
 
-  /** The page cached for `key` at whatever state, to be confirmed against the database. */
-  get(key: string): Entry | undefined {
+  static inContextKeyOf(key: InContextKey): string {
+    const order = key.order.map((o) => `${o.field} ${o.direction}`).join(',');
+    return `${key.chatId}|in-context|${order}|${key.offset}|${key.limit}`;
+  }
+
+  /** The entry for `key` at whatever state, now the most recently used. */
+  private touch(key: string): Entry | undefined {
     const entry = this.entries.get(key);
     if (entry) {
-      // Most recently used last.
       this.entries.delete(key);
       this.entries.set(key, entry);
     }
     return entry;
+  }
+
+  /** The page cached for `key` at whatever state, to be confirmed against the database. */
+  get(key: string): PageEntry | undefined {
+    const entry = this.touch(key);
+    return entry && 'page' in entry ? entry : undefined;
   }
 
   set(key: string, state: HistoryState, page: Page<MessageView>): Page<MessageView> {
@@ -66,21 +118,38 @@ export class HistoryCache {
       ...page,
       data: Object.freeze(page.data.map((m) => Object.freeze(m))),
     }) as unknown as Page<MessageView>;
-    const bytes = sizeOf(key, page);
-    if (bytes > this.maxBytes) {
-      return frozen;
+    this.keep(key, { state, page: frozen, bytes: sizeOf(key, page) });
+    return frozen;
+  }
+
+  /** The list cached for `key` (`inContextKeyOf`) at whatever state, to be confirmed against the database. */
+  getInContext(key: string): RowsEntry | undefined {
+    const entry = this.touch(key);
+    return entry && 'rows' in entry ? entry : undefined;
+  }
+
+  setInContext(key: string, state: HistoryState, rows: MessageInContext[]): readonly MessageInContext[] {
+    const frozen = Object.freeze(
+      rows.map((row) => Object.freeze({ ...row, message: Object.freeze(row.message) })),
+    );
+    this.keep(key, { state, rows: frozen, bytes: rowsSizeOf(key, rows) });
+    return frozen;
+  }
+
+  private keep(key: string, entry: Entry): void {
+    if (entry.bytes > this.maxBytes) {
+      return;
     }
     this.delete(key);
-    this.entries.set(key, { state, page: frozen, bytes });
-    this.bytes += bytes;
-    for (const [oldest, entry] of this.entries) {
+    this.entries.set(key, entry);
+    this.bytes += entry.bytes;
+    for (const [oldest, old] of this.entries) {
       if (this.bytes <= this.maxBytes) {
         break;
       }
       this.entries.delete(oldest);
-      this.bytes -= entry.bytes;
+      this.bytes -= old.bytes;
     }
-    return frozen;
   }
 
   private delete(key: string): void {

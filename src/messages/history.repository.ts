@@ -43,6 +43,15 @@ export async function listMemberMessages(
   known?: HistoryState,
 ): Promise<{ state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined> {
   const { rows } = await memberHistoryQuery(db, viewer, chatId, range, known).execute(db);
+  return gatedPage(rows, range, known);
+}
+
+/** A gated page's rows: none, not found; the state still `known`, unchanged; else the page, ascending. */
+function gatedPage(
+  rows: GatedRow[],
+  range: HistoryRange,
+  known: HistoryState | undefined,
+): { state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined {
   const first = rows[0];
   if (!first) {
     return undefined;
@@ -61,28 +70,25 @@ export async function listMemberMessages(
 }
 
 /**
- * A page of a live chat of the tenant with no member acting (dialects that address chats directly), ascending, in
- * one round trip; undefined when the tenant has no such live chat.
+ * A page of a live chat of the tenant with no member acting (dialects that address chats directly), in one round
+ * trip with the chat's state, as `listMemberMessages` reads a member's: `unchanged` when the chat is still at
+ * `known`; undefined when the tenant has no such live chat.
  */
 export async function listTenantChatMessages(
   db: Db,
   tenantId: string,
   chatId: string,
-  range: HistoryRange & { direction: 'forward' },
-): Promise<MessageRow[] | undefined> {
-  const { rows } = await sql<{ g: number } & (MessageRow | { [K in keyof MessageRow]: null })>`
-    select 1 as g, x.* from (
-      select 1 from chats c where c.id = ${chatId} and c.tenant_id = ${tenantId} and c.deleted_at is null
+  range: HistoryRange,
+  known?: HistoryState,
+): Promise<{ state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined> {
+  const only = known
+    ? sql<boolean>`not (g.last_seq = ${known.lastSeq} and g.history_revision = ${known.revision})`
+    : undefined;
+  const { rows } = await sql<GatedRow>`
+    select g.last_seq as g_last_seq, g.history_revision as g_revision, x.* from (
+      select c.last_seq, c.history_revision from chats c
+       where c.id = ${chatId} and c.tenant_id = ${tenantId} and c.deleted_at is null
     ) g
-    left join lateral (${historyQuery(db, chatId, range)}) x on true`.execute(db);
-  if (rows.length === 0) {
-    return undefined;
-  }
-  const page: MessageRow[] = [];
-  for (const { g: _g, ...row } of rows) {
-    if (row.seq !== null) {
-      page.push(row as MessageRow);
-    }
-  }
-  return page;
+    left join lateral (${historyQuery(db, chatId, range, only)}) x on true`.execute(db);
+  return gatedPage(rows, range, known);
 }

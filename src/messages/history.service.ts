@@ -3,11 +3,12 @@ import { chatNotFound, requireMember } from '../chats/chat.access.ts';
 import type { Context } from '../context.ts';
 import { invalid } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
-import { HistoryCache } from './history.cache.ts';
+import { HistoryCache, type HistoryState } from './history.cache.ts';
 import { listMemberMessages, listTenantChatMessages } from './history.repository.ts';
 import { presentMessage } from './message.presenter.ts';
 import { listMessages as listMessageRows, type HistoryRange } from './message.repository.ts';
 import type { ListMessagesQuery, MessageView } from './message.schema.ts';
+import type { MessageRow } from './message.table.ts';
 
 /** Reading a chat's history: a member's pages (cached at the state they were read at), whole histories, streams. */
 
@@ -55,6 +56,32 @@ export async function listMessages(
   if (after !== undefined && before !== undefined && before <= after) {
     throw invalid('before: must be greater than after');
   }
+  const page = await cachedPage(ctx, chatId, { after, before, limit }, (range, known) =>
+    listMemberMessages(ctx.db, actor, chatId, range, known),
+  );
+  if (!page) {
+    throw chatNotFound(chatId);
+  }
+  return page;
+}
+
+type PageRead = (
+  range: HistoryRange,
+  known: HistoryState | undefined,
+) => Promise<{ state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined>;
+
+/**
+ * A page of the chat's history from `after` (forward) or below `before` (backward, the newest without either), as
+ * `read` reads it behind its check (a member's, a tenant's): the cached page when the check finds the chat still at
+ * the state it was read at; undefined when the check finds no chat. The page is the same whoever reads it, so the
+ * cache keeps one per range, whatever check found it.
+ */
+async function cachedPage(
+  ctx: Context,
+  chatId: string,
+  { after, before, limit }: { after: number | undefined; before: number | undefined; limit: number },
+  read: PageRead,
+): Promise<Page<MessageView> | undefined> {
   const forward = after !== undefined;
   const range: HistoryRange = {
     ...(after !== undefined ? { after } : {}),
@@ -66,18 +93,18 @@ export async function listMessages(
   const cache = ctx.db.isTransaction ? undefined : ctx.history;
   const key = cache ? HistoryCache.keyOf({ chatId, ...range }) : '';
   const cached = cache?.get(key);
-  const read = await listMemberMessages(ctx.db, actor, chatId, range, cached?.state);
-  if (!read) {
-    throw chatNotFound(chatId);
+  const found = await read(range, cached?.state);
+  if (!found) {
+    return undefined;
   }
-  if (read === 'unchanged') {
+  if (found === 'unchanged') {
     cache!.hits += 1;
     return cached!.page;
   }
   if (cache) {
     cache.misses += 1;
   }
-  const { rows } = read;
+  const { rows } = found;
   const more = rows.length > limit;
   const kept = more ? (forward ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
   let nextCursor: string | null = null;
@@ -91,7 +118,7 @@ export async function listMessages(
     }
   }
   const page = { data: kept.map(presentMessage), nextCursor };
-  return cache ? cache.set(key, read.state, page) : page;
+  return cache ? cache.set(key, found.state, page) : page;
 }
 
 const HISTORY_BATCH = 1000;
@@ -138,28 +165,31 @@ export async function* historyPages(
 }
 
 /**
- * A chat's whole history with no member acting, for dialects that read chats directly (Avito); 404 when the
- * tenant has no such chat. Never reachable through /v1.
+ * A chat's whole history with no member acting, for dialects that read chats directly (Avito), in seq order (deleted
+ * messages included, without text), `size` messages at a time as the caller pulls them: never held whole in memory.
+ * Each page is read only if the chat is (still) a live chat of the tenant, and comes from the history cache while
+ * the chat is unchanged, as a member's page does. 404 when the tenant has no such chat. Never reachable through /v1.
  */
-export async function tenantChatHistory(
+export async function* tenantHistoryPages(
   ctx: Context,
   tenantId: string,
   chatId: string,
-): Promise<MessageView[]> {
-  const all: MessageView[] = [];
+  size = HISTORY_BATCH,
+): AsyncGenerator<readonly MessageView[]> {
   let after = 0;
   for (;;) {
-    const range = { after, limit: HISTORY_BATCH, direction: 'forward' as const };
-    // Each batch only if the chat is (still) a live chat of the tenant: no separate look-up.
-    const rows = await listTenantChatMessages(ctx.db, tenantId, chatId, range);
-    if (!rows) {
+    const page = await cachedPage(ctx, chatId, { after, before: undefined, limit: size }, (range, known) =>
+      listTenantChatMessages(ctx.db, tenantId, chatId, range, known),
+    );
+    if (!page) {
       throw chatNotFound(chatId);
     }
-    all.push(...rows.map(presentMessage));
-    if (rows.length < HISTORY_BATCH) {
-      return all;
+    yield page.data;
+    const last = page.data[page.data.length - 1];
+    if (page.nextCursor === null || !last) {
+      return;
     }
-    after = rows[rows.length - 1]!.seq;
+    after = last.seq;
   }
 }
 

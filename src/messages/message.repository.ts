@@ -143,6 +143,13 @@ export async function softDeleteMessage(
   return result.rows[0];
 }
 
+/** What a client sent beside a message's text (SourceLoop's subject, status, channel type), stored with it. */
+export interface SentProperties {
+  subject: string | null;
+  status: number;
+  channelType: string | null;
+}
+
 /** One send of a batch. `id` is the new message's, should it be written. */
 export interface BatchedMessage {
   id: string;
@@ -152,6 +159,8 @@ export interface BatchedMessage {
   text: string;
   replyTo: number | null;
   clientId: string | null;
+  /** Stored in `message_properties` with the message, in the same statement, when it is written. */
+  properties?: SentProperties | null;
 }
 
 /**
@@ -169,6 +178,34 @@ type OutcomeRow = { ord: number; outcome: SendOutcomeCode } & (
 );
 
 /**
+ * The batch's call of the send function; with the properties of the sends that carry any stored beside the messages
+ * it writes, in the same statement: a message and its properties are written together or not at all.
+ */
+function sendStatement(batch: BatchedMessage[]) {
+  const send = sql`${sql.raw(SEND_FUNCTION_NAME)}(
+      ${batch.map((m) => m.tenantId)}::text[], ${batch.map((m) => m.chatId)}::text[],
+      ${batch.map((m) => m.authorId)}::text[], ${batch.map((m) => m.id)}::text[],
+      ${batch.map((m) => m.text)}::text[], ${batch.map((m) => m.replyTo)}::bigint[],
+      ${batch.map((m) => m.clientId)}::text[])`;
+  if (!batch.some((m) => m.properties)) {
+    return sql<OutcomeRow>`select * from ${send}`;
+  }
+  return sql<OutcomeRow>`
+    with sent as (select * from ${send}),
+    stored as (
+      insert into message_properties (chat_id, seq, subject, status, channel_type)
+      select s.chat_id, s.seq, p.subject, p.status, p.channel_type
+        from sent s
+        join unnest(${batch.map((m) => m.properties?.subject ?? null)}::text[],
+                    ${batch.map((m) => m.properties?.status ?? null)}::int[],
+                    ${batch.map((m) => m.properties?.channelType ?? null)}::text[])
+               with ordinality as p(subject, status, channel_type, ord) on p.ord = s.ord
+       where s.outcome = 'written' and p.status is not null
+    )
+    select * from sent order by ord`;
+}
+
+/**
  * Group commit: many sends, into any chats, in one call of the send function (`message.sql.ts`): one round trip and
  * one commit. Outcomes come back one per send, in the batch's order. A database error fails the whole call: nothing
  * of the batch is written.
@@ -177,12 +214,7 @@ export async function insertMessageBatch(db: Db, batch: BatchedMessage[]): Promi
   if (batch.length === 0) {
     return [];
   }
-  const result = await sql<OutcomeRow>`
-    select * from ${sql.raw(SEND_FUNCTION_NAME)}(
-      ${batch.map((m) => m.tenantId)}::text[], ${batch.map((m) => m.chatId)}::text[],
-      ${batch.map((m) => m.authorId)}::text[], ${batch.map((m) => m.id)}::text[],
-      ${batch.map((m) => m.text)}::text[], ${batch.map((m) => m.replyTo)}::bigint[],
-      ${batch.map((m) => m.clientId)}::text[])`.execute(db);
+  const result = await sendStatement(batch).execute(db);
   if (result.rows.length !== batch.length) {
     throw new Error(`the send function answered ${result.rows.length} of ${batch.length} sends`);
   }

@@ -12,6 +12,7 @@ import {
   findTenantMessage,
   softDeleteMessage,
   updateText,
+  type SentProperties,
 } from './message.repository.ts';
 import type {
   EditMessageBody,
@@ -24,6 +25,8 @@ import type {
 import type { MessageRow } from './message.table.ts';
 import { messageEvent } from './message.events.ts';
 import { unreadSummary } from './unread.repository.ts';
+
+export type { SentProperties };
 
 export interface SentMessage {
   message: MessageView;
@@ -44,17 +47,35 @@ function checkText(ctx: Context, text: string): void {
   }
 }
 
+/** What PostgreSQL cannot store is refused here, so that it never reaches, and fails, a batch of other sends. */
+function checkProperties(properties: SentProperties): void {
+  for (const [name, value] of [
+    ['subject', properties.subject],
+    ['channelType', properties.channelType],
+  ] as const) {
+    if (value?.includes('\u0000')) {
+      throw invalid(`${name}: must not contain NUL (\\u0000) characters`);
+    }
+  }
+}
+
 /**
  * A send: its text checked here, everything else by the one statement that writes it (the send function in
  * `message.sql.ts`), batched with every other send of the moment. Its outcome says which answer to give.
+ * `properties` (what a dialect's client sent beside the text) are written in the same statement as the message,
+ * when it is written: both or neither.
  */
 export async function sendMessage(
   ctx: Context,
   actor: Actor,
   chatId: string,
   body: SendMessageBody,
+  properties?: SentProperties,
 ): Promise<SentMessage> {
   checkText(ctx, body.text);
+  if (properties) {
+    checkProperties(properties);
+  }
   const sent = await ctx.sends.submit({
     id: newId(),
     tenantId: actor.tenantId,
@@ -63,6 +84,7 @@ export async function sendMessage(
     text: body.text,
     replyTo: body.replyTo ?? null,
     clientId: body.clientId ?? null,
+    properties: properties ?? null,
   });
   switch (sent.outcome) {
     case 'written':

@@ -1,13 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 /**
  * SourceLoop's own chat service (`@sourceloop/chat-service`, a devDependency pinned to the version the dialect
  * imitates), booted the way its acceptance tests boot it: a LoopBack application that mounts the package's
- * component (its default sequence, bearer verifier and authorisation) on LoopBack's memory connector. Nothing here
- * is Parley's: the differential tests and the benchmark send the same requests to it and to Parley.
+ * component (its default sequence, bearer verifier and authorisation) on LoopBack's memory connector, or, for the
+ * benchmark, as it is deployed: on PostgreSQL through LoopBack's PostgreSQL connector (a dependency of the package),
+ * in tables made by the package's own migration. Nothing here is Parley's: the differential tests and the benchmark
+ * send the same requests to it and to Parley.
  *
  * Its bearer verifier reads `JWT_SECRET` and `JWT_ISSUER` from the environment when a request arrives, so they are
  * set on this process (HS256, as Parley's tokens); a token minted for Parley then works on both, given the claims
@@ -26,6 +29,38 @@ export interface SourceLoopOriginalOptions {
   issuer: string;
   /** 0 (the default) picks a free port. */
   port?: number;
+  /**
+   * PostgreSQL instead of the memory connector: the package's migration (`migrations/pg`) is run into `schema` (its
+   * `main`; its audit log's `logs` becomes `<schema>_logs`), which must not exist yet; `dropSourceLoopSchemas`
+   * removes both.
+   */
+  database?: { url: string; schema: string };
+}
+
+/** The package's PostgreSQL migration, with its schemas `main` and `logs` renamed to `schema` and `<schema>_logs`. */
+function migrationSql(schema: string): string {
+  const main = createRequire(import.meta.url).resolve('@sourceloop/chat-service');
+  const root = main.slice(0, main.lastIndexOf(`${path.sep}dist${path.sep}`));
+  const dir = path.join(root, 'migrations', 'pg', 'migrations', 'sqls');
+  const [file] = readdirSync(dir).filter((name) => name.endsWith('-up.sql'));
+  if (!file || !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+    throw new Error(`no migration of the package, or a schema name to quote: ${schema}`);
+  }
+  return readFileSync(path.join(dir, file), 'utf8')
+    .replace(/\bmain\b/g, schema)
+    .replace(/\blogs\b/g, `${schema}_logs`);
+}
+
+/** Drops what `database` made (the schema and its audit log's). */
+export async function dropSourceLoopSchemas(database: { url: string; schema: string }): Promise<void> {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${database.schema}" cascade`);
+    await client.query(`drop schema if exists "${database.schema}_logs" cascade`);
+  } finally {
+    await client.end();
+  }
 }
 
 /** The package's version, to name the original in reports (the bench's row). */
@@ -82,7 +117,7 @@ export async function startSourceLoopOriginal(
   const { ChatServiceComponent, ChatServiceBindings } = models;
   // On PostgreSQL the package's tables generate UUIDs; the memory connector would count 1, 2, ... per model, and
   // the ids of different models would be the same strings. Before any repository is built, so each uses it.
-  for (const name of ['Message', 'MessageRecipient', 'AttachmentFile'] as const) {
+  for (const name of options.database ? [] : (['Message', 'MessageRecipient', 'AttachmentFile'] as const)) {
     const id = models[name].definition.properties.id;
     if (id) {
       Object.assign(id, { generated: false, defaultFn: 'uuidv4' });
@@ -128,7 +163,20 @@ export async function startSourceLoopOriginal(
   // Its request log says nothing the tests need (LoopBack still logs a 500 and its stack).
   app.bind(LOGGER.LOGGER_INJECT).to(SILENT);
   // The repositories inject `datasources.chatDb`; the acceptance tests use the memory connector.
-  app.dataSource(new juggler.DataSource({ name: 'chatDb', connector: 'memory' }));
+  if (options.database) {
+    const { url, schema } = options.database;
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(migrationSql(schema));
+    } finally {
+      await client.end();
+    }
+    const connector = require('loopback-connector-postgresql') as unknown;
+    app.dataSource(new juggler.DataSource({ name: 'chatDb', connector, url, schema }));
+  } else {
+    app.dataSource(new juggler.DataSource({ name: 'chatDb', connector: 'memory' }));
+  }
   await app.boot();
   await app.start();
   const url = app.restServer.url;

@@ -3,7 +3,8 @@ import type { Context } from '../../context.ts';
 import { forbidden, notFound } from '../../errors/codes.ts';
 import { membersOfChats } from '../../members/member.service.ts';
 import { sendMessage } from '../../messages/message.service.ts';
-import { tenantChatHistory } from '../../messages/history.service.ts';
+import { tenantHistoryPages } from '../../messages/history.service.ts';
+import type { MessageView } from '../../messages/message.schema.ts';
 import { createUser, getUser, getUsers } from '../../users/user.service.ts';
 import { checkedAfter, ifNotFound, refused } from '../dialect.errors.ts';
 import { openTenantDialect, type TenantDialect } from '../dialect.tenant.ts';
@@ -84,10 +85,42 @@ export async function chatsOf(avito: TenantDialect, body: GetChatsBody): Promise
   return chats.map((c) => toAvitoChat(c, members.get(c.id) ?? []));
 }
 
-/** `messages/get`: the chat's live messages, earliest first. */
-export async function messagesOf(avito: TenantDialect, body: GetMessagesBody): Promise<AvitoMessage[]> {
-  const history = await ifNotFound(tenantChatHistory(avito.ctx, avito.tenantId, body.chat), () =>
-    notFound(`chat: no chat with id "${body.chat}"`),
-  );
-  return history.filter((m) => m.deletedAt === null).map(toAvitoMessage);
+/** Messages read per query while a chat's messages are answered (the first page may be all of them). */
+export const MESSAGES_PAGE = 500;
+
+/** The Avito view of a page the history cache shares (frozen): made once per page, and shared in turn. */
+const shownPages = new WeakMap<readonly MessageView[], AvitoMessage[]>();
+
+function livePage(page: readonly MessageView[]): AvitoMessage[] {
+  const known = shownPages.get(page);
+  if (known) {
+    return known;
+  }
+  const shown = page.filter((m) => m.deletedAt === null).map(toAvitoMessage);
+  if (Object.isFrozen(page)) {
+    shownPages.set(page, shown);
+  }
+  return shown;
+}
+
+/**
+ * `messages/get`: the chat's live messages, earliest first, read a page at a time: the first page, and when it may
+ * not be all, the rest to stream after it (so that a long chat is never held whole in memory). The first page is
+ * read before anything is answered: an unknown chat is a 404.
+ */
+export async function messagesOf(
+  avito: TenantDialect,
+  body: GetMessagesBody,
+): Promise<{ first: AvitoMessage[]; rest: AsyncGenerator<AvitoMessage[]> | null }> {
+  const pages = tenantHistoryPages(avito.ctx, avito.tenantId, body.chat, MESSAGES_PAGE);
+  const first = await ifNotFound(pages.next(), () => notFound(`chat: no chat with id "${body.chat}"`));
+  if (first.done === true || first.value.length < MESSAGES_PAGE) {
+    return { first: first.done === true ? [] : livePage(first.value), rest: null };
+  }
+  async function* rest(): AsyncGenerator<AvitoMessage[]> {
+    for await (const page of pages) {
+      yield livePage(page);
+    }
+  }
+  return { first: livePage(first.value), rest: rest() };
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Context } from '../../context.ts';
+import { sendJsonPages } from '../dialect.stream.ts';
 import { addChat, addMessage, addUser, chatsOf, messagesOf, openAvito } from './avito.operations.ts';
 import {
   AddChatBody,
@@ -73,9 +74,24 @@ export const avitoRoutes: FastifyPluginAsyncTypebox<AvitoOptions> = async (
     async (request) => chatsOf(avito, request.body),
   );
 
+  // A chat's messages fit one page (the common case): answered whole; else the first page and the rest streamed,
+  // each page written by the route's own serializer, so that the answer is the same text either way.
   app.post(
     '/messages/get',
     { schema: { tags, body: GetMessagesBody, response: { 200: Type.Array(AvitoMessage) } } },
-    async (request) => messagesOf(avito, request.body),
+    async (request, reply) => {
+      const { first, rest } = await messagesOf(avito, request.body);
+      if (!rest) {
+        return first;
+      }
+      // The route's serializer writes `[a,b]` for a page: its items are what is between the brackets.
+      const json = (page: readonly AvitoMessage[]) =>
+        (reply.serializeInput(page as unknown as Record<string, unknown>, '200') as string).slice(1, -1);
+      async function* pages(): AsyncGenerator<AvitoMessage[]> {
+        yield first;
+        yield* rest!;
+      }
+      return sendJsonPages(reply, pages(), json);
+    },
   );
 };

@@ -90,8 +90,11 @@ export interface RoomMember {
   joinedAt: string;
 }
 
+/** What a room's answers show of its chat. */
+export type RoomChat = Pick<ChatView, 'number' | 'kind' | 'name'>;
+
 /** A direct room is named after its two users, the lower pk first, as the source names it. */
-export function roomName(chat: ChatView, members: RoomMember[]): string {
+export function roomName(chat: RoomChat, members: RoomMember[]): string {
   if (chat.kind === 'group') {
     return chat.name ?? '';
   }
@@ -102,7 +105,7 @@ export function roomName(chat: ChatView, members: RoomMember[]): string {
 }
 
 /** DRF's `ChatRoomSerializer` without `messages`: the current members, by pk. */
-export function toRoom(chat: ChatView, members: RoomMember[]) {
+export function toRoom(chat: RoomChat, members: RoomMember[]) {
   return {
     id: chat.number,
     room_name: roomName(chat, members),
@@ -111,7 +114,7 @@ export function toRoom(chat: ChatView, members: RoomMember[]) {
 }
 
 export function toDrfMessage(
-  chat: ChatView,
+  chat: RoomChat,
   message: MessageView,
   members: RoomMember[],
   authorName: string,

@@ -1,47 +1,14 @@
-import type { Actor } from '../../auth/actor.ts';
-import type { ChatView } from '../../chats/chat.schema.ts';
-import { createChat, findTenantChat, listAllChats } from '../../chats/chat.service.ts';
+import { createChat, findTenantChat } from '../../chats/chat.service.ts';
 import { AppError, notFound } from '../../errors/codes.ts';
 import { findSendFailure, recordSendFailure } from '../../messages/failure.service.ts';
 import type { UserView } from '../../users/user.schema.ts';
 import { getUsers } from '../../users/user.service.ts';
-import type { MessageView } from '../../messages/message.schema.ts';
-import { namedMembersOf } from '../../members/member.service.ts';
-import { listMessages } from '../../messages/history.service.ts';
-import { findTenantMessageById, markRead, sendMessage } from '../../messages/message.service.ts';
+import { findTenantMessageById, sendMessage } from '../../messages/message.service.ts';
 import { checkedAfter, refused } from '../dialect.errors.ts';
 import type { TenantDialect } from '../dialect.tenant.ts';
-import { pythonRepr, toDrfMessage, toRoom, userActor, type RoomMember } from './drf.mapping.ts';
-import {
-  membersIfMember,
-  NO_MEMBERSHIP,
-  requireAttributes,
-  requireRoom,
-  roomIdByNumber,
-} from './drf.room.operations.ts';
-import { requireUser, usernames } from './drf.user.operations.ts';
-
-/** A room with the messages shown in it. */
-async function roomWithMessages(
-  drf: TenantDialect,
-  room: ChatView,
-  members: RoomMember[],
-  messages: MessageView[],
-) {
-  const names = await usernames(drf, [...new Set(messages.map((m) => m.authorId))]);
-  return {
-    ...toRoom(room, members),
-    messages: messages.map((m) => toDrfMessage(room, m, members, names.get(m.authorId) ?? '')),
-  };
-}
-
-/** Moves the reader's cursor to the last message shown: those messages are seen. */
-async function markSeen(drf: TenantDialect, actor: Actor, room: ChatView, messages: MessageView[]) {
-  const last = messages[messages.length - 1];
-  if (last) {
-    await markRead(drf.ctx, actor, room.id, { seq: last.seq });
-  }
-}
+import { pythonRepr, toDrfMessage, toRoom, userActor } from './drf.mapping.ts';
+import { membersIfMember, requireAttributes, roomIdByNumber } from './drf.room.operations.ts';
+import { usernames } from './drf.user.operations.ts';
 
 /** Why a send task failed, in the words of the original (a Python exception's qualified type and message). */
 class TaskFailure extends Error {
@@ -193,92 +160,6 @@ export async function sendToRoom(drf: TenantDialect, roomId: string, body: unkno
       throw notInRoom(error);
     }
   });
-}
-
-/** Every message of the room after `after`, as `actor` reads them. */
-async function messagesAfter(drf: TenantDialect, actor: Actor, room: ChatView, seq: number) {
-  const messages: MessageView[] = [];
-  for (let after = seq; ;) {
-    const page = await listMessages(drf.ctx, actor, room.id, { after, limit: 200 });
-    messages.push(...page.data);
-    if (page.nextCursor === null || page.data.length === 0) {
-      return messages;
-    }
-    after = page.data[page.data.length - 1]!.seq;
-  }
-}
-
-/**
- * `GET /chat/messages/unseen/`: every room of the user, each with the others' live messages after the user's cursor
- * (none: `[]`), which are now seen.
- */
-export async function unseenMessages(drf: TenantDialect, userId: string) {
-  await requireUser(drf, userId);
-  const actor = userActor(drf.tenantId, userId);
-  const rooms = [];
-  for (const room of (await listAllChats(drf.ctx, actor)).sort((a, b) => a.number - b.number)) {
-    const messages = room.unreadCount > 0 ? await messagesAfter(drf, actor, room, room.lastReadSeq) : [];
-    const unseen = messages.filter((m) => m.authorId !== userId && m.deletedAt === null);
-    const members = (await membersIfMember(drf, actor, room)) ?? [];
-    rooms.push(await roomWithMessages(drf, room, members, unseen));
-    await markSeen(drf, actor, room, messages);
-  }
-  return rooms;
-}
-
-/**
- * The room's members with their usernames, the reader's read cursor, and the usernames of `messages`' authors: one
- * read, and a second only for authors who have left the room.
- */
-async function roomContext(drf: TenantDialect, actor: Actor, room: ChatView, messages: MessageView[]) {
-  const views = await namedMembersOf(drf.ctx, actor, room.id);
-  const names = new Map(views.map((v) => [v.userId, v.username]));
-  const gone = [...new Set(messages.map((m) => m.authorId))].filter((id) => !names.has(id));
-  if (gone.length > 0) {
-    for (const [id, name] of await usernames(drf, gone)) {
-      names.set(id, name);
-    }
-  }
-  const members: RoomMember[] = views.map((v) => ({
-    id: v.userId,
-    username: v.username,
-    joinedAt: v.joinedAt,
-  }));
-  return { members, names, lastReadSeq: views.find((v) => v.userId === actor.userId)?.lastReadSeq ?? 0 };
-}
-
-/** `GET /chat/messages/<id>/`: the room with its live messages, now seen. */
-export async function roomMessages(drf: TenantDialect, roomId: string, userId: string) {
-  // As the original: an unknown user (404) before an unknown room, and a membership it does not find last.
-  const room = await checkedAfter(
-    () => requireRoom(drf, roomId),
-    async () => {
-      await requireUser(drf, userId);
-    },
-  );
-  const actor = userActor(drf.tenantId, userId);
-  // The member's pages (read again only when the room changed); refused: an unknown user, else not a member.
-  const history = await checkedAfter(
-    () => messagesAfter(drf, actor, room, 0),
-    async (refusal) => {
-      await requireUser(drf, userId);
-      if (refused(refusal, 'not_found')) {
-        throw notFound(NO_MEMBERSHIP);
-      }
-    },
-  );
-  const live = history.filter((m) => m.deletedAt === null);
-  const { members, names, lastReadSeq } = await roomContext(drf, actor, room, live);
-  const data = {
-    ...toRoom(room, members),
-    messages: live.map((m) => toDrfMessage(room, m, members, names.get(m.authorId) ?? '')),
-  };
-  // Seen already, up to the last: the cursor stays where it is, and nothing is written.
-  const last = history[history.length - 1];
-  if (last && last.seq > lastReadSeq) {
-    await markRead(drf.ctx, actor, room.id, { seq: last.seq });
-  }
-  return data;
 }
 
 /**

@@ -125,6 +125,12 @@ async function attach(
   });
 }
 
+/**
+ * The views of a list the services share (a cached one is frozen, and handed out again while its chat is
+ * unchanged), shown whole: made once per list and kept as long as the list is, then shared in turn.
+ */
+const shownLists = new WeakMap<readonly unknown[], readonly Shown[]>();
+
 /** The rows matching a compiled filter within `scope` (null: all the caller's), with its fields and relations. */
 export async function listIncluding<F extends string, Row, View extends object, Body extends object>(
   ctx: Context,
@@ -132,11 +138,21 @@ export async function listIncluding<F extends string, Row, View extends object, 
   actor: Actor,
   compiled: CompiledFilter<F>,
   scope: FilterCondition<F> | null,
-): Promise<Shown[]> {
+): Promise<readonly Shown[]> {
   const rows = await resource.find(ctx, actor, {
     ...compiled.filter,
     where: both(scope, compiled.filter.where),
   });
+  const whole = !compiled.fields && compiled.include.length === 0;
+  if (whole && Object.isFrozen(rows)) {
+    const known = shownLists.get(rows);
+    if (known) {
+      return known;
+    }
+    const shown = Object.freeze(rows.map((row) => Object.freeze(resource.show(row) as Shown)));
+    shownLists.set(rows, shown);
+    return shown;
+  }
   const operations = resource as unknown as Operations;
   return present(
     ctx,

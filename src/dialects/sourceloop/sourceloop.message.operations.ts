@@ -89,18 +89,21 @@ async function channelFor(
 
 async function create(ctx: Context, actor: Actor, body: NewMessage, parent: MessageInContext | null) {
   const chatId = await channelFor(ctx, actor, body, parent);
-  const { message } = await sendMessage(ctx, actor, chatId, {
-    text: body.body,
-    ...(parent ? { replyTo: parent.message.seq } : {}),
-  });
   const properties = {
     subject: body.subject ?? null,
     status: body.status ?? 0,
     channelType: body.channelType,
   };
-  // Answered from what the send returned and the properties it is given: no read-back.
+  // The properties are written with the message, in the statement that sends it: both or neither.
+  const { message } = await sendMessage(
+    ctx,
+    actor,
+    chatId,
+    { text: body.body, ...(parent ? { replyTo: parent.message.seq } : {}) },
+    properties,
+  );
+  // Answered from what the send returned and the properties it was given: no read-back.
   const sent = await sentInContext(ctx, message, parent?.message.id ?? null, properties);
-  await setMessageProperties(ctx, actor, sent, properties);
   // As LoopBack answers a create: the properties it has no value for are left out.
   return created(toMessage(sent));
 }

@@ -19,7 +19,8 @@ export interface ResourceOperations<F extends string, Row, View extends object, 
   fixed: readonly (keyof Body & keyof View)[];
   /** The caller's own rows: the only ones a change with `where` touches. */
   own(actor: Actor): FilterCondition<F>;
-  find(ctx: Context, actor: Actor, filter: Filter<F>): Promise<Row[]>;
+  /** Lists may be shared (cached, frozen): never changed by their reader. */
+  find(ctx: Context, actor: Actor, filter: Filter<F>): Promise<readonly Row[]>;
   count(ctx: Context, actor: Actor, where: FilterCondition<F> | null): Promise<number>;
   /** The row with this id among the caller's, or a 404. */
   get(ctx: Context, actor: Actor, id: string): Promise<Row>;
