@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.ts';
@@ -47,7 +49,11 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   const { log } = options;
   const owned = !options.store && !options.db;
   if (owned) {
-    log.info(`opening ${describeDatabase(config.database)}`);
+    log.info(
+      firstStart(config.database)
+        ? `creating ${describeDatabase(config.database)} (first start only: this takes 10 to 20 seconds)`
+        : `opening ${describeDatabase(config.database)}`,
+    );
   }
   const store = options.store ?? (options.db ? borrowStore(options.db) : await openStore(config.database));
   store.health.logTo(log);
@@ -140,6 +146,16 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
 }
 
 /** The database, for a person: where the embedded one lives, or which server (never its password). */
+/** An embedded database on disk that does not exist yet: PGlite's first start (initdb) is long, and says so. */
+function firstStart(database: Config['database']): boolean {
+  return (
+    database.kind === 'pglite' &&
+    !database.dataDir.startsWith('memory://') &&
+    !database.loadDataDir &&
+    !existsSync(path.join(database.dataDir, 'PG_VERSION'))
+  );
+}
+
 export function describeDatabase(database: Config['database']): string {
   if (database.kind === 'pglite') {
     return database.dataDir.startsWith('memory://')

@@ -224,7 +224,7 @@ describe('parley command line', () => {
       });
     try {
       await seen(/Ctrl-C stops it/);
-      assert.ok(lines.some((l) => /INFO: opening the embedded database at /.test(l)));
+      assert.ok(lines.some((l) => /INFO: creating the embedded database at .* \(first start only/.test(l)));
       assert.ok(lines.some((l) => /INFO: applying \d+ database migrations \(0001_core … /.test(l)));
       assert.ok(lines.some((l) => l.includes(`API explorer  http://127.0.0.1:${port}/docs`)));
       assert.ok(lines.some((l) => l.includes('A token       npm run -s parley -- token --sub alice')));

@@ -218,7 +218,10 @@ describe('the README, run from the top', { timeout: 300_000 }, () => {
       const name = `parley_readme_${process.pid}`;
       dropDatabases.push(name);
       const port = await freePort();
-      const env = { PARLEY_DATA_DIR: mkdtempSync(path.join(dataDir, 'pg-')), PORT: String(port) };
+      const env: Record<string, string> = {
+        PARLEY_DATA_DIR: mkdtempSync(path.join(dataDir, 'pg-')),
+        PORT: String(port),
+      };
       // The database's name, in `createdb ... parley` and in the URL's path.
       const own = (command: string) => command.replace(/(\s|\/)parley(\s|$)/g, `$1${name}$2`);
       let server: Server | null = null;
@@ -228,14 +231,23 @@ describe('the README, run from the top', { timeout: 300_000 }, () => {
           servers.push(server);
           continue;
         }
+        const exported = /^export ([A-Z_]+)=/.exec(command);
+        if (exported) {
+          // What the terminal keeps for the commands after it (the same secret for the server and `parley token`).
+          const value = bash(`${command}\nprintf %s "$${exported[1]}"`, env);
+          assert.equal(value.status, 0, `${command}\n${value.stderr}`);
+          env[exported[1]!] = value.stdout;
+          continue;
+        }
         const run = bash(command, env);
         assert.equal(run.status, 0, `${command}\n${run.stdout}\n${run.stderr}`);
       }
       assert.ok(server, 'the block starts the server');
       assert.match(server.env.DATABASE_URL ?? '', new RegExp(`/${name}$`));
-      // The first chat, against this server, with the secret the block chose.
+      assert.equal(server.env.JWT_SECRET, env.JWT_SECRET, 'the server signs with the exported secret');
+      // The first chat, against this server, in the terminal where the secret was exported.
       const script = commands(firstChat).map((c) => c.replaceAll('localhost:3000', `localhost:${port}`));
-      const run = bash(script.join('\n'), { ...server.env, ...env });
+      const run = bash(script.join('\n'), env);
       assert.equal(run.status, 0, `${script.join('\n')}\n${run.stdout}\n${run.stderr}`);
       const lines = run.stdout.trim().split('\n');
       assert.equal(JSON.parse(lines[1]!).seq, 1);
