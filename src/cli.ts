@@ -3,11 +3,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { mintToken } from './auth/token.ts';
 import { ConfigError } from './env.ts';
 import { loadConfig, type Config } from './config.ts';
-import { openStore, type Store } from './db/connect.ts';
+import type { Store } from './db/connect.ts';
 import { DataDirInUseError } from './db/datadir-lock.ts';
-import { migrateToLatest } from './db/migrate.ts';
-import { serve } from './main.ts';
-import { seed } from './seed.ts';
 import { explainDatabaseError } from './cli/explain.ts';
 import { assertPortFree } from './cli/port.ts';
 
@@ -65,7 +62,12 @@ function options<T extends ParseArgsConfig['options']>(command: string, args: st
   }
 }
 
+// The server, the database and the seed are loaded by the commands that use them: `--help` and `token` start fast.
 async function migrate(config: Config): Promise<void> {
+  const [{ openStore }, { migrateToLatest }] = await Promise.all([
+    import('./db/connect.ts'),
+    import('./db/migrate.ts'),
+  ]);
   let store: Store;
   try {
     store = await openStore(config.database);
@@ -144,13 +146,13 @@ export async function run(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve':
       await assertPortFree(config.host, config.port);
-      return serve(config);
+      return (await import('./main.ts')).serve(config);
     case 'migrate':
       return migrate(config);
     case 'token':
       return token(config, parsed.values as TokenOptions);
     default:
-      return seed(config);
+      return (await import('./seed.ts')).seed(config);
   }
 }
 
