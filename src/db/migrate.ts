@@ -14,6 +14,7 @@ import * as namesAndFailedSends from './migrations/0012_names_and_failed_sends.t
 import * as sourceloopProperties from './migrations/0013_sourceloop_properties.ts';
 import * as userDeletion from './migrations/0014_user_deletion.ts';
 import * as messageTimeIndex from './migrations/0015_message_time_index.ts';
+import * as reactions from './migrations/0016_reactions.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration & { installs?: { sendFunction?
   '0013_sourceloop_properties': sourceloopProperties,
   '0014_user_deletion': userDeletion,
   '0015_message_time_index': messageTimeIndex,
+  '0016_reactions': reactions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -8,6 +8,7 @@ import { listMemberMessages, listTenantChatMessages } from './history.repository
 import { presentMessage } from './message.presenter.ts';
 import { listMessages as listMessageRows, type HistoryRange } from './message.repository.ts';
 import type { ListMessagesQuery, MessageView } from './message.schema.ts';
+import { withReactionCounts, withViewer } from './reaction.service.ts';
 
 /** Reading a chat's history: a member's pages (cached at the state they were read at), whole histories, streams. */
 
@@ -72,7 +73,7 @@ export async function listMessages(
   }
   if (read === 'unchanged') {
     cache!.hits += 1;
-    return cached!.page;
+    return viewerPage(ctx, actor, chatId, cached!.page);
   }
   if (cache) {
     cache.misses += 1;
@@ -90,8 +91,29 @@ export async function listMessages(
       nextCursor = encodeCursor(['b', kept[0]!.seq]);
     }
   }
-  const page = { data: kept.map(presentMessage), nextCursor };
-  return cache ? cache.set(key, read.state, page) : page;
+  // Counts read after the page: at the page's state or later, never earlier (a later one moved the state on too).
+  const data = await withReactionCounts(
+    ctx,
+    chatId,
+    kept.map((row) => presentMessage(row)),
+    { first: kept[0]?.seq ?? 0, last: kept[kept.length - 1]?.seq ?? 0 },
+  );
+  const page = { data, nextCursor };
+  return viewerPage(ctx, actor, chatId, cache ? cache.set(key, read.state, page) : page);
+}
+
+/**
+ * A page as this caller sees it: the shared page (cached or not) holds the counts with `me` false; the caller's own
+ * reactions are read per request, and only when some message of the page has reactions.
+ */
+async function viewerPage(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  page: Page<MessageView>,
+): Promise<Page<MessageView>> {
+  const data = await withViewer(ctx, actor.userId, chatId, page.data);
+  return data ? { data, nextCursor: page.nextCursor } : page;
 }
 
 const HISTORY_BATCH = 1000;
@@ -101,7 +123,7 @@ async function wholeHistory(ctx: Context, chatId: string): Promise<MessageView[]
   let after = 0;
   for (;;) {
     const rows = await listMessageRows(ctx.db, chatId, { after, limit: HISTORY_BATCH, direction: 'forward' });
-    all.push(...rows.map(presentMessage));
+    all.push(...rows.map((row) => presentMessage(row)));
     if (rows.length < HISTORY_BATCH) {
       return all;
     }
@@ -129,7 +151,7 @@ export async function* historyPages(
   let after = 0;
   for (;;) {
     const rows = await listMessageRows(ctx.db, chatId, { after, limit: size, direction: 'forward' });
-    yield rows.map(presentMessage);
+    yield rows.map((row) => presentMessage(row));
     if (rows.length < size) {
       return;
     }
@@ -155,7 +177,7 @@ export async function tenantChatHistory(
     if (!rows) {
       throw chatNotFound(chatId);
     }
-    all.push(...rows.map(presentMessage));
+    all.push(...rows.map((row) => presentMessage(row)));
     if (rows.length < HISTORY_BATCH) {
       return all;
     }
@@ -173,5 +195,5 @@ export async function streamMessages(
   range: { after: number; before?: number; limit: number },
 ): Promise<MessageView[]> {
   const rows = await listMessageRows(ctx.db, chatId, { ...range, direction: 'forward' });
-  return rows.map(presentMessage);
+  return rows.map((row) => presentMessage(row));
 }
