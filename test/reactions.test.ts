@@ -129,8 +129,8 @@ describe(`reactions (${ENGINE})`, () => {
     const added = answers.filter((a) => a.status === 201);
     assert.equal(added.length, 5, JSON.stringify(answers.map((a) => a.status)));
     for (const refused of answers.filter((a) => a.status !== 201)) {
-      const error = assertError(refused, 409, 'limit_exceeded', 'reactionsPerMessage');
-      assert.deepEqual(error.details, [{ limit: 'reactionsPerMessage', max: 5 }]);
+      const error = assertError(refused, 409, 'limit_exceeded', 'reactions_per_message');
+      assert.deepEqual(error.details, [{ limit: 'reactions_per_message', max: 5 }]);
     }
     const stored = await sql<{ n: number }>`
       select count(*)::int as n from message_reaction_counts where chat_id = ${chatId} and seq = ${seq}`.execute(
@@ -149,7 +149,7 @@ describe(`reactions (${ENGINE})`, () => {
     // Taking one back makes room for another.
     await Promise.all(reactors.map((r) => r.delete(path(chatId, seq!, known))));
     assert.equal((await bob.put(path(chatId, seq!, ':new:'))).status, 201);
-    assertError(await bob.put(path(chatId, seq!, ':newer:')), 409, 'limit_exceeded', 'reactionsPerMessage');
+    assertError(await bob.put(path(chatId, seq!, ':newer:')), 409, 'limit_exceeded', 'reactions_per_message');
   });
 
   it('refuses a deleted message (409) and shows it no reactions; an unknown message is 404', async () => {

@@ -25,7 +25,7 @@ export const reactionRoutes: Routes = async (app, { ctx }) => {
           'Adds the caller’s reaction: 201 when added, 200 when the caller had already reacted with this emoji ' +
           '(nothing changes). The emoji is percent-encoded in the path: 1 to 32 bytes of UTF-8, no whitespace or ' +
           'control characters. A deleted message takes no reactions (409 `conflict`); a message has at most ' +
-          '`PARLEY_MAX_REACTIONS_PER_MESSAGE` different emoji (409 `limit_exceeded`, limit `reactionsPerMessage`).',
+          '`PARLEY_MAX_REACTIONS_PER_MESSAGE` different emoji (409 `limit_exceeded`, limit `reactions_per_message`).',
         params: ReactionParams,
         response: { 200: ReactionChangeView, 201: ReactionChangeView },
       },

@@ -88,7 +88,7 @@ export async function addReaction(
     const { count, distinct } = await countsOf(trx, chatId, seq, emoji);
     if (count === 0 && distinct >= ctx.limits.reactionsPerMessage) {
       throw limitExceeded(
-        'reactionsPerMessage',
+        'reactions_per_message',
         ctx.limits.reactionsPerMessage,
         `message ${seq} already has ${distinct} different reactions, the most one may have`,
       );
