@@ -4,11 +4,17 @@ import type { HistoryState } from './history.cache.ts';
 import { historyQuery, type HistoryRange } from './message.repository.ts';
 import type { MessageRow } from './message.table.ts';
 
-type GatedRow = { g_last_seq: number; g_revision: number } & (MessageRow | { [K in keyof MessageRow]: null });
+/** A message's reaction counts as the page query reads them: `[emoji, count]`, first reacted first; null for none. */
+export type ReactionCounts = [string, number][] | null;
+
+type GatedRow = { g_last_seq: number; g_revision: number; g_reactions: ReactionCounts } & (
+  MessageRow | { [K in keyof MessageRow]: null }
+);
 
 /**
  * A member's history page in one round trip: the membership of the live chat in the member's tenant, joined to the
- * page, with the chat's history state (`HistoryState`). With `known`, the page is read only if the chat has moved
+ * page (each message with its reaction counts, one probe of their primary key), with the chat's history state
+ * (`HistoryState`). With `known`, the page is read only if the chat has moved
  * on from that state. No row at all: not a member (or no such chat); one row of nulls: an empty page, or the state
  * is still `known`.
  */
@@ -23,7 +29,10 @@ export function memberHistoryQuery(
     ? sql<boolean>`not (g.last_seq = ${known.lastSeq} and g.history_revision = ${known.revision})`
     : undefined;
   return sql<GatedRow>`
-    select g.last_seq as g_last_seq, g.history_revision as g_revision, x.* from (
+    select g.last_seq as g_last_seq, g.history_revision as g_revision, x.*,
+           (select json_agg(json_build_array(r.emoji, r.count) order by r.ord) from message_reaction_counts r
+             where r.chat_id = ${chatId} and r.seq = x.seq) as g_reactions
+      from (
       select c.last_seq, c.history_revision from members me join chats c on c.id = me.chat_id
        where me.chat_id = ${chatId} and me.user_id = ${viewer.userId}
          and c.tenant_id = ${viewer.tenantId} and c.deleted_at is null
@@ -41,7 +50,9 @@ export async function listMemberMessages(
   chatId: string,
   range: HistoryRange,
   known?: HistoryState,
-): Promise<{ state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined> {
+): Promise<
+  { state: HistoryState; rows: (MessageRow & { reactions: ReactionCounts })[] } | 'unchanged' | undefined
+> {
   const { rows } = await memberHistoryQuery(db, viewer, chatId, range, known).execute(db);
   const first = rows[0];
   if (!first) {
@@ -51,10 +62,10 @@ export async function listMemberMessages(
   if (known && state.lastSeq === known.lastSeq && state.revision === known.revision) {
     return 'unchanged';
   }
-  const page: MessageRow[] = [];
-  for (const { g_last_seq: _seq, g_revision: _revision, ...row } of rows) {
+  const page: (MessageRow & { reactions: ReactionCounts })[] = [];
+  for (const { g_last_seq: _seq, g_revision: _revision, g_reactions: reactions, ...row } of rows) {
     if (row.seq !== null) {
-      page.push(row as MessageRow);
+      page.push({ ...(row as MessageRow), reactions });
     }
   }
   return { state, rows: range.direction === 'forward' ? page : page.reverse() };

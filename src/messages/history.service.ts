@@ -8,7 +8,7 @@ import { listMemberMessages, listTenantChatMessages } from './history.repository
 import { presentMessage } from './message.presenter.ts';
 import { listMessages as listMessageRows, type HistoryRange } from './message.repository.ts';
 import type { ListMessagesQuery, MessageView } from './message.schema.ts';
-import { withReactionCounts, withViewer } from './reaction.service.ts';
+import { withViewer } from './reaction.service.ts';
 
 /** Reading a chat's history: a member's pages (cached at the state they were read at), whole histories, streams. */
 
@@ -91,12 +91,12 @@ export async function listMessages(
       nextCursor = encodeCursor(['b', kept[0]!.seq]);
     }
   }
-  // Counts read after the page: at the page's state or later, never earlier (a later one moved the state on too).
-  const data = await withReactionCounts(
-    ctx,
-    chatId,
-    kept.map((row) => presentMessage(row)),
-    { first: kept[0]?.seq ?? 0, last: kept[kept.length - 1]?.seq ?? 0 },
+  // The counts come with the page, read at its state; `me` is the viewer's own, added per request.
+  const data = kept.map(({ reactions, ...row }) =>
+    presentMessage(
+      row,
+      (reactions ?? []).map(([emoji, count]) => ({ emoji, count, me: false })),
+    ),
   );
   const page = { data, nextCursor };
   return viewerPage(ctx, actor, chatId, cache ? cache.set(key, read.state, page) : page);

@@ -115,28 +115,23 @@ export async function touchHistory(db: Db, chatId: string): Promise<void> {
     .execute();
 }
 
-/**
- * The reaction counts of the chat's messages with the given seqs (or those from `first` to `last`: a history page),
- * by seq, first reacted first.
- */
+/** The reaction counts of the chat's messages with the given seqs, by seq, first reacted first. */
 export async function reactionCounts(
   db: Db,
   chatId: string,
-  seqs: number[] | { first: number; last: number },
+  seqs: number[],
 ): Promise<{ seq: number; emoji: string; count: number }[]> {
-  let query = db
+  if (seqs.length === 0) {
+    return [];
+  }
+  return db
     .selectFrom('message_reaction_counts')
     .select(['seq', 'emoji', 'count'])
-    .where('chat_id', '=', chatId);
-  if (Array.isArray(seqs)) {
-    if (seqs.length === 0) {
-      return [];
-    }
-    query = query.where('seq', 'in', seqs);
-  } else {
-    query = query.where('seq', '>=', seqs.first).where('seq', '<=', seqs.last);
-  }
-  return query.orderBy('seq').orderBy('ord').execute();
+    .where('chat_id', '=', chatId)
+    .where('seq', 'in', seqs)
+    .orderBy('seq')
+    .orderBy('ord')
+    .execute();
 }
 
 /** Which of the given messages `userId` reacted to, and with what. */

@@ -185,16 +185,16 @@ export async function listReactionUsers(
   };
 }
 
-/** The reactions of a page's messages (counts shared by every viewer), `me` false: what a cached page holds. */
-export async function withReactionCounts(
+/** The reactions of messages of one chat (counts every viewer shares), `me` false. */
+async function withReactionCounts(
   ctx: Context,
   chatId: string,
   views: MessageView[],
-  seqs: number[] | { first: number; last: number },
 ): Promise<MessageView[]> {
   if (views.length === 0) {
     return views;
   }
+  const seqs = views.map((view) => view.seq);
   const bySeq = groupReactions(await reactionCounts(ctx.db, chatId, seqs));
   return views.map((view) => ({ ...view, reactions: view.deletedAt ? [] : (bySeq.get(view.seq) ?? []) }));
 }
@@ -228,11 +228,6 @@ export async function reactionsFor(
   chatId: string,
   views: MessageView[],
 ): Promise<MessageView[]> {
-  const counted = await withReactionCounts(
-    ctx,
-    chatId,
-    views,
-    views.map((view) => view.seq),
-  );
+  const counted = await withReactionCounts(ctx, chatId, views);
   return (await withViewer(ctx, userId, chatId, counted)) ?? counted;
 }
