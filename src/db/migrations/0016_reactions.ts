@@ -3,7 +3,8 @@ import { sql, type Kysely } from 'kysely';
 /**
  * Emoji reactions to messages: one row per member, message and emoji (`message_reactions`), and per message and
  * emoji how many there are (`message_reaction_counts`, its `ord` the order the emoji first appeared in), so that a
- * history page reads one small range per page rather than counting. A reaction change raises the chat's
+ * history page reads each message's counts with one probe of that primary key, in its own query, rather than
+ * counting. A reaction change raises the chat's
  * `history_revision` (migration 0010) in the same transaction, so a cached history page is never served with stale
  * counts. Both tables go with their message.
  */
