@@ -24,7 +24,7 @@ export const MessageView = Type.Object({
     Type.Array(ReactionView, {
       description:
         'The emoji members reacted with, first reacted first; empty for a deleted message. Present on history ' +
-        'pages, single messages and edits; absent where reactions are not loaded (a chat’s lastMessage, search ' +
+        'pages, single messages and edits; absent where reactions are not loaded (a send’s answer, a chat’s lastMessage, search ' +
         'hits, stream events: those carry reaction.added / reaction.removed instead).',
     }),
   ),

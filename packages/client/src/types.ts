@@ -107,7 +107,7 @@ export interface MessageView {
   deletedAt: string | null;
   /**
    * The emoji members reacted with, first reacted first; empty for a deleted message. On history pages, single
-   * messages and edits; absent where not loaded (a chat's lastMessage, search hits, stream events).
+   * messages and edits; absent where not loaded (a send's answer, a chat's lastMessage, search hits, stream events).
    */
   reactions?: ReactionView[];
 }
