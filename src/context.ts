@@ -36,4 +36,6 @@ export interface Limits {
   chatMembers: number;
   /** Most live chats one user may be a member of (Infinity: no limit, for a dialect's system user). */
   chatsPerUser: number;
+  /** Most distinct emoji one message may carry as reactions. */
+  reactionsPerMessage: number;
 }

@@ -206,6 +206,16 @@ const MATRIX: Record<string, Probe[]> = {
     },
   ],
   'DELETE /v1/chats/:id/messages/:seq': [{ expect: inChat(403, 204, 204, 204) }],
+  // A new emoji each time: every member's first reaction with it is a 201.
+  'PUT /v1/chats/:id/messages/:seq/reactions/:emoji': [
+    { params: () => ({ emoji: unique(':r') }), expect: inChat(201, 201, 201, 201) },
+  ],
+  'DELETE /v1/chats/:id/messages/:seq/reactions/:emoji': [
+    { params: () => ({ emoji: unique(':r') }), expect: inChat(204, 204, 204, 204) },
+  ],
+  'GET /v1/chats/:id/messages/:seq/reactions/:emoji/users': [
+    { params: () => ({ emoji: ':r:' }), expect: inChat(200, 200, 200, 200) },
+  ],
   'POST /v1/chats/:id/read': [
     {
       body: () => ({ seq: 1 }),

@@ -9,6 +9,7 @@ import type { HealthView } from '../src/health/health.routes.ts';
 import type * as Members from '../src/members/member.schema.ts';
 import type * as Messages from '../src/messages/message.schema.ts';
 import type { Page } from '../src/pagination.ts';
+import type * as Reactions from '../src/messages/reaction.schema.ts';
 import type * as Protocol from '../src/realtime/protocol.ts';
 import type * as Search from '../src/search/search.schema.ts';
 import type * as Users from '../src/users/user.schema.ts';
@@ -45,6 +46,13 @@ export const clientTypesAreTheServers = {
   ListMessagesQuery: true satisfies Same<Client.ListMessagesQuery, Messages.ListMessagesQuery>,
   ReadView: true satisfies Same<Client.ReadView, Messages.ReadView>,
   UnreadView: true satisfies Same<Client.UnreadView, Messages.UnreadView>,
+  ReactionView: true satisfies Same<Client.ReactionView, Reactions.ReactionView>,
+  ReactionChangeView: true satisfies Same<Client.ReactionChangeView, Reactions.ReactionChangeView>,
+  ReactionUserView: true satisfies Same<Client.ReactionUserView, Reactions.ReactionUserView>,
+  ListReactionUsersQuery: true satisfies Same<
+    Client.ListReactionUsersQuery,
+    Reactions.ListReactionUsersQuery
+  >,
 
   SearchSort: true satisfies Same<Client.SearchSort, Search.SearchSort>,
   SearchMessagesQuery: true satisfies Same<Client.SearchMessagesQuery, Search.SearchMessagesQuery>,

@@ -110,6 +110,26 @@ describe(`typed client (${ENGINE})`, () => {
     );
     assert.equal((await bob.getMessage(chat.id, 2)).replyTo, 1);
     assert.equal((await admin.editMessage(chat.id, 2, { text: 'edited' })).text, 'edited');
+    assert.deepEqual(await bob.addReaction(chat.id, 1, '👍'), {
+      chatId: chat.id,
+      seq: 1,
+      messageId: first.id,
+      emoji: '👍',
+      count: 1,
+      me: true,
+    });
+    assert.equal((await admin.addReaction(chat.id, 1, '👍')).count, 2);
+    assert.deepEqual((await bob.getMessage(chat.id, 1)).reactions, [{ emoji: '👍', count: 2, me: true }]);
+    const reactors = await admin.listReactionUsers(chat.id, 1, '👍', { limit: 1 });
+    assert.deepEqual(
+      reactors.data.map((r) => r.userId),
+      ['c-bob'],
+    );
+    assert.ok(reactors.nextCursor);
+    await bob.removeReaction(chat.id, 1, '👍');
+    assert.deepEqual((await bob.listMessages(chat.id, { after: 0 })).data[0]?.reactions, [
+      { emoji: '👍', count: 1, me: false },
+    ]);
     assert.equal((await bob.unread()).total, 2);
     assert.deepEqual(await bob.markRead(chat.id, 2), { lastReadSeq: 2, unreadCount: 0 });
     assert.equal((await bob.searchMessages({ q: 'hello' })).data[0]?.message.seq, 1);
@@ -183,6 +203,17 @@ describe(`typed client (${ENGINE})`, () => {
       range(1, 5).map((i) => ['message.created', chat.id, i, `m${i}`]),
     );
     assert.equal(stream.positions()[chat.id], 5);
+
+    const reactions = record(stream, 'reaction.added');
+    await alice.addReaction(chat.id, 5, '🎉');
+    await until(
+      () => reactions.length === 1,
+      () => 'reaction.added',
+    );
+    assert.deepEqual(
+      [reactions[0]?.seq, reactions[0]?.emoji, reactions[0]?.userId, reactions[0]?.count],
+      [5, '🎉', 's-alice', 1],
+    );
 
     assert.equal(aliceStream.typing(chat.id), true);
     assert.equal(aliceStream.typing(chat.id), false, 'at most one per interval from the client');

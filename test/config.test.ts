@@ -85,6 +85,7 @@ describe('loadConfig', () => {
         messageChars: 10_000,
         chatMembers: 10_000,
         chatsPerUser: 10_000,
+        reactionsPerMessage: 50,
       });
     });
 

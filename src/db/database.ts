@@ -5,6 +5,7 @@ import type { ChatTable } from '../chats/chat.table.ts';
 import type { MemberTable } from '../members/member.table.ts';
 import type { FailedSendTable } from '../messages/failure.table.ts';
 import type { MessagePropertiesTable, MessageTable } from '../messages/message.table.ts';
+import type { MessageReactionCountTable, MessageReactionTable } from '../messages/reaction.table.ts';
 import type { MessageFlagsTable } from '../recipients/recipient.table.ts';
 import type { AttachmentTable } from '../attachments/attachment.table.ts';
 
@@ -17,6 +18,8 @@ export interface Database {
   failed_sends: FailedSendTable;
   message_properties: MessagePropertiesTable;
   message_flags: MessageFlagsTable;
+  message_reactions: MessageReactionTable;
+  message_reaction_counts: MessageReactionCountTable;
   attachments: AttachmentTable;
 }
 

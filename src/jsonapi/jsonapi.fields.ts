@@ -71,6 +71,7 @@ export const FIELDS = {
     createdAt: 'attribute',
     editedAt: 'attribute',
     deletedAt: 'attribute',
+    reactions: 'attribute',
   },
 } as const satisfies { [T in ResourceType]: Record<keyof Views[T], Role> };
 

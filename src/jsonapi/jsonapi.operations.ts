@@ -117,6 +117,23 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
   },
   'DELETE /v1/chats/:id/messages/:seq': { type: 'messages', operation: 'delete', returns: 'resource' },
 
+  // Reacting changes the message (its reactions); who reacted are users.
+  'PUT /v1/chats/:id/messages/:seq/reactions/:emoji': {
+    type: 'messages',
+    operation: 'update',
+    returns: 'reaction',
+  },
+  'DELETE /v1/chats/:id/messages/:seq/reactions/:emoji': {
+    type: 'messages',
+    operation: 'update',
+    returns: 'resource',
+  },
+  'GET /v1/chats/:id/messages/:seq/reactions/:emoji/users': {
+    type: 'users',
+    operation: 'list',
+    returns: 'reactors',
+  },
+
   // Reading is an update of the caller's view of the chat: its lastReadSeq.
   'POST /v1/chats/:id/read': {
     type: 'chats',

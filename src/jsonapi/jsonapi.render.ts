@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { actorOf } from '../auth/auth.hook.ts';
 import type { Context } from '../context.ts';
 import type { MessageView, ReadView, UnreadView } from '../messages/message.schema.ts';
+import type { ReactionChangeView, ReactionUserView } from '../messages/reaction.schema.ts';
 import type { Page } from '../pagination.ts';
 import type { SearchHitView } from '../search/search.schema.ts';
 import {
@@ -98,6 +99,18 @@ export class Renderer {
         unreadCount: read.unreadCount,
       });
       document.links = { self: this.links.selfLink(request) };
+    } else if (spec.returns === 'reaction') {
+      const { messageId, emoji, count, me } = payload as ReactionChangeView;
+      document.data = { type: 'messages', id: messageId, meta: { reaction: { emoji, count, me } } };
+      document.links = { self: this.links.selfLink(request) };
+    } else if (spec.returns === 'reactors') {
+      const page = payload as Page<ReactionUserView>;
+      document.data = page.data.map((user) => ({
+        type: 'users',
+        id: user.userId,
+        meta: { reactedAt: user.reactedAt },
+      }));
+      document.links = this.pageLinks(request, spec, query, page);
     }
     return reorder(document);
   }

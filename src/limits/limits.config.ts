@@ -48,5 +48,6 @@ export function limitsConfig(env: Env): Limits {
     // A direct chat has two members: no smaller maximum works.
     chatMembers: integer(env, 'PARLEY_MAX_CHAT_MEMBERS', 10_000, 2, 10_000_000),
     chatsPerUser: integer(env, 'PARLEY_MAX_CHATS_PER_USER', 10_000, 1, 10_000_000),
+    reactionsPerMessage: integer(env, 'PARLEY_MAX_REACTIONS_PER_MESSAGE', 50, 1, 10_000),
   };
 }

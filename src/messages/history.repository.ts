@@ -4,11 +4,18 @@ import type { HistoryState } from './history.cache.ts';
 import { historyQuery, type HistoryRange } from './message.repository.ts';
 import type { MessageRow } from './message.table.ts';
 
-type GatedRow = { g_last_seq: number; g_revision: number } & (MessageRow | { [K in keyof MessageRow]: null });
+/** A message's reaction counts as the page query reads them: `[emoji, count]`, first reacted first; null for none. */
+export type ReactionCounts = [string, number][] | null;
+
+/** `g_reactions` comes with a member's page only (a tenant's read has no viewer and shows no reactions). */
+type GatedRow = { g_last_seq: number; g_revision: number; g_reactions?: ReactionCounts } & (
+  MessageRow | { [K in keyof MessageRow]: null }
+);
 
 /**
  * A member's history page in one round trip: the membership of the live chat in the member's tenant, joined to the
- * page, with the chat's history state (`HistoryState`). With `known`, the page is read only if the chat has moved
+ * page (each message with its reaction counts, one probe of their primary key), with the chat's history state
+ * (`HistoryState`). With `known`, the page is read only if the chat has moved
  * on from that state. No row at all: not a member (or no such chat); one row of nulls: an empty page, or the state
  * is still `known`.
  */
@@ -23,7 +30,10 @@ export function memberHistoryQuery(
     ? sql<boolean>`not (g.last_seq = ${known.lastSeq} and g.history_revision = ${known.revision})`
     : undefined;
   return sql<GatedRow>`
-    select g.last_seq as g_last_seq, g.history_revision as g_revision, x.* from (
+    select g.last_seq as g_last_seq, g.history_revision as g_revision, x.*,
+           (select json_agg(json_build_array(r.emoji, r.count) order by r.ord) from message_reaction_counts r
+             where r.chat_id = ${chatId} and r.seq = x.seq) as g_reactions
+      from (
       select c.last_seq, c.history_revision from members me join chats c on c.id = me.chat_id
        where me.chat_id = ${chatId} and me.user_id = ${viewer.userId}
          and c.tenant_id = ${viewer.tenantId} and c.deleted_at is null
@@ -41,17 +51,20 @@ export async function listMemberMessages(
   chatId: string,
   range: HistoryRange,
   known?: HistoryState,
-): Promise<{ state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined> {
+): Promise<PageRows | 'unchanged' | undefined> {
   const { rows } = await memberHistoryQuery(db, viewer, chatId, range, known).execute(db);
   return gatedPage(rows, range, known);
 }
+
+/** A page's rows in ascending seq, each with its reaction counts when the read brings them, and its state. */
+export type PageRows = { state: HistoryState; rows: (MessageRow & { reactions?: ReactionCounts })[] };
 
 /** A gated page's rows: none, not found; the state still `known`, unchanged; else the page, ascending. */
 function gatedPage(
   rows: GatedRow[],
   range: HistoryRange,
   known: HistoryState | undefined,
-): { state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined {
+): PageRows | 'unchanged' | undefined {
   const first = rows[0];
   if (!first) {
     return undefined;
@@ -60,10 +73,10 @@ function gatedPage(
   if (known && state.lastSeq === known.lastSeq && state.revision === known.revision) {
     return 'unchanged';
   }
-  const page: MessageRow[] = [];
-  for (const { g_last_seq: _seq, g_revision: _revision, ...row } of rows) {
+  const page: PageRows['rows'] = [];
+  for (const { g_last_seq: _seq, g_revision: _revision, g_reactions: reactions, ...row } of rows) {
     if (row.seq !== null) {
-      page.push(row as MessageRow);
+      page.push(reactions === undefined ? (row as MessageRow) : { ...(row as MessageRow), reactions });
     }
   }
   return { state, rows: range.direction === 'forward' ? page : page.reverse() };
@@ -80,7 +93,7 @@ export async function listTenantChatMessages(
   chatId: string,
   range: HistoryRange,
   known?: HistoryState,
-): Promise<{ state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined> {
+): Promise<PageRows | 'unchanged' | undefined> {
   const only = known
     ? sql<boolean>`not (g.last_seq = ${known.lastSeq} and g.history_revision = ${known.revision})`
     : undefined;

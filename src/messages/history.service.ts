@@ -4,11 +4,11 @@ import type { Context } from '../context.ts';
 import { invalid } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
 import { HistoryCache, type HistoryState } from './history.cache.ts';
-import { listMemberMessages, listTenantChatMessages } from './history.repository.ts';
+import { listMemberMessages, listTenantChatMessages, type PageRows } from './history.repository.ts';
 import { presentMessage } from './message.presenter.ts';
 import { listMessages as listMessageRows, type HistoryRange } from './message.repository.ts';
 import type { ListMessagesQuery, MessageView } from './message.schema.ts';
-import type { MessageRow } from './message.table.ts';
+import { withViewer } from './reaction.service.ts';
 
 /** Reading a chat's history: a member's pages (cached at the state they were read at), whole histories, streams. */
 
@@ -56,31 +56,37 @@ export async function listMessages(
   if (after !== undefined && before !== undefined && before <= after) {
     throw invalid('before: must be greater than after');
   }
-  const page = await cachedPage(ctx, chatId, { after, before, limit }, (range, known) =>
-    listMemberMessages(ctx.db, actor, chatId, range, known),
+  const page = await cachedPage(
+    ctx,
+    chatId,
+    { after, before, limit },
+    (range, known) => listMemberMessages(ctx.db, actor, chatId, range, known),
+    'member',
   );
   if (!page) {
     throw chatNotFound(chatId);
   }
-  return page;
+  return viewerPage(ctx, actor, chatId, page);
 }
 
 type PageRead = (
   range: HistoryRange,
   known: HistoryState | undefined,
-) => Promise<{ state: HistoryState; rows: MessageRow[] } | 'unchanged' | undefined>;
+) => Promise<PageRows | 'unchanged' | undefined>;
 
 /**
  * A page of the chat's history from `after` (forward) or below `before` (backward, the newest without either), as
  * `read` reads it behind its check (a member's, a tenant's): the cached page when the check finds the chat still at
- * the state it was read at; undefined when the check finds no chat. The page is the same whoever reads it, so the
- * cache keeps one per range, whatever check found it.
+ * the state it was read at; undefined when the check finds no chat. The page is the same whichever member reads it
+ * (their own reactions are added after), so the cache keeps one per range; a tenant's read (no member: no reaction
+ * counts) keeps its own.
  */
 async function cachedPage(
   ctx: Context,
   chatId: string,
   { after, before, limit }: { after: number | undefined; before: number | undefined; limit: number },
   read: PageRead,
+  reader: 'member' | 'tenant',
 ): Promise<Page<MessageView> | undefined> {
   const forward = after !== undefined;
   const range: HistoryRange = {
@@ -91,7 +97,7 @@ async function cachedPage(
   };
   // Only reads outside a transaction: what one sees before it rolls back is no state of the chat.
   const cache = ctx.db.isTransaction ? undefined : ctx.history;
-  const key = cache ? HistoryCache.keyOf({ chatId, ...range }) : '';
+  const key = cache ? `${reader === 'tenant' ? 't|' : ''}${HistoryCache.keyOf({ chatId, ...range })}` : '';
   const cached = cache?.get(key);
   const found = await read(range, cached?.state);
   if (!found) {
@@ -117,8 +123,31 @@ async function cachedPage(
       nextCursor = encodeCursor(['b', kept[0]!.seq]);
     }
   }
-  const page = { data: kept.map(presentMessage), nextCursor };
+  // A member's read brings each message's reaction counts, read at the page's state; `me` is added per request.
+  const data = kept.map(({ reactions, ...row }) =>
+    presentMessage(
+      row,
+      reactions === undefined
+        ? undefined
+        : (reactions ?? []).map(([emoji, count]) => ({ emoji, count, me: false })),
+    ),
+  );
+  const page = { data, nextCursor };
   return cache ? cache.set(key, found.state, page) : page;
+}
+
+/**
+ * A page as this caller sees it: the shared page (cached or not) holds the counts with `me` false; the caller's own
+ * reactions are read per request, and only when some message of the page has reactions.
+ */
+async function viewerPage(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  page: Page<MessageView>,
+): Promise<Page<MessageView>> {
+  const data = await withViewer(ctx, actor.userId, chatId, page.data);
+  return data ? { data, nextCursor: page.nextCursor } : page;
 }
 
 const HISTORY_BATCH = 1000;
@@ -128,7 +157,7 @@ async function wholeHistory(ctx: Context, chatId: string): Promise<MessageView[]
   let after = 0;
   for (;;) {
     const rows = await listMessageRows(ctx.db, chatId, { after, limit: HISTORY_BATCH, direction: 'forward' });
-    all.push(...rows.map(presentMessage));
+    all.push(...rows.map((row) => presentMessage(row)));
     if (rows.length < HISTORY_BATCH) {
       return all;
     }
@@ -156,7 +185,7 @@ export async function* historyPages(
   let after = 0;
   for (;;) {
     const rows = await listMessageRows(ctx.db, chatId, { after, limit: size, direction: 'forward' });
-    yield rows.map(presentMessage);
+    yield rows.map((row) => presentMessage(row));
     if (rows.length < size) {
       return;
     }
@@ -178,8 +207,12 @@ export async function* tenantHistoryPages(
 ): AsyncGenerator<readonly MessageView[]> {
   let after = 0;
   for (;;) {
-    const page = await cachedPage(ctx, chatId, { after, before: undefined, limit: size }, (range, known) =>
-      listTenantChatMessages(ctx.db, tenantId, chatId, range, known),
+    const page = await cachedPage(
+      ctx,
+      chatId,
+      { after, before: undefined, limit: size },
+      (range, known) => listTenantChatMessages(ctx.db, tenantId, chatId, range, known),
+      'tenant',
     );
     if (!page) {
       throw chatNotFound(chatId);
@@ -203,5 +236,5 @@ export async function streamMessages(
   range: { after: number; before?: number; limit: number },
 ): Promise<MessageView[]> {
   const rows = await listMessageRows(ctx.db, chatId, { ...range, direction: 'forward' });
-  return rows.map(presentMessage);
+  return rows.map((row) => presentMessage(row));
 }

@@ -1,9 +1,11 @@
 import type { MessageInContextRow } from './filter.repository.ts';
 import type { MessageRow } from './message.table.ts';
 import type { MessageView } from './message.schema.ts';
+import type { ReactionView } from './reaction.schema.ts';
 
-export function presentMessage(row: MessageRow): MessageView {
-  return {
+/** A message row as clients see it; with `reactions` when they were loaded (none shown on a deleted message). */
+export function presentMessage(row: MessageRow, reactions?: ReactionView[]): MessageView {
+  const view: MessageView = {
     id: row.id,
     chatId: row.chat_id,
     seq: row.seq,
@@ -15,6 +17,10 @@ export function presentMessage(row: MessageRow): MessageView {
     editedAt: row.edited_at ? row.edited_at.toISOString() : null,
     deletedAt: row.deleted_at ? row.deleted_at.toISOString() : null,
   };
+  if (reactions !== undefined) {
+    view.reactions = row.deleted_at ? [] : reactions;
+  }
+  return view;
 }
 
 /** A message with its context, for dialects that show the chat kind, the replied-to id and a direct recipient. */

@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { ReactionView } from './reaction.schema.ts';
 
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -19,6 +20,14 @@ export const MessageView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   editedAt: Nullable(Type.String({ format: 'date-time' })),
   deletedAt: Nullable(Type.String({ format: 'date-time' })),
+  reactions: Type.Optional(
+    Type.Array(ReactionView, {
+      description:
+        'The emoji members reacted with, first reacted first; empty for a deleted message. Present on history ' +
+        'pages, single messages and edits; absent where reactions are not loaded (a send’s answer, a chat’s lastMessage, search ' +
+        'hits, stream events: those carry reaction.added / reaction.removed instead).',
+    }),
+  ),
 });
 export type MessageView = Static<typeof MessageView>;
 

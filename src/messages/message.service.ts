@@ -24,6 +24,7 @@ import type {
 } from './message.schema.ts';
 import type { MessageRow } from './message.table.ts';
 import { messageEvent } from './message.events.ts';
+import { reactionsFor } from './reaction.service.ts';
 import { unreadSummary } from './unread.repository.ts';
 
 export type { SentProperties };
@@ -128,7 +129,10 @@ export async function getMessage(
   seq: number,
 ): Promise<MessageView> {
   await requireMember(ctx.db, actor, chatId);
-  return presentMessage(await requireMessage(ctx, chatId, seq));
+  const [message] = await reactionsFor(ctx, actor.userId, chatId, [
+    presentMessage(await requireMessage(ctx, chatId, seq)),
+  ]);
+  return message!;
 }
 
 /** Several messages of one chat by seq (those that exist), for documents that include them. */
@@ -139,7 +143,13 @@ export async function getMessagesBySeq(
   seqs: number[],
 ): Promise<MessageView[]> {
   await requireMember(ctx.db, actor, chatId);
-  return (await findMessagesBySeq(ctx.db, chatId, [...new Set(seqs)])).map(presentMessage);
+  const rows = await findMessagesBySeq(ctx.db, chatId, [...new Set(seqs)]);
+  return reactionsFor(
+    ctx,
+    actor.userId,
+    chatId,
+    rows.map((row) => presentMessage(row)),
+  );
 }
 
 /** A message of the chat by its id rather than its seq, or null when the chat has none with that id. */
@@ -173,7 +183,8 @@ export async function editMessage(
   }
   const message = presentMessage(row);
   ctx.events.publish(messageEvent('message.updated', actor.tenantId, { chatId }, { chatId, message }));
-  return message;
+  const [answer] = await reactionsFor(ctx, actor.userId, chatId, [message]);
+  return answer!;
 }
 
 export async function deleteMessage(ctx: Context, actor: Actor, chatId: string, seq: number): Promise<void> {

@@ -107,5 +107,8 @@ export function seqOf(e: ServerEvent): number | null {
   if (e.type === 'message.created' || e.type === 'message.updated' || e.type === 'message.deleted') {
     return e.payload.message.seq;
   }
+  if (e.type === 'reaction.added' || e.type === 'reaction.removed') {
+    return e.payload.seq;
+  }
   return null;
 }

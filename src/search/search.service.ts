@@ -191,5 +191,5 @@ export async function searchChatAnyWord(
     words: words.map((text) => ({ text, partial: isSubstringMatchable({ text, phrase: false }) })),
     limit,
   });
-  return rows.map(presentMessage);
+  return rows.map((row) => presentMessage(row));
 }

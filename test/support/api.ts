@@ -4,6 +4,7 @@ import type { ErrorCode } from '../../src/errors/codes.ts';
 import type { HealthView } from '../../src/health/health.routes.ts';
 import type { MemberView } from '../../src/members/member.schema.ts';
 import type { MessageView, ReadView, UnreadView } from '../../src/messages/message.schema.ts';
+import type { ReactionChangeView, ReactionUserView } from '../../src/messages/reaction.schema.ts';
 import type { SearchHitView } from '../../src/search/search.schema.ts';
 import type { UserView } from '../../src/users/user.schema.ts';
 
@@ -22,6 +23,8 @@ export type {
   HealthView,
   MemberView,
   MessageView,
+  ReactionChangeView,
+  ReactionUserView,
   ReadView,
   SearchHitView,
   UnreadView,
@@ -59,6 +62,9 @@ type Routes = [
   ['GET', `${V1}/chats`, Page<ChatView>],
   ['POST', `${V1}/chats`, ChatView],
   [string, `${V1}/${string}/relationships/${string}`, unknown],
+  ['GET', `${V1}/chats/${string}/messages/${string}/reactions/${string}/users`, Page<ReactionUserView>],
+  ['PUT', `${V1}/chats/${string}/messages/${string}/reactions/${string}`, ReactionChangeView],
+  ['DELETE', `${V1}/chats/${string}/messages/${string}/reactions/${string}`, null],
   [string, `${V1}/chats/${string}/messages/${string}/${string}`, unknown],
   ['GET' | 'PATCH', `${V1}/chats/${string}/messages/${string}`, MessageView],
   ['GET', `${V1}/chats/${string}/messages`, Page<MessageView>],

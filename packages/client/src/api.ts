@@ -12,10 +12,13 @@ import type {
   ListChatsQuery,
   ListMembersQuery,
   ListMessagesQuery,
+  ListReactionUsersQuery,
   ListUsersQuery,
   MemberView,
   MessageView,
   Page,
+  ReactionChangeView,
+  ReactionUserView,
   ReadView,
   SearchHitView,
   SearchMessagesQuery,
@@ -254,6 +257,28 @@ export class ParleyClient {
 
   deleteMessage(chatId: string, seq: number): Promise<void> {
     return this.request('DELETE', `/v1/chats/${id(chatId)}/messages/${seq}`);
+  }
+
+  /** React with an emoji (adding the same one again changes nothing). */
+  addReaction(chatId: string, seq: number, emoji: string): Promise<ReactionChangeView> {
+    return this.request('PUT', `/v1/chats/${id(chatId)}/messages/${seq}/reactions/${id(emoji)}`);
+  }
+
+  /** Take back a reaction (none to take back is no error). */
+  removeReaction(chatId: string, seq: number, emoji: string): Promise<void> {
+    return this.request('DELETE', `/v1/chats/${id(chatId)}/messages/${seq}/reactions/${id(emoji)}`);
+  }
+
+  /** Who reacted to a message with an emoji, first first. */
+  listReactionUsers(
+    chatId: string,
+    seq: number,
+    emoji: string,
+    query: ListReactionUsersQuery = {},
+  ): Promise<Page<ReactionUserView>> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/messages/${seq}/reactions/${id(emoji)}/users`, {
+      query,
+    });
   }
 
   /** Moves the caller's read cursor forward to `seq` (never back). */

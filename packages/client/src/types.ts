@@ -105,6 +105,50 @@ export interface MessageView {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+  /**
+   * The emoji members reacted with, first reacted first; empty for a deleted message. On history pages, single
+   * messages and edits; absent where not loaded (a send's answer, a chat's lastMessage, search hits, stream events).
+   */
+  reactions?: ReactionView[];
+}
+
+/** One emoji on a message: how many members reacted with it, and whether the caller is one of them. */
+export interface ReactionView {
+  emoji: string;
+  count: number;
+  me: boolean;
+}
+
+/** The caller's reaction after `addReaction`: the emoji's count on the message now. */
+export interface ReactionChangeView {
+  chatId: string;
+  seq: number;
+  messageId: string;
+  emoji: string;
+  count: number;
+  me: boolean;
+}
+
+/** A member who reacted with an emoji, and when. */
+export interface ReactionUserView {
+  userId: string;
+  reactedAt: string;
+}
+
+export type ListReactionUsersQuery = {
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
+/** A reaction added or taken back: `count` is the emoji's count on the message now (0 when none is left). */
+export interface ReactionEventPayload {
+  chatId: string;
+  seq: number;
+  messageId: string;
+  emoji: string;
+  userId: string;
+  count: number;
 }
 
 /** A chat as the caller sees it: with their unread count, read cursor and role. */
@@ -239,6 +283,9 @@ export interface ServerEventMap {
   'message.updated': { chatId: string; message: MessageView };
   'message.deleted': { chatId: string; message: MessageView };
   'read.updated': { chatId: string; userId: string; seq: number };
+  /** Not replayed on a resume: history pages carry the current counts. */
+  'reaction.added': ReactionEventPayload;
+  'reaction.removed': ReactionEventPayload;
   'chat.created': { chat: ChatView };
   'chat.updated': { chat: ChatView };
   'chat.deleted': { chat: ChatView };
