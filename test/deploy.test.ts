@@ -204,7 +204,9 @@ describe('deployment files', () => {
       'every stage is named',
     );
     for (const stage of stages) {
-      assert.match(stage.args, /^node:20[.\w-]*\s/, 'Node 20 (package.json engines), a pinned major');
+      // A current LTS line (even major), pinned, that package.json's engines (>= 20.19) allows.
+      const major = Number(/^node:(\d+)[.\w-]*\s/.exec(stage.args)?.[1]);
+      assert.ok(major >= 22 && major % 2 === 0, `an LTS major the engines allow, pinned: ${stage.args}`);
     }
     const lastFrom = lines.lastIndexOf(stages.at(-1)!);
     const runtime = lines.slice(lastFrom + 1);
