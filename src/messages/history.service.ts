@@ -152,25 +152,6 @@ async function viewerPage(
 
 const HISTORY_BATCH = 1000;
 
-async function wholeHistory(ctx: Context, chatId: string): Promise<MessageView[]> {
-  const all: MessageView[] = [];
-  let after = 0;
-  for (;;) {
-    const rows = await listMessageRows(ctx.db, chatId, { after, limit: HISTORY_BATCH, direction: 'forward' });
-    all.push(...rows.map((row) => presentMessage(row)));
-    if (rows.length < HISTORY_BATCH) {
-      return all;
-    }
-    after = rows[rows.length - 1]!.seq;
-  }
-}
-
-/** A chat's whole history, ascending by seq (deleted messages included, without text); members only. */
-export async function chatHistory(ctx: Context, actor: Actor, chatId: string): Promise<MessageView[]> {
-  await requireMember(ctx.db, actor, chatId);
-  return wholeHistory(ctx, chatId);
-}
-
 /**
  * A member's view of a chat's whole history in seq order, read `size` messages at a time as the caller pulls them:
  * for answers streamed out page by page, never held whole in memory. 404 unless a member (checked first).
