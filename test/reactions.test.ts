@@ -180,6 +180,26 @@ describe(`reactions (${ENGINE})`, () => {
     );
   });
 
+  it('keeps a deleted user’s reactions, counted and listed, as their messages stay', async () => {
+    const dave = await t.login('rx-dave');
+    const group = await createGroup(alice, [dave]);
+    const [message] = await sendMessages(alice, group.id, 1, 'before dave leaves');
+    const seq = message!.seq;
+    assert.equal((await dave.put(path(group.id, seq, THUMBS))).status, 201);
+    assert.equal((await alice.put(path(group.id, seq, THUMBS))).status, 201);
+    assert.equal((await dave.delete('/v1/me')).status, 204);
+
+    const view = await alice.get(`/v1/chats/${group.id}/messages/${seq}`);
+    assert.deepEqual(view.body.reactions, [{ emoji: THUMBS, count: 2, me: true }]);
+    const users = await alice.get(`${path(group.id, seq, THUMBS)}/users`);
+    assert.deepEqual(
+      users.body.data.map((u) => u.userId),
+      [dave.userId, alice.userId],
+    );
+    const tombstone = await alice.get(`/v1/users/${dave.userId}`);
+    assert.equal(tombstone.body.username, 'deleted-user');
+  });
+
   it('tells the chat’s streams, after its message, with the new count', async () => {
     const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
     const ws = await StreamClient.connect(base, carol.token);
