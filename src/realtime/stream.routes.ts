@@ -6,7 +6,7 @@ import { AppError } from '../errors/codes.ts';
 import { isDatabaseUnavailable } from '../errors/database.ts';
 import type { Metrics } from '../metrics/metrics.registry.ts';
 import { FrameLimiter, type FrameVerdict } from '../limits/frame.limiter.ts';
-import { Connection, type Transport } from './connection.ts';
+import { Connection, type ResumeCursors, type Transport } from './connection.ts';
 import type { Gateway } from './gateway.ts';
 import {
   CLOSE_GOING_AWAY,
@@ -50,27 +50,38 @@ const SSE_HEADERS = {
 
 class FrameError extends Error {}
 
-/** `{ "<chatId>": <lastSeqSeen>, ... }` — validated, because it comes straight from a client. */
-function parseCursors(value: unknown): Record<string, number> {
+/** `{ "<chatId>": <lastSeqSeen>, ... }` (or revs) — validated, because it comes straight from a client. */
+function parseCursors(value: unknown, field = 'chats', what = 'seq'): Record<string, number> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new FrameError('chats: must be an object of chat id → last seen seq');
+    throw new FrameError(`${field}: must be an object of chat id → last seen ${what}`);
   }
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length > MAX_RESUME_CHATS) {
-    throw new FrameError(`chats: at most ${MAX_RESUME_CHATS} chats per resume`);
+    throw new FrameError(`${field}: at most ${MAX_RESUME_CHATS} chats per resume`);
   }
   const cursors: Record<string, number> = {};
   for (const [chatId, seq] of entries) {
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-      throw new FrameError(`chats.${chatId}: must be a whole number ≥ 0`);
+      throw new FrameError(`${field}.${chatId}: must be a whole number ≥ 0`);
     }
     cursors[chatId] = seq;
   }
   return cursors;
 }
 
-/** Resume cursors given at connect: `?resume=` (JSON or the opaque SSE id) or SSE's `Last-Event-ID`. */
-function resumeFromRequest(request: FastifyRequest): Record<string, number> | null {
+/** A resume frame's cursors: `chats` (seqs) and, optionally, `changes` (revs). */
+function parseResume(value: { chats?: unknown; changes?: unknown }): ResumeCursors {
+  return {
+    chats: parseCursors(value.chats),
+    changes: value.changes === undefined ? {} : parseCursors(value.changes, 'changes', 'rev'),
+  };
+}
+
+/**
+ * Resume cursors given at connect: `?resume=` (JSON or the opaque SSE id) or SSE's `Last-Event-ID`. Either a resume
+ * frame's cursors (`{"chats": {...}, "changes": {...}}`) or, as before revs, the seqs alone (`{"<chatId>": seq}`).
+ */
+function resumeFromRequest(request: FastifyRequest): ResumeCursors | null {
   const query = request.query as Record<string, unknown>;
   const raw =
     (typeof query.resume === 'string' ? query.resume : undefined) ?? request.headers['last-event-id'];
@@ -79,7 +90,10 @@ function resumeFromRequest(request: FastifyRequest): Record<string, number> | nu
   }
   try {
     const text = raw.trim().startsWith('{') ? raw : Buffer.from(raw, 'base64url').toString('utf8');
-    return parseCursors(JSON.parse(text));
+    const value: unknown = JSON.parse(text);
+    const framed =
+      typeof value === 'object' && value !== null && typeof (value as { chats?: unknown }).chats === 'object';
+    return framed ? parseResume(value as { chats?: unknown }) : { chats: parseCursors(value), changes: {} };
   } catch (error) {
     throw Object.assign(
       new Error(error instanceof FrameError ? error.message : 'resume: is not a valid cursor'),
@@ -160,7 +174,7 @@ export async function streamRoutes(
       );
     },
     wsHandler: (socket, request) => {
-      let resume: Record<string, number> | null;
+      let resume: ResumeCursors | null;
       try {
         resume = resumeFromRequest(request);
       } catch (error) {
@@ -241,7 +255,7 @@ export async function streamRoutes(
         if (conn.closed) {
           return;
         }
-        let frame: { type?: unknown; chats?: unknown; chatId?: unknown };
+        let frame: { type?: unknown; chats?: unknown; changes?: unknown; chatId?: unknown };
         try {
           if (isBinary) {
             throw new FrameError('frames must be JSON text');
@@ -260,7 +274,7 @@ export async function streamRoutes(
               socket.send(JSON.stringify({ type: 'pong' }));
               return;
             case 'resume':
-              gateway.resume(conn, parseCursors(frame.chats)).catch((error: unknown) => {
+              gateway.resume(conn, parseResume(frame)).catch((error: unknown) => {
                 gateway.logFailure(error, 'error', 'resume failed');
                 if (isDatabaseUnavailable(error)) {
                   // The replay did not happen: the client resumes again once the database is back.
