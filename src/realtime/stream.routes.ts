@@ -1,5 +1,5 @@
 import websocket from '@fastify/websocket';
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, onRequestAsyncHookHandler } from 'fastify';
 import type { WebSocket } from 'ws';
 import { actorOf } from '../auth/auth.hook.ts';
 import { AppError } from '../errors/codes.ts';
@@ -7,6 +7,7 @@ import { isDatabaseUnavailable } from '../errors/database.ts';
 import type { Metrics } from '../metrics/metrics.registry.ts';
 import { FrameLimiter, type FrameVerdict } from '../limits/frame.limiter.ts';
 import { Connection, type ResumeCursors, type Transport } from './connection.ts';
+import { FrameError, parseResume, resumeFromRequest } from './resume.ts';
 import type { Gateway } from './gateway.ts';
 import {
   CLOSE_GOING_AWAY,
@@ -16,7 +17,6 @@ import {
   CLOSE_RATE_LIMITED,
   CLOSE_TRY_AGAIN_LATER,
   MAX_FRAME_BYTES,
-  MAX_RESUME_CHATS,
 } from './protocol.ts';
 import { eventsDocs, websocketDocs } from './stream.openapi.ts';
 
@@ -47,62 +47,6 @@ const SSE_HEADERS = {
   'cache-control': 'no-cache, no-transform',
   'x-accel-buffering': 'no',
 };
-
-class FrameError extends Error {}
-
-/** `{ "<chatId>": <lastSeqSeen>, ... }` (or revs) — validated, because it comes straight from a client. */
-function parseCursors(value: unknown, field = 'chats', what = 'seq'): Record<string, number> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new FrameError(`${field}: must be an object of chat id → last seen ${what}`);
-  }
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > MAX_RESUME_CHATS) {
-    throw new FrameError(`${field}: at most ${MAX_RESUME_CHATS} chats per resume`);
-  }
-  const cursors: Record<string, number> = {};
-  for (const [chatId, seq] of entries) {
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-      throw new FrameError(`${field}.${chatId}: must be a whole number ≥ 0`);
-    }
-    cursors[chatId] = seq;
-  }
-  return cursors;
-}
-
-/** A resume frame's cursors: `chats` (seqs) and, optionally, `changes` (revs). */
-function parseResume(value: { chats?: unknown; changes?: unknown }): ResumeCursors {
-  return {
-    chats: parseCursors(value.chats),
-    changes: value.changes === undefined ? {} : parseCursors(value.changes, 'changes', 'rev'),
-  };
-}
-
-/**
- * Resume cursors given at connect: `?resume=` (JSON or the opaque SSE id) or SSE's `Last-Event-ID`. Either a resume
- * frame's cursors (`{"chats": {...}, "changes": {...}}`) or, as before revs, the seqs alone (`{"<chatId>": seq}`).
- */
-function resumeFromRequest(request: FastifyRequest): ResumeCursors | null {
-  const query = request.query as Record<string, unknown>;
-  const raw =
-    (typeof query.resume === 'string' ? query.resume : undefined) ?? request.headers['last-event-id'];
-  if (typeof raw !== 'string' || raw === '') {
-    return null;
-  }
-  try {
-    const text = raw.trim().startsWith('{') ? raw : Buffer.from(raw, 'base64url').toString('utf8');
-    const value: unknown = JSON.parse(text);
-    const framed =
-      typeof value === 'object' && value !== null && typeof (value as { chats?: unknown }).chats === 'object';
-    return framed ? parseResume(value as { chats?: unknown }) : { chats: parseCursors(value), changes: {} };
-  } catch (error) {
-    throw Object.assign(
-      new Error(error instanceof FrameError ? error.message : 'resume: is not a valid cursor'),
-      {
-        statusCode: 400,
-      },
-    );
-  }
-}
 
 function errorFrame(message: string, code = 'invalid_request'): string {
   return JSON.stringify({ type: 'error', error: { code, message } });
