@@ -12,12 +12,13 @@ export type Audience = { chatId: string } | { userId: string } | { tenant: true 
 
 /**
  * Routing beside the payload: `memberIds` tells every process who is in a chat it has never seen (chat.created),
- * and `seqAt` is the chat's last seq when a member was added, read under the chat's row lock, so their stream starts
- * exactly there.
+ * and `seqAt` and `revAt` are the chat's last seq and last change rev when a member was added, read under the chat's
+ * row lock, so their stream starts exactly there.
  */
 export interface Routing {
   memberIds?: string[];
   seqAt?: number;
+  revAt?: number;
 }
 
 /**

@@ -8,6 +8,7 @@ import { borrowStore, openStore, type Store } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { scheduleMaintenance } from './db/maintenance.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { pruneChanges } from './chats/change.service.ts';
 import { HistoryCache } from './messages/history.cache.ts';
 import { KnownUsers } from './users/user.service.ts';
 import { MessageBatcher } from './messages/message.batcher.ts';
@@ -128,6 +129,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     knownUsers,
     ...(history ? { history } : {}),
   };
+  const pruning =
+    options.fanOut === false ? null : scheduleChangePruning(ctx, config.realtime.changeRetentionDays);
   return {
     store,
     ctx,
@@ -137,12 +140,43 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       if (maintenance) {
         clearInterval(maintenance);
       }
+      if (pruning) {
+        clearInterval(pruning);
+      }
       await bus.close();
       if (owned) {
         await store.close();
       }
     },
   };
+}
+
+/** How often the chats' change logs are pruned of what is older than the retention (every process does it). */
+export const CHANGE_PRUNING_MS = 3_600_000;
+
+/** Prunes the change logs (`chat_changes`) every `CHANGE_PRUNING_MS`, one pass at a time. */
+function scheduleChangePruning(ctx: Context, retentionDays: number): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) {
+      return;
+    }
+    running = true;
+    pruneChanges(ctx, retentionDays)
+      .then(
+        (removed) => {
+          if (removed > 0) {
+            ctx.log.debug({ removed }, 'old chat changes pruned');
+          }
+        },
+        (error: unknown) => ctx.log.warn({ err: error }, 'pruning old chat changes failed'),
+      )
+      .finally(() => {
+        running = false;
+      });
+  }, CHANGE_PRUNING_MS);
+  timer.unref();
+  return timer;
 }
 
 /** The database, for a person: where the embedded one lives, or which server (never its password). */

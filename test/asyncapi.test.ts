@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { WebSocket } from 'ws';
 import * as protocol from '../src/realtime/protocol.ts';
+import { pruneChanges } from '../src/chats/change.service.ts';
 import { mintToken, parley } from '../src/index.ts';
 import {
   createTestApp,
@@ -109,9 +110,12 @@ describe(`the stream's AsyncAPI document (${ENGINE})`, () => {
     const events = Object.keys(ServerEvents).sort();
     assert.deepEqual(
       serverMessages(doc.channels.stream!),
-      [...events, 'error', 'pong', 'ready', 'resumed'].sort(),
+      [...events, 'chat.resync', 'error', 'pong', 'ready', 'resumed'].sort(),
     );
-    assert.deepEqual(serverMessages(doc.channels.events!), [...events, 'close', 'ready', 'resumed'].sort());
+    assert.deepEqual(
+      serverMessages(doc.channels.events!),
+      [...events, 'chat.resync', 'close', 'ready', 'resumed'].sort(),
+    );
     assert.deepEqual(
       Object.keys(doc.channels.stream!.messages).filter((key) => key.startsWith('client.')),
       ['client.resume', 'client.typing', 'client.ping'],
@@ -252,7 +256,7 @@ describe(`the stream's AsyncAPI document (${ENGINE})`, () => {
     const sentByClient: [string, object][] = [
       ['client.typing', { type: 'typing', chatId: chat.id }],
       ['client.ping', { type: 'ping' }],
-      ['client.resume', { type: 'resume', chats: { [chat.id]: 0 } }],
+      ['client.resume', { type: 'resume', chats: { [chat.id]: 0 }, changes: { [chat.id]: 0 } }],
     ];
     for (const [key, frame] of sentByClient) {
       const validate = validator(key);
@@ -277,6 +281,17 @@ describe(`the stream's AsyncAPI document (${ENGINE})`, () => {
     });
     await resumedSse.waitFor('resumed');
     resumedSse.close();
+    // Changes no longer kept: a resume from before them is told to reload the chat.
+    assert.ok((await pruneChanges(t.app.parley.ctx, 7, new Date(Date.now() + 30 * 86_400_000))) > 0);
+    const fromScratch = JSON.stringify({ chats: { [chat.id]: 2 }, changes: { [chat.id]: 0 } });
+    const resyncWs = await StreamClient.connect(base, bob!.token, { resume: fromScratch }, stream.address);
+    await resyncWs.waitFor('chat.resync');
+    const resyncSse = await SseClient.connect(
+      `${base}${events.address}?resume=${encodeURIComponent(fromScratch)}`,
+      { authorization: `Bearer ${bob!.token}` },
+    );
+    await resyncSse.waitFor('chat.resync');
+    resyncSse.close();
 
     // Carol deletes herself: the chat hears her leave, the tenant hears it, her stream ends with 4001.
     assert.equal((await carol!.delete('/v1/me')).status, 204);
@@ -304,9 +319,9 @@ describe(`the stream's AsyncAPI document (${ENGINE})`, () => {
         `${where}: the frame types seen are the documented ones`,
       );
     };
-    check([...bobWs.frames, ...aliceWs.frames], stream, 'WebSocket');
-    check([...bobSse.frames, ...carolSse.frames, ...resumedSse.frames], events, 'SSE');
-    await Promise.all([bobWs.close(), aliceWs.close()]);
+    check([...bobWs.frames, ...aliceWs.frames, ...resyncWs.frames], stream, 'WebSocket');
+    check([...bobSse.frames, ...carolSse.frames, ...resumedSse.frames, ...resyncSse.frames], events, 'SSE');
+    await Promise.all([bobWs.close(), aliceWs.close(), resyncWs.close()]);
     bobSse.close();
     carolSse.close();
   });

@@ -280,6 +280,73 @@ describe(`typed client (${ENGINE})`, () => {
     assert.equal(stream.duplicatesDropped, 0, 'the server sent nothing twice');
   });
 
+  it('tracks each chat’s change rev and resumes the changes missed while disconnected, in order, once', async () => {
+    const alice = await clientFor('rev-alice');
+    const bob = await clientFor('rev-bob');
+    const chat = await alice.createChat({ kind: 'group', name: 'changes', members: ['rev-bob'] });
+    for (const i of range(1, 3)) {
+      await alice.sendMessage(chat.id, { text: `m${i}` });
+    }
+    await alice.editMessage(chat.id, 1, { text: 'before bob' });
+    const upgraded = new Set<Duplex>();
+    t.app.server.on('upgrade', (_request, socket: Duplex) => upgraded.add(socket));
+    // Reconnects 1.5 s after a drop: the changes below are made while it is away.
+    const stream = open(bob, { backoff: { initialMs: 1500, maxMs: 1500 }, random: () => 1 });
+    const changes: { type: string; rev: number }[] = [];
+    for (const type of [
+      'message.updated',
+      'message.deleted',
+      'reaction.added',
+      'reaction.removed',
+    ] as const) {
+      stream.on(type, (frame) => changes.push({ type, rev: frame.rev }));
+    }
+    const drops = record(stream, 'disconnect');
+    await stream.connect();
+    assert.deepEqual(stream.changePositions(), { [chat.id]: 1 }, 'the rev the server started the chat at');
+    await alice.editMessage(chat.id, 2, { text: 'seen live' });
+    await until(
+      () => changes.length === 1,
+      () => 'the live edit',
+    );
+    for (const socket of upgraded) {
+      socket.destroy();
+    }
+    await until(
+      () => drops.length === 1,
+      () => 'the drop',
+    );
+    await alice.deleteMessage(chat.id, 3);
+    await alice.addReaction(chat.id, 1, '👍');
+    await alice.removeReaction(chat.id, 1, '👍');
+    await until(
+      () => changes.length === 4,
+      () => `4 changes, got ${JSON.stringify(changes)}`,
+    );
+    assert.equal(stream.connections, 2);
+    assert.deepEqual(changes, [
+      { type: 'message.updated', rev: 2 },
+      { type: 'message.deleted', rev: 3 },
+      { type: 'reaction.added', rev: 4 },
+      { type: 'reaction.removed', rev: 5 },
+    ]);
+    assert.deepEqual(stream.changePositions(), { [chat.id]: 5 });
+    assert.equal(stream.duplicatesDropped, 0);
+
+    // A later stream given the positions picks up where this one stopped.
+    stream.close();
+    await alice.editMessage(chat.id, 2, { text: 'while closed' });
+    const later = open(bob, { cursors: stream.positions(), changes: stream.changePositions() });
+    const edits = record(later, 'message.updated');
+    await later.connect();
+    await until(
+      () => edits.length === 1,
+      () => 'the edit made while closed',
+    );
+    assert.equal(edits[0]!.rev, 6);
+    assert.equal(edits[0]!.message.text, 'while closed');
+  });
+
   it('resumes with a frame when the cursors do not fit in a URL', async () => {
     const alice = await clientFor('f-alice');
     const bob = await clientFor('f-bob');

@@ -211,8 +211,11 @@ describe(`reactions (${ENGINE})`, () => {
       assert.equal((await alice.put(path(chatId, seq, PARTY))).status, 201);
       assert.equal((await alice.put(path(chatId, seq, PARTY))).status, 200);
       assert.equal((await bob.delete(path(chatId, seq, PARTY))).status, 204);
-      const [, second] = await ws.waitFor('reaction.added', (f) => f.seq === seq, 2);
+      const [first, second] = await ws.waitFor('reaction.added', (f) => f.seq === seq, 2);
       const [removed] = await ws.waitFor('reaction.removed', (f) => f.seq === seq);
+      // Changes of the chat: numbered in the chat's change log, one after another.
+      const rev = first!.rev;
+      assert.deepEqual([second!.rev, removed!.rev], [rev + 1, rev + 2]);
       assert.deepEqual(second, {
         type: 'reaction.added',
         chatId,
@@ -221,6 +224,7 @@ describe(`reactions (${ENGINE})`, () => {
         emoji: PARTY,
         userId: alice.userId,
         count: 2,
+        rev: rev + 1,
       });
       assert.deepEqual(removed, {
         type: 'reaction.removed',
@@ -230,6 +234,7 @@ describe(`reactions (${ENGINE})`, () => {
         emoji: PARTY,
         userId: bob.userId,
         count: 1,
+        rev: rev + 2,
       });
       // The repeated add changed nothing and said nothing; the message came first.
       await ws.waitFor('reaction.removed', (f) => f.seq === seq);

@@ -4,6 +4,7 @@ import { forbidden, invalid, notFound } from '../errors/codes.ts';
 import type { MemberRole, MemberRow } from '../members/member.table.ts';
 import { existingUserIds, lockUsers } from '../users/user.access.ts';
 import { userDeleted } from '../users/user.service.ts';
+import { insertChange } from './change.repository.ts';
 import { lockChat } from './chat.repository.ts';
 import { findMember, findMembership } from './membership.repository.ts';
 import type { ChatRow } from './chat.table.ts';
@@ -78,4 +79,23 @@ export function requireRole(membership: Membership, atLeast: MemberRole, action:
   if (!hasRole(membership.member, atLeast)) {
     throw forbidden(`only a chat ${atLeast === 'admin' ? 'owner or admin' : atLeast} may ${action}`);
   }
+}
+
+/**
+ * Records a change to a chat (anything the stream must deliver in order and replay on a resume, other than a new
+ * message) inside the caller's transaction: the chat's `change_seq` advances and the change is stored in one
+ * statement. Returns the event's payload with its `rev`: publish it, under the same `type`, once the transaction has
+ * committed. `payload` is what clients see (JSON), without `rev`.
+ */
+export async function recordChange<P extends object>(
+  db: Db,
+  chatId: string,
+  type: string,
+  payload: P,
+): Promise<P & { rev: number }> {
+  const rev = await insertChange(db, chatId, type, payload);
+  if (rev === null) {
+    throw chatNotFound(chatId);
+  }
+  return { ...payload, rev };
 }

@@ -167,6 +167,7 @@ function toEntry(row: ViewerRow): ChatListEntry {
     last_message_at: rest.last_message_at,
     last_deleted_seq: rest.last_deleted_seq,
     history_revision: rest.history_revision,
+    change_seq: rest.change_seq,
     deleted_at: rest.deleted_at,
   };
   return {
@@ -299,9 +300,4 @@ export async function listPublicGroups(db: Db, tenantId: string): Promise<ChatRo
     .where('deleted_at', 'is', null)
     .orderBy('number')
     .execute();
-}
-
-export async function chatLastSeq(db: Db, chatId: string): Promise<number | null> {
-  const result = await sql<{ last_seq: number }>`select last_seq from chats where id = ${chatId}`.execute(db);
-  return result.rows[0]?.last_seq ?? null;
 }

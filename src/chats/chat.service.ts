@@ -16,7 +16,6 @@ import { countChatsForUser, insertMembers, listSubscriptions } from './membershi
 import { requireChatRoom, requireMemberRoom } from './chat.limits.ts';
 import { presentChat } from './chat.presenter.ts';
 import {
-  chatLastSeq,
   findChat,
   findChatByNumber,
   findChatForUser,
@@ -326,14 +325,9 @@ export async function listAllChats(ctx: Context, actor: Actor): Promise<ChatView
 export async function streamSubscriptions(
   ctx: Context,
   actor: Actor,
-): Promise<{ chatId: string; lastSeq: number }[]> {
+): Promise<{ chatId: string; lastSeq: number; lastRev: number }[]> {
   const rows = await listSubscriptions(ctx.db, actor.tenantId, actor.userId);
-  return rows.map((row) => ({ chatId: row.chat_id, lastSeq: row.last_seq }));
-}
-
-/** A chat's last seq, or null when there is no such chat (for a stream joining a chat it was added to). */
-export async function lastSeqOf(ctx: Context, chatId: string): Promise<number | null> {
-  return chatLastSeq(ctx.db, chatId);
+  return rows.map((row) => ({ chatId: row.chat_id, lastSeq: row.last_seq, lastRev: row.change_seq }));
 }
 
 /** The chat as one member sees it (role, unread count), or null when they are not a member: a stream's chat frames. */

@@ -26,6 +26,8 @@ export interface ChatTable {
   last_deleted_seq: Generated<number>;
   /** Changes to stored messages other than appends (edits, deletes): with last_seq, one state of the history. */
   history_revision: Generated<number>;
+  /** The chat's last change `rev` (chat_changes): advanced by the statement that records a change. */
+  change_seq: Generated<number>;
   deleted_at: Date | null;
 }
 

@@ -98,12 +98,13 @@ export async function findMembership(
 export interface Subscription {
   chat_id: string;
   last_seq: number;
+  change_seq: number;
 }
 
-/** The live chats of a user, with where each one's seq stands now: what a new connection subscribes to. */
+/** The live chats of a user, with where each one's seq and rev stand now: what a new connection subscribes to. */
 export async function listSubscriptions(db: Db, tenantId: string, userId: string): Promise<Subscription[]> {
   const result = await sql<Subscription>`
-    select m.chat_id, c.last_seq
+    select m.chat_id, c.last_seq, c.change_seq
     from members m join chats c on c.id = m.chat_id and c.deleted_at is null
     where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}`.execute(db);
   return result.rows;

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { TenantTable } from '../tenants/tenant.table.ts';
 import type { UserTable } from '../users/user.table.ts';
+import type { ChatChangeTable } from '../chats/change.table.ts';
 import type { ChatTable } from '../chats/chat.table.ts';
 import type { MemberTable } from '../members/member.table.ts';
 import type { FailedSendTable } from '../messages/failure.table.ts';
@@ -13,6 +14,7 @@ export interface Database {
   tenants: TenantTable;
   users: UserTable;
   chats: ChatTable;
+  chat_changes: ChatChangeTable;
   members: MemberTable;
   messages: MessageTable;
   failed_sends: FailedSendTable;

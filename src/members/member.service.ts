@@ -77,6 +77,8 @@ interface Admitted {
   view: MemberView;
   /** The chat's last seq, read under its row lock: the new member's live stream starts exactly after it. */
   seqAt: number;
+  /** The chat's last change rev, read under the same lock. */
+  revAt: number;
 }
 
 /**
@@ -138,7 +140,7 @@ async function admit(
   const granted: MemberRole = chat.member_count === 0 ? 'owner' : role;
   const [row] = await insertMembers(trx, chatId, actor.tenantId, [{ userId, role: granted }]);
   await addToMemberCount(trx, chatId, 1);
-  return { view: presentMember(row!), seqAt: chat.last_seq };
+  return { view: presentMember(row!), seqAt: chat.last_seq, revAt: chat.change_seq };
 }
 
 function publishAdded(ctx: Context, actor: Actor, chatId: string, added: Admitted): void {
@@ -148,7 +150,7 @@ function publishAdded(ctx: Context, actor: Actor, chatId: string, added: Admitte
       actor.tenantId,
       { chatId },
       { chatId, userId: added.view.userId },
-      { seqAt: added.seqAt },
+      { seqAt: added.seqAt, revAt: added.revAt },
     ),
   );
 }

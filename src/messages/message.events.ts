@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { ChangeRev } from '../chats/change.schema.ts';
 import { eventsOf, type PayloadsOf } from '../events.ts';
 import { MessageView } from './message.schema.ts';
 
@@ -13,18 +14,19 @@ export const MessageEvents = {
     },
   ),
   'message.updated': Type.Object(
-    { chatId: Type.String(), message: MessageView },
+    { chatId: Type.String(), message: MessageView, rev: ChangeRev },
     {
       description:
-        'A message was edited (`editedAt` is set); it comes after the message’s `message.created`.',
+        'A message was edited (`editedAt` is set); it comes after the message’s `message.created`. A change: in ' +
+        '`rev` order with the chat’s other changes, replayed on a resume.',
     },
   ),
   'message.deleted': Type.Object(
-    { chatId: Type.String(), message: MessageView },
+    { chatId: Type.String(), message: MessageView, rev: ChangeRev },
     {
       description:
         'A message was deleted (`deletedAt` is set, `text` is null); it comes after the message’s ' +
-        '`message.created`.',
+        '`message.created`. A change: in `rev` order with the chat’s other changes, replayed on a resume.',
     },
   ),
   'read.updated': Type.Object(

@@ -1,5 +1,5 @@
 import type { Actor } from '../auth/actor.ts';
-import { chatNotFound, hasRole, requireMember } from '../chats/chat.access.ts';
+import { chatNotFound, hasRole, recordChange, requireMember } from '../chats/chat.access.ts';
 import type { Context } from '../context.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
 import { newId } from '../ids.ts';
@@ -177,13 +177,15 @@ export async function editMessage(
   if (current.author_id !== actor.userId) {
     throw forbidden('only the author may edit a message');
   }
-  const row = await updateText(ctx.db, chatId, seq, body.text);
-  if (!row) {
-    throw conflict(`message ${seq} is deleted`);
-  }
-  const message = presentMessage(row);
-  ctx.events.publish(messageEvent('message.updated', actor.tenantId, { chatId }, { chatId, message }));
-  const [answer] = await reactionsFor(ctx, actor.userId, chatId, [message]);
+  const change = await ctx.db.transaction().execute(async (trx) => {
+    const row = await updateText(trx, chatId, seq, body.text);
+    if (!row) {
+      throw conflict(`message ${seq} is deleted`);
+    }
+    return recordChange(trx, chatId, 'message.updated', { chatId, message: presentMessage(row) });
+  });
+  ctx.events.publish(messageEvent('message.updated', actor.tenantId, { chatId }, change));
+  const [answer] = await reactionsFor(ctx, actor.userId, chatId, [change.message]);
   return answer!;
 }
 
@@ -193,10 +195,14 @@ export async function deleteMessage(ctx: Context, actor: Actor, chatId: string, 
   if (current.author_id !== actor.userId && !hasRole(member, 'admin')) {
     throw forbidden('only the author or a chat owner or admin may delete a message');
   }
-  const row = await softDeleteMessage(ctx.db, chatId, seq);
-  if (row) {
-    const message = presentMessage(row);
-    ctx.events.publish(messageEvent('message.deleted', actor.tenantId, { chatId }, { chatId, message }));
+  const change = await ctx.db.transaction().execute(async (trx) => {
+    const row = await softDeleteMessage(trx, chatId, seq);
+    return row
+      ? recordChange(trx, chatId, 'message.deleted', { chatId, message: presentMessage(row) })
+      : null;
+  });
+  if (change) {
+    ctx.events.publish(messageEvent('message.deleted', actor.tenantId, { chatId }, change));
   }
 }
 

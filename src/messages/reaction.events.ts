@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { ChangeRev } from '../chats/change.schema.ts';
 import { eventsOf, type PayloadsOf } from '../events.ts';
 
 const ReactionChange = (description: string) =>
@@ -13,23 +14,23 @@ const ReactionChange = (description: string) =>
         minimum: 0,
         description: 'How many members now react to the message with the emoji.',
       }),
+      rev: ChangeRev,
     },
     { description },
   );
 
 /**
- * Reactions to messages. Not messages: they have no seq of their own and are not replayed on a resume (a client
- * catching up reads the history page, which carries the current counts); on one connection each comes after its
- * message's `message.created`.
+ * Reactions to messages: changes of the chat (`rev`), delivered in rev order with its other changes and replayed on
+ * a resume; on one connection each comes after its message's `message.created`.
  */
 export const ReactionEvents = {
   'reaction.added': ReactionChange(
-    'A member reacted to a message with an emoji (`count` includes them): to every member of the chat. Not ' +
-      'replayed on a resume: history pages carry the current counts.',
+    'A member reacted to a message with an emoji (`count` includes them): to every member of the chat. A ' +
+      'change: in `rev` order with the chat’s other changes, replayed on a resume.',
   ),
   'reaction.removed': ReactionChange(
     'A member took back their reaction (`count` without them; 0 when it was the last): to every member of the ' +
-      'chat. Not replayed on a resume.',
+      'chat. A change: in `rev` order with the chat’s other changes, replayed on a resume.',
   ),
 };
 export type ReactionEvents = PayloadsOf<typeof ReactionEvents>;

@@ -1,5 +1,5 @@
 import type { Actor } from '../auth/actor.ts';
-import { requireMember } from '../chats/chat.access.ts';
+import { recordChange, requireMember } from '../chats/chat.access.ts';
 import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import { conflict, invalid, limitExceeded, notFound } from '../errors/codes.ts';
@@ -94,24 +94,18 @@ export async function addReaction(
       );
     }
     if (!(await insertReaction(trx, target))) {
-      return { messageId, count, created: false };
+      return { messageId, count, change: null };
     }
     const now = await addToCount(trx, target, 1);
     await touchHistory(trx, chatId);
-    return { messageId, count: now, created: true };
+    const payload = { chatId, seq, messageId, emoji, userId: actor.userId, count: now };
+    return { messageId, count: now, change: await recordChange(trx, chatId, 'reaction.added', payload) };
   });
   const reaction = { chatId, seq, messageId: outcome.messageId, emoji, count: outcome.count, me: true };
-  if (outcome.created) {
-    ctx.events.publish(
-      reactionEvent(
-        'reaction.added',
-        actor.tenantId,
-        { chatId },
-        { chatId, seq, messageId: outcome.messageId, emoji, userId: actor.userId, count: outcome.count },
-      ),
-    );
+  if (outcome.change) {
+    ctx.events.publish(reactionEvent('reaction.added', actor.tenantId, { chatId }, outcome.change));
   }
-  return { reaction, created: outcome.created };
+  return { reaction, created: outcome.change !== null };
 }
 
 /** Takes the caller's reaction back; nothing to take back is no error (the same answer). */
@@ -132,17 +126,11 @@ export async function removeReaction(
     }
     const count = await addToCount(trx, target, -1);
     await touchHistory(trx, chatId);
-    return { messageId, count };
+    const payload = { chatId, seq, messageId, emoji, userId: actor.userId, count };
+    return recordChange(trx, chatId, 'reaction.removed', payload);
   });
   if (outcome) {
-    ctx.events.publish(
-      reactionEvent(
-        'reaction.removed',
-        actor.tenantId,
-        { chatId },
-        { chatId, seq, messageId: outcome.messageId, emoji, userId: actor.userId, count: outcome.count },
-      ),
-    );
+    ctx.events.publish(reactionEvent('reaction.removed', actor.tenantId, { chatId }, outcome));
   }
 }
 

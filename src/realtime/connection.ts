@@ -8,19 +8,40 @@ export interface Transport {
   close(code: number, reason: string): void;
 }
 
-/** One chat as one connection sees it: the highest seq delivered, and what waits for a gap to close. */
+/** A change waiting for its turn: its frame, and the seq of the message it is about (it goes out after it). */
+export interface PendingChange {
+  data: string;
+  seq: number | null;
+}
+
+/**
+ * One chat as one connection sees it: the highest seq delivered and the highest change rev delivered, and what
+ * waits for a gap to close.
+ */
 export class ChatStream {
   /** Where the stream stood when the connection subscribed: replays below it come from the database. */
   floor: number;
   pending = new Map<number, ServerEvent>();
-  /** Updates and deletes of messages not delivered yet; sent right after their message. */
-  deferred: { seq: number; event: ServerEvent }[] = [];
+  /** Where the chat's changes stood when the connection subscribed. */
+  revFloor: number;
+  /** Changes (events with a `rev`) not delivered yet, by rev. */
+  changes = new Map<number, PendingChange>();
   filling = false;
   gapTimer: NodeJS.Timeout | null = null;
 
-  constructor(public last: number) {
+  constructor(
+    public last: number,
+    public lastRev = 0,
+  ) {
     this.floor = last;
+    this.revFloor = lastRev;
   }
+}
+
+/** Where a client resumes: per chat, the last seq seen and (optionally) the last change rev seen. */
+export interface ResumeCursors {
+  chats: Record<string, number>;
+  changes: Record<string, number>;
 }
 
 export class Connection {
@@ -42,15 +63,21 @@ export class Connection {
     return `${this.actor.tenantId}\u0000${this.actor.userId}`;
   }
 
-  /** The per-chat cursors, for an SSE event id: `Last-Event-ID` brings them back on reconnect. */
+  /**
+   * The per-chat cursors, for an SSE event id: `Last-Event-ID` brings them back on reconnect. The JSON of a resume
+   * frame's cursors (`{"chats": {...}, "changes": {...}}`), base64url-encoded.
+   */
   cursors(): string {
-    const map: Record<string, number> = {};
+    const cursors: ResumeCursors = { chats: {}, changes: {} };
     for (const [chatId, stream] of this.chats) {
       if (stream.last > 0) {
-        map[chatId] = stream.last;
+        cursors.chats[chatId] = stream.last;
+      }
+      if (stream.lastRev > 0) {
+        cursors.changes[chatId] = stream.lastRev;
       }
     }
-    return Buffer.from(JSON.stringify(map)).toString('base64url');
+    return Buffer.from(JSON.stringify(cursors)).toString('base64url');
   }
 
   hold(ms: number, release: () => void): void {
@@ -103,12 +130,25 @@ export function frame(e: ServerEvent, payload?: object): string {
   return text;
 }
 
+/** The seq of a message.created, or null for any other event. */
 export function seqOf(e: ServerEvent): number | null {
-  if (e.type === 'message.created' || e.type === 'message.updated' || e.type === 'message.deleted') {
-    return e.payload.message.seq;
+  return e.type === 'message.created' ? e.payload.message.seq : null;
+}
+
+/** A change's rev (any event whose payload carries a `rev`), or null for any other event. */
+export function revOf(e: ServerEvent): number | null {
+  const rev = (e.payload as { rev?: unknown }).rev;
+  return typeof rev === 'number' ? rev : null;
+}
+
+/**
+ * The seq of the message a change is about, by the payload's convention (`seq`, or `message.seq`), or null: the
+ * change goes out on a connection only after that message's `message.created`.
+ */
+export function aboutSeq(payload: object): number | null {
+  const { seq, message } = payload as { seq?: unknown; message?: { seq?: unknown } };
+  if (typeof seq === 'number') {
+    return seq;
   }
-  if (e.type === 'reaction.added' || e.type === 'reaction.removed') {
-    return e.payload.seq;
-  }
-  return null;
+  return typeof message?.seq === 'number' ? message.seq : null;
 }

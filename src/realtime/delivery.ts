@@ -1,7 +1,16 @@
 import type { Context } from '../context.ts';
 import { messageEvent } from '../messages/message.events.ts';
 import { streamMessages } from '../messages/history.service.ts';
-import { frame, seqOf, type ChatStream, type Connection } from './connection.ts';
+import { ChangeDelivery } from './changes.ts';
+import {
+  aboutSeq,
+  frame,
+  revOf,
+  seqOf,
+  type ChatStream,
+  type Connection,
+  type ResumeCursors,
+} from './connection.ts';
 import { CLOSE_SLOW_CONSUMER, type ServerEvent } from './protocol.ts';
 import type { RealtimeConfig } from './realtime.config.ts';
 
@@ -21,13 +30,19 @@ export type FailureLog = (
  * advances by one, and a gap is filled from the database.
  */
 export class Delivery {
+  private readonly changes: ChangeDelivery;
+
   constructor(
     private readonly ctx: Context,
     private readonly limits: RealtimeConfig,
     private readonly failed: FailureLog,
     /** A connection that cannot keep up: it has been told (4008) and must be forgotten. */
     private readonly dropSlow: (connection: Connection) => void,
-  ) {}
+  ) {
+    this.changes = new ChangeDelivery(ctx, (connection, data, withCursor) =>
+      this.send(connection, data, withCursor),
+    );
+  }
 
   /** Every frame goes through here: a connection that cannot keep up is closed with 4008 rather than buffered. */
   send(connection: Connection, data: string, withCursor = false): void {
@@ -48,62 +63,99 @@ export class Delivery {
   }
 
   /**
-   * An event of a chat to the connections following it: a message.created joins the stream's pending set and goes
-   * out in seq order; an update or delete of a message not delivered yet waits until its message has gone out.
+   * An event of a chat to the connections following it: a message.created joins the stream's pending messages and
+   * goes out in seq order; a change (an event with a `rev`) joins its pending changes and goes out in rev order, and
+   * only once the message it is about has gone out. Anything else goes out at once.
    */
   toChat(e: ServerEvent, chatId: string, connections: Iterable<Connection>): void {
     const seq = seqOf(e);
+    const rev = revOf(e);
     for (const connection of [...connections]) {
       if (connection.actor.tenantId !== e.tenantId) {
         continue;
       }
       const stream = connection.chats.get(chatId);
-      if (seq === null || !stream) {
+      if (!stream || (seq === null && rev === null)) {
         this.send(connection, frame(e));
         continue;
       }
-      if (e.type === 'message.created') {
+      if (seq !== null) {
         if (seq > stream.last) {
           stream.pending.set(seq, e);
           this.drain(connection, chatId, stream);
         }
         continue;
       }
-      if (seq <= stream.last && !connection.holding) {
-        this.send(connection, frame(e));
-      } else {
-        stream.deferred.push({ seq, event: e });
+      if (rev !== null && rev > stream.lastRev) {
+        stream.changes.set(rev, { data: frame(e), seq: aboutSeq(e.payload) });
+        this.drain(connection, chatId, stream);
       }
     }
   }
 
   /**
-   * `resume`: replay every message.created after the client's cursor, in order. Live events that arrive meanwhile
-   * wait in the stream's pending set and are dropped if the replay already covered them. Events held for the resume
-   * (a new WebSocket's) are released once the replay is done.
+   * `resume`: replay every message.created after the client's seq cursors, in order, then every change after its
+   * rev cursors, in order. Live events that arrive meanwhile wait in the stream's pending sets and are dropped if
+   * the replay already covered them. Events held for the resume (a new WebSocket's) are released once the replay is
+   * done. A chat without a rev cursor keeps its changes from where the stream subscribed.
    */
-  async resume(connection: Connection, cursors: Record<string, number>, fromFrame: boolean): Promise<void> {
+  async resume(connection: Connection, cursors: ResumeCursors, fromFrame: boolean): Promise<void> {
     const releasedHold = connection.stopHolding();
     const fills: Promise<void>[] = [];
-    for (const [chatId, seen] of Object.entries(cursors)) {
+    const chatIds = new Set([...Object.keys(cursors.chats), ...Object.keys(cursors.changes)]);
+    for (const chatId of chatIds) {
       const stream = connection.chats.get(chatId);
       if (!stream) {
         continue;
       }
-      const untouched = stream.last === stream.floor;
-      if (releasedHold || untouched || !fromFrame) {
-        // Nothing of this chat has been sent on this connection yet: the whole stream restarts at the cursor.
-        stream.last = Math.max(0, seen);
-        stream.floor = stream.last;
-        fills.push(this.fill(connection, chatId, stream));
-      } else if (seen < stream.floor) {
-        // A late resume: newer messages already went out live; send the older missed ones once, below the floor.
-        fills.push(this.replayBelowFloor(connection, chatId, stream, seen));
+      // Nothing of this chat has been sent on this connection yet: the stream restarts at the cursor.
+      const restart = (untouched: boolean) => releasedHold || untouched || !fromFrame;
+      let refill = false;
+      let belowSeq: number | null = null;
+      let belowRev: number | null = null;
+      const seen = cursors.chats[chatId];
+      if (seen !== undefined) {
+        if (restart(stream.last === stream.floor)) {
+          stream.last = Math.max(0, seen);
+          stream.floor = stream.last;
+          refill = true;
+        } else if (seen < stream.floor) {
+          // A late resume: newer messages already went out live; send the older missed ones once, below the floor.
+          belowSeq = seen;
+        }
       }
+      const seenRev = cursors.changes[chatId];
+      if (seenRev !== undefined) {
+        if (restart(stream.lastRev === stream.revFloor)) {
+          stream.lastRev = Math.max(0, seenRev);
+          stream.revFloor = stream.lastRev;
+          refill = true;
+        } else if (seenRev < stream.revFloor) {
+          belowRev = seenRev;
+        }
+      }
+      fills.push(this.replay(connection, chatId, stream, { refill, belowSeq, belowRev }));
     }
     await Promise.all(fills);
     if (releasedHold) {
       this.release(connection);
+    }
+  }
+
+  private async replay(
+    connection: Connection,
+    chatId: string,
+    stream: ChatStream,
+    how: { refill: boolean; belowSeq: number | null; belowRev: number | null },
+  ): Promise<void> {
+    if (how.belowSeq !== null) {
+      await this.replayBelowFloor(connection, chatId, stream, how.belowSeq);
+    }
+    if (how.belowRev !== null) {
+      await this.changes.replayBelowFloor(connection, chatId, stream, how.belowRev);
+    }
+    if (how.refill) {
+      await this.fill(connection, chatId, stream);
     }
   }
 
@@ -126,18 +178,21 @@ export class Delivery {
     }
   }
 
-  /** Sends what is contiguous after `last`; a gap waits briefly for the bus, then is read from the database. */
+  /**
+   * Sends what is contiguous after `last` (messages) and `lastRev` (changes whose message has gone out); a gap, or
+   * a change waiting for a message that has not come, waits briefly for the bus, then is read from the database.
+   */
   private drain(connection: Connection, chatId: string, stream: ChatStream): void {
     if (connection.holding || connection.closed || stream.filling) {
       return;
     }
-    this.flushDeferred(connection, stream);
+    this.changes.drain(connection, stream);
     let next = stream.pending.get(stream.last + 1);
     while (next) {
       stream.pending.delete(stream.last + 1);
       stream.last += 1;
       this.send(connection, frame(next), true);
-      this.flushDeferred(connection, stream);
+      this.changes.drain(connection, stream);
       next = stream.pending.get(stream.last + 1);
     }
     for (const seq of stream.pending.keys()) {
@@ -145,7 +200,7 @@ export class Delivery {
         stream.pending.delete(seq);
       }
     }
-    if (stream.pending.size > 0 && !stream.gapTimer) {
+    if ((stream.pending.size > 0 || stream.changes.size > 0) && !stream.gapTimer) {
       stream.gapTimer = setTimeout(() => {
         stream.gapTimer = null;
         this.fill(connection, chatId, stream).catch((error: unknown) =>
@@ -156,45 +211,28 @@ export class Delivery {
     }
   }
 
-  private flushDeferred(connection: Connection, stream: ChatStream): void {
-    if (stream.deferred.length === 0) {
-      return;
-    }
-    const ready = stream.deferred.filter((d) => d.seq <= stream.last);
-    stream.deferred = stream.deferred.filter((d) => d.seq > stream.last);
-    for (const { event: e } of ready) {
-      this.send(connection, frame(e));
-    }
-  }
-
-  /** Reads every committed message after `last` from the database and delivers it, then what waited live. */
+  /**
+   * Reads every committed message after `last` from the database and delivers it, then every change after
+   * `lastRev` (a change about a message committed since is followed by another read of messages), then what waited
+   * live.
+   */
   private async fill(connection: Connection, chatId: string, stream: ChatStream): Promise<void> {
     if (stream.filling) {
       return;
     }
     stream.filling = true;
     try {
-      for (;;) {
-        const messages = await streamMessages(this.ctx, chatId, { after: stream.last, limit: PAGE });
-        if (connection.closed || connection.chats.get(chatId) !== stream) {
+      let before = -1;
+      while (stream.last !== before) {
+        before = stream.last;
+        if (!(await this.fillMessages(connection, chatId, stream))) {
           return;
         }
-        for (const message of messages) {
-          if (message.seq !== stream.last + 1) {
-            break;
+        const outcome = await this.changes.fill(connection, chatId, stream);
+        if (outcome !== 'blocked') {
+          if (outcome === 'gone') {
+            return;
           }
-          stream.last = message.seq;
-          stream.pending.delete(message.seq);
-          const created = messageEvent(
-            'message.created',
-            connection.actor.tenantId,
-            { chatId },
-            { chatId, message },
-          );
-          this.send(connection, frame(created), true);
-          this.flushDeferred(connection, stream);
-        }
-        if (messages.length < PAGE) {
           break;
         }
       }
@@ -202,6 +240,33 @@ export class Delivery {
       stream.filling = false;
     }
     this.drain(connection, chatId, stream);
+  }
+
+  /** Messages after `last`, from the database; false when the stream is gone meanwhile. */
+  private async fillMessages(connection: Connection, chatId: string, stream: ChatStream): Promise<boolean> {
+    for (;;) {
+      const messages = await streamMessages(this.ctx, chatId, { after: stream.last, limit: PAGE });
+      if (connection.closed || connection.chats.get(chatId) !== stream) {
+        return false;
+      }
+      for (const message of messages) {
+        if (message.seq !== stream.last + 1) {
+          break;
+        }
+        stream.last = message.seq;
+        stream.pending.delete(message.seq);
+        const created = messageEvent(
+          'message.created',
+          connection.actor.tenantId,
+          { chatId },
+          { chatId, message },
+        );
+        this.send(connection, frame(created), true);
+      }
+      if (messages.length < PAGE) {
+        return true;
+      }
+    }
   }
 
   private async replayBelowFloor(

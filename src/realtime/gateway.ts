@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Actor } from '../auth/actor.ts';
-import { chatViewFor, lastSeqOf, streamSubscriptions } from '../chats/chat.service.ts';
+import { streamPositionOf } from '../chats/change.service.ts';
+import { chatViewFor, streamSubscriptions } from '../chats/chat.service.ts';
 import type { Context } from '../context.ts';
 import { isDatabaseUnavailable, type OutageReporter } from '../errors/database.ts';
 import { memberEvent } from '../members/member.events.ts';
 import { releaseProcess, renewPresence, streamOpened, streamsClosed } from '../users/presence.service.ts';
 import type { Bus } from './bus.ts';
-import { frame, type Connection } from './connection.ts';
+import { frame, type Connection, type ResumeCursors } from './connection.ts';
 import { Delivery } from './delivery.ts';
 import { CLOSE_GOING_AWAY, CLOSE_USER_DELETED, streamEvent, type ServerEvent } from './protocol.ts';
 import type { RealtimeConfig } from './realtime.config.ts';
@@ -86,15 +87,22 @@ export class Gateway {
   }
 
   /** Subscribes an admitted connection to the user's chats and applies the resume cursors given at connect. */
-  async open(connection: Connection, resume: Record<string, number> | null): Promise<void> {
+  async open(connection: Connection, resume: ResumeCursors | null): Promise<void> {
     const subscriptions = await streamSubscriptions(this.ctx, connection.actor);
     if (connection.closed) {
       return;
     }
-    for (const { chatId, lastSeq } of subscriptions) {
-      this.registry.subscribe(connection, chatId, lastSeq);
+    const changes: Record<string, number> = {};
+    for (const { chatId, lastSeq, lastRev } of subscriptions) {
+      this.registry.subscribe(connection, chatId, lastSeq, lastRev);
+      if (lastRev > 0) {
+        changes[chatId] = lastRev;
+      }
     }
-    connection.transport.send(JSON.stringify({ type: 'ready', userId: connection.actor.userId }));
+    const ready = { type: 'ready', userId: connection.actor.userId };
+    connection.transport.send(
+      JSON.stringify(Object.keys(changes).length > 0 ? { ...ready, changes } : ready),
+    );
     const early = connection.early ?? [];
     connection.early = null;
     for (const { data, withCursor } of early) {
@@ -136,8 +144,8 @@ export class Gateway {
 
   // ---- client frames -----------------------------------------------------------------------------------------
 
-  /** `resume`: replay every message.created after the client's cursors, in order, then `resumed`. */
-  async resume(connection: Connection, cursors: Record<string, number>, fromFrame = true): Promise<void> {
+  /** `resume`: replay every message.created, then every change, after the client's cursors, in order; `resumed`. */
+  async resume(connection: Connection, cursors: ResumeCursors, fromFrame = true): Promise<void> {
     await this.delivery.resume(connection, cursors, fromFrame);
     if (!connection.closed) {
       connection.transport.send(JSON.stringify({ type: 'resumed' }));
@@ -203,9 +211,9 @@ export class Gateway {
           );
         }
       }
-      for (const { chatId, lastSeq } of subscriptions) {
+      for (const { chatId, lastSeq, lastRev } of subscriptions) {
         if (!connection.chats.has(chatId)) {
-          this.registry.subscribe(connection, chatId, lastSeq);
+          this.registry.subscribe(connection, chatId, lastSeq, lastRev);
           this.delivery.send(
             connection,
             frame(memberEvent('member.added', tenantId, { userId }, { chatId, userId })),
@@ -224,7 +232,7 @@ export class Gateway {
       case 'chat.created':
         for (const userId of e.memberIds ?? []) {
           for (const connection of this.registry.ofUser(e.tenantId, userId)) {
-            this.registry.subscribe(connection, e.payload.chat.id, 0);
+            this.registry.subscribe(connection, e.payload.chat.id, 0, 0);
           }
         }
         return this.sendChatViews(e, e.payload.chat.id);
@@ -243,9 +251,12 @@ export class Gateway {
         const { chatId, userId } = e.payload;
         const joiners = this.registry.ofUser(e.tenantId, userId);
         if (joiners.size > 0) {
-          const at = e.seqAt ?? (await lastSeqOf(this.ctx, chatId)) ?? 0;
+          const now =
+            e.seqAt === undefined || e.revAt === undefined ? await streamPositionOf(this.ctx, chatId) : null;
+          const at = e.seqAt ?? now?.lastSeq ?? 0;
+          const rev = e.revAt ?? now?.lastRev ?? 0;
           for (const connection of joiners) {
-            this.registry.subscribe(connection, chatId, at);
+            this.registry.subscribe(connection, chatId, at, rev);
           }
         }
         this.delivery.toChat(e, chatId, this.registry.ofChat(chatId));

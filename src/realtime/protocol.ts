@@ -55,16 +55,38 @@ export const ErrorCodeSchema = Type.Unsafe<ErrorCode>({
 /** Frames about the stream itself, sent beside the events (docs/stream.md). */
 export const ControlFrames = {
   ready: Type.Object(
-    { userId: Type.String() },
+    {
+      userId: Type.String(),
+      changes: Type.Optional(
+        Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
+          description:
+            'chat id → the change `rev` the stream starts each chat at (chats with changes only): a client that ' +
+            'knows no rev of a chat resumes it from here',
+        }),
+      ),
+    },
     { description: 'Authenticated: always the first frame of a stream, once its chats are followed.' },
   ),
   resumed: Type.Object(
     {},
     {
-      description: 'A resume’s replay is over: every missed message has been sent, and what follows is live.',
+      description:
+        'A resume’s replay is over: every missed message and change has been sent, and what follows is live.',
     },
   ),
   pong: Type.Object({}, { description: 'The answer to a `ping` frame.' }),
+  'chat.resync': Type.Object(
+    {
+      chatId: Type.String(),
+      rev: Type.Integer({ minimum: 0, description: 'the chat’s change rev from here on' }),
+    },
+    {
+      description:
+        'The changes of a chat after the client’s `changes` cursor are no longer kept (they are pruned after a ' +
+        'while): reload the chat’s history (its messages carry their current text and reactions). Changes go on ' +
+        'live after it, and its SSE `id` carries the new position.',
+    },
+  ),
   error: Type.Object(
     { error: Type.Object({ code: ErrorCodeSchema, message: Type.String() }) },
     {
@@ -102,13 +124,26 @@ export const ResumeCursors = Type.Record(
   { maxProperties: MAX_RESUME_CHATS, description: 'chat id → the last seq seen in that chat' },
 );
 
+/** Per chat, the last change rev the client has seen: `{ "<chatId>": <rev>, ... }`. */
+export const ResumeChanges = Type.Record(
+  Type.String(),
+  Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  {
+    maxProperties: MAX_RESUME_CHATS,
+    description:
+      'chat id → the last change `rev` seen in that chat (edits, deletions, reactions, ...); a chat left out ' +
+      'continues its changes from the present',
+  },
+);
+
 /** What a client may send on the WebSocket, by `type`. */
 export const ClientFrames = {
   resume: Type.Object(
-    { chats: ResumeCursors },
+    { chats: ResumeCursors, changes: Type.Optional(ResumeChanges) },
     {
       description:
-        'Replay every message after these seqs, in order, then `resumed`; chats the user is not in are ignored.',
+        'Replay every message after these seqs, in order, then every change after the `changes` revs, in order, ' +
+        'then `resumed`; chats the user is not in are ignored.',
     },
   ),
   typing: Type.Object(

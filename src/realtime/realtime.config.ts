@@ -20,6 +20,8 @@ export interface RealtimeConfig {
   frames: RateLimit | null;
   /** Most streams (WebSocket and SSE together) one user may hold open on one process. */
   socketsPerUser: number;
+  /** Days a chat's changes are kept for resumes (PARLEY_CHANGE_RETENTION_DAYS); older ones are pruned. */
+  changeRetentionDays: number;
 }
 
 /** PARLEY_BUS: `local` on PGlite (one process), `postgres` (LISTEN/NOTIFY) on a PostgreSQL server, or redis / nats. */
@@ -61,5 +63,6 @@ export function realtimeConfig(env: Env): RealtimeConfig {
     gapWaitMs: integer(env, 'PARLEY_GAP_WAIT_MS', 25, 0, 10_000),
     frames: rateLimit(env, ['PARLEY_WS_FRAME_RATE', 'PARLEY_WS_FRAME_BURST'], 10, 2),
     socketsPerUser: integer(env, 'PARLEY_MAX_SOCKETS_PER_USER', 20, 1, 100_000),
+    changeRetentionDays: integer(env, 'PARLEY_CHANGE_RETENTION_DAYS', 7, 1, 3650),
   };
 }

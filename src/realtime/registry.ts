@@ -48,12 +48,12 @@ export class Registry {
     }
   }
 
-  /** The connection follows the chat from `lastSeq` on (no-op when it already does). */
-  subscribe(connection: Connection, chatId: string, lastSeq: number): void {
+  /** The connection follows the chat from `lastSeq` and `lastRev` on (no-op when it already does). */
+  subscribe(connection: Connection, chatId: string, lastSeq: number, lastRev: number): void {
     if (connection.chats.has(chatId)) {
       return;
     }
-    connection.chats.set(chatId, new ChatStream(lastSeq));
+    connection.chats.set(chatId, new ChatStream(lastSeq, lastRev));
     add(this.byChat, chatId, connection);
   }
 

@@ -120,8 +120,10 @@ const tokenQuery = {
 const resumeQuery = {
   type: 'string',
   description:
-    'where to resume: `{"<chatId>": <last seq seen>, ...}` as JSON, or the `id` of the last Server-Sent Event ' +
-    'received; every message after those seqs is replayed, in order, before `resumed` and the live stream',
+    'where to resume: `{"chats": {"<chatId>": <last seq seen>, ...}, "changes": {"<chatId>": <last rev seen>, ' +
+    '...}}` as JSON (or the seqs alone, `{"<chatId>": <seq>, ...}`), or the `id` of the last Server-Sent Event ' +
+    'received; every message after those seqs, then every change after those revs, is replayed, in order, before ' +
+    '`resumed` and the live stream',
 };
 
 function closeCodes(): string {
@@ -144,7 +146,10 @@ function describeStream({ limits }: AsyncApiOptions): string {
       'opens, gets an `error` frame (`limit_exceeded`) and is closed with 4009.',
     '',
     '**Resume.** Send `resume` with the last seq seen per chat (or pass `?resume=` at connect): every message ' +
-      'after it is replayed in seq order, then `resumed`, then the stream is live, with no gap and nothing twice. ' +
+      'after it is replayed in seq order, then every change (edits, deletions, reactions: events with a `rev`) ' +
+      'after the last rev seen per chat (`changes`, optional: a chat left out continues its changes from the ' +
+      'present), then `resumed`, then the stream is live, with no gap and nothing twice. Changes no longer kept ' +
+      'are one `chat.resync` instead: reload that chat’s history. ' +
       `A new WebSocket without \`?resume=\` holds message events back for ${limits.resumeGraceMs} ms ` +
       '(`PARLEY_RESUME_GRACE_MS`) waiting for that frame.',
     '',
@@ -169,7 +174,8 @@ function describeEvents({ limits }: AsyncApiOptions): string {
       `401, 429, 503, 400 (a resume cursor that is not valid) and 409 (already ${limits.socketsPerUser} streams ` +
       'of the user on this process).',
     '',
-    '**Resume.** Each `message.created` delivered in order carries an `id:`, an opaque cursor of every chat. An ' +
+    '**Resume.** Each `message.created` and each change delivered in order carries an `id:`, an opaque cursor of ' +
+      'every chat (seqs and revs). An ' +
       '`EventSource` sends the last one back as `Last-Event-ID` when it reconnects (the stream opens with ' +
       '`retry: 2000`), and the server replays what was missed, then says `resumed`; `?resume=` does the same.',
     '',

@@ -1,12 +1,13 @@
 import websocket from '@fastify/websocket';
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, onRequestAsyncHookHandler } from 'fastify';
 import type { WebSocket } from 'ws';
 import { actorOf } from '../auth/auth.hook.ts';
 import { AppError } from '../errors/codes.ts';
 import { isDatabaseUnavailable } from '../errors/database.ts';
 import type { Metrics } from '../metrics/metrics.registry.ts';
 import { FrameLimiter, type FrameVerdict } from '../limits/frame.limiter.ts';
-import { Connection, type Transport } from './connection.ts';
+import { Connection, type ResumeCursors, type Transport } from './connection.ts';
+import { FrameError, parseResume, resumeFromRequest } from './resume.ts';
 import type { Gateway } from './gateway.ts';
 import {
   CLOSE_GOING_AWAY,
@@ -16,7 +17,6 @@ import {
   CLOSE_RATE_LIMITED,
   CLOSE_TRY_AGAIN_LATER,
   MAX_FRAME_BYTES,
-  MAX_RESUME_CHATS,
 } from './protocol.ts';
 import { eventsDocs, websocketDocs } from './stream.openapi.ts';
 
@@ -47,48 +47,6 @@ const SSE_HEADERS = {
   'cache-control': 'no-cache, no-transform',
   'x-accel-buffering': 'no',
 };
-
-class FrameError extends Error {}
-
-/** `{ "<chatId>": <lastSeqSeen>, ... }` — validated, because it comes straight from a client. */
-function parseCursors(value: unknown): Record<string, number> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new FrameError('chats: must be an object of chat id → last seen seq');
-  }
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > MAX_RESUME_CHATS) {
-    throw new FrameError(`chats: at most ${MAX_RESUME_CHATS} chats per resume`);
-  }
-  const cursors: Record<string, number> = {};
-  for (const [chatId, seq] of entries) {
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-      throw new FrameError(`chats.${chatId}: must be a whole number ≥ 0`);
-    }
-    cursors[chatId] = seq;
-  }
-  return cursors;
-}
-
-/** Resume cursors given at connect: `?resume=` (JSON or the opaque SSE id) or SSE's `Last-Event-ID`. */
-function resumeFromRequest(request: FastifyRequest): Record<string, number> | null {
-  const query = request.query as Record<string, unknown>;
-  const raw =
-    (typeof query.resume === 'string' ? query.resume : undefined) ?? request.headers['last-event-id'];
-  if (typeof raw !== 'string' || raw === '') {
-    return null;
-  }
-  try {
-    const text = raw.trim().startsWith('{') ? raw : Buffer.from(raw, 'base64url').toString('utf8');
-    return parseCursors(JSON.parse(text));
-  } catch (error) {
-    throw Object.assign(
-      new Error(error instanceof FrameError ? error.message : 'resume: is not a valid cursor'),
-      {
-        statusCode: 400,
-      },
-    );
-  }
-}
 
 function errorFrame(message: string, code = 'invalid_request'): string {
   return JSON.stringify({ type: 'error', error: { code, message } });
@@ -160,7 +118,7 @@ export async function streamRoutes(
       );
     },
     wsHandler: (socket, request) => {
-      let resume: Record<string, number> | null;
+      let resume: ResumeCursors | null;
       try {
         resume = resumeFromRequest(request);
       } catch (error) {
@@ -241,7 +199,7 @@ export async function streamRoutes(
         if (conn.closed) {
           return;
         }
-        let frame: { type?: unknown; chats?: unknown; chatId?: unknown };
+        let frame: { type?: unknown; chats?: unknown; changes?: unknown; chatId?: unknown };
         try {
           if (isBinary) {
             throw new FrameError('frames must be JSON text');
@@ -260,7 +218,7 @@ export async function streamRoutes(
               socket.send(JSON.stringify({ type: 'pong' }));
               return;
             case 'resume':
-              gateway.resume(conn, parseCursors(frame.chats)).catch((error: unknown) => {
+              gateway.resume(conn, parseResume(frame)).catch((error: unknown) => {
                 gateway.logFailure(error, 'error', 'resume failed');
                 if (isDatabaseUnavailable(error)) {
                   // The replay did not happen: the client resumes again once the database is back.

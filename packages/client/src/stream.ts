@@ -20,6 +20,11 @@ export interface StreamOptions {
   WebSocket?: WebSocketConstructorLike;
   /** Per chat, the last seq already seen (say, from the history on screen): the stream continues after it. */
   cursors?: Record<string, number>;
+  /**
+   * Per chat, the last change `rev` already seen (edits, deletions, reactions: `changePositions()` of an earlier
+   * stream): the stream replays the changes after it.
+   */
+  changes?: Record<string, number>;
   backoff?: BackoffOptions;
   /**
    * A connection that brings no frame for this long is presumed dead, whatever TCP says; the stream sends a `ping`
@@ -77,6 +82,8 @@ type Listener<T> = (event: T) => void;
 export class ParleyStream {
   private readonly options: StreamOptions;
   private readonly cursors = new Map<string, number>();
+  /** Per chat, the last change rev delivered. */
+  private readonly revs = new Map<string, number>();
   /** While a resume runs, messages that arrive ahead of a gap wait here for the replay to fill it. */
   private readonly ahead = new Map<string, Map<number, Extract<StreamFrame, { type: 'message.created' }>>>();
   private readonly listeners = new Map<keyof StreamEventMap, Set<Listener<never>>>();
@@ -99,6 +106,9 @@ export class ParleyStream {
     this.options = options;
     for (const [chatId, seq] of Object.entries(options.cursors ?? {})) {
       this.cursors.set(chatId, seq);
+    }
+    for (const [chatId, rev] of Object.entries(options.changes ?? {})) {
+      this.revs.set(chatId, rev);
     }
   }
 
@@ -153,6 +163,11 @@ export class ParleyStream {
   /** The last seq delivered per chat: what the next resume continues from. */
   positions(): Record<string, number> {
     return Object.fromEntries(this.cursors);
+  }
+
+  /** The last change rev delivered per chat: where the next resume continues the chats' changes from. */
+  changePositions(): Record<string, number> {
+    return Object.fromEntries(this.revs);
   }
 
   /** Follows a chat from `seq` (a chat joined or loaded elsewhere); a chat already followed keeps its position. */
@@ -224,7 +239,8 @@ export class ParleyStream {
       url.searchParams.set('access_token', token);
     }
     // Resume at connect time: the server replays from these cursors before anything else goes out live.
-    const cursors = JSON.stringify(this.positions());
+    const resume = { chats: this.positions(), changes: this.changePositions() };
+    const cursors = JSON.stringify(resume);
     const withResume = new URL(url);
     withResume.searchParams.set('resume', cursors);
     const resumeInUrl = withResume.href.length <= MAX_RESUME_URL;
@@ -246,7 +262,7 @@ export class ParleyStream {
       }
       if (frame.type === 'ready' && !resumeInUrl) {
         // Too many chats for a URL: the same cursors as a frame, within the server's grace period.
-        this.send({ type: 'resume', chats: JSON.parse(cursors) as Record<string, number> });
+        this.send({ type: 'resume', ...resume });
       }
       this.receive(frame);
     };
@@ -343,6 +359,17 @@ export class ParleyStream {
       case 'ready':
         this.current = 'resuming';
         this.userId = frame.userId;
+        // Where the server starts the changes of chats this stream knows no rev of: the next resume goes on from it.
+        for (const chatId of this.cursors.keys()) {
+          if (!this.revs.has(chatId)) {
+            this.revs.set(chatId, frame.changes?.[chatId] ?? 0);
+          }
+        }
+        for (const [chatId, rev] of Object.entries(frame.changes ?? {})) {
+          if (!this.revs.has(chatId)) {
+            this.revs.set(chatId, rev);
+          }
+        }
         this.connections += 1;
         this.keepAlive();
         this.deliver(frame);
@@ -360,7 +387,17 @@ export class ParleyStream {
       case 'chat.created':
         // The server streams a new chat from its first message: so does the next resume.
         this.follow(frame.chat.id, 0);
+        this.revs.set(frame.chat.id, this.revs.get(frame.chat.id) ?? 0);
         break;
+      case 'chat.resync':
+        this.revs.set(frame.chatId, Math.max(frame.rev, this.revs.get(frame.chatId) ?? 0));
+        break;
+      case 'message.updated':
+      case 'message.deleted':
+      case 'reaction.added':
+      case 'reaction.removed':
+        this.changed(frame);
+        return;
       case 'chat.deleted':
         this.forget(frame.chat.id);
         break;
@@ -405,6 +442,17 @@ export class ParleyStream {
     }
   }
 
+  /** A change of a chat (an event with a `rev`): in rev order, once each; an old rev is dropped. */
+  private changed(frame: Extract<StreamFrame, { rev: number; chatId: string }>): void {
+    const last = this.revs.get(frame.chatId);
+    if (last !== undefined && frame.rev <= last) {
+      this.duplicatesDropped += 1;
+      return;
+    }
+    this.revs.set(frame.chatId, frame.rev);
+    this.deliver(frame);
+  }
+
   /** What still waits behind a gap when the resume ends goes out in order (the server's replay leaves none). */
   private flushAhead(): void {
     const waiting = [...this.ahead.values()].flatMap((byseq) => [...byseq.values()]);
@@ -421,6 +469,7 @@ export class ParleyStream {
 
   private forget(chatId: string): void {
     this.cursors.delete(chatId);
+    this.revs.delete(chatId);
     this.ahead.delete(chatId);
   }
 

@@ -149,6 +149,8 @@ export interface ReactionEventPayload {
   emoji: string;
   userId: string;
   count: number;
+  /** The change's place in the chat's change log. */
+  rev: number;
 }
 
 /** A chat as the caller sees it: with their unread count, read cursor and role. */
@@ -280,10 +282,12 @@ export interface SearchHitView {
 /** Every event the server sends on a stream, by name. */
 export interface ServerEventMap {
   'message.created': { chatId: string; message: MessageView };
-  'message.updated': { chatId: string; message: MessageView };
-  'message.deleted': { chatId: string; message: MessageView };
+  /** A change (`rev`): in rev order with the chat's other changes, replayed on a resume. */
+  'message.updated': { chatId: string; message: MessageView; rev: number };
+  /** A change (`rev`): in rev order with the chat's other changes, replayed on a resume. */
+  'message.deleted': { chatId: string; message: MessageView; rev: number };
   'read.updated': { chatId: string; userId: string; seq: number };
-  /** Not replayed on a resume: history pages carry the current counts. */
+  /** Changes (`rev`): in rev order with the chat's other changes, replayed on a resume. */
   'reaction.added': ReactionEventPayload;
   'reaction.removed': ReactionEventPayload;
   'chat.created': { chat: ChatView };
@@ -301,10 +305,12 @@ export type EventType = keyof ServerEventMap;
 
 /** Frames about the stream itself, sent beside the events. */
 export interface ControlFrameMap {
-  /** Authenticated; always the first frame. */
-  ready: { userId: string };
+  /** Authenticated; always the first frame. `changes`: the rev each chat's changes start at (chats with changes). */
+  ready: { userId: string; changes?: Record<string, number> };
   /** A resume's replay is over: what follows is live. */
   resumed: object;
+  /** The chat's missed changes are no longer kept: reload its history; changes go on from `rev`. */
+  'chat.resync': { chatId: string; rev: number };
   /** The answer to a `ping` frame. */
   pong: object;
   /** A frame the server could not act on; the stream stays open. */
@@ -322,8 +328,11 @@ export type StreamFrame = {
 
 /** What a client may send on the WebSocket, by `type`. */
 export interface ClientFrameMap {
-  /** Replay every message after these seqs (chat id → the last seq seen), in order, then `resumed`. */
-  resume: { chats: Record<string, number> };
+  /**
+   * Replay every message after these seqs (chat id → the last seq seen), in order, then every change after the
+   * `changes` revs (chat id → the last rev seen), then `resumed`.
+   */
+  resume: { chats: Record<string, number>; changes?: Record<string, number> };
   /** The user is typing in a chat: its other members hear `typing`. */
   typing: { chatId: string };
   /** Answered with `pong`. */
