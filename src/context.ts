@@ -38,4 +38,6 @@ export interface Limits {
   chatsPerUser: number;
   /** Most distinct emoji one message may carry as reactions. */
   reactionsPerMessage: number;
+  /** Most pinned messages one chat may have. */
+  pinsPerChat: number;
 }

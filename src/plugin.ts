@@ -20,6 +20,7 @@ import { memberRoutes } from './members/member.routes.ts';
 import type { Metrics } from './metrics/metrics.registry.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { messageRoutes } from './messages/message.routes.ts';
+import { pinRoutes } from './messages/pin.routes.ts';
 import { reactionRoutes } from './messages/reaction.routes.ts';
 import { searchRoutes } from './search/search.routes.ts';
 import type { Bus } from './realtime/bus.ts';
@@ -208,6 +209,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
         memberRoutes,
         messageRoutes,
         reactionRoutes,
+        pinRoutes,
         searchRoutes,
       ]) {
         await v1.register(routes, { ctx });

@@ -9,6 +9,7 @@ import type { HealthView } from '../src/health/health.routes.ts';
 import type * as Members from '../src/members/member.schema.ts';
 import type * as Messages from '../src/messages/message.schema.ts';
 import type { Page } from '../src/pagination.ts';
+import type * as Pins from '../src/messages/pin.schema.ts';
 import type * as Reactions from '../src/messages/reaction.schema.ts';
 import type * as Protocol from '../src/realtime/protocol.ts';
 import type * as Search from '../src/search/search.schema.ts';
@@ -53,6 +54,8 @@ export const clientTypesAreTheServers = {
     Client.ListReactionUsersQuery,
     Reactions.ListReactionUsersQuery
   >,
+
+  ListPinsQuery: true satisfies Same<Client.ListPinsQuery, Pins.ListPinsQuery>,
 
   SearchSort: true satisfies Same<Client.SearchSort, Search.SearchSort>,
   SearchMessagesQuery: true satisfies Same<Client.SearchMessagesQuery, Search.SearchMessagesQuery>,

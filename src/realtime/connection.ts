@@ -107,7 +107,12 @@ export function seqOf(e: ServerEvent): number | null {
   if (e.type === 'message.created' || e.type === 'message.updated' || e.type === 'message.deleted') {
     return e.payload.message.seq;
   }
-  if (e.type === 'reaction.added' || e.type === 'reaction.removed') {
+  if (
+    e.type === 'reaction.added' ||
+    e.type === 'reaction.removed' ||
+    e.type === 'message.pinned' ||
+    e.type === 'message.unpinned'
+  ) {
     return e.payload.seq;
   }
   return null;

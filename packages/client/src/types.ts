@@ -110,6 +110,13 @@ export interface MessageView {
    * messages and edits; absent where not loaded (a send's answer, a chat's lastMessage, search hits, stream events).
    */
   reactions?: ReactionView[];
+  /**
+   * When the message was pinned, and by whom; both null when it is not pinned. On history pages, single messages,
+   * edits, deletes and the pins list; absent where not loaded (a send's answer and `message.created`, a chat's
+   * lastMessage, search hits).
+   */
+  pinnedAt?: string | null;
+  pinnedBy?: string | null;
 }
 
 /** One emoji on a message: how many members reacted with it, and whether the caller is one of them. */
@@ -149,6 +156,29 @@ export interface ReactionEventPayload {
   emoji: string;
   userId: string;
   count: number;
+}
+
+export type ListPinsQuery = {
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
+/** A message pinned: by `pinnedBy`, at `pinnedAt`. */
+export interface PinnedEventPayload {
+  chatId: string;
+  seq: number;
+  messageId: string;
+  pinnedBy: string;
+  pinnedAt: string;
+}
+
+/** A message unpinned, by `userId`. */
+export interface UnpinnedEventPayload {
+  chatId: string;
+  seq: number;
+  messageId: string;
+  userId: string;
 }
 
 /** A chat as the caller sees it: with their unread count, read cursor and role. */
@@ -286,6 +316,9 @@ export interface ServerEventMap {
   /** Not replayed on a resume: history pages carry the current counts. */
   'reaction.added': ReactionEventPayload;
   'reaction.removed': ReactionEventPayload;
+  /** Not replayed on a resume: `listPins` and history pages carry the current pins. */
+  'message.pinned': PinnedEventPayload;
+  'message.unpinned': UnpinnedEventPayload;
   'chat.created': { chat: ChatView };
   'chat.updated': { chat: ChatView };
   'chat.deleted': { chat: ChatView };
