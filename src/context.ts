@@ -40,4 +40,6 @@ export interface Limits {
   reactionsPerMessage: number;
   /** Most pinned messages one chat may have. */
   pinsPerChat: number;
+  /** Largest chat (in members) whose read receipts are shown and whose cursor moves are told to every member. */
+  receiptsMaxMembers: number;
 }

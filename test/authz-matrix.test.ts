@@ -220,6 +220,7 @@ const MATRIX: Record<string, Probe[]> = {
   'PUT /v1/chats/:id/messages/:seq/pin': [{ expect: inChat(403, 403, 201, 201) }],
   'DELETE /v1/chats/:id/messages/:seq/pin': [{ expect: inChat(403, 403, 204, 204) }],
   'GET /v1/chats/:id/pins': [{ expect: inChat(200, 200, 200, 200) }],
+  'GET /v1/chats/:id/messages/:seq/receipts': [{ expect: inChat(200, 200, 200, 200) }],
   'POST /v1/chats/:id/read': [
     {
       body: () => ({ seq: 1 }),

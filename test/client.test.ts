@@ -141,6 +141,12 @@ describe(`typed client (${ENGINE})`, () => {
     assert.deepEqual((await bob.listPins(chat.id)).data, []);
     assert.equal((await bob.unread()).total, 2);
     assert.deepEqual(await bob.markRead(chat.id, 2), { lastReadSeq: 2, unreadCount: 0 });
+    const seen = await admin.listReceipts(chat.id, 2);
+    assert.deepEqual(
+      seen.data.map((r) => [r.userId, r.lastReadSeq]),
+      [['c-bob', 2]],
+    );
+    assert.ok(seen.data[0]?.lastReadAt);
     assert.equal((await bob.searchMessages({ q: 'hello' })).data[0]?.message.seq, 1);
     await admin.deleteMessage(chat.id, 2);
     assert.equal((await bob.getMessage(chat.id, 2)).text, null);
@@ -223,6 +229,13 @@ describe(`typed client (${ENGINE})`, () => {
       [reactions[0]?.seq, reactions[0]?.emoji, reactions[0]?.userId, reactions[0]?.count],
       [5, '🎉', 's-alice', 1],
     );
+    const reads = record(stream, 'read.updated');
+    await alice.markRead(chat.id, 5);
+    await until(
+      () => reads.length === 1,
+      () => 'read.updated',
+    );
+    assert.deepEqual([reads[0]?.userId, reads[0]?.seq], ['s-alice', 5]);
     const pins = record(stream, 'message.pinned');
     const pinned = await alice.pinMessage(chat.id, 5);
     await until(

@@ -87,6 +87,7 @@ describe('loadConfig', () => {
         chatsPerUser: 10_000,
         reactionsPerMessage: 50,
         pinsPerChat: 100,
+        receiptsMaxMembers: 100,
       });
     });
 

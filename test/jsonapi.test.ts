@@ -731,6 +731,27 @@ describe('JSON:API', () => {
       assert.deepEqual(assertMany(await bob.get(`/v1/chats/${chat.id}/pins`, ACCEPT), 200).data, []);
     });
 
+    it('receipts: who has read a message, as users with their cursor in meta', async () => {
+      const [m] = await sendMessages(alice, chat.id, 1, 'msg-receipt');
+      assert.ok(m);
+      assert.equal((await bob.post(`/v1/chats/${chat.id}/read`, { seq: m.seq })).status, 200);
+      const url = `/v1/chats/${chat.id}/messages/${m.seq}/receipts` as const;
+      const doc = assertMany(await alice.get(url, ACCEPT), 200);
+      const native = (await alice.get(url)).body;
+      assert.deepEqual(
+        doc.data.map((r) => ({ type: r.type, id: r.id, meta: r.meta })),
+        native.data.map(({ userId, lastReadSeq, lastReadAt }) => ({
+          type: 'users',
+          id: userId,
+          meta: { lastReadSeq, lastReadAt },
+        })),
+      );
+      assert.deepEqual(
+        doc.data.map((r) => r.id),
+        ['msg-bob'],
+      );
+    });
+
     it('POST /v1/chats/{id}/read and GET /v1/unread: read state as chats, the total in meta', async () => {
       const room = await createGroup(alice, [bob], { name: 'msg-read' });
       await sendMessages(alice, room.id, 3);

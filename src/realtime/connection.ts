@@ -111,7 +111,8 @@ export function seqOf(e: ServerEvent): number | null {
     e.type === 'reaction.added' ||
     e.type === 'reaction.removed' ||
     e.type === 'message.pinned' ||
-    e.type === 'message.unpinned'
+    e.type === 'message.unpinned' ||
+    e.type === 'read.updated'
   ) {
     return e.payload.seq;
   }

@@ -13,6 +13,7 @@ import type {
   ListMembersQuery,
   ListMessagesQuery,
   ListPinsQuery,
+  ListReceiptsQuery,
   ListReactionUsersQuery,
   ListUsersQuery,
   MemberView,
@@ -21,6 +22,7 @@ import type {
   ReactionChangeView,
   ReactionUserView,
   ReadView,
+  ReceiptView,
   SearchHitView,
   SearchMessagesQuery,
   SendMessageBody,
@@ -295,6 +297,11 @@ export class ParleyClient {
   /** The chat's pinned messages, newest pin first. */
   listPins(chatId: string, query: ListPinsQuery = {}): Promise<Page<MessageView>> {
     return this.request('GET', `/v1/chats/${id(chatId)}/pins`, { query });
+  }
+
+  /** Who has read a message (members other than its author), for chats within the receipts limit. */
+  listReceipts(chatId: string, seq: number, query: ListReceiptsQuery = {}): Promise<Page<ReceiptView>> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/messages/${seq}/receipts`, { query });
   }
 
   /** Moves the caller's read cursor forward to `seq` (never back). */

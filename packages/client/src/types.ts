@@ -158,6 +158,20 @@ export interface ReactionEventPayload {
   count: number;
 }
 
+/** A member who has read a message: their read cursor is at its seq or past it. */
+export interface ReceiptView {
+  userId: string;
+  lastReadSeq: number;
+  /** When the cursor last moved (the member had read the message by then); null when not known. */
+  lastReadAt: string | null;
+}
+
+export type ListReceiptsQuery = {
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
 export type ListPinsQuery = {
   cursor?: string;
   /** 1 to 200. */
@@ -312,7 +326,8 @@ export interface ServerEventMap {
   'message.created': { chatId: string; message: MessageView };
   'message.updated': { chatId: string; message: MessageView };
   'message.deleted': { chatId: string; message: MessageView };
-  'read.updated': { chatId: string; userId: string; seq: number };
+  /** A member's read cursor moved forward to `seq` ("seen by"): to every member of a chat within the receipts limit. */
+  'read.updated': { chatId: string; userId: string; seq: number; readAt: string };
   /** Not replayed on a resume: history pages carry the current counts. */
   'reaction.added': ReactionEventPayload;
   'reaction.removed': ReactionEventPayload;
