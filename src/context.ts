@@ -38,4 +38,8 @@ export interface Limits {
   chatsPerUser: number;
   /** Most distinct emoji one message may carry as reactions. */
   reactionsPerMessage: number;
+  /** Most pinned messages one chat may have. */
+  pinsPerChat: number;
+  /** Largest chat (in members) whose read receipts are shown and whose cursor moves are told to every member. */
+  receiptsMaxMembers: number;
 }

@@ -20,7 +20,9 @@ import { memberRoutes } from './members/member.routes.ts';
 import type { Metrics } from './metrics/metrics.registry.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { messageRoutes } from './messages/message.routes.ts';
+import { pinRoutes } from './messages/pin.routes.ts';
 import { reactionRoutes } from './messages/reaction.routes.ts';
+import { receiptRoutes } from './messages/receipt.routes.ts';
 import { searchRoutes } from './search/search.routes.ts';
 import type { Bus } from './realtime/bus.ts';
 import { avitoRoutes } from './dialects/avito/avito.routes.ts';
@@ -208,6 +210,8 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
         memberRoutes,
         messageRoutes,
         reactionRoutes,
+        pinRoutes,
+        receiptRoutes,
         searchRoutes,
       ]) {
         await v1.register(routes, { ctx });

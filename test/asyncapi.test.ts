@@ -241,6 +241,10 @@ describe(`the stream's AsyncAPI document (${ENGINE})`, () => {
     await seen('reaction.added', inChat);
     assert.equal((await alice!.delete(`/v1/chats/${chat.id}/messages/2/reactions/%F0%9F%91%8D`)).status, 204);
     await seen('reaction.removed', inChat);
+    assert.equal((await alice!.put(`/v1/chats/${chat.id}/messages/2/pin`)).status, 201);
+    await seen('message.pinned', inChat);
+    assert.equal((await alice!.delete(`/v1/chats/${chat.id}/messages/2/pin`)).status, 204);
+    await seen('message.unpinned', inChat);
     assert.equal((await alice!.post(`/v1/chats/${chat.id}/read`, { seq: 2 })).status, 200);
     await seen('read.updated', inChat);
     assert.equal((await alice!.patch(`/v1/chats/${chat.id}`, { topic: 'a topic' })).status, 200);

@@ -216,6 +216,11 @@ const MATRIX: Record<string, Probe[]> = {
   'GET /v1/chats/:id/messages/:seq/reactions/:emoji/users': [
     { params: () => ({ emoji: ':r:' }), expect: inChat(200, 200, 200, 200) },
   ],
+  // A group's owners and admins pin; a fresh message is not pinned, so unpinning it is a 204 that changes nothing.
+  'PUT /v1/chats/:id/messages/:seq/pin': [{ expect: inChat(403, 403, 201, 201) }],
+  'DELETE /v1/chats/:id/messages/:seq/pin': [{ expect: inChat(403, 403, 204, 204) }],
+  'GET /v1/chats/:id/pins': [{ expect: inChat(200, 200, 200, 200) }],
+  'GET /v1/chats/:id/messages/:seq/receipts': [{ expect: inChat(200, 200, 200, 200) }],
   'POST /v1/chats/:id/read': [
     {
       body: () => ({ seq: 1 }),

@@ -9,7 +9,9 @@ import type { HealthView } from '../src/health/health.routes.ts';
 import type * as Members from '../src/members/member.schema.ts';
 import type * as Messages from '../src/messages/message.schema.ts';
 import type { Page } from '../src/pagination.ts';
+import type * as Pins from '../src/messages/pin.schema.ts';
 import type * as Reactions from '../src/messages/reaction.schema.ts';
+import type * as Receipts from '../src/messages/receipt.schema.ts';
 import type * as Protocol from '../src/realtime/protocol.ts';
 import type * as Search from '../src/search/search.schema.ts';
 import type * as Users from '../src/users/user.schema.ts';
@@ -53,6 +55,10 @@ export const clientTypesAreTheServers = {
     Client.ListReactionUsersQuery,
     Reactions.ListReactionUsersQuery
   >,
+
+  ListPinsQuery: true satisfies Same<Client.ListPinsQuery, Pins.ListPinsQuery>,
+  ReceiptView: true satisfies Same<Client.ReceiptView, Receipts.ReceiptView>,
+  ListReceiptsQuery: true satisfies Same<Client.ListReceiptsQuery, Receipts.ListReceiptsQuery>,
 
   SearchSort: true satisfies Same<Client.SearchSort, Search.SearchSort>,
   SearchMessagesQuery: true satisfies Same<Client.SearchMessagesQuery, Search.SearchMessagesQuery>,

@@ -130,8 +130,23 @@ describe(`typed client (${ENGINE})`, () => {
     assert.deepEqual((await bob.listMessages(chat.id, { after: 0 })).data[0]?.reactions, [
       { emoji: '👍', count: 1, me: false },
     ]);
+    const pinned = await bob.pinMessage(chat.id, 2);
+    assert.equal(pinned.pinnedBy, 'c-bob');
+    assert.equal((await admin.getMessage(chat.id, 2)).pinnedAt, pinned.pinnedAt);
+    assert.deepEqual(
+      (await admin.listPins(chat.id, { limit: 5 })).data.map((m) => [m.seq, m.pinnedBy]),
+      [[2, 'c-bob']],
+    );
+    await admin.unpinMessage(chat.id, 2);
+    assert.deepEqual((await bob.listPins(chat.id)).data, []);
     assert.equal((await bob.unread()).total, 2);
     assert.deepEqual(await bob.markRead(chat.id, 2), { lastReadSeq: 2, unreadCount: 0 });
+    const seen = await admin.listReceipts(chat.id, 2);
+    assert.deepEqual(
+      seen.data.map((r) => [r.userId, r.lastReadSeq]),
+      [['c-bob', 2]],
+    );
+    assert.ok(seen.data[0]?.lastReadAt);
     assert.equal((await bob.searchMessages({ q: 'hello' })).data[0]?.message.seq, 1);
     await admin.deleteMessage(chat.id, 2);
     assert.equal((await bob.getMessage(chat.id, 2)).text, null);
@@ -214,6 +229,29 @@ describe(`typed client (${ENGINE})`, () => {
       [reactions[0]?.seq, reactions[0]?.emoji, reactions[0]?.userId, reactions[0]?.count],
       [5, '🎉', 's-alice', 1],
     );
+    const reads = record(stream, 'read.updated');
+    await alice.markRead(chat.id, 5);
+    await until(
+      () => reads.length === 1,
+      () => 'read.updated',
+    );
+    assert.deepEqual([reads[0]?.userId, reads[0]?.seq], ['s-alice', 5]);
+    const pins = record(stream, 'message.pinned');
+    const pinned = await alice.pinMessage(chat.id, 5);
+    await until(
+      () => pins.length === 1,
+      () => 'message.pinned',
+    );
+    assert.deepEqual(pins[0], {
+      type: 'message.pinned',
+      chatId: chat.id,
+      seq: 5,
+      messageId: pinned.id,
+      pinnedBy: 's-alice',
+      pinnedAt: pinned.pinnedAt,
+      rev: pins[0]!.rev,
+    });
+    assert.ok(Number.isInteger(pins[0]!.rev) && pins[0]!.rev > 0);
 
     assert.equal(aliceStream.typing(chat.id), true);
     assert.equal(aliceStream.typing(chat.id), false, 'at most one per interval from the client');

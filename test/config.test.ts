@@ -86,6 +86,8 @@ describe('loadConfig', () => {
         chatMembers: 10_000,
         chatsPerUser: 10_000,
         reactionsPerMessage: 50,
+        pinsPerChat: 100,
+        receiptsMaxMembers: 100,
       });
     });
 

@@ -591,9 +591,13 @@ describe('JSON:API', () => {
       assertCompound(doc);
       assert.equal(res.headers.location, doc.data.links?.self);
       const native = (await bob.get(`/v1/chats/${chat.id}/messages/${doc.data.attributes?.seq}`)).body;
-      // A send's answer, like its stream event, leaves out the reactions a read carries.
-      assert.deepEqual(messageView(doc.data), withoutKeys(native, 'replyTo', 'reactions'));
+      // A send's answer, like its stream event, leaves out the reactions and the pin a read carries.
+      assert.deepEqual(
+        messageView(doc.data),
+        withoutKeys(native, 'replyTo', 'reactions', 'pinnedAt', 'pinnedBy'),
+      );
       assert.deepEqual(native.reactions, []);
+      assert.equal(native.pinnedAt, null);
       assert.equal(native.replyTo, first.seq);
       assert.deepEqual(doc.data.relationships?.replyTo?.data, { type: 'messages', id: first.id });
       assert.deepEqual(ids(doc.included ?? []), [first.id]);
@@ -702,6 +706,50 @@ describe('JSON:API', () => {
       assert.notEqual(after.data.attributes?.deletedAt, null);
       assertErrors(await send(t, alice, 'PATCH', url, 'update', edit), 409, 'conflict');
       assertErrors(await bob.get(`/v1/chats/${chat.id}/messages/9999`, ACCEPT), 404, 'not_found');
+    });
+
+    it('pins: PUT answers the pinned message, GET /pins lists messages, as natively', async () => {
+      const [m] = await sendMessages(bob, chat.id, 1, 'msg-pinned');
+      assert.ok(m);
+      const url = `/v1/chats/${chat.id}/messages/${m.seq}/pin` as const;
+      const pinned = assertOne(await alice.put(url, undefined, ACCEPT), 201);
+      assert.equal(pinned.data.id, m.id);
+      assert.equal(pinned.data.attributes?.pinnedBy, 'msg-alice');
+      assert.ok(pinned.data.attributes?.pinnedAt);
+      assertErrors(await bob.put(url, undefined, ACCEPT), 403, 'forbidden');
+      const list = assertMany(await bob.get(`/v1/chats/${chat.id}/pins`, ACCEPT), 200);
+      const native = await bob.get(`/v1/chats/${chat.id}/pins`);
+      assert.deepEqual(
+        list.data.map(messageView),
+        native.body.data.map((v) => withoutKeys(v, 'replyTo')),
+      );
+      assert.deepEqual(
+        list.data.map((r) => r.id),
+        [m.id],
+      );
+      assert.equal((await alice.delete(url, ACCEPT)).status, 204);
+      assert.deepEqual(assertMany(await bob.get(`/v1/chats/${chat.id}/pins`, ACCEPT), 200).data, []);
+    });
+
+    it('receipts: who has read a message, as users with their cursor in meta', async () => {
+      const [m] = await sendMessages(alice, chat.id, 1, 'msg-receipt');
+      assert.ok(m);
+      assert.equal((await bob.post(`/v1/chats/${chat.id}/read`, { seq: m.seq })).status, 200);
+      const url = `/v1/chats/${chat.id}/messages/${m.seq}/receipts` as const;
+      const doc = assertMany(await alice.get(url, ACCEPT), 200);
+      const native = (await alice.get(url)).body;
+      assert.deepEqual(
+        doc.data.map((r) => ({ type: r.type, id: r.id, meta: r.meta })),
+        native.data.map(({ userId, lastReadSeq, lastReadAt }) => ({
+          type: 'users',
+          id: userId,
+          meta: { lastReadSeq, lastReadAt },
+        })),
+      );
+      assert.deepEqual(
+        doc.data.map((r) => r.id),
+        ['msg-bob'],
+      );
     });
 
     it('POST /v1/chats/{id}/read and GET /v1/unread: read state as chats, the total in meta', async () => {

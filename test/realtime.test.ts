@@ -180,12 +180,15 @@ describe(`real-time stream (${ENGINE})`, () => {
     assert.equal(updated.message.id, message.id);
     assert.equal(updated.message.text, 'final');
     assert.equal(stream.of('message.deleted')[0]!.message.text, null);
-    assert.deepEqual(stream.of('read.updated')[0], {
+    const read = stream.of('read.updated')[0]!;
+    assert.deepEqual(read, {
       type: 'read.updated',
       chatId: chat.id,
       userId: alice.userId,
       seq: 1,
+      readAt: read.readAt,
     });
+    assert.ok(!Number.isNaN(Date.parse(read.readAt)));
   });
 
   it('relays typing to the other members, rate-limited per socket, and answers ping', async () => {

@@ -68,19 +68,21 @@ export async function findMembership(
       m_role: MemberRole;
       m_joined_at: Date;
       m_last_read_seq: number;
+      m_last_read_at: Date | null;
       m_own_after_read: number;
       m_tenant_id: string;
     }
   >`
     select c.*, m.role as m_role, m.joined_at as m_joined_at, m.last_read_seq as m_last_read_seq,
-           m.own_after_read as m_own_after_read, m.tenant_id as m_tenant_id
+           m.last_read_at as m_last_read_at, m.own_after_read as m_own_after_read, m.tenant_id as m_tenant_id
     from chats c join members m on m.chat_id = c.id and m.user_id = ${userId}
     where c.id = ${chatId} and c.tenant_id = ${tenantId} and c.deleted_at is null`.execute(db);
   const row = result.rows[0];
   if (!row) {
     return undefined;
   }
-  const { m_role, m_joined_at, m_last_read_seq, m_own_after_read, m_tenant_id, ...chat } = row;
+  const { m_role, m_joined_at, m_last_read_seq, m_last_read_at, m_own_after_read, m_tenant_id, ...chat } =
+    row;
   return {
     chat,
     member: {
@@ -90,6 +92,7 @@ export async function findMembership(
       role: m_role,
       joined_at: m_joined_at,
       last_read_seq: m_last_read_seq,
+      last_read_at: m_last_read_at,
       own_after_read: m_own_after_read,
     },
   };

@@ -72,6 +72,9 @@ export const FIELDS = {
     editedAt: 'attribute',
     deletedAt: 'attribute',
     reactions: 'attribute',
+    // Who pinned is a user id shown as it is: a message has no relationship that changes with a pin.
+    pinnedAt: 'attribute',
+    pinnedBy: 'attribute',
   },
 } as const satisfies { [T in ResourceType]: Record<keyof Views[T], Role> };
 

@@ -134,6 +134,14 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
     returns: 'reactors',
   },
 
+  // Pinning changes the message (its pinnedAt, pinnedBy); a chat's pins are messages.
+  'PUT /v1/chats/:id/messages/:seq/pin': { type: 'messages', operation: 'update', returns: 'resource' },
+  'DELETE /v1/chats/:id/messages/:seq/pin': { type: 'messages', operation: 'update', returns: 'resource' },
+  'GET /v1/chats/:id/pins': { type: 'messages', operation: 'list', returns: 'page' },
+
+  // Who has read a message are users, each with their read cursor in meta.
+  'GET /v1/chats/:id/messages/:seq/receipts': { type: 'users', operation: 'list', returns: 'readers' },
+
   // Reading is an update of the caller's view of the chat: its lastReadSeq.
   'POST /v1/chats/:id/read': {
     type: 'chats',

@@ -3,6 +3,7 @@ import { actorOf } from '../auth/auth.hook.ts';
 import type { Context } from '../context.ts';
 import type { MessageView, ReadView, UnreadView } from '../messages/message.schema.ts';
 import type { ReactionChangeView, ReactionUserView } from '../messages/reaction.schema.ts';
+import type { ReceiptView } from '../messages/receipt.schema.ts';
 import type { Page } from '../pagination.ts';
 import type { SearchHitView } from '../search/search.schema.ts';
 import {
@@ -109,6 +110,14 @@ export class Renderer {
         type: 'users',
         id: user.userId,
         meta: { reactedAt: user.reactedAt },
+      }));
+      document.links = this.pageLinks(request, spec, query, page);
+    } else if (spec.returns === 'readers') {
+      const page = payload as Page<ReceiptView>;
+      document.data = page.data.map(({ userId, lastReadSeq, lastReadAt }) => ({
+        type: 'users',
+        id: userId,
+        meta: { lastReadSeq, lastReadAt },
       }));
       document.links = this.pageLinks(request, spec, query, page);
     }

@@ -49,5 +49,8 @@ export function limitsConfig(env: Env): Limits {
     chatMembers: integer(env, 'PARLEY_MAX_CHAT_MEMBERS', 10_000, 2, 10_000_000),
     chatsPerUser: integer(env, 'PARLEY_MAX_CHATS_PER_USER', 10_000, 1, 10_000_000),
     reactionsPerMessage: integer(env, 'PARLEY_MAX_REACTIONS_PER_MESSAGE', 50, 1, 10_000),
+    pinsPerChat: integer(env, 'PARLEY_MAX_PINS_PER_CHAT', 100, 1, 10_000),
+    // A direct chat has two members: receipts always work there.
+    receiptsMaxMembers: integer(env, 'PARLEY_RECEIPTS_MAX_MEMBERS', 100, 2, 10_000),
   };
 }

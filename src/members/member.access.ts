@@ -2,4 +2,4 @@
  * What features built on members (messages: read cursors) do with membership rows. No module outside the members
  * feature reaches its repositories.
  */
-export { advanceReadCursor } from './member.repository.ts';
+export { advanceReadCursor, readersOf } from './member.repository.ts';

@@ -76,13 +76,19 @@ export async function findSuccessor(db: Db, chatId: string): Promise<MemberRow |
 
 export interface ReadCursor {
   last_read_seq: number;
+  /** When the cursor last moved forward (milliseconds); null if it has not since migration 0018. */
+  last_read_at: Date | null;
   unread_count: number;
+  /** Whether this call moved the cursor. */
+  moved: boolean;
 }
 
 /**
- * Moves the read cursor forward only, and takes the member's own messages it passes off `own_after_read`; returns
- * the cursor and unread count as they stand after the move, or undefined for a non-member. `seq` must not exceed a
- * `last_seq` the caller has seen: every message up to it is then committed and counted here.
+ * Moves the read cursor forward only, stamping when it moved, and takes the member's own messages it passes off
+ * `own_after_read`; returns the cursor and unread count as they stand after the move, and whether it moved, or
+ * undefined for a non-member. The cursor before the move is read under the row's lock (`old`), so of calls racing
+ * to the same seq exactly one says it moved. `seq` must not exceed a `last_seq` the caller has seen: every message
+ * up to it is then committed and counted here.
  */
 export async function advanceReadCursor(
   db: Db,
@@ -91,16 +97,46 @@ export async function advanceReadCursor(
   seq: number,
 ): Promise<ReadCursor | undefined> {
   const result = await sql<ReadCursor>`
+    with old as (
+      select last_read_seq from members where chat_id = ${chatId} and user_id = ${userId} for no key update
+    )
     update members m
        set last_read_seq = greatest(m.last_read_seq, ${seq}),
+           last_read_at = case when ${seq} > m.last_read_seq then date_trunc('milliseconds', now())
+                               else m.last_read_at end,
            own_after_read = m.own_after_read - (
              select count(*) from messages x
               where x.chat_id = m.chat_id and x.author_id = m.user_id
                 and x.seq > m.last_read_seq and x.seq <= ${seq})
-      from chats c
+      from chats c, old o
      where m.chat_id = ${chatId} and m.user_id = ${userId} and c.id = m.chat_id
-    returning m.last_read_seq, ${unreadCountSql('m', 'c')} as unread_count`.execute(db);
+    returning m.last_read_seq, m.last_read_at, ${unreadCountSql('m', 'c')} as unread_count,
+              m.last_read_seq > o.last_read_seq as moved`.execute(db);
   return result.rows[0];
+}
+
+/**
+ * The members of the chat whose read cursor is at `seq` or past it, but `except` (a message's author), by user id
+ * after `after`: who has seen the message.
+ */
+export async function readersOf(
+  db: Db,
+  chatId: string,
+  seq: number,
+  except: string,
+  after: string | undefined,
+  limit: number,
+): Promise<Pick<MemberRow, 'user_id' | 'last_read_seq' | 'last_read_at'>[]> {
+  let query = db
+    .selectFrom('members')
+    .select(['user_id', 'last_read_seq', 'last_read_at'])
+    .where('chat_id', '=', chatId)
+    .where('last_read_seq', '>=', seq)
+    .where('user_id', '<>', except);
+  if (after !== undefined) {
+    query = query.where('user_id', '>', after);
+  }
+  return query.orderBy('user_id').limit(limit).execute();
 }
 
 /**

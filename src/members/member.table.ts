@@ -9,6 +9,8 @@ export interface MemberTable {
   role: MemberRole;
   joined_at: Generated<Date>;
   last_read_seq: Generated<number>;
+  /** When the read cursor last moved forward; null until it first moves after migration 0018. */
+  last_read_at: Date | null;
   /** The member's own messages (deleted ones too) past its read cursor; kept by sends and cursor moves. */
   own_after_read: Generated<number>;
 }

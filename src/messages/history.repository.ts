@@ -1,20 +1,23 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { HistoryState } from './history.cache.ts';
-import { historyQuery, type HistoryRange } from './message.repository.ts';
-import type { MessageRow } from './message.table.ts';
+import { historyQuery, VIEW_COLUMNS, type HistoryRange } from './message.repository.ts';
+import type { MessageRow, PinColumns } from './message.table.ts';
 
 /** A message's reaction counts as the page query reads them: `[emoji, count]`, first reacted first; null for none. */
 export type ReactionCounts = [string, number][] | null;
 
-/** `g_reactions` comes with a member's page only (a tenant's read has no viewer and shows no reactions). */
+/**
+ * `g_reactions` and the pin columns come with a member's page only (a tenant's read has no viewer and shows no
+ * reactions or pins).
+ */
 type GatedRow = { g_last_seq: number; g_revision: number; g_reactions?: ReactionCounts } & (
-  MessageRow | { [K in keyof MessageRow]: null }
+  (MessageRow & Partial<PinColumns>) | { [K in keyof (MessageRow & PinColumns)]?: null }
 );
 
 /**
  * A member's history page in one round trip: the membership of the live chat in the member's tenant, joined to the
- * page (each message with its reaction counts, one probe of their primary key), with the chat's history state
+ * page (each message with its pin, and its reaction counts, one probe of their primary key), with the chat's history state
  * (`HistoryState`). With `known`, the page is read only if the chat has moved
  * on from that state. No row at all: not a member (or no such chat); one row of nulls: an empty page, or the state
  * is still `known`.
@@ -38,7 +41,7 @@ export function memberHistoryQuery(
        where me.chat_id = ${chatId} and me.user_id = ${viewer.userId}
          and c.tenant_id = ${viewer.tenantId} and c.deleted_at is null
     ) g
-    left join lateral (${historyQuery(db, chatId, range, only)}) x on true`;
+    left join lateral (${historyQuery(db, chatId, range, only, VIEW_COLUMNS)}) x on true`;
 }
 
 /**
@@ -57,7 +60,10 @@ export async function listMemberMessages(
 }
 
 /** A page's rows in ascending seq, each with its reaction counts when the read brings them, and its state. */
-export type PageRows = { state: HistoryState; rows: (MessageRow & { reactions?: ReactionCounts })[] };
+export type PageRows = {
+  state: HistoryState;
+  rows: (MessageRow & Partial<PinColumns> & { reactions?: ReactionCounts })[];
+};
 
 /** A gated page's rows: none, not found; the state still `known`, unchanged; else the page, ascending. */
 function gatedPage(
@@ -76,7 +82,8 @@ function gatedPage(
   const page: PageRows['rows'] = [];
   for (const { g_last_seq: _seq, g_revision: _revision, g_reactions: reactions, ...row } of rows) {
     if (row.seq !== null) {
-      page.push(reactions === undefined ? (row as MessageRow) : { ...(row as MessageRow), reactions });
+      const message = row as MessageRow & Partial<PinColumns>;
+      page.push(reactions === undefined ? message : { ...message, reactions });
     }
   }
   return { state, rows: range.direction === 'forward' ? page : page.reverse() };

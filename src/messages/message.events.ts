@@ -30,8 +30,21 @@ export const MessageEvents = {
     },
   ),
   'read.updated': Type.Object(
-    { chatId: Type.String(), userId: Type.String(), seq: Type.Integer() },
-    { description: 'A member’s read cursor moved forward to `seq`: to every member of the chat.' },
+    {
+      chatId: Type.String(),
+      userId: Type.String(),
+      seq: Type.Integer({
+        description: 'The member’s read cursor now: they have seen every message up to it.',
+      }),
+      readAt: Type.String({ format: 'date-time', description: 'When the cursor moved.' }),
+    },
+    {
+      description:
+        'A member’s read cursor moved forward to `seq` (a "seen by" receipt): to every member of a chat of at most ' +
+        '`PARLEY_RECEIPTS_MAX_MEMBERS` members, to the reader’s own streams only in a larger one. Only a move ' +
+        'tells: a cursor moved back or to where it is tells nothing. On one connection it never comes before the ' +
+        '`message.created` of its seq. Not replayed on a resume (`GET .../messages/{seq}/receipts` reads the state).',
+    },
   ),
 };
 export type MessageEvents = PayloadsOf<typeof MessageEvents>;

@@ -1,10 +1,16 @@
 import type { MessageInContextRow } from './filter.repository.ts';
-import type { MessageRow } from './message.table.ts';
+import type { MessageRow, PinColumns } from './message.table.ts';
 import type { MessageView } from './message.schema.ts';
 import type { ReactionView } from './reaction.schema.ts';
 
-/** A message row as clients see it; with `reactions` when they were loaded (none shown on a deleted message). */
-export function presentMessage(row: MessageRow, reactions?: ReactionView[]): MessageView {
+/**
+ * A message row as clients see it; with `reactions` when they were loaded (none shown on a deleted message), and
+ * `pinnedAt` / `pinnedBy` when the row carries its pin.
+ */
+export function presentMessage(
+  row: MessageRow & Partial<PinColumns>,
+  reactions?: ReactionView[],
+): MessageView {
   const view: MessageView = {
     id: row.id,
     chatId: row.chat_id,
@@ -19,6 +25,10 @@ export function presentMessage(row: MessageRow, reactions?: ReactionView[]): Mes
   };
   if (reactions !== undefined) {
     view.reactions = row.deleted_at ? [] : reactions;
+  }
+  if (row.pinned_at !== undefined) {
+    view.pinnedAt = row.pinned_at ? row.pinned_at.toISOString() : null;
+    view.pinnedBy = row.pinned_at ? row.pinned_by : null;
   }
   return view;
 }

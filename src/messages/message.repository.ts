@@ -1,7 +1,10 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { SEND_FUNCTION_NAME, type SendOutcomeCode } from './message.sql.ts';
-import type { MessageRow } from './message.table.ts';
+import type { MessageRow, PinColumns } from './message.table.ts';
+
+/** A message row with its pin, as the reads that show pins return it. */
+export type PinnedMessageRow = MessageRow & PinColumns;
 
 /** The columns of a message row; the search columns stay in the database (reads and sends never need them). */
 export const MESSAGE_COLUMNS = [
@@ -16,16 +19,19 @@ export const MESSAGE_COLUMNS = [
   'edited_at',
   'deleted_at',
 ] as const;
-const RETURNING = sql.raw(MESSAGE_COLUMNS.join(', '));
+/** A message's pin: read with the message where views show it (history pages, single messages, edits, pins). */
+export const PIN_COLUMNS = ['pinned_at', 'pinned_by'] as const;
+export const VIEW_COLUMNS = [...MESSAGE_COLUMNS, ...PIN_COLUMNS] as const;
+const RETURNING_VIEW = sql.raw(VIEW_COLUMNS.join(', '));
 
 /** The chat's messages with these seqs, in seq order. */
-export async function findMessagesBySeq(db: Db, chatId: string, seqs: number[]): Promise<MessageRow[]> {
+export async function findMessagesBySeq(db: Db, chatId: string, seqs: number[]): Promise<PinnedMessageRow[]> {
   if (seqs.length === 0) {
     return [];
   }
   return db
     .selectFrom('messages')
-    .select(MESSAGE_COLUMNS)
+    .select(VIEW_COLUMNS)
     .where('chat_id', '=', chatId)
     .where('seq', 'in', seqs)
     .orderBy('seq')
@@ -41,10 +47,14 @@ export async function findMessageById(db: Db, chatId: string, id: string): Promi
     .executeTakeFirst();
 }
 
-export async function findMessage(db: Db, chatId: string, seq: number): Promise<MessageRow | undefined> {
+export async function findMessage(
+  db: Db,
+  chatId: string,
+  seq: number,
+): Promise<PinnedMessageRow | undefined> {
   return db
     .selectFrom('messages')
-    .select(MESSAGE_COLUMNS)
+    .select(VIEW_COLUMNS)
     .where('chat_id', '=', chatId)
     .where('seq', '=', seq)
     .executeTakeFirst();
@@ -68,8 +78,14 @@ export interface HistoryRange {
  * messages (the history cache's "unless unchanged"), so that PostgreSQL checks it once before scanning at all.
  * Exported so a test can EXPLAIN it.
  */
-export function historyQuery(db: Db, chatId: string, range: HistoryRange, only?: RawBuilder<boolean>) {
-  let query = db.selectFrom('messages').select(MESSAGE_COLUMNS).where('chat_id', '=', chatId);
+export function historyQuery(
+  db: Db,
+  chatId: string,
+  range: HistoryRange,
+  only?: RawBuilder<boolean>,
+  columns: readonly (keyof PinnedMessageRow)[] = MESSAGE_COLUMNS,
+) {
+  let query = db.selectFrom('messages').select(columns).where('chat_id', '=', chatId);
   if (only) {
     query = query.where(only);
   }
@@ -110,31 +126,31 @@ export async function updateText(
   chatId: string,
   seq: number,
   text: string,
-): Promise<MessageRow | undefined> {
+): Promise<PinnedMessageRow | undefined> {
   return db
     .updateTable('messages')
     .set({ text, edited_at: sql<Date>`now()` })
     .where('chat_id', '=', chatId)
     .where('seq', '=', seq)
     .where('deleted_at', 'is', null)
-    .returning(MESSAGE_COLUMNS)
+    .returning(VIEW_COLUMNS)
     .executeTakeFirst();
 }
 
 /**
- * Soft delete: the message keeps its seq and loses its text; the chat's live message count drops in the same
- * statement. Deleting a deleted message changes nothing and returns undefined.
+ * Soft delete: the message keeps its seq and loses its text and its pin; the chat's live message count drops in the
+ * same statement. Deleting a deleted message changes nothing and returns undefined.
  */
 export async function softDeleteMessage(
   db: Db,
   chatId: string,
   seq: number,
-): Promise<MessageRow | undefined> {
-  const result = await sql<MessageRow>`
+): Promise<PinnedMessageRow | undefined> {
+  const result = await sql<PinnedMessageRow>`
     with deleted as (
-      update messages set deleted_at = now(), text = null
+      update messages set deleted_at = now(), text = null, pinned_at = null, pinned_by = null
        where chat_id = ${chatId} and seq = ${seq} and deleted_at is null
-      returning ${RETURNING}
+      returning ${RETURNING_VIEW}
     ), counted as (
       update chats set message_count = message_count - 1, last_deleted_seq = greatest(last_deleted_seq, ${seq})
        where id = ${chatId} and exists (select 1 from deleted)

@@ -109,6 +109,9 @@ export const messageRoutes: Routes = async (app, { ctx }) => {
         tags: ['messages'],
         ...operation('markRead', 'Move your read cursor forward', ['not_found']),
         ...secured,
+        description:
+          'Never moves it back. A move tells `read.updated` to the chat’s members (to your own streams only in a ' +
+          'chat of more than `PARLEY_RECEIPTS_MAX_MEMBERS` members).',
         params: ChatParams,
         body: ReadBody,
         response: { 200: ReadView },

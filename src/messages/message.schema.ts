@@ -28,6 +28,21 @@ export const MessageView = Type.Object({
         'hits, stream events: those carry reaction.added / reaction.removed instead).',
     }),
   ),
+  pinnedAt: Type.Optional(
+    Nullable(
+      Type.String({
+        format: 'date-time',
+        description:
+          'When the message was pinned; null when it is not pinned. Present with `pinnedBy` on history pages, ' +
+          'single messages, edits and deletes (answers and events) and the pins list; absent where pins are not ' +
+          'loaded (a send’s answer and `message.created`, a chat’s lastMessage, search hits: those carry ' +
+          '`message.pinned` / `message.unpinned` instead).',
+      }),
+    ),
+  ),
+  pinnedBy: Type.Optional(
+    Nullable(Type.String({ description: 'Who pinned the message; null when it is not pinned.' })),
+  ),
 });
 export type MessageView = Static<typeof MessageView>;
 

@@ -221,14 +221,19 @@ export async function markRead(
     throw chatNotFound(chatId);
   }
   const { last_read_seq: lastReadSeq, unread_count: unreadCount } = cursor;
-  ctx.events.publish(
-    messageEvent(
-      'read.updated',
-      actor.tenantId,
-      { chatId },
-      { chatId, userId: actor.userId, seq: lastReadSeq },
-    ),
-  );
+  if (cursor.moved && cursor.last_read_at) {
+    // A receipt for every member of a small chat; in a larger one only the reader's own devices follow it.
+    const audience =
+      chat.member_count <= ctx.limits.receiptsMaxMembers ? { chatId } : { userId: actor.userId };
+    ctx.events.publish(
+      messageEvent('read.updated', actor.tenantId, audience, {
+        chatId,
+        userId: actor.userId,
+        seq: lastReadSeq,
+        readAt: cursor.last_read_at.toISOString(),
+      }),
+    );
+  }
   return { lastReadSeq, unreadCount };
 }
 

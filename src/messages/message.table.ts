@@ -14,9 +14,16 @@ export interface MessageTable {
   created_at: Generated<Date>;
   edited_at: Date | null;
   deleted_at: Date | null;
+  /** Who pinned the message and when (milliseconds); both null when it is not pinned (migration 0018). */
+  pinned_at: Date | null;
+  pinned_by: string | null;
 }
 
-export type MessageRow = Selectable<MessageTable>;
+/** A message as sends and most reads carry it; its pin comes only with the reads that show it (`PinColumns`). */
+export type MessageRow = Omit<Selectable<MessageTable>, 'pinned_at' | 'pinned_by'>;
+
+/** A message's pin, as the reads that show pins add it to the row. */
+export type PinColumns = Pick<Selectable<MessageTable>, 'pinned_at' | 'pinned_by'>;
 
 /** What a SourceLoop client sent with a message beyond its text (migration 0012); a row only when it sent any. */
 export interface MessagePropertiesTable {

@@ -26,6 +26,11 @@ export class ChatStream {
   revFloor: number;
   /** Changes (events with a `rev`) not delivered yet, by rev. */
   changes = new Map<number, PendingChange>();
+  /**
+   * Events about a message that are not changes (`read.updated`), waiting for that message to go out: they are
+   * sent, in arrival order, once `last` reaches their seq.
+   */
+  waiting: PendingChange[] = [];
   filling = false;
   gapTimer: NodeJS.Timeout | null = null;
 

@@ -75,8 +75,12 @@ export class Delivery {
         continue;
       }
       const stream = connection.chats.get(chatId);
-      if (!stream || (seq === null && rev === null)) {
+      if (!stream) {
         this.send(connection, frame(e));
+        continue;
+      }
+      if (seq === null && rev === null) {
+        this.sendOrWait(connection, chatId, stream, e);
         continue;
       }
       if (seq !== null) {
@@ -179,6 +183,26 @@ export class Delivery {
   }
 
   /**
+   * An event that is neither a message nor a change: at once, unless it is about a message this connection has not
+   * been sent yet (a read cursor moved to it): then it waits for that message.
+   */
+  private sendOrWait(connection: Connection, chatId: string, stream: ChatStream, e: ServerEvent): void {
+    const seq = aboutSeq(e.payload);
+    if (seq === null || (seq <= stream.last && !connection.holding && stream.waiting.length === 0)) {
+      this.send(connection, frame(e));
+      return;
+    }
+    stream.waiting.push({ data: frame(e), seq });
+    this.drain(connection, chatId, stream);
+  }
+
+  private flushWaiting(connection: Connection, stream: ChatStream): void {
+    while (stream.waiting.length > 0 && (stream.waiting[0]!.seq ?? 0) <= stream.last) {
+      this.send(connection, stream.waiting.shift()!.data);
+    }
+  }
+
+  /**
    * Sends what is contiguous after `last` (messages) and `lastRev` (changes whose message has gone out); a gap, or
    * a change waiting for a message that has not come, waits briefly for the bus, then is read from the database.
    */
@@ -187,12 +211,14 @@ export class Delivery {
       return;
     }
     this.changes.drain(connection, stream);
+    this.flushWaiting(connection, stream);
     let next = stream.pending.get(stream.last + 1);
     while (next) {
       stream.pending.delete(stream.last + 1);
       stream.last += 1;
       this.send(connection, frame(next), true);
       this.changes.drain(connection, stream);
+      this.flushWaiting(connection, stream);
       next = stream.pending.get(stream.last + 1);
     }
     for (const seq of stream.pending.keys()) {
@@ -200,7 +226,10 @@ export class Delivery {
         stream.pending.delete(seq);
       }
     }
-    if ((stream.pending.size > 0 || stream.changes.size > 0) && !stream.gapTimer) {
+    if (
+      (stream.pending.size > 0 || stream.changes.size > 0 || stream.waiting.length > 0) &&
+      !stream.gapTimer
+    ) {
       stream.gapTimer = setTimeout(() => {
         stream.gapTimer = null;
         this.fill(connection, chatId, stream).catch((error: unknown) =>

@@ -4,6 +4,7 @@ import { ERROR_STATUS, type ErrorCode } from '../errors/codes.ts';
 import { eventsOf, type EventOf, type PayloadsOf } from '../events.ts';
 import { MemberEvents } from '../members/member.events.ts';
 import { MessageEvents } from '../messages/message.events.ts';
+import { PinEvents } from '../messages/pin.events.ts';
 import { ReactionEvents } from '../messages/reaction.events.ts';
 import { UserEvents } from '../users/user.events.ts';
 
@@ -32,6 +33,7 @@ export type StreamEvents = PayloadsOf<typeof StreamEvents>;
 export const ServerEvents = {
   ...MessageEvents,
   ...ReactionEvents,
+  ...PinEvents,
   ...ChatEvents,
   ...MemberEvents,
   ...UserEvents,

@@ -5,6 +5,7 @@ import type { HealthView } from '../../src/health/health.routes.ts';
 import type { MemberView } from '../../src/members/member.schema.ts';
 import type { MessageView, ReadView, UnreadView } from '../../src/messages/message.schema.ts';
 import type { ReactionChangeView, ReactionUserView } from '../../src/messages/reaction.schema.ts';
+import type { ReceiptView } from '../../src/messages/receipt.schema.ts';
 import type { SearchHitView } from '../../src/search/search.schema.ts';
 import type { UserView } from '../../src/users/user.schema.ts';
 
@@ -26,6 +27,7 @@ export type {
   ReactionChangeView,
   ReactionUserView,
   ReadView,
+  ReceiptView,
   SearchHitView,
   UnreadView,
   UserView,
@@ -65,6 +67,9 @@ type Routes = [
   ['GET', `${V1}/chats/${string}/messages/${string}/reactions/${string}/users`, Page<ReactionUserView>],
   ['PUT', `${V1}/chats/${string}/messages/${string}/reactions/${string}`, ReactionChangeView],
   ['DELETE', `${V1}/chats/${string}/messages/${string}/reactions/${string}`, null],
+  ['GET', `${V1}/chats/${string}/messages/${string}/receipts`, Page<ReceiptView>],
+  ['PUT', `${V1}/chats/${string}/messages/${string}/pin`, MessageView],
+  ['DELETE', `${V1}/chats/${string}/messages/${string}/pin`, null],
   [string, `${V1}/chats/${string}/messages/${string}/${string}`, unknown],
   ['GET' | 'PATCH', `${V1}/chats/${string}/messages/${string}`, MessageView],
   ['GET', `${V1}/chats/${string}/messages`, Page<MessageView>],
@@ -74,6 +79,7 @@ type Routes = [
   ['GET', `${V1}/chats/${string}/members`, Page<MemberView>],
   ['POST', `${V1}/chats/${string}/members`, MemberView],
   ['POST', `${V1}/chats/${string}/read`, ReadView],
+  ['GET', `${V1}/chats/${string}/pins`, Page<MessageView>],
   ['DELETE', `${V1}/${string}`, null],
   [string, `${V1}/chats/${string}/${string}`, unknown],
   ['GET' | 'PATCH', `${V1}/chats/${string}`, ChatView],

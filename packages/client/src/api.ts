@@ -12,6 +12,8 @@ import type {
   ListChatsQuery,
   ListMembersQuery,
   ListMessagesQuery,
+  ListPinsQuery,
+  ListReceiptsQuery,
   ListReactionUsersQuery,
   ListUsersQuery,
   MemberView,
@@ -20,6 +22,7 @@ import type {
   ReactionChangeView,
   ReactionUserView,
   ReadView,
+  ReceiptView,
   SearchHitView,
   SearchMessagesQuery,
   SendMessageBody,
@@ -279,6 +282,26 @@ export class ParleyClient {
     return this.request('GET', `/v1/chats/${id(chatId)}/messages/${seq}/reactions/${id(emoji)}/users`, {
       query,
     });
+  }
+
+  /** Pin a message (a group's owners and admins; both members of a direct chat). Pinning again changes nothing. */
+  pinMessage(chatId: string, seq: number): Promise<MessageView> {
+    return this.request('PUT', `/v1/chats/${id(chatId)}/messages/${seq}/pin`);
+  }
+
+  /** Unpin a message (one that is not pinned is no error). */
+  unpinMessage(chatId: string, seq: number): Promise<void> {
+    return this.request('DELETE', `/v1/chats/${id(chatId)}/messages/${seq}/pin`);
+  }
+
+  /** The chat's pinned messages, newest pin first. */
+  listPins(chatId: string, query: ListPinsQuery = {}): Promise<Page<MessageView>> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/pins`, { query });
+  }
+
+  /** Who has read a message (members other than its author), for chats within the receipts limit. */
+  listReceipts(chatId: string, seq: number, query: ListReceiptsQuery = {}): Promise<Page<ReceiptView>> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/messages/${seq}/receipts`, { query });
   }
 
   /** Moves the caller's read cursor forward to `seq` (never back). */

@@ -392,12 +392,6 @@ export class ParleyStream {
       case 'chat.resync':
         this.revs.set(frame.chatId, Math.max(frame.rev, this.revs.get(frame.chatId) ?? 0));
         break;
-      case 'message.updated':
-      case 'message.deleted':
-      case 'reaction.added':
-      case 'reaction.removed':
-        this.changed(frame);
-        return;
       case 'chat.deleted':
         this.forget(frame.chat.id);
         break;
@@ -407,6 +401,11 @@ export class ParleyStream {
         }
         break;
       default:
+        // Every other event with a `rev` is a change of its chat (edits, deletions, reactions, pins, ...).
+        if (isChange(frame)) {
+          this.changed(frame);
+          return;
+        }
         break;
     }
     this.deliver(frame);
@@ -443,7 +442,7 @@ export class ParleyStream {
   }
 
   /** A change of a chat (an event with a `rev`): in rev order, once each; an old rev is dropped. */
-  private changed(frame: Extract<StreamFrame, { rev: number; chatId: string }>): void {
+  private changed(frame: ChangeFrame): void {
     const last = this.revs.get(frame.chatId);
     if (last !== undefined && frame.rev <= last) {
       this.duplicatesDropped += 1;
@@ -490,4 +489,12 @@ export class ParleyStream {
       }
     }
   }
+}
+
+type ChangeFrame = Extract<StreamFrame, { rev: number; chatId: string }>;
+
+/** A change of a chat: an event carrying the chat's `rev` (not `chat.resync`, which only names one). */
+function isChange(frame: StreamFrame): frame is ChangeFrame {
+  const { rev, chatId } = frame as { rev?: unknown; chatId?: unknown };
+  return frame.type !== 'chat.resync' && typeof rev === 'number' && typeof chatId === 'string';
 }

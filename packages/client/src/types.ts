@@ -110,6 +110,13 @@ export interface MessageView {
    * messages and edits; absent where not loaded (a send's answer, a chat's lastMessage, search hits, stream events).
    */
   reactions?: ReactionView[];
+  /**
+   * When the message was pinned, and by whom; both null when it is not pinned. On history pages, single messages,
+   * edits, deletes and the pins list; absent where not loaded (a send's answer and `message.created`, a chat's
+   * lastMessage, search hits).
+   */
+  pinnedAt?: string | null;
+  pinnedBy?: string | null;
 }
 
 /** One emoji on a message: how many members reacted with it, and whether the caller is one of them. */
@@ -149,6 +156,47 @@ export interface ReactionEventPayload {
   emoji: string;
   userId: string;
   count: number;
+  /** The change's place in the chat's change log. */
+  rev: number;
+}
+
+/** A member who has read a message: their read cursor is at its seq or past it. */
+export interface ReceiptView {
+  userId: string;
+  lastReadSeq: number;
+  /** When the cursor last moved (the member had read the message by then); null when not known. */
+  lastReadAt: string | null;
+}
+
+export type ListReceiptsQuery = {
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
+export type ListPinsQuery = {
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
+/** A message pinned: by `pinnedBy`, at `pinnedAt`. */
+export interface PinnedEventPayload {
+  chatId: string;
+  seq: number;
+  messageId: string;
+  pinnedBy: string;
+  pinnedAt: string;
+  /** The change's place in the chat's change log. */
+  rev: number;
+}
+
+/** A message unpinned, by `userId`. */
+export interface UnpinnedEventPayload {
+  chatId: string;
+  seq: number;
+  messageId: string;
+  userId: string;
   /** The change's place in the chat's change log. */
   rev: number;
 }
@@ -286,10 +334,14 @@ export interface ServerEventMap {
   'message.updated': { chatId: string; message: MessageView; rev: number };
   /** A change (`rev`): in rev order with the chat's other changes, replayed on a resume. */
   'message.deleted': { chatId: string; message: MessageView; rev: number };
-  'read.updated': { chatId: string; userId: string; seq: number };
+  /** A member's read cursor moved forward to `seq` ("seen by"): to every member of a chat within the receipts limit. */
+  'read.updated': { chatId: string; userId: string; seq: number; readAt: string };
   /** Changes (`rev`): in rev order with the chat's other changes, replayed on a resume. */
   'reaction.added': ReactionEventPayload;
   'reaction.removed': ReactionEventPayload;
+  /** Changes (`rev`): in rev order with the chat's other changes, replayed on a resume. */
+  'message.pinned': PinnedEventPayload;
+  'message.unpinned': UnpinnedEventPayload;
   'chat.created': { chat: ChatView };
   'chat.updated': { chat: ChatView };
   'chat.deleted': { chat: ChatView };
