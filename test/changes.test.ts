@@ -280,7 +280,8 @@ describe(`stream: a chat's changes in rev order, resumable (${ENGINE})`, () => {
     const db = t.app.parley.store.db;
     await sql`update chat_changes set created_at = now() - interval '30 days'
               where chat_id = ${chat.id} and rev <= 3`.execute(db);
-    assert.ok((await pruneChanges(t.app.parley.ctx, 7)) >= 3);
+    assert.equal(t.config.realtime.changeRetentionDays, 7, 'PARLEY_CHANGE_RETENTION_DAYS by default');
+    assert.ok((await pruneChanges(t.app.parley.ctx, t.config.realtime.changeRetentionDays)) >= 3);
     const again = await connect(bob, {
       resume: JSON.stringify({ chats: { [chat.id]: lastSeq }, changes: { [chat.id]: lastRev } }),
     });
