@@ -128,6 +128,33 @@ describe(`stream: a chat's changes in rev order, resumable (${ENGINE})`, () => {
     }
   });
 
+  it('on a late resume, sends the older missed changes once, after the live ones already sent', async () => {
+    const { alice, bob, chat } = await missedChat('late');
+    await fourChanges(alice, chat.id);
+    const stream = await connect(bob);
+    assert.deepEqual(stream.of('ready')[0]!.changes, { [chat.id]: 5 });
+    assert.equal((await alice.patch(`/v1/chats/${chat.id}/messages/3`, { text: 'live' })).status, 200);
+    await stream.waitFor('message.updated', (f) => f.rev === 6);
+    stream.send({ type: 'resume', chats: {}, changes: { [chat.id]: 1 } });
+    await stream.waitFor('resumed');
+    assert.deepEqual(revsOf(stream.frames, chat.id), [6, 2, 3, 4, 5]);
+    assert.equal((await alice.patch(`/v1/chats/${chat.id}/messages/3`, { text: 'again' })).status, 200);
+    await stream.waitFor('message.updated', (f) => f.rev === 7);
+    assert.deepEqual(revsOf(stream.frames, chat.id), [6, 2, 3, 4, 5, 7]);
+  });
+
+  it('starts a member added while connected at the rev at which they joined', async () => {
+    const { alice, chat } = await missedChat('join');
+    await fourChanges(alice, chat.id);
+    const dave = await t.login('join-dave');
+    const stream = await connect(dave);
+    assert.equal((await alice.post(`/v1/chats/${chat.id}/members`, { userId: dave.userId })).status, 201);
+    await stream.waitFor('member.added', (f) => f.userId === dave.userId);
+    assert.equal((await alice.patch(`/v1/chats/${chat.id}/messages/1`, { text: 'for dave' })).status, 200);
+    await stream.waitFor('message.updated');
+    assert.deepEqual(revsOf(stream.frames, chat.id), [6]);
+  });
+
   it('refuses a changes cursor that is not one', async () => {
     const bob = await t.login('bad-bob');
     const stream = await connect(bob);
@@ -253,7 +280,8 @@ describe(`stream: a chat's changes in rev order, resumable (${ENGINE})`, () => {
     const db = t.app.parley.store.db;
     await sql`update chat_changes set created_at = now() - interval '30 days'
               where chat_id = ${chat.id} and rev <= 3`.execute(db);
-    assert.ok((await pruneChanges(t.app.parley.ctx, 7)) >= 3);
+    assert.equal(t.config.realtime.changeRetentionDays, 7, 'PARLEY_CHANGE_RETENTION_DAYS by default');
+    assert.ok((await pruneChanges(t.app.parley.ctx, t.config.realtime.changeRetentionDays)) >= 3);
     const again = await connect(bob, {
       resume: JSON.stringify({ chats: { [chat.id]: lastSeq }, changes: { [chat.id]: lastRev } }),
     });
