@@ -146,6 +146,7 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
       Array.from({ length: 160 }, (_, i) => i + 1),
     );
     assert.equal(await message(alice, 1).locator('.bubble').textContent(), 'Message #1');
+    await alice.locator('#messages .history-start', { hasText: 'start of the conversation' }).waitFor();
     await shot(ctx, alice, 'desktop-history-top');
   });
 
@@ -404,6 +405,12 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
       await alice.getByRole('button', { name: 'Back to chats' }).isHidden(),
       'no back button on a desktop',
     );
+
+    await phone.getByRole('button', { name: 'Your profile and status' }).click();
+    await phone.getByLabel('Status message').fill('Commuting');
+    await shot(ctx, phone, 'phone-profile-dialog');
+    await phone.getByRole('button', { name: 'Save' }).click();
+    await phone.locator('#me-id', { hasText: 'Commuting' }).waitFor();
 
     await phone.getByLabel('Search messages').fill('phone');
     await phone.locator('.search-hit').first().waitFor();

@@ -800,6 +800,9 @@ function showMessage(message, { scroll = true } = {}) {
     }
   }
   state.shown.set(merged.seq, item);
+  if (merged.seq === 1 && !ui.messages.querySelector('.history-start')) {
+    ui.messages.prepend(el('li', { class: 'history-start' }, ['This is the start of the conversation.']));
+  }
   // Replies quoting this message show its new text.
   for (const [seq, other] of state.messages) {
     if (other.replyTo === merged.seq && state.shown.has(seq) && existing) {
