@@ -207,7 +207,7 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
   it('reacts with an emoji: chips with counts, your own marked, live on the other page', async (ctx) => {
     const chip = (page: Page) => message(page, 162).locator('.reaction[data-emoji="👍"]');
     await menu(bob, 162);
-    await bob.getByRole('menuitem', { name: 'React with 👍' }).click();
+    await bob.getByRole('menuitemcheckbox', { name: 'React with 👍' }).click();
     await chip(bob).locator('.count', { hasText: '1' }).waitFor();
     assert.equal(await chip(bob).getAttribute('aria-pressed'), 'true');
     await chip(alice).locator('.count', { hasText: '1' }).waitFor();
@@ -220,9 +220,12 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
     await chip(bob).locator('.count', { hasText: '2' }).waitFor();
     // A second emoji, from the menu.
     await menu(alice, 162);
-    await alice.getByRole('menuitem', { name: 'React with 🎉' }).click();
+    await alice.getByRole('menuitemcheckbox', { name: 'React with 🎉' }).click();
     await message(bob, 162).locator('.reaction[data-emoji="🎉"] .count', { hasText: '1' }).waitFor();
     await shot(ctx, alice, 'desktop-reactions-alice');
+    await alice.emulateMedia({ colorScheme: 'dark' });
+    await shot(ctx, alice, 'desktop-reactions-alice-dark');
+    await alice.emulateMedia({ colorScheme: 'light' });
     await shot(ctx, bob, 'desktop-reactions-bob');
 
     // Bob takes his back: Alice sees the count drop, hers still marked.
@@ -388,7 +391,7 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
     await alice.locator('.chat-item', { hasText: 'Hi Alice, sent from my phone' }).click();
     await alice.locator('#messages .message[data-seq="1"]').waitFor();
     await menu(alice, 1);
-    await alice.getByRole('menuitem', { name: 'React with ❤️' }).click();
+    await alice.getByRole('menuitemcheckbox', { name: 'React with ❤️' }).click();
     await message(phone, 1).locator('.reaction[data-emoji="❤️"]').waitFor();
     await shot(ctx, phone, 'phone-chat');
     await menu(phone, 1);

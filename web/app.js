@@ -844,9 +844,9 @@ function openMenu(seq, anchor) {
         'button',
         {
           type: 'button',
-          role: 'menuitem',
+          role: 'menuitemcheckbox',
           'aria-label': `React with ${emoji}`,
-          'aria-pressed': String(mineAlready),
+          'aria-checked': String(mineAlready),
         },
         [emoji],
       );
