@@ -373,6 +373,43 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
     await alice.getByLabel('Search messages').press('Escape');
   });
 
+  it('opens a search hit deep in the history and pages in both directions from it', async () => {
+    await alice.getByLabel('Search messages').fill('"Message #20"');
+    const hit = alice.locator('.search-hit', { hasText: /Message #20$/ });
+    await hit.click();
+    await alice.locator('#messages .message.flash[data-seq="20"]').waitFor();
+    assert.equal(await message(alice, 160).count(), 0, 'opened at the hit, not at the newest page');
+    const list = alice.locator('#messages');
+    // Down to the newest message (#167), page by page; then up to #1.
+    for (let round = 0; round < 10 && (await message(alice, 167).count()) === 0; round += 1) {
+      await list.evaluate((element) => {
+        element.scrollTop = element.scrollHeight;
+      });
+      await alice.waitForTimeout(300);
+    }
+    await message(alice, 167).waitFor();
+    for (let round = 0; round < 10 && (await message(alice, 1).count()) === 0; round += 1) {
+      await list.evaluate((element) => {
+        element.scrollTop = 0;
+      });
+      await alice.waitForTimeout(300);
+    }
+    const seqs = await alice
+      .locator('#messages .message')
+      .evaluateAll((items) => items.map((item) => Number(item.getAttribute('data-seq'))));
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 167 }, (_, i) => i + 1),
+    );
+    // A message sent now shows at the end, live on the other page.
+    await open(bob, directId);
+    await message(bob, 167).waitFor();
+    await alice.getByLabel('Message', { exact: true }).fill('Back from the archives');
+    await alice.getByLabel('Message', { exact: true }).press('Enter');
+    await message(alice, 168).waitFor();
+    await message(bob, 168).locator('.bubble', { hasText: 'Back from the archives' }).waitFor();
+  });
+
   it('on a phone-sized screen shows the chat list and a chat as separate views, with a back button', async (ctx) => {
     const phone = await signInAs(browser, base, 'carol', errors, 'phone');
     await phone.locator('#chat-list').waitFor();
