@@ -4,7 +4,12 @@ import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
-import { launchChromium, signIn as signInAs, skipWithoutChromium as skip } from './support/browser.ts';
+import {
+  launchChromium,
+  signIn as signInAs,
+  skipWithoutChromium as skip,
+  SocketSwitch,
+} from './support/browser.ts';
 
 /** Screenshots to look at (tmp/ is not committed). */
 const SHOTS = path.resolve(import.meta.dirname, '..', 'tmp', 'e2e-demo');
@@ -31,6 +36,8 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
   let aliceApi: Client;
   let bobApi: Client;
   let directId = '';
+  /** Alice's connection to the stream, which a test cuts. */
+  const aliceSockets = new SocketSwitch();
 
   before(async () => {
     // The seeding below sends faster than the default rate limits allow a person.
@@ -87,7 +94,7 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
   }
 
   it('loads older history as the list is scrolled up, keeping the place, down to message #1', async (ctx) => {
-    alice = await signInAs(browser, base, 'alice', errors);
+    alice = await signInAs(browser, base, 'alice', errors, 'desktop', aliceSockets);
     bob = await signInAs(browser, base, 'bob', errors);
     aliceApi = await t.as('alice');
     bobApi = await t.as('bob');
@@ -239,6 +246,22 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
       { emoji: '👍', count: 1, me: true },
       { emoji: '🎉', count: 1, me: true },
     ]);
+  });
+
+  it('after a lost connection, shows the reactions added meanwhile (a resume replays none)', async () => {
+    await aliceSockets.cut();
+    try {
+      await alice.locator('#connection-text', { hasText: /reconnecting/ }).waitFor();
+      const reacted = await bobApi.put(
+        `/v1/chats/${directId}/messages/161/reactions/${encodeURIComponent('🙏')}`,
+      );
+      assert.equal(reacted.status, 201);
+      assert.equal(await message(alice, 161).locator('.reaction').count(), 0, 'not seen while disconnected');
+    } finally {
+      aliceSockets.release();
+    }
+    await alice.locator('#connection-text', { hasText: 'live' }).waitFor();
+    await message(alice, 161).locator('.reaction[data-emoji="🙏"] .count', { hasText: '1' }).waitFor();
   });
 
   it('manages a group: add a member, change a role, remove, leave; "1 member"', async (ctx) => {

@@ -1103,6 +1103,7 @@ function connect() {
     // After a reconnect: counts and new chats from the server, in case the page missed a change to the list.
     if (stream.connections > 1) {
       void loadChats();
+      void refreshShown();
     }
   });
   stream.on('disconnect', ({ reconnectInMs }) => {
@@ -1219,6 +1220,30 @@ function connect() {
   });
 
   void stream.connect();
+}
+
+/** After a reconnect: the open chat's messages on screen, again from the server (a resume replays no reactions). */
+async function refreshShown() {
+  const chatId = state.open;
+  if (!chatId || state.shown.size === 0) {
+    return;
+  }
+  const range = { after: lowestShown() - 1, before: Math.max(...state.shown.keys()) + 1 };
+  let page = await client().listMessages(chatId, { ...range, limit: 200 });
+  for (;;) {
+    if (state.open !== chatId) {
+      return;
+    }
+    for (const message of page.data) {
+      if (state.shown.has(message.seq)) {
+        showMessage(message, { scroll: false });
+      }
+    }
+    if (page.nextCursor === null) {
+      return;
+    }
+    page = await client().listMessages(chatId, { cursor: page.nextCursor, limit: 200 });
+  }
 }
 
 /** @param {string} chatId */
