@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
-
-/** Debian's Chromium (CI installs it with apt), or the one PARLEY_CHROMIUM names. */
-const CHROMIUM = [process.env.PARLEY_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-  (candidate): candidate is string => candidate !== undefined && candidate !== '' && existsSync(candidate),
-);
-const skip = CHROMIUM
-  ? false
-  : 'Chromium was not found (apt-get install chromium, or set PARLEY_CHROMIUM): the browser test is skipped';
+import { launchChromium, signIn as signInAs, skipWithoutChromium as skip } from './support/browser.ts';
 const ARTIFACTS = path.resolve(import.meta.dirname, '..', 'test-results');
 
 describe(`the demo page in headless Chromium (${ENGINE})`, { skip, timeout: 60_000 }, () => {
@@ -23,19 +16,7 @@ describe(`the demo page in headless Chromium (${ENGINE})`, { skip, timeout: 60_0
   before(async () => {
     t = await createTestApp();
     base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM!,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -44,16 +25,8 @@ describe(`the demo page in headless Chromium (${ENGINE})`, { skip, timeout: 60_0
   });
 
   /** A browser context of its own (its own storage: another person), signed in as `userId`. */
-  async function signIn(userId: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => errors.push(`${userId}: ${error.message}`));
-    await page.goto(`${base}/`);
-    await page.getByLabel('User id').fill(userId);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.locator('#me-name', { hasText: userId }).waitFor();
-    await page.locator('#connection-text', { hasText: 'live' }).waitFor();
-    return page;
+  function signIn(userId: string): Promise<Page> {
+    return signInAs(browser, base, userId, errors);
   }
 
   it('two people chat live: typing, the unread badge, reading clears it, presence and search', async () => {
