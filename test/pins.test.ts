@@ -153,8 +153,13 @@ describe(`pins (${ENGINE})`, () => {
   it('unpins a message when it is deleted, and refuses to pin a deleted one (409)', async () => {
     const [message] = await sendMessages(member, chatId, 1, 'doomed');
     const seq = message!.seq;
-    assert.equal((await owner.put(pin(chatId, seq))).status, 201);
+    const pinned = await owner.put(pin(chatId, seq));
+    assert.equal(pinned.status, 201);
     assert.ok((await member.get(`/v1/chats/${chatId}/pins`)).body.data.some((m) => m.seq === seq));
+    // An edit keeps the pin, and its answer shows it.
+    const edited = await member.patch(`/v1/chats/${chatId}/messages/${seq}`, { text: 'still pinned' });
+    assert.equal(edited.body.pinnedAt, pinned.body.pinnedAt);
+    assert.equal(edited.body.pinnedBy, owner.userId);
     assert.equal((await member.delete(`/v1/chats/${chatId}/messages/${seq}`)).status, 204);
     assert.ok(!(await member.get(`/v1/chats/${chatId}/pins`)).body.data.some((m) => m.seq === seq));
     const view = await member.get(`/v1/chats/${chatId}/messages/${seq}`);

@@ -25,6 +25,7 @@ import {
   SendMessageBody,
   UnreadView,
 } from '../messages/message.schema.ts';
+import { ReceiptView } from '../messages/receipt.schema.ts';
 import { SearchHitView, SearchPage, SearchSort } from '../search/search.schema.ts';
 import { CreateUserBody, UpdateMeBody, UserStatusSchema, UserView } from '../users/user.schema.ts';
 import { PageOf } from './routes.ts';
@@ -61,6 +62,8 @@ const NAMED = {
   ReadState: ReadView,
   UnreadSummary: UnreadView,
   UnreadChat: UnreadView.properties.chats.items,
+  Receipt: ReceiptView,
+  ReceiptPage: PageOf(ReceiptView),
   SearchHit: SearchHitView,
   SearchPage,
   SearchSort,
