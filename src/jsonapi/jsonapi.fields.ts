@@ -72,6 +72,9 @@ export const FIELDS = {
     editedAt: 'attribute',
     deletedAt: 'attribute',
     reactions: 'attribute',
+    mentions: 'attribute',
+    mentionsAll: 'attribute',
+    mentionsHere: 'attribute',
   },
 } as const satisfies { [T in ResourceType]: Record<keyof Views[T], Role> };
 

@@ -1,16 +1,26 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { HistoryState } from './history.cache.ts';
+import { pageMentionsSql } from './mention.repository.ts';
 import { historyQuery, type HistoryRange } from './message.repository.ts';
 import type { MessageRow } from './message.table.ts';
 
 /** A message's reaction counts as the page query reads them: `[emoji, count]`, first reacted first; null for none. */
 export type ReactionCounts = [string, number][] | null;
 
-/** `g_reactions` comes with a member's page only (a tenant's read has no viewer and shows no reactions). */
-type GatedRow = { g_last_seq: number; g_revision: number; g_reactions?: ReactionCounts } & (
-  MessageRow | { [K in keyof MessageRow]: null }
-);
+/** A message's mentions as the page query reads them: `[users, all, here]`; null for none. */
+export type PageMentions = [string[], boolean | null, boolean | null] | null;
+
+/**
+ * `g_reactions` and `g_mentions` come with a member's page only (a tenant's read has no viewer and shows no
+ * reactions or mentions).
+ */
+type GatedRow = {
+  g_last_seq: number;
+  g_revision: number;
+  g_reactions?: ReactionCounts;
+  g_mentions?: PageMentions;
+} & (MessageRow | { [K in keyof MessageRow]: null });
 
 /**
  * A member's history page in one round trip: the membership of the live chat in the member's tenant, joined to the
@@ -32,7 +42,8 @@ export function memberHistoryQuery(
   return sql<GatedRow>`
     select g.last_seq as g_last_seq, g.history_revision as g_revision, x.*,
            (select json_agg(json_build_array(r.emoji, r.count) order by r.ord) from message_reaction_counts r
-             where r.chat_id = ${chatId} and r.seq = x.seq) as g_reactions
+             where r.chat_id = ${chatId} and r.seq = x.seq) as g_reactions,
+           ${pageMentionsSql(chatId)} as g_mentions
       from (
       select c.last_seq, c.history_revision from members me join chats c on c.id = me.chat_id
        where me.chat_id = ${chatId} and me.user_id = ${viewer.userId}
@@ -57,7 +68,10 @@ export async function listMemberMessages(
 }
 
 /** A page's rows in ascending seq, each with its reaction counts when the read brings them, and its state. */
-export type PageRows = { state: HistoryState; rows: (MessageRow & { reactions?: ReactionCounts })[] };
+export type PageRows = {
+  state: HistoryState;
+  rows: (MessageRow & { reactions?: ReactionCounts; mentions?: PageMentions })[];
+};
 
 /** A gated page's rows: none, not found; the state still `known`, unchanged; else the page, ascending. */
 function gatedPage(
@@ -74,9 +88,17 @@ function gatedPage(
     return 'unchanged';
   }
   const page: PageRows['rows'] = [];
-  for (const { g_last_seq: _seq, g_revision: _revision, g_reactions: reactions, ...row } of rows) {
+  for (const {
+    g_last_seq: _seq,
+    g_revision: _revision,
+    g_reactions: reactions,
+    g_mentions: mentions,
+    ...row
+  } of rows) {
     if (row.seq !== null) {
-      page.push(reactions === undefined ? (row as MessageRow) : { ...(row as MessageRow), reactions });
+      page.push(
+        reactions === undefined ? (row as MessageRow) : { ...(row as MessageRow), reactions, mentions },
+      );
     }
   }
   return { state, rows: range.direction === 'forward' ? page : page.reverse() };

@@ -1,10 +1,20 @@
 import type { MessageInContextRow } from './filter.repository.ts';
 import type { MessageRow } from './message.table.ts';
+import type { Mentions } from './mention.repository.ts';
 import type { MessageView } from './message.schema.ts';
 import type { ReactionView } from './reaction.schema.ts';
 
-/** A message row as clients see it; with `reactions` when they were loaded (none shown on a deleted message). */
-export function presentMessage(row: MessageRow, reactions?: ReactionView[]): MessageView {
+const NO_MENTIONS: Mentions = { users: [], all: false, here: false };
+
+/**
+ * A message row as clients see it; with `reactions` and `mentions` when they were loaded (none shown on a deleted
+ * message).
+ */
+export function presentMessage(
+  row: MessageRow,
+  reactions?: ReactionView[],
+  mentions?: Mentions | null,
+): MessageView {
   const view: MessageView = {
     id: row.id,
     chatId: row.chat_id,
@@ -19,6 +29,12 @@ export function presentMessage(row: MessageRow, reactions?: ReactionView[]): Mes
   };
   if (reactions !== undefined) {
     view.reactions = row.deleted_at ? [] : reactions;
+  }
+  if (mentions !== undefined) {
+    const shown = row.deleted_at || !mentions ? NO_MENTIONS : mentions;
+    view.mentions = [...shown.users];
+    view.mentionsAll = shown.all;
+    view.mentionsHere = shown.here;
   }
   return view;
 }

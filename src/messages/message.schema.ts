@@ -28,6 +28,23 @@ export const MessageView = Type.Object({
         'hits, stream events: those carry reaction.added / reaction.removed instead).',
     }),
   ),
+  mentions: Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        'The members the text names with `@username`, resolved when it was sent or last edited, by id; empty for ' +
+        'a deleted message. Present wherever a message is shown with its mentions: answers of sends, edits, ' +
+        'single messages and history pages, message.created / message.updated and stream replays; absent in a ' +
+        'chat’s lastMessage, search hits and dialect views.',
+    }),
+  ),
+  mentionsAll: Type.Optional(
+    Type.Boolean({ description: 'The text mentions everyone in the chat (`@all` by an owner or admin).' }),
+  ),
+  mentionsHere: Type.Optional(
+    Type.Boolean({
+      description: 'The text mentions the members online when it was sent (`@here` by an owner or admin).',
+    }),
+  ),
 });
 export type MessageView = Static<typeof MessageView>;
 
@@ -73,9 +90,19 @@ export const ReadView = Type.Object({ lastReadSeq: Type.Integer(), unreadCount: 
 export type ReadView = Static<typeof ReadView>;
 
 export const UnreadView = Type.Object({
-  total: Type.Integer(),
+  total: Type.Integer({ description: 'The unread messages of the chats listed.' }),
+  mentionTotal: Type.Integer({ description: 'The unread mentions of the chats listed.' }),
   chats: Type.Array(
-    Type.Object({ chatId: Type.String(), unreadCount: Type.Integer(), lastReadSeq: Type.Integer() }),
+    Type.Object({
+      chatId: Type.String(),
+      unreadCount: Type.Integer(),
+      lastReadSeq: Type.Integer(),
+      mentionCount: Type.Integer({
+        description:
+          'Live messages by others past the read cursor that mention you: by `@username`, by `@here` while ' +
+          'you were online, or `@all` sent since you joined.',
+      }),
+    }),
   ),
 });
 export type UnreadView = Static<typeof UnreadView>;

@@ -3,6 +3,7 @@ import { ChatEvents } from '../chats/chat.events.ts';
 import { ERROR_STATUS, type ErrorCode } from '../errors/codes.ts';
 import { eventsOf, type EventOf, type PayloadsOf } from '../events.ts';
 import { MemberEvents } from '../members/member.events.ts';
+import { MentionEvents } from '../messages/mention.events.ts';
 import { MessageEvents } from '../messages/message.events.ts';
 import { ReactionEvents } from '../messages/reaction.events.ts';
 import { UserEvents } from '../users/user.events.ts';
@@ -32,6 +33,7 @@ export type StreamEvents = PayloadsOf<typeof StreamEvents>;
 export const ServerEvents = {
   ...MessageEvents,
   ...ReactionEvents,
+  ...MentionEvents,
   ...ChatEvents,
   ...MemberEvents,
   ...UserEvents,

@@ -110,6 +110,15 @@ export interface MessageView {
    * messages and edits; absent where not loaded (a send's answer, a chat's lastMessage, search hits, stream events).
    */
   reactions?: ReactionView[];
+  /**
+   * The members the text names (`@username`), by id, resolved when sent or last edited; empty for a deleted
+   * message. On sends, edits, single messages, history pages, message events and replays; absent where not loaded.
+   */
+  mentions?: string[];
+  /** `@all` by an owner or admin: everyone in the chat is mentioned. */
+  mentionsAll?: boolean;
+  /** `@here` by an owner or admin: the members online when it was sent are mentioned. */
+  mentionsHere?: boolean;
 }
 
 /** One emoji on a message: how many members reacted with it, and whether the caller is one of them. */
@@ -248,8 +257,19 @@ export interface ReadView {
 
 export interface UnreadView {
   total: number;
-  chats: { chatId: string; unreadCount: number; lastReadSeq: number }[];
+  /** The unread mentions of the chats listed. */
+  mentionTotal: number;
+  chats: {
+    chatId: string;
+    unreadCount: number;
+    lastReadSeq: number;
+    /** Unread messages that mention you (by name, `@here` while online, `@all` since you joined). */
+    mentionCount: number;
+  }[];
 }
+
+/** How a message mentions you: by name, by `@here` (you were online), by `@all`. */
+export type MentionVia = 'name' | 'here' | 'all';
 
 // ---- search ----------------------------------------------------------------------------------------------------
 
@@ -286,6 +306,8 @@ export interface ServerEventMap {
   /** Not replayed on a resume: history pages carry the current counts. */
   'reaction.added': ReactionEventPayload;
   'reaction.removed': ReactionEventPayload;
+  /** A message mentions you, even in a chat you muted; not replayed on a resume (replayed messages carry it). */
+  'mention.created': { chatId: string; message: MessageView; via: MentionVia };
   'chat.created': { chat: ChatView };
   'chat.updated': { chat: ChatView };
   'chat.deleted': { chat: ChatView };
