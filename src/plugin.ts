@@ -21,6 +21,7 @@ import type { Metrics } from './metrics/metrics.registry.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { messageRoutes } from './messages/message.routes.ts';
 import { reactionRoutes } from './messages/reaction.routes.ts';
+import { settingsRoutes } from './chats/settings.routes.ts';
 import { searchRoutes } from './search/search.routes.ts';
 import type { Bus } from './realtime/bus.ts';
 import { avitoRoutes } from './dialects/avito/avito.routes.ts';
@@ -205,6 +206,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
         userRoutes,
         deletionRoutes,
         chatRoutes,
+        settingsRoutes,
         memberRoutes,
         messageRoutes,
         reactionRoutes,

@@ -758,7 +758,17 @@ describe('messages', () => {
       assert.deepEqual(unread.body, {
         total: 3,
         mentionTotal: 0,
-        chats: [{ chatId: chat.id, unreadCount: 3, lastReadSeq: 0, mentionCount: 0 }],
+        chats: [
+          {
+            chatId: chat.id,
+            unreadCount: 3,
+            lastReadSeq: 0,
+            mentionCount: 0,
+            muted: false,
+            archived: false,
+            hidden: false,
+          },
+        ],
       });
     });
   });

@@ -145,7 +145,18 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
       read.join('; '),
     );
     const rows = await unreadSummaryQuery('default', 'plan-alice').execute(db);
-    assert.deepEqual(rows.rows, [{ chat_id: chatId, last_read_seq: 0, unread_count: 5, mention_count: 0 }]);
+    assert.deepEqual(rows.rows, [
+      {
+        chat_id: chatId,
+        last_read_seq: 0,
+        unread_count: 5,
+        mention_count: 0,
+        s_muted: false,
+        s_muted_until: null,
+        s_archived: false,
+        s_hidden: false,
+      },
+    ]);
   });
 
   it('lists chats from the membership index with per-chat key lookups', async () => {

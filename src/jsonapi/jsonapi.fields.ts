@@ -52,6 +52,7 @@ export const FIELDS = {
     unreadCount: 'attribute',
     lastReadSeq: 'attribute',
     role: 'attribute',
+    settings: 'attribute',
   },
   members: {
     chatId: 'foreignKey',

@@ -142,6 +142,14 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
     body: { id: { target: chatOfUrl }, rename: { lastReadSeq: 'seq' } },
   },
   'GET /v1/unread': { type: 'chats', operation: 'list', returns: 'unread' },
+  // The caller's settings of a chat are that chat's `settings` attribute; a change sends them as attributes.
+  'GET /v1/chats/:id/settings': { type: 'chats', operation: 'read', returns: 'settings' },
+  'PATCH /v1/chats/:id/settings': {
+    type: 'chats',
+    operation: 'update',
+    returns: 'settings',
+    body: { id: { target: chatOfUrl }, unwrap: 'settings' },
+  },
 
   // Hits are messages; each one's highlight and rank are its meta. The native `sort` is spelled as sort fields.
   'GET /v1/search/messages': {

@@ -90,8 +90,12 @@ export const ReadView = Type.Object({ lastReadSeq: Type.Integer(), unreadCount: 
 export type ReadView = Static<typeof ReadView>;
 
 export const UnreadView = Type.Object({
-  total: Type.Integer({ description: 'The unread messages of the chats listed.' }),
-  mentionTotal: Type.Integer({ description: 'The unread mentions of the chats listed.' }),
+  total: Type.Integer({
+    description: 'The unread messages of the chats listed that are neither muted, archived nor hidden.',
+  }),
+  mentionTotal: Type.Integer({
+    description: 'The unread mentions of every chat listed, muted ones included.',
+  }),
   chats: Type.Array(
     Type.Object({
       chatId: Type.String(),
@@ -102,6 +106,11 @@ export const UnreadView = Type.Object({
           'Live messages by others past the read cursor that mention you: by `@username`, by `@here` while ' +
           'you were online, or `@all` sent since you joined.',
       }),
+      muted: Type.Boolean({ description: 'You muted the chat: its unread messages are not in `total`.' }),
+      archived: Type.Boolean({
+        description: 'You archived the chat: its unread messages are not in `total`.',
+      }),
+      hidden: Type.Boolean({ description: 'You hid the chat: its unread messages are not in `total`.' }),
     }),
   ),
 });

@@ -249,9 +249,13 @@ export async function unread(ctx: Context, actor: Actor): Promise<UnreadView> {
     unreadCount: r.unread_count,
     lastReadSeq: r.last_read_seq,
     mentionCount: r.mention_count,
+    muted: r.s_muted,
+    archived: r.s_archived,
+    hidden: r.s_hidden,
   }));
   return {
-    total: chats.reduce((sum, c) => sum + c.unreadCount, 0),
+    // Muted, archived and hidden chats are listed, and left out of the total; their mentions still count.
+    total: chats.reduce((sum, c) => (c.muted || c.archived || c.hidden ? sum : sum + c.unreadCount), 0),
     mentionTotal: chats.reduce((sum, c) => sum + c.mentionCount, 0),
     chats,
   };

@@ -1,5 +1,6 @@
 import Type from 'typebox';
 import { ChatEvents } from '../chats/chat.events.ts';
+import { SettingsEvents } from '../chats/settings.events.ts';
 import { ERROR_STATUS, type ErrorCode } from '../errors/codes.ts';
 import { eventsOf, type EventOf, type PayloadsOf } from '../events.ts';
 import { MemberEvents } from '../members/member.events.ts';
@@ -35,6 +36,7 @@ export const ServerEvents = {
   ...ReactionEvents,
   ...MentionEvents,
   ...ChatEvents,
+  ...SettingsEvents,
   ...MemberEvents,
   ...UserEvents,
   ...StreamEvents,

@@ -1,4 +1,5 @@
 import type { ChatView } from '../../src/chats/chat.schema.ts';
+import type { ChatSettingsView } from '../../src/chats/settings.schema.ts';
 import type { DevTokenView } from '../../src/demo/demo.schema.ts';
 import type { ErrorCode } from '../../src/errors/codes.ts';
 import type { HealthView } from '../../src/health/health.routes.ts';
@@ -18,6 +19,7 @@ import type { UserView } from '../../src/users/user.schema.ts';
  */
 
 export type {
+  ChatSettingsView,
   ChatView,
   DevTokenView,
   HealthView,
@@ -74,6 +76,7 @@ type Routes = [
   ['GET', `${V1}/chats/${string}/members`, Page<MemberView>],
   ['POST', `${V1}/chats/${string}/members`, MemberView],
   ['POST', `${V1}/chats/${string}/read`, ReadView],
+  ['GET' | 'PATCH', `${V1}/chats/${string}/settings`, ChatSettingsView],
   ['DELETE', `${V1}/${string}`, null],
   [string, `${V1}/chats/${string}/${string}`, unknown],
   ['GET' | 'PATCH', `${V1}/chats/${string}`, ChatView],

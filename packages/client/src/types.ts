@@ -179,6 +179,31 @@ export interface ChatView {
   lastReadSeq: number;
   /** Null when the caller is not a member (say, a public group seen from outside). */
   role: Role | null;
+  /** The caller's own settings of the chat. */
+  settings: ChatSettingsView;
+}
+
+/** Your own settings of a chat; nobody else sees them. */
+export interface ChatSettingsView {
+  /** Notifications muted now (mentions still reach you). */
+  muted: boolean;
+  /** When the mute ends; null when not muted, or muted until you unmute. */
+  mutedUntil: string | null;
+  /** Left out of the chat list (unless asked for) and of the unread total. */
+  archived: boolean;
+  /** Left out of the chat list and the unread total until the chat's next message. */
+  hidden: boolean;
+}
+
+/**
+ * At least one field. `muted: true` mutes until you unmute, or until `mutedUntil` (a future time); `muted: false`
+ * or `mutedUntil: null` unmutes.
+ */
+export interface UpdateChatSettingsBody {
+  muted?: boolean;
+  mutedUntil?: string | null;
+  archived?: boolean;
+  hidden?: boolean;
 }
 
 export interface CreateChatBody {
@@ -201,6 +226,10 @@ export type ListChatsQuery = {
   cursor?: string;
   /** 1 to 200. */
   limit?: number;
+  /** true: your archived chats only; false (the default): the others. */
+  archived?: boolean;
+  /** true: with the chats you hid (default: without them). */
+  includeHidden?: boolean;
 };
 
 export interface MemberView {
@@ -256,6 +285,7 @@ export interface ReadView {
 }
 
 export interface UnreadView {
+  /** The unread messages of the chats listed that are neither muted, archived nor hidden. */
   total: number;
   /** The unread mentions of the chats listed. */
   mentionTotal: number;
@@ -265,6 +295,10 @@ export interface UnreadView {
     lastReadSeq: number;
     /** Unread messages that mention you (by name, `@here` while online, `@all` since you joined). */
     mentionCount: number;
+    /** Muted, archived or hidden: the chat's unread messages are not in `total`. */
+    muted: boolean;
+    archived: boolean;
+    hidden: boolean;
   }[];
 }
 
@@ -311,6 +345,8 @@ export interface ServerEventMap {
   'chat.created': { chat: ChatView };
   'chat.updated': { chat: ChatView };
   'chat.deleted': { chat: ChatView };
+  /** You changed your settings of a chat: to your own streams only. */
+  'settings.updated': { chatId: string; settings: ChatSettingsView };
   'member.added': { chatId: string; userId: string };
   'member.removed': { chatId: string; userId: string };
   presence: { userId: string; status: UserStatus };
