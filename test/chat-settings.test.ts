@@ -4,6 +4,7 @@ import type { ChatView, Page } from './support/api.ts';
 import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
 import { assertError } from './support/assertions.ts';
 import { createGroup, sendMessages } from './support/factories.ts';
+import { ACCEPT, assertMany, assertOne, SEND } from './support/jsonapi.ts';
 import { StreamClient } from './support/ws.ts';
 
 const settingsOf = (chatId: string) => `/v1/chats/${chatId}/settings` as const;
@@ -175,5 +176,37 @@ describe(`chat settings (${ENGINE})`, () => {
         ws.socket.close();
       }
     }
+  });
+
+  it('speaks JSON:API: settings as the chat’s attribute, list filters, the unread meta', async () => {
+    const erin = await t.login('cs-erin');
+    const chat = await createGroup(erin, [bob]);
+    await sendMessages(bob, chat.id, 1, 'hi @cs-erin');
+    const changed = assertOne(
+      await erin.patch(
+        settingsOf(chat.id),
+        { data: { type: 'chats', id: chat.id, attributes: { settings: { archived: true } } } },
+        SEND,
+      ),
+      200,
+    );
+    assert.deepEqual(changed.data.attributes?.settings, {
+      muted: false,
+      mutedUntil: null,
+      archived: true,
+      hidden: false,
+    });
+    assert.equal(assertOne(await erin.get(settingsOf(chat.id), ACCEPT), 200).data.id, chat.id);
+    assert.deepEqual(
+      assertMany(await erin.get('/v1/chats', ACCEPT), 200).data.map((r) => r.id),
+      [],
+    );
+    assert.deepEqual(
+      assertMany(await erin.get('/v1/chats?filter[archived]=true', ACCEPT), 200).data.map((r) => r.id),
+      [chat.id],
+    );
+    const unread = assertMany(await erin.get('/v1/unread', ACCEPT), 200);
+    assert.deepEqual(unread.meta, { total: 0, mentionTotal: 1 });
+    assert.deepEqual(unread.data[0]?.meta, { mentionCount: 1, muted: false, archived: true, hidden: false });
   });
 });

@@ -42,7 +42,12 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
     returns: 'resource',
     body: { relationships: { members: { type: 'users', many: true, field: 'members' } } },
   },
-  'GET /v1/chats': { type: 'chats', operation: 'list', returns: 'page', list: { sort: { '-activity': {} } } },
+  'GET /v1/chats': {
+    type: 'chats',
+    operation: 'list',
+    returns: 'page',
+    list: { sort: { '-activity': {} }, filters: ['archived', 'includeHidden'] },
+  },
   'GET /v1/chats/:id': { type: 'chats', operation: 'read', returns: 'resource' },
   'PATCH /v1/chats/:id': {
     type: 'chats',
