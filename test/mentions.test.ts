@@ -136,11 +136,16 @@ describe(`mentions (${ENGINE})`, () => {
     try {
       const message = await send(bob, chat, 'hi @mn-alice');
       assert.equal(await mentionCount(alice, chat), 1);
+      const pageOf = async () =>
+        (await alice.get(`/v1/chats/${chat}/messages`)).body.data.find((m) => m.seq === message.seq)
+          ?.mentions;
+      assert.deepEqual(await pageOf(), [alice.userId], 'the page is now cached');
       const edited = await bob.patch(`/v1/chats/${chat}/messages/${message.seq}`, {
         text: 'hi @mn-carol and @mn-alice',
       });
       assert.equal(edited.status, 200);
       assert.deepEqual(edited.body.mentions, [alice.userId, carol.userId].sort());
+      assert.deepEqual(await pageOf(), edited.body.mentions, 'no cached page shows the old mentions');
       const [told] = await ws.waitFor('mention.created', (f) => f.chatId === chat);
       assert.equal(told!.via, 'name');
       assert.equal(told!.message.seq, message.seq);
