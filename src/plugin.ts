@@ -23,6 +23,7 @@ import { messageRoutes } from './messages/message.routes.ts';
 import { pinRoutes } from './messages/pin.routes.ts';
 import { reactionRoutes } from './messages/reaction.routes.ts';
 import { receiptRoutes } from './messages/receipt.routes.ts';
+import { settingsRoutes } from './chats/settings.routes.ts';
 import { searchRoutes } from './search/search.routes.ts';
 import type { Bus } from './realtime/bus.ts';
 import { avitoRoutes } from './dialects/avito/avito.routes.ts';
@@ -207,6 +208,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
         userRoutes,
         deletionRoutes,
         chatRoutes,
+        settingsRoutes,
         memberRoutes,
         messageRoutes,
         reactionRoutes,

@@ -245,10 +245,14 @@ describe(`the stream's AsyncAPI document (${ENGINE})`, () => {
     await seen('message.pinned', inChat);
     assert.equal((await alice!.delete(`/v1/chats/${chat.id}/messages/2/pin`)).status, 204);
     await seen('message.unpinned', inChat);
+    assert.equal((await alice!.post(`/v1/chats/${chat.id}/messages`, { text: 'hi @live-bob' })).status, 201);
+    await seen('mention.created', inChat);
     assert.equal((await alice!.post(`/v1/chats/${chat.id}/read`, { seq: 2 })).status, 200);
     await seen('read.updated', inChat);
     assert.equal((await alice!.patch(`/v1/chats/${chat.id}`, { topic: 'a topic' })).status, 200);
     await seen('chat.updated', inChat);
+    assert.equal((await bob!.patch(`/v1/chats/${chat.id}/settings`, { muted: true })).status, 200);
+    await seen('settings.updated', inChat);
     assert.equal((await alice!.post(`/v1/chats/${chat.id}/members`, { userId: dave!.userId })).status, 201);
     await seen('member.added', (f) => inChat(f) && 'userId' in f && f.userId === dave!.userId);
     assert.equal((await alice!.delete(`/v1/chats/${chat.id}/members/${dave!.userId}`)).status, 204);

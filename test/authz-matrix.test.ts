@@ -155,6 +155,15 @@ const MATRIX: Record<string, Probe[]> = {
     },
   ],
   'DELETE /v1/chats/:id': [{ expect: inChat(403, 403, 403, 204) }],
+  // Every member has their own settings of the chat; nobody sees or changes another's.
+  'GET /v1/chats/:id/settings': [{ expect: inChat(200, 200, 200, 200) }],
+  'PATCH /v1/chats/:id/settings': [
+    {
+      body: () => ({ muted: true }),
+      document: (s) => ({ data: { type: 'chats', id: s.chatId, attributes: { settings: { muted: true } } } }),
+      expect: inChat(200, 200, 200, 200),
+    },
+  ],
   'GET /v1/chats/:id/members': [{ expect: inChat(200, 200, 200, 200) }],
   'POST /v1/chats/:id/members': [
     {

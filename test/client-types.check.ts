@@ -13,6 +13,7 @@ import type * as Pins from '../src/messages/pin.schema.ts';
 import type * as Reactions from '../src/messages/reaction.schema.ts';
 import type * as Receipts from '../src/messages/receipt.schema.ts';
 import type * as Protocol from '../src/realtime/protocol.ts';
+import type * as Settings from '../src/chats/settings.schema.ts';
 import type * as Search from '../src/search/search.schema.ts';
 import type * as Users from '../src/users/user.schema.ts';
 
@@ -36,6 +37,8 @@ export const clientTypesAreTheServers = {
   CreateChatBody: true satisfies Same<Client.CreateChatBody, Chats.CreateChatBody>,
   UpdateChatBody: true satisfies Same<Client.UpdateChatBody, Chats.UpdateChatBody>,
   ListChatsQuery: true satisfies Same<Client.ListChatsQuery, Chats.ListChatsQuery>,
+  ChatSettingsView: true satisfies Same<Client.ChatSettingsView, Settings.ChatSettingsView>,
+  UpdateChatSettingsBody: true satisfies Same<Client.UpdateChatSettingsBody, Settings.UpdateChatSettingsBody>,
 
   MemberView: true satisfies Same<Client.MemberView, Members.MemberView>,
   AddMemberBody: true satisfies Same<Client.AddMemberBody, Members.AddMemberBody>,

@@ -253,6 +253,30 @@ describe(`typed client (${ENGINE})`, () => {
     });
     assert.ok(Number.isInteger(pins[0]!.rev) && pins[0]!.rev > 0);
 
+    const settings = record(stream, 'settings.updated');
+    const mentions = record(stream, 'mention.created');
+    assert.deepEqual(await bob.updateChatSettings(chat.id, { muted: true }), {
+      muted: true,
+      mutedUntil: null,
+      archived: false,
+      hidden: false,
+    });
+    const mentioning = await alice.sendMessage(chat.id, { text: 'muted, but @s-bob' });
+    assert.deepEqual(mentioning.mentions, ['s-bob']);
+    await until(
+      () => settings.length === 1 && mentions.length === 1,
+      () => 'settings.updated and mention.created',
+    );
+    assert.deepEqual([settings[0]?.chatId, settings[0]?.settings.muted], [chat.id, true]);
+    assert.deepEqual([mentions[0]?.via, mentions[0]?.message.seq], ['name', 6]);
+    assert.equal((await bob.getChatSettings(chat.id)).muted, true);
+    const unread = await bob.unread();
+    assert.deepEqual(
+      [unread.total, unread.mentionTotal],
+      [0, 1],
+      'muted: out of the total, its mention counted',
+    );
+
     assert.equal(aliceStream.typing(chat.id), true);
     assert.equal(aliceStream.typing(chat.id), false, 'at most one per interval from the client');
     await until(

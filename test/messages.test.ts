@@ -44,6 +44,9 @@ describe('messages', () => {
         'deletedAt',
         'editedAt',
         'id',
+        'mentions',
+        'mentionsAll',
+        'mentionsHere',
         'replyTo',
         'seq',
         'text',
@@ -736,7 +739,7 @@ describe('messages', () => {
 
       // Reading everything empties /v1/unread.
       await carol.post(`/v1/chats/${one.id}/read`, { seq: 7 });
-      assert.deepEqual((await carol.get('/v1/unread')).body, { total: 0, chats: [] });
+      assert.deepEqual((await carol.get('/v1/unread')).body, { total: 0, mentionTotal: 0, chats: [] });
     });
 
     it('does not count a message the reader wrote, even past the cursor', async () => {
@@ -745,7 +748,7 @@ describe('messages', () => {
       const chat = await createGroup(alice, [bob]);
       await sendMessages(bob, chat.id, 3);
       assert.equal((await chatOf(bob, chat.id)).unreadCount, 0);
-      assert.deepEqual((await bob.get('/v1/unread')).body, { total: 0, chats: [] });
+      assert.deepEqual((await bob.get('/v1/unread')).body, { total: 0, mentionTotal: 0, chats: [] });
       assert.equal((await chatOf(alice, chat.id)).unreadCount, 3);
       // Alice answers without reading: her own answer does not count for her, and counts for bob.
       await alice.post(`/v1/chats/${chat.id}/messages`, { text: 'reply' });
@@ -754,7 +757,18 @@ describe('messages', () => {
       const unread = await alice.get('/v1/unread');
       assert.deepEqual(unread.body, {
         total: 3,
-        chats: [{ chatId: chat.id, unreadCount: 3, lastReadSeq: 0 }],
+        mentionTotal: 0,
+        chats: [
+          {
+            chatId: chat.id,
+            unreadCount: 3,
+            lastReadSeq: 0,
+            mentionCount: 0,
+            muted: false,
+            archived: false,
+            hidden: false,
+          },
+        ],
       });
     });
   });

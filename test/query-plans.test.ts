@@ -66,9 +66,15 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
         const indexes = new Set(nodes.flatMap((n) => (n['Index Name'] ? [n['Index Name']] : [])));
         assert.ok(indexes.has('messages_pkey'), [...indexes].join(', '));
         assert.ok(
-          // Each message's reaction counts: one probe of their primary key.
+          // Each message's reaction counts and mentions: one probe of their indexes.
           [...indexes].every((name) =>
-            ['messages_pkey', 'chats_pkey', 'members_pkey', 'message_reaction_counts_pkey'].includes(name),
+            [
+              'messages_pkey',
+              'chats_pkey',
+              'members_pkey',
+              'message_reaction_counts_pkey',
+              'message_mentions_message_idx',
+            ].includes(name),
           ),
           [...indexes].join(', '),
         );
@@ -127,14 +133,30 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
       read.some((s) => /chats using chats_pkey/.test(s)),
       read.join('; '),
     );
-    // Messages are looked at only through the index of deleted ones, and only for a chat that has one past the cursor.
+    // Messages are looked at only through the index of deleted ones, and only for a chat that has one past the
+    // cursor, or by primary key for a mention past it; mentions only through their own indexes.
     const messageScans = read.filter((s) => / messages /.test(s));
     assert.ok(
-      messageScans.every((s) => /using messages_deleted_idx/.test(s)),
+      messageScans.every((s) => /using messages_deleted_idx|using messages_pkey/.test(s)),
+      read.join('; '),
+    );
+    assert.ok(
+      read.filter((s) => / message_mentions /.test(s)).every((s) => /using message_mentions_\w+_idx/.test(s)),
       read.join('; '),
     );
     const rows = await unreadSummaryQuery('default', 'plan-alice').execute(db);
-    assert.deepEqual(rows.rows, [{ chat_id: chatId, last_read_seq: 0, unread_count: 5 }]);
+    assert.deepEqual(rows.rows, [
+      {
+        chat_id: chatId,
+        last_read_seq: 0,
+        unread_count: 5,
+        mention_count: 0,
+        s_muted: false,
+        s_muted_until: null,
+        s_archived: false,
+        s_hidden: false,
+      },
+    ]);
   });
 
   it('lists chats from the membership index with per-chat key lookups', async () => {

@@ -3,6 +3,8 @@ import { presentMessage } from '../messages/message.presenter.ts';
 import type { MessageRow } from '../messages/message.table.ts';
 import type { ChatRow } from './chat.table.ts';
 import type { ChatView } from './chat.schema.ts';
+import { DEFAULT_SETTINGS } from './settings.presenter.ts';
+import type { ChatSettingsView } from './settings.schema.ts';
 
 /** A chat as one member sees it. `lastMessage` is undefined when it was not loaded, null when there is none. */
 export interface ChatWithViewer {
@@ -11,9 +13,18 @@ export interface ChatWithViewer {
   lastReadSeq: number;
   unreadCount: number;
   lastMessage?: MessageRow | null;
+  /** The viewer's own settings; the defaults when there is no viewer. */
+  settings?: ChatSettingsView;
 }
 
-export function presentChat({ chat, role, lastReadSeq, unreadCount, lastMessage }: ChatWithViewer): ChatView {
+export function presentChat({
+  chat,
+  role,
+  lastReadSeq,
+  unreadCount,
+  lastMessage,
+  settings,
+}: ChatWithViewer): ChatView {
   const view: ChatView = {
     id: chat.id,
     number: chat.number,
@@ -29,6 +40,7 @@ export function presentChat({ chat, role, lastReadSeq, unreadCount, lastMessage 
     unreadCount,
     lastReadSeq,
     role,
+    settings: settings ?? DEFAULT_SETTINGS,
   };
   if (lastMessage !== undefined) {
     view.lastMessage = lastMessage ? presentMessage(lastMessage) : null;

@@ -3,9 +3,11 @@ import type { Db } from '../db/database.ts';
 import { anyUser } from '../db/statements.ts';
 import type { MemberRole } from '../members/member.table.ts';
 import type { MessageRow } from '../messages/message.table.ts';
+import { settingsSql, type SettingsColumns } from '../db/sql/settings.ts';
 import { unreadCountSql } from '../db/sql/unread.ts';
 import type { ChatWithViewer } from './chat.presenter.ts';
 import type { ChatKind, ChatRow, ChatVisibility } from './chat.table.ts';
+import { presentSettings } from './settings.presenter.ts';
 
 export interface NewChat {
   id: string;
@@ -111,7 +113,7 @@ export async function softDeleteChat(db: Db, id: string): Promise<ChatRow> {
     .executeTakeFirstOrThrow();
 }
 
-interface ViewerRow extends ChatRow {
+interface ViewerRow extends ChatRow, SettingsColumns {
   role: MemberRole;
   last_read_seq: number;
   unread_count: number;
@@ -134,6 +136,7 @@ export interface ChatListEntry extends ChatWithViewer {
 
 function toEntry(row: ViewerRow): ChatListEntry {
   const { role, last_read_seq, unread_count, activity_us, ...rest } = row;
+  const settings = presentSettings(row);
   const lastMessage: MessageRow | null =
     row.lm_id === null
       ? null
@@ -176,6 +179,7 @@ function toEntry(row: ViewerRow): ChatListEntry {
     lastReadSeq: last_read_seq,
     unreadCount: unread_count,
     lastMessage,
+    settings,
     activityUs: activity_us,
   };
 }
@@ -200,7 +204,7 @@ export function viewerQuery(
   return sql<ViewerRow>`
     with page as (
       select c.*, m.role, m.last_read_seq, m.user_id as viewer_id, ${unreadCountSql('m', 'c')} as unread_count,
-             ${ACTIVITY_US} as activity_us
+             ${ACTIVITY_US} as activity_us, ${settingsSql('m', 'c')}
       from members m
       join chats c on c.id = m.chat_id and c.deleted_at is null
       where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)} and ${where}
@@ -229,11 +233,14 @@ export async function listChatsForUser(
   db: Db,
   tenantId: string,
   userId: string,
-  page: { before?: [number, string]; limit: number },
+  page: { before?: [number, string]; limit: number; archived?: boolean; includeHidden?: boolean },
 ): Promise<ChatListEntry[]> {
-  const where = page.before
+  const after = page.before
     ? sql`(${ACTIVITY_US}, c.id) < (${page.before[0]}, ${page.before[1]})`
     : sql`true`;
+  // Archived chats, or the others; hidden ones (no message since they were hidden) only when asked for.
+  const hidden = page.includeHidden ? sql`true` : sql`not coalesce(c.last_seq <= m.hidden_through, false)`;
+  const where = sql`${after} and m.archived = ${page.archived ?? false} and ${hidden}`;
   const result = await viewerQuery(tenantId, userId, where, page.limit).execute(db);
   return result.rows.map(toEntry);
 }

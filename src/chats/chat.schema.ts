@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { MessageView } from '../messages/message.schema.ts';
 import { UserIdSchema } from '../users/user.schema.ts';
+import { ChatSettingsView } from './settings.schema.ts';
 
 const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -27,6 +28,7 @@ export const ChatView = Type.Object({
   unreadCount: Type.Integer(),
   lastReadSeq: Type.Integer(),
   role: Nullable(RoleSchema),
+  settings: ChatSettingsView,
 });
 export type ChatView = Static<typeof ChatView>;
 
@@ -58,6 +60,12 @@ export const ListChatsQuery = Type.Object(
   {
     cursor: Type.Optional(Type.String({ maxLength: 500 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+    archived: Type.Optional(
+      Type.Boolean({ description: 'true: your archived chats only; false (the default): the others.' }),
+    ),
+    includeHidden: Type.Optional(
+      Type.Boolean({ description: 'true: with the chats you hid (default false: without them).' }),
+    ),
   },
   { additionalProperties: false },
 );

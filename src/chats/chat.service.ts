@@ -205,6 +205,8 @@ export async function listChats(ctx: Context, actor: Actor, query: ListChatsQuer
   const rows = await listChatsForUser(ctx.db, actor.tenantId, actor.userId, {
     ...(before ? { before } : {}),
     limit: limit + 1,
+    archived: query.archived ?? false,
+    includeHidden: query.includeHidden ?? false,
   });
   return pageOf(rows, limit, presentChat, (row) => [row.activityUs, row.chat.id]);
 }

@@ -71,18 +71,32 @@ export async function findMembership(
       m_last_read_at: Date | null;
       m_own_after_read: number;
       m_tenant_id: string;
+      m_muted_until: Date | null;
+      m_archived: boolean;
+      m_hidden_through: number | null;
     }
   >`
     select c.*, m.role as m_role, m.joined_at as m_joined_at, m.last_read_seq as m_last_read_seq,
-           m.last_read_at as m_last_read_at, m.own_after_read as m_own_after_read, m.tenant_id as m_tenant_id
+           m.last_read_at as m_last_read_at, m.own_after_read as m_own_after_read, m.tenant_id as m_tenant_id,
+           m.muted_until as m_muted_until, m.archived as m_archived, m.hidden_through as m_hidden_through
     from chats c join members m on m.chat_id = c.id and m.user_id = ${userId}
     where c.id = ${chatId} and c.tenant_id = ${tenantId} and c.deleted_at is null`.execute(db);
   const row = result.rows[0];
   if (!row) {
     return undefined;
   }
-  const { m_role, m_joined_at, m_last_read_seq, m_last_read_at, m_own_after_read, m_tenant_id, ...chat } =
-    row;
+  const {
+    m_role,
+    m_joined_at,
+    m_last_read_seq,
+    m_last_read_at,
+    m_own_after_read,
+    m_tenant_id,
+    m_muted_until,
+    m_archived,
+    m_hidden_through,
+    ...chat
+  } = row;
   return {
     chat,
     member: {
@@ -94,6 +108,9 @@ export async function findMembership(
       last_read_seq: m_last_read_seq,
       last_read_at: m_last_read_at,
       own_after_read: m_own_after_read,
+      muted_until: m_muted_until,
+      archived: m_archived,
+      hidden_through: m_hidden_through,
     },
   };
 }

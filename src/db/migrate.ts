@@ -18,6 +18,7 @@ import * as propertiesRevision from './migrations/0016_properties_revision.ts';
 import * as reactions from './migrations/0017_reactions.ts';
 import * as chatChanges from './migrations/0018_chat_changes.ts';
 import * as pins from './migrations/0019_pins.ts';
+import * as mentions from './migrations/0020_mentions.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration & { installs?: { sendFunction?
   '0017_reactions': reactions,
   '0018_chat_changes': chatChanges,
   '0019_pins': pins,
+  '0020_mentions': mentions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -52,6 +52,7 @@ export const FIELDS = {
     unreadCount: 'attribute',
     lastReadSeq: 'attribute',
     role: 'attribute',
+    settings: 'attribute',
   },
   members: {
     chatId: 'foreignKey',
@@ -75,6 +76,9 @@ export const FIELDS = {
     // Who pinned is a user id shown as it is: a message has no relationship that changes with a pin.
     pinnedAt: 'attribute',
     pinnedBy: 'attribute',
+    mentions: 'attribute',
+    mentionsAll: 'attribute',
+    mentionsHere: 'attribute',
   },
 } as const satisfies { [T in ResourceType]: Record<keyof Views[T], Role> };
 

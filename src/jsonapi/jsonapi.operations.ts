@@ -42,7 +42,12 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
     returns: 'resource',
     body: { relationships: { members: { type: 'users', many: true, field: 'members' } } },
   },
-  'GET /v1/chats': { type: 'chats', operation: 'list', returns: 'page', list: { sort: { '-activity': {} } } },
+  'GET /v1/chats': {
+    type: 'chats',
+    operation: 'list',
+    returns: 'page',
+    list: { sort: { '-activity': {} }, filters: ['archived', 'includeHidden'] },
+  },
   'GET /v1/chats/:id': { type: 'chats', operation: 'read', returns: 'resource' },
   'PATCH /v1/chats/:id': {
     type: 'chats',
@@ -150,6 +155,14 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
     body: { id: { target: chatOfUrl }, rename: { lastReadSeq: 'seq' } },
   },
   'GET /v1/unread': { type: 'chats', operation: 'list', returns: 'unread' },
+  // The caller's settings of a chat are that chat's `settings` attribute; a change sends them as attributes.
+  'GET /v1/chats/:id/settings': { type: 'chats', operation: 'read', returns: 'settings' },
+  'PATCH /v1/chats/:id/settings': {
+    type: 'chats',
+    operation: 'update',
+    returns: 'settings',
+    body: { id: { target: chatOfUrl }, unwrap: 'settings' },
+  },
 
   // Hits are messages; each one's highlight and rank are its meta. The native `sort` is spelled as sort fields.
   'GET /v1/search/messages': {

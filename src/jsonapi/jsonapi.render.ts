@@ -84,13 +84,11 @@ export class Renderer {
       document.links = this.pageLinks(request, spec, query, page);
     } else if (spec.returns === 'unread') {
       const unread = payload as UnreadView;
-      document.data = unread.chats.map((chat) =>
-        this.partialChat(request, query, chat.chatId, {
-          unreadCount: chat.unreadCount,
-          lastReadSeq: chat.lastReadSeq,
-        }),
-      );
-      document.meta = { total: unread.total };
+      document.data = unread.chats.map(({ chatId, unreadCount, lastReadSeq, ...state }) => ({
+        ...this.partialChat(request, query, chatId, { unreadCount, lastReadSeq }),
+        meta: state,
+      }));
+      document.meta = { total: unread.total, mentionTotal: unread.mentionTotal };
       document.links = { self: this.links.selfLink(request) };
     } else if (spec.returns === 'read') {
       const read = payload as ReadView;
@@ -99,6 +97,10 @@ export class Renderer {
         lastReadSeq: read.lastReadSeq,
         unreadCount: read.unreadCount,
       });
+      document.links = { self: this.links.selfLink(request) };
+    } else if (spec.returns === 'settings') {
+      const chatId = (request.params as { id: string }).id;
+      document.data = this.partialChat(request, query, chatId, { settings: payload });
       document.links = { self: this.links.selfLink(request) };
     } else if (spec.returns === 'reaction') {
       const { messageId, emoji, count, me } = payload as ReactionChangeView;

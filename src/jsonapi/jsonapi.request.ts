@@ -207,6 +207,9 @@ export async function translateBody(
     body[field] = value;
     origins.set(field, { pointer, name });
   }
+  if (spec.unwrap !== undefined) {
+    unwrapAttribute(translated, spec.unwrap);
+  }
   for (const [name, relationship] of Object.entries(data.relationships ?? {})) {
     const input =
       spec.relationships && Object.hasOwn(spec.relationships, name) ? spec.relationships[name] : undefined;
@@ -229,4 +232,19 @@ export async function translateBody(
     }
   }
   return translated;
+}
+
+/** The one attribute whose members are the native body (a chat's `settings`): `{settings: {muted}}` → `{muted}`. */
+function unwrapAttribute({ body, origins }: Translated, name: string): void {
+  const inner = body[name];
+  const pointer = `/data/attributes/${name}`;
+  delete body[name];
+  origins.delete(name);
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) {
+    throw documentError('invalid_request', pointer, name, 'is required, as an object');
+  }
+  for (const [field, value] of Object.entries(inner)) {
+    body[field] = value;
+    origins.set(field, { pointer: `${pointer}/${field}`, name: `${name}.${field}` });
+  }
 }

@@ -37,6 +37,8 @@ export interface BodySpec {
   /** JSON:API attribute → native field, where they differ. */
   rename?: Record<string, string>;
   relationships?: Record<string, RelationshipInput>;
+  /** An attribute whose object value is the native body (the chat's `settings` for the settings route). */
+  unwrap?: string;
 }
 
 /**
@@ -51,10 +53,20 @@ export interface RouteSpec {
    * highlight and rank in `meta`); `unread` / `read`: those views, rendered as partial chats; `document`: a JSON:API
    * document the handler built (the relationship endpoints); `reaction`: a reaction change, as the message it is on
    * with the emoji's count in `meta`; `reactors`: a page of who reacted, as users with `reactedAt` in `meta`;
-   * `readers`: a page of who has read a message, as users with `lastReadSeq` and `lastReadAt` in `meta`.
+   * `readers`: a page of who has read a message, as users with `lastReadSeq` and `lastReadAt` in `meta`;
+   * `settings`: the caller's settings of a chat, as that chat with its `settings` attribute.
    */
   returns:
-    'resource' | 'page' | 'search' | 'unread' | 'read' | 'document' | 'reaction' | 'reactors' | 'readers';
+    | 'resource'
+    | 'page'
+    | 'search'
+    | 'unread'
+    | 'read'
+    | 'document'
+    | 'reaction'
+    | 'reactors'
+    | 'readers'
+    | 'settings';
   list?: ListSpec;
   body?: BodySpec;
   /** A JSON:API endpoint with no native representation: it answers JSON:API whatever the Accept header says. */

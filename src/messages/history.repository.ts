@@ -1,19 +1,26 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { HistoryState } from './history.cache.ts';
+import { pageMentionsSql } from './mention.repository.ts';
 import { historyQuery, VIEW_COLUMNS, type HistoryRange } from './message.repository.ts';
 import type { MessageRow, PinColumns } from './message.table.ts';
 
 /** A message's reaction counts as the page query reads them: `[emoji, count]`, first reacted first; null for none. */
 export type ReactionCounts = [string, number][] | null;
 
+/** A message's mentions as the page query reads them: `[users, all, here]`; null for none. */
+export type PageMentions = [string[], boolean | null, boolean | null] | null;
+
 /**
- * `g_reactions` and the pin columns come with a member's page only (a tenant's read has no viewer and shows no
- * reactions or pins).
+ * `g_reactions`, `g_mentions` and the pin columns come with a member's page only (a tenant's read has no viewer and
+ * shows no reactions, mentions or pins).
  */
-type GatedRow = { g_last_seq: number; g_revision: number; g_reactions?: ReactionCounts } & (
-  (MessageRow & Partial<PinColumns>) | { [K in keyof (MessageRow & PinColumns)]?: null }
-);
+type GatedRow = {
+  g_last_seq: number;
+  g_revision: number;
+  g_reactions?: ReactionCounts;
+  g_mentions?: PageMentions;
+} & ((MessageRow & Partial<PinColumns>) | { [K in keyof (MessageRow & PinColumns)]?: null });
 
 /**
  * A member's history page in one round trip: the membership of the live chat in the member's tenant, joined to the
@@ -35,7 +42,8 @@ export function memberHistoryQuery(
   return sql<GatedRow>`
     select g.last_seq as g_last_seq, g.history_revision as g_revision, x.*,
            (select json_agg(json_build_array(r.emoji, r.count) order by r.ord) from message_reaction_counts r
-             where r.chat_id = ${chatId} and r.seq = x.seq) as g_reactions
+             where r.chat_id = ${chatId} and r.seq = x.seq) as g_reactions,
+           ${pageMentionsSql(chatId)} as g_mentions
       from (
       select c.last_seq, c.history_revision from members me join chats c on c.id = me.chat_id
        where me.chat_id = ${chatId} and me.user_id = ${viewer.userId}
@@ -62,7 +70,7 @@ export async function listMemberMessages(
 /** A page's rows in ascending seq, each with its reaction counts when the read brings them, and its state. */
 export type PageRows = {
   state: HistoryState;
-  rows: (MessageRow & Partial<PinColumns> & { reactions?: ReactionCounts })[];
+  rows: (MessageRow & Partial<PinColumns> & { reactions?: ReactionCounts; mentions?: PageMentions })[];
 };
 
 /** A gated page's rows: none, not found; the state still `known`, unchanged; else the page, ascending. */
@@ -80,10 +88,16 @@ function gatedPage(
     return 'unchanged';
   }
   const page: PageRows['rows'] = [];
-  for (const { g_last_seq: _seq, g_revision: _revision, g_reactions: reactions, ...row } of rows) {
+  for (const {
+    g_last_seq: _seq,
+    g_revision: _revision,
+    g_reactions: reactions,
+    g_mentions: mentions,
+    ...row
+  } of rows) {
     if (row.seq !== null) {
       const message = row as MessageRow & Partial<PinColumns>;
-      page.push(reactions === undefined ? message : { ...message, reactions });
+      page.push(reactions === undefined ? message : { ...message, reactions, mentions });
     }
   }
   return { state, rows: range.direction === 'forward' ? page : page.reverse() };

@@ -8,6 +8,7 @@ import { listMemberMessages, listTenantChatMessages, type PageRows } from './his
 import { presentMessage } from './message.presenter.ts';
 import { listMessages as listMessageRows, type HistoryRange } from './message.repository.ts';
 import type { ListMessagesQuery, MessageView } from './message.schema.ts';
+import { withMentions } from './mention.service.ts';
 import { withViewer } from './reaction.service.ts';
 
 /** Reading a chat's history: a member's pages (cached at the state they were read at), whole histories, streams. */
@@ -124,12 +125,17 @@ async function cachedPage(
     }
   }
   // A member's read brings each message's reaction counts, read at the page's state; `me` is added per request.
-  const data = kept.map(({ reactions, ...row }) =>
+  const data = kept.map(({ reactions, mentions, ...row }) =>
     presentMessage(
       row,
       reactions === undefined
         ? undefined
         : (reactions ?? []).map(([emoji, count]) => ({ emoji, count, me: false })),
+      reactions === undefined
+        ? undefined
+        : mentions
+          ? { users: mentions[0], all: mentions[1] ?? false, here: mentions[2] ?? false }
+          : null,
     ),
   );
   const page = { data, nextCursor };
@@ -217,5 +223,9 @@ export async function streamMessages(
   range: { after: number; before?: number; limit: number },
 ): Promise<MessageView[]> {
   const rows = await listMessageRows(ctx.db, chatId, { ...range, direction: 'forward' });
-  return rows.map((row) => presentMessage(row));
+  return withMentions(
+    ctx,
+    chatId,
+    rows.map((row) => presentMessage(row)),
+  );
 }

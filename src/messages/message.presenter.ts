@@ -1,15 +1,19 @@
 import type { MessageInContextRow } from './filter.repository.ts';
 import type { MessageRow, PinColumns } from './message.table.ts';
+import type { Mentions } from './mention.repository.ts';
 import type { MessageView } from './message.schema.ts';
 import type { ReactionView } from './reaction.schema.ts';
 
+const NO_MENTIONS: Mentions = { users: [], all: false, here: false };
+
 /**
- * A message row as clients see it; with `reactions` when they were loaded (none shown on a deleted message), and
- * `pinnedAt` / `pinnedBy` when the row carries its pin.
+ * A message row as clients see it; with `reactions` and `mentions` when they were loaded (none shown on a deleted
+ * message), and `pinnedAt` / `pinnedBy` when the row carries its pin.
  */
 export function presentMessage(
   row: MessageRow & Partial<PinColumns>,
   reactions?: ReactionView[],
+  mentions?: Mentions | null,
 ): MessageView {
   const view: MessageView = {
     id: row.id,
@@ -29,6 +33,12 @@ export function presentMessage(
   if (row.pinned_at !== undefined) {
     view.pinnedAt = row.pinned_at ? row.pinned_at.toISOString() : null;
     view.pinnedBy = row.pinned_at ? row.pinned_by : null;
+  }
+  if (mentions !== undefined) {
+    const shown = row.deleted_at || !mentions ? NO_MENTIONS : mentions;
+    view.mentions = [...shown.users];
+    view.mentionsAll = shown.all;
+    view.mentionsHere = shown.here;
   }
   return view;
 }

@@ -1,5 +1,13 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { MentionCandidates } from './mention.parse.ts';
+import {
+  MENTION_COLUMNS,
+  mentionCtes,
+  resolvedOf,
+  type MentionColumns,
+  type ResolvedMentions,
+} from './mention.repository.ts';
 import { SEND_FUNCTION_NAME, type SendOutcomeCode } from './message.sql.ts';
 import type { MessageRow, PinColumns } from './message.table.ts';
 
@@ -23,6 +31,7 @@ export const MESSAGE_COLUMNS = [
 export const PIN_COLUMNS = ['pinned_at', 'pinned_by'] as const;
 export const VIEW_COLUMNS = [...MESSAGE_COLUMNS, ...PIN_COLUMNS] as const;
 const RETURNING_VIEW = sql.raw(VIEW_COLUMNS.join(', '));
+const VIEW_OF_S = sql.raw(VIEW_COLUMNS.map((column) => `s.${column}`).join(', '));
 
 /** The chat's messages with these seqs, in seq order. */
 export async function findMessagesBySeq(db: Db, chatId: string, seqs: number[]): Promise<PinnedMessageRow[]> {
@@ -121,20 +130,59 @@ export async function listMessages(db: Db, chatId: string, range: HistoryRange):
   return range.direction === 'forward' ? rows : rows.reverse();
 }
 
+/**
+ * An edit: the new text, and its mentions resolved again (`mentionCtes`), in one statement; the message's previous
+ * mentions come back beside the new ones, so that only members newly mentioned are told. Undefined when the
+ * message is deleted.
+ */
 export async function updateText(
   db: Db,
+  tenantId: string,
   chatId: string,
   seq: number,
   text: string,
-): Promise<PinnedMessageRow | undefined> {
-  return db
-    .updateTable('messages')
-    .set({ text, edited_at: sql<Date>`now()` })
-    .where('chat_id', '=', chatId)
-    .where('seq', '=', seq)
-    .where('deleted_at', 'is', null)
-    .returning(VIEW_COLUMNS)
-    .executeTakeFirst();
+  candidates: MentionCandidates,
+): Promise<
+  (PinnedMessageRow & { mentions: ResolvedMentions; previous: string[]; previousAll: boolean }) | undefined
+> {
+  const result = await sql<
+    PinnedMessageRow & MentionColumns & { previous_users: string[]; previous_all: boolean }
+  >`
+    with updated as (
+      update messages set text = ${text}, edited_at = now()
+       where chat_id = ${chatId} and seq = ${seq} and deleted_at is null
+      returning ${RETURNING_VIEW}
+    ),
+    gone as (
+      delete from message_mentions mm using updated u
+       where mm.chat_id = u.chat_id and mm.seq = u.seq
+      returning mm.user_id, mm.via
+    ),
+    sent as (select 1 as ord, 'written' as outcome, u.* from updated u),
+    ${mentionCtes([{ ord: 1, tenantId, candidates }])}
+    select ${VIEW_OF_S}, ${MENTION_COLUMNS},
+      array(select g.user_id from gone g where g.user_id is not null) as previous_users,
+      exists(select 1 from gone g where g.via = 'all') as previous_all
+      from sent s`.execute(db);
+  const row = result.rows[0];
+  if (!row) {
+    return undefined;
+  }
+  const {
+    previous_users,
+    previous_all,
+    mention_users,
+    mention_here_users,
+    mention_all,
+    mention_here,
+    ...message
+  } = row;
+  return {
+    ...message,
+    mentions: resolvedOf({ mention_users, mention_here_users, mention_all, mention_here }),
+    previous: previous_users,
+    previousAll: previous_all,
+  };
 }
 
 /**
@@ -177,6 +225,8 @@ export interface BatchedMessage {
   clientId: string | null;
   /** Stored in `message_properties` with the message, in the same statement, when it is written. */
   properties?: SentProperties | null;
+  /** What the text may mention, resolved and stored in the same statement when it is written. */
+  mentions?: MentionCandidates | null;
 }
 
 /**
@@ -186,16 +236,17 @@ export interface BatchedMessage {
  * message of the chat).
  */
 export type SendOutcome =
-  | { outcome: 'written' | 'duplicate'; row: MessageRow }
+  | { outcome: 'written'; row: MessageRow; mentions: ResolvedMentions }
+  | { outcome: 'duplicate'; row: MessageRow }
   | { outcome: Exclude<SendOutcomeCode, 'written' | 'duplicate'> };
 
-type OutcomeRow = { ord: number; outcome: SendOutcomeCode } & (
-  MessageRow | { [K in keyof MessageRow]: null }
-);
+type OutcomeRow = { ord: number; outcome: SendOutcomeCode } & MentionColumns &
+  (MessageRow | { [K in keyof MessageRow]: null });
 
 /**
- * The batch's call of the send function; with the properties of the sends that carry any stored beside the messages
- * it writes, in the same statement: a message and its properties are written together or not at all.
+ * The batch's call of the send function; with, in the same statement, the properties of the sends that carry any
+ * and the mentions of those whose text may mention someone (`mentionCtes`), stored beside the messages it writes: a
+ * message, its properties and its mentions are written together or not at all. A batch with neither is the bare call.
  */
 function sendStatement(batch: BatchedMessage[]) {
   const send = sql`${sql.raw(SEND_FUNCTION_NAME)}(
@@ -203,11 +254,12 @@ function sendStatement(batch: BatchedMessage[]) {
       ${batch.map((m) => m.authorId)}::text[], ${batch.map((m) => m.id)}::text[],
       ${batch.map((m) => m.text)}::text[], ${batch.map((m) => m.replyTo)}::bigint[],
       ${batch.map((m) => m.clientId)}::text[])`;
-  if (!batch.some((m) => m.properties)) {
-    return sql<OutcomeRow>`select * from ${send}`;
-  }
-  return sql<OutcomeRow>`
-    with sent as (select * from ${send}),
+  const mentions = batch.flatMap((m, i) =>
+    m.mentions ? [{ ord: i + 1, tenantId: m.tenantId, candidates: m.mentions }] : [],
+  );
+  const ctes = [];
+  if (batch.some((m) => m.properties)) {
+    ctes.push(sql`
     stored as (
       insert into message_properties (chat_id, seq, subject, status, channel_type)
       select s.chat_id, s.seq, p.subject, p.status, p.channel_type
@@ -217,8 +269,18 @@ function sendStatement(batch: BatchedMessage[]) {
                     ${batch.map((m) => m.properties?.channelType ?? null)}::text[])
                with ordinality as p(subject, status, channel_type, ord) on p.ord = s.ord
        where s.outcome = 'written' and p.status is not null
-    )
-    select * from sent order by ord`;
+    )`);
+  }
+  if (mentions.length > 0) {
+    ctes.push(mentionCtes(mentions));
+  }
+  if (ctes.length === 0) {
+    return sql<OutcomeRow>`select * from ${send}`;
+  }
+  const columns = mentions.length > 0 ? sql`s.*, ${MENTION_COLUMNS}` : sql`s.*`;
+  return sql<OutcomeRow>`
+    with sent as (select * from ${send}), ${sql.join(ctes)}
+    select ${columns} from sent s order by s.ord`;
 }
 
 /**
@@ -234,18 +296,24 @@ export async function insertMessageBatch(db: Db, batch: BatchedMessage[]): Promi
   if (result.rows.length !== batch.length) {
     throw new Error(`the send function answered ${result.rows.length} of ${batch.length} sends`);
   }
-  return result.rows.map(({ ord, outcome, ...row }, i) => {
-    if (Number(ord) !== i + 1) {
-      throw new Error(`the send function answered send ${ord} in place ${i + 1}`);
-    }
-    if (outcome === 'written' || outcome === 'duplicate') {
-      if (row.id === null) {
-        throw new Error(`the send function gave no message for a ${outcome} send`);
+  return result.rows.map(
+    ({ ord, outcome, mention_users, mention_here_users, mention_all, mention_here, ...row }, i) => {
+      if (Number(ord) !== i + 1) {
+        throw new Error(`the send function answered send ${ord} in place ${i + 1}`);
       }
-      return { outcome, row };
-    }
-    return { outcome };
-  });
+      if (outcome === 'written' || outcome === 'duplicate') {
+        if (row.id === null) {
+          throw new Error(`the send function gave no message for a ${outcome} send`);
+        }
+        if (outcome === 'duplicate') {
+          return { outcome, row };
+        }
+        const mentions = resolvedOf({ mention_users, mention_here_users, mention_all, mention_here });
+        return { outcome, row, mentions };
+      }
+      return { outcome };
+    },
+  );
 }
 
 /** A message of the tenant by its id, wherever it is; none in a deleted chat. */

@@ -43,6 +43,23 @@ export const MessageView = Type.Object({
   pinnedBy: Type.Optional(
     Nullable(Type.String({ description: 'Who pinned the message; null when it is not pinned.' })),
   ),
+  mentions: Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        'The members the text names with `@username`, resolved when it was sent or last edited, by id; empty for ' +
+        'a deleted message. Present wherever a message is shown with its mentions: answers of sends, edits, ' +
+        'single messages and history pages, message.created / message.updated and stream replays; absent in a ' +
+        'chat’s lastMessage, search hits and dialect views.',
+    }),
+  ),
+  mentionsAll: Type.Optional(
+    Type.Boolean({ description: 'The text mentions everyone in the chat (`@all` by an owner or admin).' }),
+  ),
+  mentionsHere: Type.Optional(
+    Type.Boolean({
+      description: 'The text mentions the members online when it was sent (`@here` by an owner or admin).',
+    }),
+  ),
 });
 export type MessageView = Static<typeof MessageView>;
 
@@ -88,9 +105,28 @@ export const ReadView = Type.Object({ lastReadSeq: Type.Integer(), unreadCount: 
 export type ReadView = Static<typeof ReadView>;
 
 export const UnreadView = Type.Object({
-  total: Type.Integer(),
+  total: Type.Integer({
+    description: 'The unread messages of the chats listed that are neither muted, archived nor hidden.',
+  }),
+  mentionTotal: Type.Integer({
+    description: 'The unread mentions of every chat listed, muted ones included.',
+  }),
   chats: Type.Array(
-    Type.Object({ chatId: Type.String(), unreadCount: Type.Integer(), lastReadSeq: Type.Integer() }),
+    Type.Object({
+      chatId: Type.String(),
+      unreadCount: Type.Integer(),
+      lastReadSeq: Type.Integer(),
+      mentionCount: Type.Integer({
+        description:
+          'Live messages by others past the read cursor that mention you: by `@username`, by `@here` while ' +
+          'you were online, or `@all` sent since you joined.',
+      }),
+      muted: Type.Boolean({ description: 'You muted the chat: its unread messages are not in `total`.' }),
+      archived: Type.Boolean({
+        description: 'You archived the chat: its unread messages are not in `total`.',
+      }),
+      hidden: Type.Boolean({ description: 'You hid the chat: its unread messages are not in `total`.' }),
+    }),
   ),
 });
 export type UnreadView = Static<typeof UnreadView>;

@@ -4,6 +4,9 @@ import type { Context } from '../context.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
 import { newId } from '../ids.ts';
 import { advanceReadCursor } from '../members/member.access.ts';
+import { mentionCandidates, mentionsNothing } from './mention.parse.ts';
+import type { ResolvedMentions } from './mention.repository.ts';
+import { publishMentions, withMentions } from './mention.service.ts';
 import { presentMessage } from './message.presenter.ts';
 import {
   findMessage,
@@ -77,6 +80,7 @@ export async function sendMessage(
   if (properties) {
     checkProperties(properties);
   }
+  const candidates = mentionCandidates(body.text);
   const sent = await ctx.sends.submit({
     id: newId(),
     tenantId: actor.tenantId,
@@ -86,12 +90,15 @@ export async function sendMessage(
     replyTo: body.replyTo ?? null,
     clientId: body.clientId ?? null,
     properties: properties ?? null,
+    mentions: mentionsNothing(candidates) ? null : candidates,
   });
   switch (sent.outcome) {
     case 'written':
-      return published(ctx, actor, sent.row);
-    case 'duplicate':
-      return { message: presentMessage(sent.row), created: false };
+      return published(ctx, actor, sent.row, sent.mentions);
+    case 'duplicate': {
+      const [message] = await withMentions(ctx, chatId, [presentMessage(sent.row)]);
+      return { message: message!, created: false };
+    }
     case 'bad_reply':
       throw invalid(`replyTo: no message ${body.replyTo} in this chat`);
     case 'not_found':
@@ -101,8 +108,8 @@ export async function sendMessage(
   }
 }
 
-function published(ctx: Context, actor: Actor, row: MessageRow): SentMessage {
-  const message = presentMessage(row);
+function published(ctx: Context, actor: Actor, row: MessageRow, mentions: ResolvedMentions): SentMessage {
+  const message = presentMessage(row, undefined, mentions);
   ctx.events.publish(
     messageEvent(
       'message.created',
@@ -111,6 +118,7 @@ function published(ctx: Context, actor: Actor, row: MessageRow): SentMessage {
       { chatId: row.chat_id, message },
     ),
   );
+  publishMentions(ctx, actor.tenantId, message, mentions);
   return { message, created: true };
 }
 
@@ -129,9 +137,8 @@ export async function getMessage(
   seq: number,
 ): Promise<MessageView> {
   await requireMember(ctx.db, actor, chatId);
-  const [message] = await reactionsFor(ctx, actor.userId, chatId, [
-    presentMessage(await requireMessage(ctx, chatId, seq)),
-  ]);
+  const views = await withMentions(ctx, chatId, [presentMessage(await requireMessage(ctx, chatId, seq))]);
+  const [message] = await reactionsFor(ctx, actor.userId, chatId, views);
   return message!;
 }
 
@@ -144,12 +151,12 @@ export async function getMessagesBySeq(
 ): Promise<MessageView[]> {
   await requireMember(ctx.db, actor, chatId);
   const rows = await findMessagesBySeq(ctx.db, chatId, [...new Set(seqs)]);
-  return reactionsFor(
+  const views = await withMentions(
     ctx,
-    actor.userId,
     chatId,
     rows.map((row) => presentMessage(row)),
   );
+  return reactionsFor(ctx, actor.userId, chatId, views);
 }
 
 /** A message of the chat by its id rather than its seq, or null when the chat has none with that id. */
@@ -177,14 +184,26 @@ export async function editMessage(
   if (current.author_id !== actor.userId) {
     throw forbidden('only the author may edit a message');
   }
-  const change = await ctx.db.transaction().execute(async (trx) => {
-    const row = await updateText(trx, chatId, seq, body.text);
-    if (!row) {
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const edited = await updateText(
+      trx,
+      actor.tenantId,
+      chatId,
+      seq,
+      body.text,
+      mentionCandidates(body.text),
+    );
+    if (!edited) {
       throw conflict(`message ${seq} is deleted`);
     }
-    return recordChange(trx, chatId, 'message.updated', { chatId, message: presentMessage(row) });
+    const { mentions, previous, previousAll, ...row } = edited;
+    const message = presentMessage(row, undefined, mentions);
+    const change = await recordChange(trx, chatId, 'message.updated', { chatId, message });
+    return { change, mentions, before: { users: previous, all: previousAll } };
   });
+  const { change, mentions, before } = outcome;
   ctx.events.publish(messageEvent('message.updated', actor.tenantId, { chatId }, change));
+  publishMentions(ctx, actor.tenantId, change.message, mentions, before);
   const [answer] = await reactionsFor(ctx, actor.userId, chatId, [change.message]);
   return answer!;
 }
@@ -243,8 +262,17 @@ export async function unread(ctx: Context, actor: Actor): Promise<UnreadView> {
     chatId: r.chat_id,
     unreadCount: r.unread_count,
     lastReadSeq: r.last_read_seq,
+    mentionCount: r.mention_count,
+    muted: r.s_muted,
+    archived: r.s_archived,
+    hidden: r.s_hidden,
   }));
-  return { total: chats.reduce((sum, c) => sum + c.unreadCount, 0), chats };
+  return {
+    // Muted, archived and hidden chats are listed, and left out of the total; their mentions still count.
+    total: chats.reduce((sum, c) => (c.muted || c.archived || c.hidden ? sum : sum + c.unreadCount), 0),
+    mentionTotal: chats.reduce((sum, c) => sum + c.mentionCount, 0),
+    chats,
+  };
 }
 
 /** A message of the tenant by its id, in any live chat, or null (dialects: DRF task state). */

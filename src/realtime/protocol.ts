@@ -1,8 +1,10 @@
 import Type from 'typebox';
 import { ChatEvents } from '../chats/chat.events.ts';
+import { SettingsEvents } from '../chats/settings.events.ts';
 import { ERROR_STATUS, type ErrorCode } from '../errors/codes.ts';
 import { eventsOf, type EventOf, type PayloadsOf } from '../events.ts';
 import { MemberEvents } from '../members/member.events.ts';
+import { MentionEvents } from '../messages/mention.events.ts';
 import { MessageEvents } from '../messages/message.events.ts';
 import { PinEvents } from '../messages/pin.events.ts';
 import { ReactionEvents } from '../messages/reaction.events.ts';
@@ -34,7 +36,9 @@ export const ServerEvents = {
   ...MessageEvents,
   ...ReactionEvents,
   ...PinEvents,
+  ...MentionEvents,
   ...ChatEvents,
+  ...SettingsEvents,
   ...MemberEvents,
   ...UserEvents,
   ...StreamEvents,

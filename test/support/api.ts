@@ -1,4 +1,5 @@
 import type { ChatView } from '../../src/chats/chat.schema.ts';
+import type { ChatSettingsView } from '../../src/chats/settings.schema.ts';
 import type { DevTokenView } from '../../src/demo/demo.schema.ts';
 import type { ErrorCode } from '../../src/errors/codes.ts';
 import type { HealthView } from '../../src/health/health.routes.ts';
@@ -19,6 +20,7 @@ import type { UserView } from '../../src/users/user.schema.ts';
  */
 
 export type {
+  ChatSettingsView,
   ChatView,
   DevTokenView,
   HealthView,
@@ -80,6 +82,7 @@ type Routes = [
   ['POST', `${V1}/chats/${string}/members`, MemberView],
   ['POST', `${V1}/chats/${string}/read`, ReadView],
   ['GET', `${V1}/chats/${string}/pins`, Page<MessageView>],
+  ['GET' | 'PATCH', `${V1}/chats/${string}/settings`, ChatSettingsView],
   ['DELETE', `${V1}/${string}`, null],
   [string, `${V1}/chats/${string}/${string}`, unknown],
   ['GET' | 'PATCH', `${V1}/chats/${string}`, ChatView],

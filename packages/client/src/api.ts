@@ -2,6 +2,7 @@ import { ParleyStream, type StreamOptions } from './stream.js';
 import { resolveToken } from './token.js';
 import type {
   AddMemberBody,
+  ChatSettingsView,
   ChatView,
   CreateChatBody,
   CreateUserBody,
@@ -29,6 +30,7 @@ import type {
   TokenSource,
   UnreadView,
   UpdateChatBody,
+  UpdateChatSettingsBody,
   UpdateMeBody,
   UpdateMemberBody,
   UserView,
@@ -213,6 +215,16 @@ export class ParleyClient {
 
   deleteChat(chatId: string): Promise<void> {
     return this.request('DELETE', `/v1/chats/${id(chatId)}`);
+  }
+
+  /** Your own settings of a chat: mute, archive, hide. */
+  getChatSettings(chatId: string): Promise<ChatSettingsView> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/settings`);
+  }
+
+  /** Change only the settings given; your other devices hear `settings.updated`. */
+  updateChatSettings(chatId: string, body: UpdateChatSettingsBody): Promise<ChatSettingsView> {
+    return this.request('PATCH', `/v1/chats/${id(chatId)}/settings`, { body });
   }
 
   // ---- members -------------------------------------------------------------------------------------------------

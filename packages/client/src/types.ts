@@ -117,6 +117,15 @@ export interface MessageView {
    */
   pinnedAt?: string | null;
   pinnedBy?: string | null;
+  /**
+   * The members the text names (`@username`), by id, resolved when sent or last edited; empty for a deleted
+   * message. On sends, edits, single messages, history pages, message events and replays; absent where not loaded.
+   */
+  mentions?: string[];
+  /** `@all` by an owner or admin: everyone in the chat is mentioned. */
+  mentionsAll?: boolean;
+  /** `@here` by an owner or admin: the members online when it was sent are mentioned. */
+  mentionsHere?: boolean;
 }
 
 /** One emoji on a message: how many members reacted with it, and whether the caller is one of them. */
@@ -220,6 +229,31 @@ export interface ChatView {
   lastReadSeq: number;
   /** Null when the caller is not a member (say, a public group seen from outside). */
   role: Role | null;
+  /** The caller's own settings of the chat. */
+  settings: ChatSettingsView;
+}
+
+/** Your own settings of a chat; nobody else sees them. */
+export interface ChatSettingsView {
+  /** Notifications muted now (mentions still reach you). */
+  muted: boolean;
+  /** When the mute ends; null when not muted, or muted until you unmute. */
+  mutedUntil: string | null;
+  /** Left out of the chat list (unless asked for) and of the unread total. */
+  archived: boolean;
+  /** Left out of the chat list and the unread total until the chat's next message. */
+  hidden: boolean;
+}
+
+/**
+ * At least one field. `muted: true` mutes until you unmute, or until `mutedUntil` (a future time); `muted: false`
+ * or `mutedUntil: null` unmutes.
+ */
+export interface UpdateChatSettingsBody {
+  muted?: boolean;
+  mutedUntil?: string | null;
+  archived?: boolean;
+  hidden?: boolean;
 }
 
 export interface CreateChatBody {
@@ -242,6 +276,10 @@ export type ListChatsQuery = {
   cursor?: string;
   /** 1 to 200. */
   limit?: number;
+  /** true: your archived chats only; false (the default): the others. */
+  archived?: boolean;
+  /** true: with the chats you hid (default: without them). */
+  includeHidden?: boolean;
 };
 
 export interface MemberView {
@@ -297,9 +335,25 @@ export interface ReadView {
 }
 
 export interface UnreadView {
+  /** The unread messages of the chats listed that are neither muted, archived nor hidden. */
   total: number;
-  chats: { chatId: string; unreadCount: number; lastReadSeq: number }[];
+  /** The unread mentions of the chats listed. */
+  mentionTotal: number;
+  chats: {
+    chatId: string;
+    unreadCount: number;
+    lastReadSeq: number;
+    /** Unread messages that mention you (by name, `@here` while online, `@all` since you joined). */
+    mentionCount: number;
+    /** Muted, archived or hidden: the chat's unread messages are not in `total`. */
+    muted: boolean;
+    archived: boolean;
+    hidden: boolean;
+  }[];
 }
+
+/** How a message mentions you: by name, by `@here` (you were online), by `@all`. */
+export type MentionVia = 'name' | 'here' | 'all';
 
 // ---- search ----------------------------------------------------------------------------------------------------
 
@@ -342,9 +396,13 @@ export interface ServerEventMap {
   /** Changes (`rev`): in rev order with the chat's other changes, replayed on a resume. */
   'message.pinned': PinnedEventPayload;
   'message.unpinned': UnpinnedEventPayload;
+  /** A message mentions you, even in a chat you muted; not replayed on a resume (replayed messages carry it). */
+  'mention.created': { chatId: string; message: MessageView; via: MentionVia };
   'chat.created': { chat: ChatView };
   'chat.updated': { chat: ChatView };
   'chat.deleted': { chat: ChatView };
+  /** You changed your settings of a chat: to your own streams only. */
+  'settings.updated': { chatId: string; settings: ChatSettingsView };
   'member.added': { chatId: string; userId: string };
   'member.removed': { chatId: string; userId: string };
   presence: { userId: string; status: UserStatus };
