@@ -98,6 +98,22 @@ export class Delivery {
   }
 
   /**
+   * An event for one user's connections. One about a message of a chat they follow (a mention) goes out after that
+   * message's `message.created` on each connection; any other at once.
+   */
+  toUser(e: ServerEvent, connections: Iterable<Connection>): void {
+    const { chatId } = e.payload as { chatId?: unknown };
+    for (const connection of [...connections]) {
+      const stream = typeof chatId === 'string' ? connection.chats.get(chatId) : undefined;
+      if (stream && typeof chatId === 'string') {
+        this.sendOrWait(connection, chatId, stream, e);
+      } else {
+        this.send(connection, frame(e));
+      }
+    }
+  }
+
+  /**
    * `resume`: replay every message.created after the client's seq cursors, in order, then every change after its
    * rev cursors, in order. Live events that arrive meanwhile wait in the stream's pending sets and are dropped if
    * the replay already covered them. Events held for the resume (a new WebSocket's) are released once the replay is

@@ -301,7 +301,7 @@ export class Gateway {
     if ('chatId' in e.audience) {
       this.delivery.toChat(e, e.audience.chatId, this.registry.ofChat(e.audience.chatId));
     } else if ('userId' in e.audience) {
-      [...this.registry.ofUser(e.tenantId, e.audience.userId)].forEach(send);
+      this.delivery.toUser(e, this.registry.ofUser(e.tenantId, e.audience.userId));
     } else {
       [...this.registry.ofTenant(e.tenantId)].forEach(send);
     }
