@@ -21,6 +21,7 @@ import type { Metrics } from './metrics/metrics.registry.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { messageRoutes } from './messages/message.routes.ts';
 import { reactionRoutes } from './messages/reaction.routes.ts';
+import { threadRoutes } from './messages/thread.routes.ts';
 import { searchRoutes } from './search/search.routes.ts';
 import type { Bus } from './realtime/bus.ts';
 import { avitoRoutes } from './dialects/avito/avito.routes.ts';
@@ -208,6 +209,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
         memberRoutes,
         messageRoutes,
         reactionRoutes,
+        threadRoutes,
         searchRoutes,
       ]) {
         await v1.register(routes, { ctx });

@@ -26,6 +26,9 @@ export interface ChatTable {
   last_deleted_seq: Generated<number>;
   /** Changes to stored messages other than appends (edits, deletes): with last_seq, one state of the history. */
   history_revision: Generated<number>;
+  /** The highest seq of a thread-only reply (migration 0018), 0 if none: unread counts and main history pages look
+   *  for thread-only replies only below it. */
+  last_thread_seq: Generated<number>;
   deleted_at: Date | null;
 }
 

@@ -6,6 +6,7 @@ import type { MemberTable } from '../members/member.table.ts';
 import type { FailedSendTable } from '../messages/failure.table.ts';
 import type { MessagePropertiesTable, MessageTable } from '../messages/message.table.ts';
 import type { MessageReactionCountTable, MessageReactionTable } from '../messages/reaction.table.ts';
+import type { ThreadMemberTable } from '../messages/thread.table.ts';
 import type { MessageFlagsTable } from '../recipients/recipient.table.ts';
 import type { AttachmentTable } from '../attachments/attachment.table.ts';
 
@@ -20,6 +21,7 @@ export interface Database {
   message_flags: MessageFlagsTable;
   message_reactions: MessageReactionTable;
   message_reaction_counts: MessageReactionCountTable;
+  thread_members: ThreadMemberTable;
   attachments: AttachmentTable;
 }
 

@@ -71,6 +71,9 @@ export const FIELDS = {
     createdAt: 'attribute',
     editedAt: 'attribute',
     deletedAt: 'attribute',
+    threadRoot: 'attribute',
+    alsoInChat: 'attribute',
+    thread: 'attribute',
     reactions: 'attribute',
   },
 } as const satisfies { [T in ResourceType]: Record<keyof Views[T], Role> };

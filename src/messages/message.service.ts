@@ -25,6 +25,7 @@ import type {
 import type { MessageRow } from './message.table.ts';
 import { messageEvent } from './message.events.ts';
 import { reactionsFor } from './reaction.service.ts';
+import { publishThreadUpdated, threadUnread } from './thread.service.ts';
 import { unreadSummary } from './unread.repository.ts';
 
 export type { SentProperties };
@@ -74,6 +75,9 @@ export async function sendMessage(
   properties?: SentProperties,
 ): Promise<SentMessage> {
   checkText(ctx, body.text);
+  if (body.alsoInChat !== undefined && body.threadRoot === undefined) {
+    throw invalid('alsoInChat: only a thread reply (threadRoot) is shown in the chat or not');
+  }
   if (properties) {
     checkProperties(properties);
   }
@@ -85,11 +89,18 @@ export async function sendMessage(
     text: body.text,
     replyTo: body.replyTo ?? null,
     clientId: body.clientId ?? null,
+    threadRoot: body.threadRoot ?? null,
+    alsoInChat: body.alsoInChat ?? false,
     properties: properties ?? null,
   });
   switch (sent.outcome) {
     case 'written':
       return published(ctx, actor, sent.row);
+    case 'bad_thread':
+      throw invalid(
+        `threadRoot: message ${body.threadRoot} is not a live top-level message of this chat (a thread reply ` +
+          'cannot open a thread of its own)',
+      );
     case 'duplicate':
       return { message: presentMessage(sent.row), created: false };
     case 'bad_reply':
@@ -101,7 +112,7 @@ export async function sendMessage(
   }
 }
 
-function published(ctx: Context, actor: Actor, row: MessageRow): SentMessage {
+async function published(ctx: Context, actor: Actor, row: MessageRow): Promise<SentMessage> {
   const message = presentMessage(row);
   ctx.events.publish(
     messageEvent(
@@ -111,6 +122,7 @@ function published(ctx: Context, actor: Actor, row: MessageRow): SentMessage {
       { chatId: row.chat_id, message },
     ),
   );
+  await publishThreadUpdated(ctx, actor.tenantId, row);
   return { message, created: true };
 }
 
@@ -197,6 +209,7 @@ export async function deleteMessage(ctx: Context, actor: Actor, chatId: string, 
   if (row) {
     const message = presentMessage(row);
     ctx.events.publish(messageEvent('message.deleted', actor.tenantId, { chatId }, { chatId, message }));
+    await publishThreadUpdated(ctx, actor.tenantId, row);
   }
 }
 
@@ -228,12 +241,14 @@ export async function markRead(
 
 export async function unread(ctx: Context, actor: Actor): Promise<UnreadView> {
   const rows = await unreadSummary(ctx.db, actor.tenantId, actor.userId);
+  const threads = await threadUnread(ctx, actor);
   const chats = rows.map((r) => ({
     chatId: r.chat_id,
     unreadCount: r.unread_count,
     lastReadSeq: r.last_read_seq,
   }));
-  return { total: chats.reduce((sum, c) => sum + c.unreadCount, 0), chats };
+  const total = [...chats, ...threads].reduce((sum, c) => sum + c.unreadCount, 0);
+  return { total, chats, threads };
 }
 
 /** A message of the tenant by its id, in any live chat, or null (dialects: DRF task state). */

@@ -14,6 +14,14 @@ export interface MessageTable {
   created_at: Generated<Date>;
   edited_at: Date | null;
   deleted_at: Date | null;
+  /** A thread reply: the seq of the top-level message of the same chat that opened its thread (migration 0018). */
+  thread_root: number | null;
+  /** A thread reply shown in the chat's main history too; false for every other message. */
+  also_in_chat: Generated<boolean>;
+  /** A root: its live replies, when the last came, its first participants (root author first); 0, null, null. */
+  reply_count: Generated<number>;
+  last_reply_at: Date | null;
+  thread_participants: string[] | null;
 }
 
 export type MessageRow = Selectable<MessageTable>;

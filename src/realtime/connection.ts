@@ -110,5 +110,8 @@ export function seqOf(e: ServerEvent): number | null {
   if (e.type === 'reaction.added' || e.type === 'reaction.removed') {
     return e.payload.seq;
   }
+  if (e.type === 'thread.updated') {
+    return e.payload.replySeq;
+  }
   return null;
 }

@@ -5,6 +5,7 @@ import { eventsOf, type EventOf, type PayloadsOf } from '../events.ts';
 import { MemberEvents } from '../members/member.events.ts';
 import { MessageEvents } from '../messages/message.events.ts';
 import { ReactionEvents } from '../messages/reaction.events.ts';
+import { ThreadEvents } from '../messages/thread.events.ts';
 import { UserEvents } from '../users/user.events.ts';
 
 /**
@@ -32,6 +33,7 @@ export type StreamEvents = PayloadsOf<typeof StreamEvents>;
 export const ServerEvents = {
   ...MessageEvents,
   ...ReactionEvents,
+  ...ThreadEvents,
   ...ChatEvents,
   ...MemberEvents,
   ...UserEvents,

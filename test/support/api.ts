@@ -3,7 +3,7 @@ import type { DevTokenView } from '../../src/demo/demo.schema.ts';
 import type { ErrorCode } from '../../src/errors/codes.ts';
 import type { HealthView } from '../../src/health/health.routes.ts';
 import type { MemberView } from '../../src/members/member.schema.ts';
-import type { MessageView, ReadView, UnreadView } from '../../src/messages/message.schema.ts';
+import type { MessageView, ReadView, ThreadReadView, UnreadView } from '../../src/messages/message.schema.ts';
 import type { ReactionChangeView, ReactionUserView } from '../../src/messages/reaction.schema.ts';
 import type { SearchHitView } from '../../src/search/search.schema.ts';
 import type { UserView } from '../../src/users/user.schema.ts';
@@ -27,6 +27,7 @@ export type {
   ReactionUserView,
   ReadView,
   SearchHitView,
+  ThreadReadView,
   UnreadView,
   UserView,
 };
@@ -65,6 +66,8 @@ type Routes = [
   ['GET', `${V1}/chats/${string}/messages/${string}/reactions/${string}/users`, Page<ReactionUserView>],
   ['PUT', `${V1}/chats/${string}/messages/${string}/reactions/${string}`, ReactionChangeView],
   ['DELETE', `${V1}/chats/${string}/messages/${string}/reactions/${string}`, null],
+  ['GET', `${V1}/chats/${string}/messages/${string}/thread`, Page<MessageView>],
+  ['POST', `${V1}/chats/${string}/messages/${string}/thread/read`, ThreadReadView],
   [string, `${V1}/chats/${string}/messages/${string}/${string}`, unknown],
   ['GET' | 'PATCH', `${V1}/chats/${string}/messages/${string}`, MessageView],
   ['GET', `${V1}/chats/${string}/messages`, Page<MessageView>],

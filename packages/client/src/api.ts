@@ -23,6 +23,7 @@ import type {
   SearchHitView,
   SearchMessagesQuery,
   SendMessageBody,
+  ThreadReadView,
   TokenSource,
   UnreadView,
   UpdateChatBody,
@@ -279,6 +280,29 @@ export class ParleyClient {
     return this.request('GET', `/v1/chats/${id(chatId)}/messages/${seq}/reactions/${id(emoji)}/users`, {
       query,
     });
+  }
+
+  /** Reply in the thread under message `root` (`alsoInChat`: shown in the chat's main history too). */
+  sendThreadReply(
+    chatId: string,
+    root: number,
+    body: Omit<SendMessageBody, 'threadRoot'>,
+  ): Promise<MessageView> {
+    return this.sendMessage(chatId, { ...body, threadRoot: root });
+  }
+
+  /** The replies in the thread under message `root`, paged like `listMessages`. */
+  listThreadMessages(
+    chatId: string,
+    root: number,
+    query: ListMessagesQuery = {},
+  ): Promise<Page<MessageView>> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/messages/${root}/thread`, { query });
+  }
+
+  /** Moves the caller's cursor in the thread under `root` forward to `seq` (participants only have one). */
+  markThreadRead(chatId: string, root: number, seq: number): Promise<ThreadReadView> {
+    return this.request('POST', `/v1/chats/${id(chatId)}/messages/${root}/thread/read`, { body: { seq } });
   }
 
   /** Moves the caller's read cursor forward to `seq` (never back). */

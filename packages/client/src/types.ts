@@ -105,11 +105,35 @@ export interface MessageView {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+  /** A thread reply: the seq of the top-level message whose thread it is in. */
+  threadRoot: number | null;
+  /** A thread reply also shown in the chat's main history; false for every other message. */
+  alsoInChat: boolean;
+  /** The thread under this message, once it has had a reply. */
+  thread: ThreadSummary | null;
   /**
    * The emoji members reacted with, first reacted first; empty for a deleted message. On history pages, single
    * messages and edits; absent where not loaded (a send's answer, a chat's lastMessage, search hits, stream events).
    */
   reactions?: ReactionView[];
+}
+
+/** The thread under a message: its live replies, when the last came, its first participants (root author first). */
+export interface ThreadSummary {
+  replyCount: number;
+  lastReplyAt: string;
+  /** At most 10 user ids. */
+  participants: string[];
+}
+
+/** A thread's summary on its root changed: after the reply (`replySeq`) that was sent or deleted. */
+export interface ThreadUpdatedPayload {
+  chatId: string;
+  /** The root's seq. */
+  seq: number;
+  messageId: string;
+  replySeq: number;
+  thread: ThreadSummary;
 }
 
 /** One emoji on a message: how many members reacted with it, and whether the caller is one of them. */
@@ -225,6 +249,10 @@ export interface SendMessageBody {
   clientId?: string;
   /** The seq of the message this one answers. */
   replyTo?: number;
+  /** Reply in the thread of this top-level, live message of the chat (its seq). */
+  threadRoot?: number;
+  /** A thread reply shown in the chat's main history too (default false). */
+  alsoInChat?: boolean;
 }
 
 export interface EditMessageBody {
@@ -246,9 +274,20 @@ export interface ReadView {
   unreadCount: number;
 }
 
+/** Your cursor in a thread; `participant: false` (nothing stored) when you take no part in it. */
+export interface ThreadReadView {
+  lastReadSeq: number;
+  unreadCount: number;
+  participant: boolean;
+}
+
 export interface UnreadView {
+  /** The chats' unread counts and the threads' together. */
   total: number;
+  /** The main histories: thread-only replies are counted in `threads`, for their participants. */
   chats: { chatId: string; unreadCount: number; lastReadSeq: number }[];
+  /** The threads you take part in with replies by others past your thread cursor. */
+  threads: { chatId: string; threadRoot: number; unreadCount: number; lastReadSeq: number }[];
 }
 
 // ---- search ----------------------------------------------------------------------------------------------------
@@ -286,6 +325,8 @@ export interface ServerEventMap {
   /** Not replayed on a resume: history pages carry the current counts. */
   'reaction.added': ReactionEventPayload;
   'reaction.removed': ReactionEventPayload;
+  /** Not replayed on a resume: the root's `thread` is current. */
+  'thread.updated': ThreadUpdatedPayload;
   'chat.created': { chat: ChatView };
   'chat.updated': { chat: ChatView };
   'chat.deleted': { chat: ChatView };
