@@ -193,6 +193,14 @@ const MATRIX: Record<string, Probe[]> = {
       document: () => ({ data: { type: 'messages', attributes: { text: unique('sent') } } }),
       expect: inChat(201, 201, 201, 201),
     },
+    {
+      label: 'a thread reply',
+      body: (sc) => ({ text: unique('replied'), threadRoot: sc.seq }),
+      document: (sc) => ({
+        data: { type: 'messages', attributes: { text: unique('replied'), threadRoot: sc.seq } },
+      }),
+      expect: inChat(201, 201, 201, 201),
+    },
   ],
   'GET /v1/chats/:id/messages': [{ expect: inChat(200, 200, 200, 200) }],
   'GET /v1/chats/:id/messages/:seq': [{ expect: inChat(200, 200, 200, 200) }],
@@ -215,6 +223,10 @@ const MATRIX: Record<string, Probe[]> = {
   ],
   'GET /v1/chats/:id/messages/:seq/reactions/:emoji/users': [
     { params: () => ({ emoji: ':r:' }), expect: inChat(200, 200, 200, 200) },
+  ],
+  'GET /v1/chats/:id/messages/:seq/thread': [{ expect: inChat(200, 200, 200, 200) }],
+  'POST /v1/chats/:id/messages/:seq/thread/read': [
+    { body: (sc) => ({ seq: sc.seq }), expect: inChat(200, 200, 200, 200) },
   ],
   'POST /v1/chats/:id/read': [
     {

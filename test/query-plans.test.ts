@@ -127,10 +127,11 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
       read.some((s) => /chats using chats_pkey/.test(s)),
       read.join('; '),
     );
-    // Messages are looked at only through the index of deleted ones, and only for a chat that has one past the cursor.
+    // Messages are looked at only through the index of deleted ones (or of thread-only replies), and only for a chat
+    // that has one past the cursor.
     const messageScans = read.filter((s) => / messages /.test(s));
     assert.ok(
-      messageScans.every((s) => /using messages_deleted_idx/.test(s)),
+      messageScans.every((s) => /using messages_(deleted|thread_only)_idx/.test(s)),
       read.join('; '),
     );
     const rows = await unreadSummaryQuery('default', 'plan-alice').execute(db);

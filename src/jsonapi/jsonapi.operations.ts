@@ -102,6 +102,13 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
     list: { sort: { seq: {} }, bounds: true },
   },
   'GET /v1/chats/:id/messages/:seq': { type: 'messages', operation: 'read', returns: 'resource' },
+  // A thread's replies are messages, paged as the chat's.
+  'GET /v1/chats/:id/messages/:seq/thread': {
+    type: 'messages',
+    operation: 'list',
+    returns: 'page',
+    list: { sort: { seq: {} }, bounds: true },
+  },
   'PATCH /v1/chats/:id/messages/:seq': {
     type: 'messages',
     operation: 'update',

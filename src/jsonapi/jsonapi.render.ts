@@ -89,7 +89,7 @@ export class Renderer {
           lastReadSeq: chat.lastReadSeq,
         }),
       );
-      document.meta = { total: unread.total };
+      document.meta = { total: unread.total, threads: unread.threads };
       document.links = { self: this.links.selfLink(request) };
     } else if (spec.returns === 'read') {
       const read = payload as ReadView;
