@@ -237,6 +237,12 @@ describe(`the stream's AsyncAPI document (${ENGINE})`, () => {
     await seen('reaction.added', inChat);
     assert.equal((await alice!.delete(`/v1/chats/${chat.id}/messages/2/reactions/%F0%9F%91%8D`)).status, 204);
     await seen('reaction.removed', inChat);
+    const threaded = await alice!.post(`/v1/chats/${chat.id}/messages`, {
+      text: 'in a thread',
+      threadRoot: 2,
+    });
+    assert.equal(threaded.status, 201);
+    await seen('thread.updated', inChat);
     assert.equal((await alice!.post(`/v1/chats/${chat.id}/read`, { seq: 2 })).status, 200);
     await seen('read.updated', inChat);
     assert.equal((await alice!.patch(`/v1/chats/${chat.id}`, { topic: 'a topic' })).status, 200);

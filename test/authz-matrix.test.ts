@@ -226,7 +226,11 @@ const MATRIX: Record<string, Probe[]> = {
   ],
   'GET /v1/chats/:id/messages/:seq/thread': [{ expect: inChat(200, 200, 200, 200) }],
   'POST /v1/chats/:id/messages/:seq/thread/read': [
-    { body: (sc) => ({ seq: sc.seq }), expect: inChat(200, 200, 200, 200) },
+    {
+      body: (sc) => ({ seq: sc.seq }),
+      document: (sc) => ({ data: { type: 'messages', id: sc.messageId, attributes: { seq: sc.seq } } }),
+      expect: inChat(200, 200, 200, 200),
+    },
   ],
   'POST /v1/chats/:id/read': [
     {

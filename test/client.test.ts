@@ -146,6 +146,7 @@ describe(`typed client (${ENGINE})`, () => {
       [[1, 1]],
     );
     assert.deepEqual(await admin.markThreadRead(chat.id, 1, threaded.seq), {
+      messageId: first.id,
       lastReadSeq: threaded.seq,
       unreadCount: 0,
       participant: true,

@@ -758,6 +758,7 @@ describe('messages', () => {
       assert.deepEqual(unread.body, {
         total: 3,
         chats: [{ chatId: chat.id, unreadCount: 3, lastReadSeq: 0 }],
+        threads: [],
       });
     });
   });

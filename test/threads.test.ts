@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { MessageView } from './support/api.ts';
 import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
 import { assertError } from './support/assertions.ts';
+import { ACCEPT, SEND, type Document } from './support/jsonapi.ts';
 import { createGroup, sendMessages } from './support/factories.ts';
 import { StreamClient } from './support/ws.ts';
 
@@ -279,10 +280,21 @@ describe(`threads (${ENGINE})`, () => {
     // A thread cursor moves forward only; a non-participant has none.
     const lastSeq = parallel.map((r) => r.body.seq).sort((a, b) => b - a)[0]!;
     const moved = await bob.post(`${thread(chat, root!.seq)}/read`, { seq: lastSeq });
-    assert.deepEqual(moved.body, { lastReadSeq: lastSeq, unreadCount: 0, participant: true });
+    assert.deepEqual(moved.body, {
+      messageId: root.id,
+      lastReadSeq: lastSeq,
+      unreadCount: 0,
+      participant: true,
+    });
     const back = await bob.post(`${thread(chat, root!.seq)}/read`, { seq: root!.seq });
-    assert.deepEqual(back.body, { lastReadSeq: lastSeq, unreadCount: 0, participant: true });
+    assert.deepEqual(back.body, {
+      messageId: root.id,
+      lastReadSeq: lastSeq,
+      unreadCount: 0,
+      participant: true,
+    });
     assert.deepEqual((await dave.post(`${thread(chat, root!.seq)}/read`, { seq: lastSeq })).body, {
+      messageId: root.id,
       lastReadSeq: lastSeq,
       unreadCount: 0,
       participant: false,
@@ -304,6 +316,52 @@ describe(`threads (${ENGINE})`, () => {
     // Marking the chat read leaves the thread cursors where they are, and the chat count stays exact.
     const read = await dave.post(`/v1/chats/${chat}/read`, { seq: lastSeq + 2 });
     assert.equal(read.body.unreadCount, 0);
+  });
+
+  it('speaks JSON:API: a reply created with threadRoot, a thread listed, a thread read, unread threads', async () => {
+    const chat = (await createGroup(alice, [bob])).id;
+    const root = await say(alice, chat, 'root');
+    const inject = async (client: Client, method: 'GET' | 'POST', url: string, body?: unknown) => {
+      const res = await t.app.inject({
+        method,
+        url,
+        headers: { ...(body ? SEND : ACCEPT), authorization: `Bearer ${client.token}` },
+        ...(body ? { payload: JSON.stringify(body) } : {}),
+      });
+      return { status: res.statusCode, doc: res.json<Document>() };
+    };
+    const created = await inject(bob, 'POST', messages(chat), {
+      data: { type: 'messages', attributes: { text: 'threaded', threadRoot: root.seq, alsoInChat: true } },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.doc));
+    const reply = created.doc.data as { id: string; attributes: Record<string, unknown> };
+    assert.equal(reply.attributes.threadRoot, root.seq);
+    assert.equal(reply.attributes.alsoInChat, true);
+    const listed = await inject(alice, 'GET', thread(chat, root.seq));
+    assert.equal(listed.status, 200);
+    assert.deepEqual(
+      (listed.doc.data as { id: string }[]).map((m) => m.id),
+      [reply.id],
+    );
+    const rootDoc = await inject(alice, 'GET', `${messages(chat)}/${root.seq}`);
+    const summary = (rootDoc.doc.data as unknown as { attributes: { thread: { replyCount: number } } })
+      .attributes.thread;
+    assert.equal(summary.replyCount, 1);
+    const unread = await inject(alice, 'GET', '/v1/unread');
+    const threads = (unread.doc.meta as { threads: { chatId: string }[] }).threads;
+    assert.deepEqual(
+      threads.filter((x) => x.chatId === chat),
+      [{ chatId: chat, threadRoot: root.seq, unreadCount: 1, lastReadSeq: root.seq }],
+    );
+    const read = await inject(alice, 'POST', `${thread(chat, root.seq)}/read`, {
+      data: { type: 'messages', id: root.id, attributes: { seq: reply.attributes.seq } },
+    });
+    assert.equal(read.status, 200, JSON.stringify(read.doc));
+    assert.deepEqual(read.doc.data, {
+      type: 'messages',
+      id: root.id,
+      meta: { threadRead: { lastReadSeq: reply.attributes.seq, unreadCount: 0, participant: true } },
+    });
   });
 
   it('streams replies as messages in seq order with thread.updated after them, and replays them on resume', async () => {

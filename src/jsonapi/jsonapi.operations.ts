@@ -141,6 +141,21 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
     returns: 'reactors',
   },
 
+  // Reading a thread is an update of the caller's view of its root: `seq` is how far.
+  'POST /v1/chats/:id/messages/:seq/thread/read': {
+    type: 'messages',
+    operation: 'update',
+    returns: 'threadRead',
+    body: {
+      id: {
+        target: async (request, ctx) => {
+          const { id, seq } = request.params as { id: string; seq: number };
+          return (await getMessage(ctx, actorOf(request), id, seq)).id;
+        },
+      },
+    },
+  },
+
   // Reading is an update of the caller's view of the chat: its lastReadSeq.
   'POST /v1/chats/:id/read': {
     type: 'chats',

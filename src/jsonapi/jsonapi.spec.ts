@@ -50,9 +50,11 @@ export interface RouteSpec {
    * `resource`: a view; `page`: `{data, nextCursor}` of views; `search`: a page of search hits (messages with their
    * highlight and rank in `meta`); `unread` / `read`: those views, rendered as partial chats; `document`: a JSON:API
    * document the handler built (the relationship endpoints); `reaction`: a reaction change, as the message it is on
-   * with the emoji's count in `meta`; `reactors`: a page of who reacted, as users with `reactedAt` in `meta`.
+   * with the emoji's count in `meta`; `reactors`: a page of who reacted, as users with `reactedAt` in `meta`;
+   * `threadRead`: a thread cursor, as the root message with the cursor in `meta.threadRead`.
    */
-  returns: 'resource' | 'page' | 'search' | 'unread' | 'read' | 'document' | 'reaction' | 'reactors';
+  returns:
+    'resource' | 'page' | 'search' | 'unread' | 'read' | 'document' | 'reaction' | 'reactors' | 'threadRead';
   list?: ListSpec;
   body?: BodySpec;
   /** A JSON:API endpoint with no native representation: it answers JSON:API whatever the Accept header says. */

@@ -109,6 +109,7 @@ export const ThreadParams = Type.Object({
 });
 
 export const ThreadReadView = Type.Object({
+  messageId: Type.String({ description: 'The root’s id.' }),
   lastReadSeq: Type.Integer(),
   unreadCount: Type.Integer(),
   participant: Type.Boolean({

@@ -61,9 +61,14 @@ export async function markThreadRead(
   }
   const cursor = await advanceThreadCursor(ctx.db, chatId, root, actor.userId, body.seq);
   if (!cursor) {
-    return { lastReadSeq: body.seq, unreadCount: 0, participant: false };
+    return { messageId: found.id, lastReadSeq: body.seq, unreadCount: 0, participant: false };
   }
-  return { lastReadSeq: cursor.last_read_seq, unreadCount: cursor.unread_count, participant: true };
+  return {
+    messageId: found.id,
+    lastReadSeq: cursor.last_read_seq,
+    unreadCount: cursor.unread_count,
+    participant: true,
+  };
 }
 
 /** The threads the user takes part in with unread replies, for the unread summary. */

@@ -276,6 +276,8 @@ export interface ReadView {
 
 /** Your cursor in a thread; `participant: false` (nothing stored) when you take no part in it. */
 export interface ThreadReadView {
+  /** The root's id. */
+  messageId: string;
   lastReadSeq: number;
   unreadCount: number;
   participant: boolean;
