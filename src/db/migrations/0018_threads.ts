@@ -47,8 +47,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql.raw(createFunctionStatement(s, sendFunction(s))).execute(db);
 }
 
-/** The columns and the table go; the send function stays as installed (like 0014's). */
+/** The columns, the table and the function that writes them go; `parley_send` (0014's) stays. */
 export async function down(db: Kysely<unknown>): Promise<void> {
+  const s = await quotedCurrentSchema(db);
+  const fn = sendFunction(s);
+  await sql.raw(`drop function if exists ${s}.${fn.name}(${fn.arguments})`).execute(db);
   await sql`drop table if exists thread_members`.execute(db);
   await sql`drop index if exists messages_thread_only_idx`.execute(db);
   await sql`drop index if exists messages_thread_idx`.execute(db);
