@@ -24,6 +24,7 @@ import { pinRoutes } from './messages/pin.routes.ts';
 import { reactionRoutes } from './messages/reaction.routes.ts';
 import { receiptRoutes } from './messages/receipt.routes.ts';
 import { settingsRoutes } from './chats/settings.routes.ts';
+import { threadRoutes } from './messages/thread.routes.ts';
 import { searchRoutes } from './search/search.routes.ts';
 import type { Bus } from './realtime/bus.ts';
 import { avitoRoutes } from './dialects/avito/avito.routes.ts';
@@ -214,6 +215,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
         reactionRoutes,
         pinRoutes,
         receiptRoutes,
+        threadRoutes,
         searchRoutes,
       ]) {
         await v1.register(routes, { ctx });

@@ -247,6 +247,12 @@ describe(`the stream's AsyncAPI document (${ENGINE})`, () => {
     await seen('message.unpinned', inChat);
     assert.equal((await alice!.post(`/v1/chats/${chat.id}/messages`, { text: 'hi @live-bob' })).status, 201);
     await seen('mention.created', inChat);
+    const threaded = await alice!.post(`/v1/chats/${chat.id}/messages`, {
+      text: 'in a thread',
+      threadRoot: 2,
+    });
+    assert.equal(threaded.status, 201);
+    await seen('thread.updated', inChat);
     assert.equal((await alice!.post(`/v1/chats/${chat.id}/read`, { seq: 2 })).status, 200);
     await seen('read.updated', inChat);
     assert.equal((await alice!.patch(`/v1/chats/${chat.id}`, { topic: 'a topic' })).status, 200);

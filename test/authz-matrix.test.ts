@@ -202,6 +202,14 @@ const MATRIX: Record<string, Probe[]> = {
       document: () => ({ data: { type: 'messages', attributes: { text: unique('sent') } } }),
       expect: inChat(201, 201, 201, 201),
     },
+    {
+      label: 'a thread reply',
+      body: (sc) => ({ text: unique('replied'), threadRoot: sc.seq }),
+      document: (sc) => ({
+        data: { type: 'messages', attributes: { text: unique('replied'), threadRoot: sc.seq } },
+      }),
+      expect: inChat(201, 201, 201, 201),
+    },
   ],
   'GET /v1/chats/:id/messages': [{ expect: inChat(200, 200, 200, 200) }],
   'GET /v1/chats/:id/messages/:seq': [{ expect: inChat(200, 200, 200, 200) }],
@@ -230,6 +238,14 @@ const MATRIX: Record<string, Probe[]> = {
   'DELETE /v1/chats/:id/messages/:seq/pin': [{ expect: inChat(403, 403, 204, 204) }],
   'GET /v1/chats/:id/pins': [{ expect: inChat(200, 200, 200, 200) }],
   'GET /v1/chats/:id/messages/:seq/receipts': [{ expect: inChat(200, 200, 200, 200) }],
+  'GET /v1/chats/:id/messages/:seq/thread': [{ expect: inChat(200, 200, 200, 200) }],
+  'POST /v1/chats/:id/messages/:seq/thread/read': [
+    {
+      body: (sc) => ({ seq: sc.seq }),
+      document: (sc) => ({ data: { type: 'messages', id: sc.messageId, attributes: { seq: sc.seq } } }),
+      expect: inChat(200, 200, 200, 200),
+    },
+  ],
   'POST /v1/chats/:id/read': [
     {
       body: () => ({ seq: 1 }),

@@ -206,7 +206,7 @@ describe(`chat settings (${ENGINE})`, () => {
       [chat.id],
     );
     const unread = assertMany(await erin.get('/v1/unread', ACCEPT), 200);
-    assert.deepEqual(unread.meta, { total: 0, mentionTotal: 1 });
+    assert.deepEqual(unread.meta, { total: 0, mentionTotal: 1, threads: [] });
     assert.deepEqual(unread.data[0]?.meta, { mentionCount: 1, muted: false, archived: true, hidden: false });
   });
 });

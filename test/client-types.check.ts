@@ -51,6 +51,8 @@ export const clientTypesAreTheServers = {
   ListMessagesQuery: true satisfies Same<Client.ListMessagesQuery, Messages.ListMessagesQuery>,
   ReadView: true satisfies Same<Client.ReadView, Messages.ReadView>,
   UnreadView: true satisfies Same<Client.UnreadView, Messages.UnreadView>,
+  ThreadSummary: true satisfies Same<Client.ThreadSummary, Messages.ThreadSummary>,
+  ThreadReadView: true satisfies Same<Client.ThreadReadView, Messages.ThreadReadView>,
   ReactionView: true satisfies Same<Client.ReactionView, Reactions.ReactionView>,
   ReactionChangeView: true satisfies Same<Client.ReactionChangeView, Reactions.ReactionChangeView>,
   ReactionUserView: true satisfies Same<Client.ReactionUserView, Reactions.ReactionUserView>,

@@ -147,6 +147,25 @@ describe(`typed client (${ENGINE})`, () => {
       [['c-bob', 2]],
     );
     assert.ok(seen.data[0]?.lastReadAt);
+    const threaded = await bob.sendThreadReply(chat.id, 1, { text: 'in the thread' });
+    assert.equal(threaded.threadRoot, 1);
+    assert.equal(threaded.alsoInChat, false);
+    assert.deepEqual(
+      (await admin.listThreadMessages(chat.id, 1)).data.map((m) => m.text),
+      ['in the thread'],
+    );
+    assert.deepEqual((await admin.getMessage(chat.id, 1)).thread?.participants, [first.authorId, 'c-bob']);
+    const threads = (await admin.unread()).threads;
+    assert.deepEqual(
+      threads.map((x) => [x.threadRoot, x.unreadCount]),
+      [[1, 1]],
+    );
+    assert.deepEqual(await admin.markThreadRead(chat.id, 1, threaded.seq), {
+      messageId: first.id,
+      lastReadSeq: threaded.seq,
+      unreadCount: 0,
+      participant: true,
+    });
     assert.equal((await bob.searchMessages({ q: 'hello' })).data[0]?.message.seq, 1);
     await admin.deleteMessage(chat.id, 2);
     assert.equal((await bob.getMessage(chat.id, 2)).text, null);

@@ -189,7 +189,7 @@ describe('the README, run from the top', { timeout: 300_000 }, () => {
         assert.equal(JSON.parse(lines[1]!).seq, 1, 'the first message of the chat has seq 1');
         assert.deepEqual(
           JSON.parse(lines[2]!),
-          { total: 0, mentionTotal: 0, chats: [] },
+          { total: 0, mentionTotal: 0, chats: [], threads: [] },
           'your own messages are never unread',
         );
       }

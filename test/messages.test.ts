@@ -37,6 +37,7 @@ describe('messages', () => {
       assert.equal(first.status, 201, JSON.stringify(first.body));
       const m = first.body;
       assert.deepEqual(Object.keys(m).sort(), [
+        'alsoInChat',
         'authorId',
         'chatId',
         'clientId',
@@ -50,6 +51,8 @@ describe('messages', () => {
         'replyTo',
         'seq',
         'text',
+        'thread',
+        'threadRoot',
       ]);
       assert.equal(typeof m.id, 'string');
       assert.ok(m.id.length > 0);
@@ -739,7 +742,12 @@ describe('messages', () => {
 
       // Reading everything empties /v1/unread.
       await carol.post(`/v1/chats/${one.id}/read`, { seq: 7 });
-      assert.deepEqual((await carol.get('/v1/unread')).body, { total: 0, mentionTotal: 0, chats: [] });
+      assert.deepEqual((await carol.get('/v1/unread')).body, {
+        total: 0,
+        mentionTotal: 0,
+        chats: [],
+        threads: [],
+      });
     });
 
     it('does not count a message the reader wrote, even past the cursor', async () => {
@@ -748,7 +756,12 @@ describe('messages', () => {
       const chat = await createGroup(alice, [bob]);
       await sendMessages(bob, chat.id, 3);
       assert.equal((await chatOf(bob, chat.id)).unreadCount, 0);
-      assert.deepEqual((await bob.get('/v1/unread')).body, { total: 0, mentionTotal: 0, chats: [] });
+      assert.deepEqual((await bob.get('/v1/unread')).body, {
+        total: 0,
+        mentionTotal: 0,
+        chats: [],
+        threads: [],
+      });
       assert.equal((await chatOf(alice, chat.id)).unreadCount, 3);
       // Alice answers without reading: her own answer does not count for her, and counts for bob.
       await alice.post(`/v1/chats/${chat.id}/messages`, { text: 'reply' });
@@ -769,6 +782,7 @@ describe('messages', () => {
             hidden: false,
           },
         ],
+        threads: [],
       });
     });
   });

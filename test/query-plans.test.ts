@@ -133,11 +133,11 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
       read.some((s) => /chats using chats_pkey/.test(s)),
       read.join('; '),
     );
-    // Messages are looked at only through the index of deleted ones, and only for a chat that has one past the
+    // Messages are looked at only through the index of deleted ones (or of thread-only replies), and only for a chat that has one past the
     // cursor, or by primary key for a mention past it; mentions only through their own indexes.
     const messageScans = read.filter((s) => / messages /.test(s));
     assert.ok(
-      messageScans.every((s) => /using messages_deleted_idx|using messages_pkey/.test(s)),
+      messageScans.every((s) => /using messages_(deleted|thread_only)_idx|using messages_pkey/.test(s)),
       read.join('; '),
     );
     assert.ok(

@@ -57,6 +57,7 @@ describe('search', () => {
     assert.ok(hit);
     assert.deepEqual(Object.keys(hit).sort(), ['highlight', 'message', 'rank']);
     assert.deepEqual(Object.keys(hit.message).sort(), [
+      'alsoInChat',
       'authorId',
       'chatId',
       'clientId',
@@ -67,6 +68,8 @@ describe('search', () => {
       'replyTo',
       'seq',
       'text',
+      'thread',
+      'threadRoot',
     ]);
     assert.ok(hit.rank > 0);
   });

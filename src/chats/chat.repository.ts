@@ -127,7 +127,17 @@ interface ViewerRow extends ChatRow, SettingsColumns {
   lm_created_at: Date | null;
   lm_edited_at: Date | null;
   lm_deleted_at: Date | null;
+  lm_thread_root: number | null;
+  lm_also_in_chat: boolean | null;
+  lm_reply_count: number | null;
+  lm_last_reply_at: Date | null;
+  lm_thread_participants: string[] | null;
 }
+
+const LAST_MESSAGE_COLUMNS = sql.raw(
+  'x.id, x.seq, x.author_id, x.text, x.reply_to, x.client_id, x.created_at, x.edited_at, x.deleted_at, ' +
+    'x.thread_root, x.also_in_chat, x.reply_count, x.last_reply_at, x.thread_participants',
+);
 
 export interface ChatListEntry extends ChatWithViewer {
   /** Sort key: last activity in microseconds since the epoch. */
@@ -151,6 +161,11 @@ function toEntry(row: ViewerRow): ChatListEntry {
           created_at: row.lm_created_at as Date,
           edited_at: row.lm_edited_at,
           deleted_at: row.lm_deleted_at,
+          thread_root: row.lm_thread_root,
+          also_in_chat: row.lm_also_in_chat ?? false,
+          reply_count: row.lm_reply_count ?? 0,
+          last_reply_at: row.lm_last_reply_at,
+          thread_participants: row.lm_thread_participants,
         };
   const chat: ChatRow = {
     id: rest.id,
@@ -171,6 +186,7 @@ function toEntry(row: ViewerRow): ChatListEntry {
     last_deleted_seq: rest.last_deleted_seq,
     history_revision: rest.history_revision,
     change_seq: rest.change_seq,
+    last_thread_seq: rest.last_thread_seq,
     deleted_at: rest.deleted_at,
   };
   return {
@@ -214,16 +230,21 @@ export function viewerQuery(
     select p.*,
       lm.id as lm_id, lm.seq as lm_seq, lm.author_id as lm_author_id, lm.text as lm_text,
       lm.reply_to as lm_reply_to, lm.client_id as lm_client_id, lm.created_at as lm_created_at,
-      lm.edited_at as lm_edited_at, lm.deleted_at as lm_deleted_at
+      lm.edited_at as lm_edited_at, lm.deleted_at as lm_deleted_at, lm.thread_root as lm_thread_root,
+      lm.also_in_chat as lm_also_in_chat, lm.reply_count as lm_reply_count, lm.last_reply_at as lm_last_reply_at,
+      lm.thread_participants as lm_thread_participants
     from page p
     left join lateral (
-      -- The last message is live unless a deleted one is at last_seq: then one key lookup; else the scan down.
-      select x.id, x.seq, x.author_id, x.text, x.reply_to, x.client_id, x.created_at, x.edited_at, x.deleted_at
+      -- The last message is live and in the main history unless a deleted one or a thread-only reply is at
+      -- last_seq: then one key lookup; else the scan down.
+      select ${LAST_MESSAGE_COLUMNS}
       from messages x where x.chat_id = p.id and x.seq = p.last_seq and p.last_deleted_seq < p.last_seq
+        and p.last_thread_seq < p.last_seq
       union all
-      (select x.id, x.seq, x.author_id, x.text, x.reply_to, x.client_id, x.created_at, x.edited_at, x.deleted_at
-       from messages x where x.chat_id = p.id and p.last_deleted_seq >= p.last_seq and p.last_seq > 0
-        and x.deleted_at is null
+      (select ${LAST_MESSAGE_COLUMNS}
+       from messages x where x.chat_id = p.id and p.last_seq > 0
+        and (p.last_deleted_seq >= p.last_seq or p.last_thread_seq >= p.last_seq)
+        and x.deleted_at is null and (x.thread_root is null or x.also_in_chat)
        order by x.seq desc limit 1)
     ) lm on true
     order by ${outerOrder}`;

@@ -28,6 +28,9 @@ export interface ChatTable {
   history_revision: Generated<number>;
   /** The chat's last change `rev` (chat_changes): advanced by the statement that records a change. */
   change_seq: Generated<number>;
+  /** The highest seq of a thread-only reply (migration 0021), 0 if none: unread counts and main history pages look
+   *  for thread-only replies only below it. */
+  last_thread_seq: Generated<number>;
   deleted_at: Date | null;
 }
 

@@ -8,6 +8,7 @@ import type { FailedSendTable } from '../messages/failure.table.ts';
 import type { MessagePropertiesTable, MessageTable } from '../messages/message.table.ts';
 import type { MessageReactionCountTable, MessageReactionTable } from '../messages/reaction.table.ts';
 import type { MessageMentionTable } from '../messages/mention.table.ts';
+import type { ThreadMemberTable } from '../messages/thread.table.ts';
 import type { MessageFlagsTable } from '../recipients/recipient.table.ts';
 import type { AttachmentTable } from '../attachments/attachment.table.ts';
 
@@ -24,6 +25,7 @@ export interface Database {
   message_reactions: MessageReactionTable;
   message_reaction_counts: MessageReactionCountTable;
   message_mentions: MessageMentionTable;
+  thread_members: ThreadMemberTable;
   attachments: AttachmentTable;
 }
 

@@ -19,6 +19,7 @@ import * as reactions from './migrations/0017_reactions.ts';
 import * as chatChanges from './migrations/0018_chat_changes.ts';
 import * as pins from './migrations/0019_pins.ts';
 import * as mentions from './migrations/0020_mentions.ts';
+import * as threads from './migrations/0021_threads.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
@@ -42,6 +43,7 @@ export const migrations: Record<string, Migration & { installs?: { sendFunction?
   '0018_chat_changes': chatChanges,
   '0019_pins': pins,
   '0020_mentions': mentions,
+  '0021_threads': threads,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -72,6 +72,9 @@ export const FIELDS = {
     createdAt: 'attribute',
     editedAt: 'attribute',
     deletedAt: 'attribute',
+    threadRoot: 'attribute',
+    alsoInChat: 'attribute',
+    thread: 'attribute',
     reactions: 'attribute',
     // Who pinned is a user id shown as it is: a message has no relationship that changes with a pin.
     pinnedAt: 'attribute',

@@ -107,6 +107,13 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
     list: { sort: { seq: {} }, bounds: true },
   },
   'GET /v1/chats/:id/messages/:seq': { type: 'messages', operation: 'read', returns: 'resource' },
+  // A thread's replies are messages, paged as the chat's.
+  'GET /v1/chats/:id/messages/:seq/thread': {
+    type: 'messages',
+    operation: 'list',
+    returns: 'page',
+    list: { sort: { seq: {} }, bounds: true },
+  },
   'PATCH /v1/chats/:id/messages/:seq': {
     type: 'messages',
     operation: 'update',
@@ -146,6 +153,21 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
 
   // Who has read a message are users, each with their read cursor in meta.
   'GET /v1/chats/:id/messages/:seq/receipts': { type: 'users', operation: 'list', returns: 'readers' },
+
+  // Reading a thread is an update of the caller's view of its root: `seq` is how far.
+  'POST /v1/chats/:id/messages/:seq/thread/read': {
+    type: 'messages',
+    operation: 'update',
+    returns: 'threadRead',
+    body: {
+      id: {
+        target: async (request, ctx) => {
+          const { id, seq } = request.params as { id: string; seq: number };
+          return (await getMessage(ctx, actorOf(request), id, seq)).id;
+        },
+      },
+    },
+  },
 
   // Reading is an update of the caller's view of the chat: its lastReadSeq.
   'POST /v1/chats/:id/read': {

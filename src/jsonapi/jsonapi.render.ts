@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { actorOf } from '../auth/auth.hook.ts';
 import type { Context } from '../context.ts';
-import type { MessageView, ReadView, UnreadView } from '../messages/message.schema.ts';
+import type { MessageView, ReadView, ThreadReadView, UnreadView } from '../messages/message.schema.ts';
 import type { ReactionChangeView, ReactionUserView } from '../messages/reaction.schema.ts';
 import type { ReceiptView } from '../messages/receipt.schema.ts';
 import type { Page } from '../pagination.ts';
@@ -88,7 +88,7 @@ export class Renderer {
         ...this.partialChat(request, query, chatId, { unreadCount, lastReadSeq }),
         meta: state,
       }));
-      document.meta = { total: unread.total, mentionTotal: unread.mentionTotal };
+      document.meta = { total: unread.total, mentionTotal: unread.mentionTotal, threads: unread.threads };
       document.links = { self: this.links.selfLink(request) };
     } else if (spec.returns === 'read') {
       const read = payload as ReadView;
@@ -105,6 +105,10 @@ export class Renderer {
     } else if (spec.returns === 'reaction') {
       const { messageId, emoji, count, me } = payload as ReactionChangeView;
       document.data = { type: 'messages', id: messageId, meta: { reaction: { emoji, count, me } } };
+      document.links = { self: this.links.selfLink(request) };
+    } else if (spec.returns === 'threadRead') {
+      const { messageId, ...threadRead } = payload as ThreadReadView;
+      document.data = { type: 'messages', id: messageId, meta: { threadRead } };
       document.links = { self: this.links.selfLink(request) };
     } else if (spec.returns === 'reactors') {
       const page = payload as Page<ReactionUserView>;

@@ -54,7 +54,8 @@ export interface RouteSpec {
    * document the handler built (the relationship endpoints); `reaction`: a reaction change, as the message it is on
    * with the emoji's count in `meta`; `reactors`: a page of who reacted, as users with `reactedAt` in `meta`;
    * `readers`: a page of who has read a message, as users with `lastReadSeq` and `lastReadAt` in `meta`;
-   * `settings`: the caller's settings of a chat, as that chat with its `settings` attribute.
+   * `settings`: the caller's settings of a chat, as that chat with its `settings` attribute;
+   * `threadRead`: a thread cursor, as the root message with the cursor in `meta.threadRead`.
    */
   returns:
     | 'resource'
@@ -66,7 +67,8 @@ export interface RouteSpec {
     | 'reaction'
     | 'reactors'
     | 'readers'
-    | 'settings';
+    | 'settings'
+    | 'threadRead';
   list?: ListSpec;
   body?: BodySpec;
   /** A JSON:API endpoint with no native representation: it answers JSON:API whatever the Accept header says. */

@@ -1,12 +1,12 @@
 import type { Actor } from '../auth/actor.ts';
 import { chatNotFound, requireMember } from '../chats/chat.access.ts';
 import type { Context } from '../context.ts';
-import { invalid } from '../errors/codes.ts';
+import { invalid, notFound } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
 import { HistoryCache, type HistoryState } from './history.cache.ts';
 import { listMemberMessages, listTenantChatMessages, type PageRows } from './history.repository.ts';
 import { presentMessage } from './message.presenter.ts';
-import { listMessages as listMessageRows, type HistoryRange } from './message.repository.ts';
+import { findMessage, listMessages as listMessageRows, type HistoryRange } from './message.repository.ts';
 import type { ListMessagesQuery, MessageView } from './message.schema.ts';
 import { withMentions } from './mention.service.ts';
 import { withViewer } from './reaction.service.ts';
@@ -39,11 +39,43 @@ function decodeHistoryCursor(cursor: string): { after?: number; before?: number 
   throw invalid('cursor: is not a cursor this API returned');
 }
 
+/** A chat's main history (thread-only replies left out), a page at a time. */
 export async function listMessages(
   ctx: Context,
   actor: Actor,
   chatId: string,
   query: ListMessagesQuery,
+): Promise<Page<MessageView>> {
+  return memberPage(ctx, actor, chatId, query, 'chat');
+}
+
+/**
+ * The replies in the thread under `root` (not the root itself), paged exactly as the chat's history. 404 unless
+ * `root` is a top-level message of the chat (a thread reply has no thread); a root without replies has an empty one.
+ */
+export async function listThreadMessages(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  root: number,
+  query: ListMessagesQuery,
+): Promise<Page<MessageView>> {
+  const { chat } = await requireMember(ctx.db, actor, chatId);
+  const found = root <= chat.last_seq ? await findMessage(ctx.db, chatId, root) : undefined;
+  if (!found || found.thread_root !== null) {
+    throw notFound(
+      `message ${root} of chat ${chatId} has no thread: it is not a top-level message of the chat`,
+    );
+  }
+  return memberPage(ctx, actor, chatId, query, { thread: root });
+}
+
+async function memberPage(
+  ctx: Context,
+  actor: Actor,
+  chatId: string,
+  query: ListMessagesQuery,
+  scope: 'chat' | { thread: number },
 ): Promise<Page<MessageView>> {
   const limit = query.limit ?? DEFAULT_LIMIT;
   let after = query.after;
@@ -60,7 +92,7 @@ export async function listMessages(
   const page = await cachedPage(
     ctx,
     chatId,
-    { after, before, limit },
+    { after, before, limit, scope },
     (range, known) => listMemberMessages(ctx.db, actor, chatId, range, known),
     'member',
   );
@@ -85,7 +117,17 @@ type PageRead = (
 async function cachedPage(
   ctx: Context,
   chatId: string,
-  { after, before, limit }: { after: number | undefined; before: number | undefined; limit: number },
+  {
+    after,
+    before,
+    limit,
+    scope = 'chat',
+  }: {
+    after: number | undefined;
+    before: number | undefined;
+    limit: number;
+    scope?: 'chat' | { thread: number };
+  },
   read: PageRead,
   reader: 'member' | 'tenant',
 ): Promise<Page<MessageView> | undefined> {
@@ -95,10 +137,14 @@ async function cachedPage(
     ...(before !== undefined ? { before } : {}),
     limit: limit + 1,
     direction: forward ? 'forward' : 'backward',
+    scope,
   };
   // Only reads outside a transaction: what one sees before it rolls back is no state of the chat.
   const cache = ctx.db.isTransaction ? undefined : ctx.history;
-  const key = cache ? `${reader === 'tenant' ? 't|' : ''}${HistoryCache.keyOf({ chatId, ...range })}` : '';
+  const thread = typeof scope === 'object' ? `thread ${scope.thread}|` : '';
+  const key = cache
+    ? `${reader === 'tenant' ? 't|' : ''}${thread}${HistoryCache.keyOf({ chatId, ...range })}`
+    : '';
   const cached = cache?.get(key);
   const found = await read(range, cached?.state);
   if (!found) {
@@ -222,7 +268,7 @@ export async function streamMessages(
   chatId: string,
   range: { after: number; before?: number; limit: number },
 ): Promise<MessageView[]> {
-  const rows = await listMessageRows(ctx.db, chatId, { ...range, direction: 'forward' });
+  const rows = await listMessageRows(ctx.db, chatId, { ...range, direction: 'forward', scope: 'all' });
   return withMentions(
     ctx,
     chatId,

@@ -26,6 +26,15 @@ export function presentMessage(
     createdAt: row.created_at.toISOString(),
     editedAt: row.edited_at ? row.edited_at.toISOString() : null,
     deletedAt: row.deleted_at ? row.deleted_at.toISOString() : null,
+    threadRoot: row.thread_root === null ? null : Number(row.thread_root),
+    alsoInChat: row.also_in_chat,
+    thread: row.last_reply_at
+      ? {
+          replyCount: row.reply_count,
+          lastReplyAt: row.last_reply_at.toISOString(),
+          participants: row.thread_participants ?? [],
+        }
+      : null,
   };
   if (reactions !== undefined) {
     view.reactions = row.deleted_at ? [] : reactions;

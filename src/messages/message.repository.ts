@@ -26,6 +26,11 @@ export const MESSAGE_COLUMNS = [
   'created_at',
   'edited_at',
   'deleted_at',
+  'thread_root',
+  'also_in_chat',
+  'reply_count',
+  'last_reply_at',
+  'thread_participants',
 ] as const;
 /** A message's pin: read with the message where views show it (history pages, single messages, edits, pins). */
 export const PIN_COLUMNS = ['pinned_at', 'pinned_by'] as const;
@@ -77,7 +82,15 @@ export interface HistoryRange {
   limit: number;
   /** 'forward' reads up from `after`; 'backward' reads down from `before` (or the end). */
   direction: 'forward' | 'backward';
+  /**
+   * Which messages: `chat` (default), the chat's main history, without thread-only replies; `all`, every message
+   * (what a stream replays, gapless); `{ thread }`, the replies of the thread under that root.
+   */
+  scope?: 'chat' | 'all' | { thread: number };
 }
+
+/** The main history leaves out thread-only replies (a thread reply not also shown in the chat). */
+const IN_MAIN = sql<boolean>`(thread_root is null or also_in_chat)`;
 
 /**
  * The history page: one range scan of the (chat_id, seq) primary key. Seqs are gapless and messages are never
@@ -94,13 +107,35 @@ export function historyQuery(
   only?: RawBuilder<boolean>,
   columns: readonly (keyof PinnedMessageRow)[] = MESSAGE_COLUMNS,
 ) {
+  const scope = range.scope ?? 'chat';
+  if (typeof scope === 'object') {
+    return threadQuery(db, chatId, scope.thread, range, only, columns);
+  }
   let query = db.selectFrom('messages').select(columns).where('chat_id', '=', chatId);
   if (only) {
     query = query.where(only);
   }
+  if (scope === 'chat') {
+    query = query.where(IN_MAIN);
+  }
+  // Thread-only replies left out, a page of `limit` may span more seqs: past the chat's last thread-only reply it
+  // cannot, and the bounds stay `limit` apart; below it they widen to the chat's end (forward) or start (backward).
+  const widened = scope === 'chat';
   if (range.direction === 'forward') {
     const after = range.after ?? 0;
-    query = query.where('seq', '>', after).where('seq', '<=', after + range.limit);
+    query = query.where('seq', '>', after);
+    query = widened
+      ? query.where('seq', '<=', (eb) =>
+          eb
+            .selectFrom('chats')
+            .select(
+              sql<number>`case when last_thread_seq > ${after} then last_seq else ${after + range.limit} end`.as(
+                'ceiling',
+              ),
+            )
+            .where('id', '=', chatId),
+        )
+      : query.where('seq', '<=', after + range.limit);
     if (range.before !== undefined) {
       query = query.where('seq', '<', range.before);
     }
@@ -115,13 +150,39 @@ export function historyQuery(
   if (range.before !== undefined) {
     query = query.where('seq', '<', range.before);
   }
+  const floor = widened
+    ? sql<number>`case when last_thread_seq > ${top} - ${range.limit} then 0 else ${top} - ${range.limit} end`
+    : sql<number>`${top} - ${range.limit}`;
   query = query.where('seq', '>', (eb) =>
-    eb
-      .selectFrom('chats')
-      .select(sql<number>`${top} - ${range.limit}`.as('floor'))
-      .where('id', '=', chatId),
+    eb.selectFrom('chats').select(floor.as('floor')).where('id', '=', chatId),
   );
   return query.orderBy('seq', 'desc').limit(range.limit);
+}
+
+/** A thread's page: its replies in the range, one scan of `messages_thread_idx` (no window: replies are sparse). */
+function threadQuery(
+  db: Db,
+  chatId: string,
+  root: number,
+  range: HistoryRange,
+  only: RawBuilder<boolean> | undefined,
+  columns: readonly (keyof PinnedMessageRow)[],
+) {
+  let query = db
+    .selectFrom('messages')
+    .select(columns)
+    .where('chat_id', '=', chatId)
+    .where('thread_root', '=', root);
+  if (only) {
+    query = query.where(only);
+  }
+  if (range.after !== undefined) {
+    query = query.where('seq', '>', range.after);
+  }
+  if (range.before !== undefined) {
+    query = query.where('seq', '<', range.before);
+  }
+  return query.orderBy('seq', range.direction === 'forward' ? 'asc' : 'desc').limit(range.limit);
 }
 
 /** Rows come back in ascending seq either way. */
@@ -202,6 +263,9 @@ export async function softDeleteMessage(
     ), counted as (
       update chats set message_count = message_count - 1, last_deleted_seq = greatest(last_deleted_seq, ${seq})
        where id = ${chatId} and exists (select 1 from deleted)
+    ), unthreaded as (
+      update messages r set reply_count = r.reply_count - 1
+        from deleted d where r.chat_id = d.chat_id and r.seq = d.thread_root
     )
     select * from deleted`.execute(db);
   return result.rows[0];
@@ -223,6 +287,10 @@ export interface BatchedMessage {
   text: string;
   replyTo: number | null;
   clientId: string | null;
+  /** The seq of the thread's root, for a thread reply. */
+  threadRoot?: number | null;
+  /** A thread reply shown in the chat's main history too. */
+  alsoInChat?: boolean;
   /** Stored in `message_properties` with the message, in the same statement, when it is written. */
   properties?: SentProperties | null;
   /** What the text may mention, resolved and stored in the same statement when it is written. */
@@ -253,7 +321,8 @@ function sendStatement(batch: BatchedMessage[]) {
       ${batch.map((m) => m.tenantId)}::text[], ${batch.map((m) => m.chatId)}::text[],
       ${batch.map((m) => m.authorId)}::text[], ${batch.map((m) => m.id)}::text[],
       ${batch.map((m) => m.text)}::text[], ${batch.map((m) => m.replyTo)}::bigint[],
-      ${batch.map((m) => m.clientId)}::text[])`;
+      ${batch.map((m) => m.clientId)}::text[], ${batch.map((m) => m.threadRoot ?? null)}::bigint[],
+      ${batch.map((m) => m.alsoInChat ?? false)}::boolean[])`;
   const mentions = batch.flatMap((m, i) =>
     m.mentions ? [{ ord: i + 1, tenantId: m.tenantId, candidates: m.mentions }] : [],
   );

@@ -9,6 +9,20 @@ const Nullable = <T extends Type.TSchema>(schema: T) => Type.Union([schema, Type
  */
 const Seq = (minimum: number) => Type.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER });
 
+export const ThreadSummary = Type.Object(
+  {
+    replyCount: Type.Integer({ minimum: 0, description: 'The thread’s live replies.' }),
+    lastReplyAt: Type.String({ format: 'date-time', description: 'When the newest reply was sent.' }),
+    participants: Type.Array(Type.String(), {
+      maxItems: 10,
+      description:
+        'The first participants (user ids), the root’s author first, then repliers as they joined.',
+    }),
+  },
+  { description: 'The thread under a message, once it has had a reply.' },
+);
+export type ThreadSummary = Static<typeof ThreadSummary>;
+
 export const MessageView = Type.Object({
   id: Type.String(),
   chatId: Type.String(),
@@ -20,6 +34,13 @@ export const MessageView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   editedAt: Nullable(Type.String({ format: 'date-time' })),
   deletedAt: Nullable(Type.String({ format: 'date-time' })),
+  threadRoot: Nullable(
+    Type.Integer({ description: 'A thread reply: the seq of the top-level message whose thread it is in.' }),
+  ),
+  alsoInChat: Type.Boolean({
+    description: 'A thread reply also shown in the chat’s main history; false for every other message.',
+  }),
+  thread: Nullable(ThreadSummary),
   reactions: Type.Optional(
     Type.Array(ReactionView, {
       description:
@@ -71,6 +92,16 @@ export const SendMessageBody = Type.Object(
     text: Type.String({ minLength: 1 }),
     clientId: Type.Optional(ClientIdSchema),
     replyTo: Type.Optional(Seq(1)),
+    threadRoot: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: 'Reply in the thread of this top-level, live message of the chat (its seq).',
+      }),
+    ),
+    alsoInChat: Type.Optional(
+      Type.Boolean({ description: 'A thread reply shown in the chat’s main history too (default false).' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -104,9 +135,26 @@ export type ReadBody = Static<typeof ReadBody>;
 export const ReadView = Type.Object({ lastReadSeq: Type.Integer(), unreadCount: Type.Integer() });
 export type ReadView = Static<typeof ReadView>;
 
+export const ThreadParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  seq: Seq(1),
+});
+
+export const ThreadReadView = Type.Object({
+  messageId: Type.String({ description: 'The root’s id.' }),
+  lastReadSeq: Type.Integer(),
+  unreadCount: Type.Integer(),
+  participant: Type.Boolean({
+    description: 'Whether you take part in the thread; only participants have a thread cursor to move.',
+  }),
+});
+export type ThreadReadView = Static<typeof ThreadReadView>;
+
 export const UnreadView = Type.Object({
   total: Type.Integer({
-    description: 'The unread messages of the chats listed that are neither muted, archived nor hidden.',
+    description:
+      'The unread messages of the chats listed that are neither muted, archived nor hidden, and of the threads ' +
+      'you take part in.',
   }),
   mentionTotal: Type.Integer({
     description: 'The unread mentions of every chat listed, muted ones included.',
@@ -127,6 +175,15 @@ export const UnreadView = Type.Object({
       }),
       hidden: Type.Boolean({ description: 'You hid the chat: its unread messages are not in `total`.' }),
     }),
+  ),
+  threads: Type.Array(
+    Type.Object({
+      chatId: Type.String(),
+      threadRoot: Type.Integer(),
+      unreadCount: Type.Integer(),
+      lastReadSeq: Type.Integer(),
+    }),
+    { description: 'The threads you take part in with replies by others past your thread cursor.' },
   ),
 });
 export type UnreadView = Static<typeof UnreadView>;

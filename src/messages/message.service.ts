@@ -28,6 +28,7 @@ import type {
 import type { MessageRow } from './message.table.ts';
 import { messageEvent } from './message.events.ts';
 import { reactionsFor } from './reaction.service.ts';
+import { publishThreadUpdated, threadUnread } from './thread.service.ts';
 import { unreadSummary } from './unread.repository.ts';
 
 export type { SentProperties };
@@ -77,6 +78,9 @@ export async function sendMessage(
   properties?: SentProperties,
 ): Promise<SentMessage> {
   checkText(ctx, body.text);
+  if (body.alsoInChat !== undefined && body.threadRoot === undefined) {
+    throw invalid('alsoInChat: only a thread reply (threadRoot) is shown in the chat or not');
+  }
   if (properties) {
     checkProperties(properties);
   }
@@ -89,12 +93,19 @@ export async function sendMessage(
     text: body.text,
     replyTo: body.replyTo ?? null,
     clientId: body.clientId ?? null,
+    threadRoot: body.threadRoot ?? null,
+    alsoInChat: body.alsoInChat ?? false,
     properties: properties ?? null,
     mentions: mentionsNothing(candidates) ? null : candidates,
   });
   switch (sent.outcome) {
     case 'written':
       return published(ctx, actor, sent.row, sent.mentions);
+    case 'bad_thread':
+      throw invalid(
+        `threadRoot: message ${body.threadRoot} is not a live top-level message of this chat (a thread reply ` +
+          'cannot open a thread of its own)',
+      );
     case 'duplicate': {
       const [message] = await withMentions(ctx, chatId, [presentMessage(sent.row)]);
       return { message: message!, created: false };
@@ -108,7 +119,12 @@ export async function sendMessage(
   }
 }
 
-function published(ctx: Context, actor: Actor, row: MessageRow, mentions: ResolvedMentions): SentMessage {
+async function published(
+  ctx: Context,
+  actor: Actor,
+  row: MessageRow,
+  mentions: ResolvedMentions,
+): Promise<SentMessage> {
   const message = presentMessage(row, undefined, mentions);
   ctx.events.publish(
     messageEvent(
@@ -119,6 +135,7 @@ function published(ctx: Context, actor: Actor, row: MessageRow, mentions: Resolv
     ),
   );
   publishMentions(ctx, actor.tenantId, message, mentions);
+  await publishThreadUpdated(ctx, actor.tenantId, row);
   return { message, created: true };
 }
 
@@ -214,14 +231,20 @@ export async function deleteMessage(ctx: Context, actor: Actor, chatId: string, 
   if (current.author_id !== actor.userId && !hasRole(member, 'admin')) {
     throw forbidden('only the author or a chat owner or admin may delete a message');
   }
-  const change = await ctx.db.transaction().execute(async (trx) => {
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
     const row = await softDeleteMessage(trx, chatId, seq);
-    return row
-      ? recordChange(trx, chatId, 'message.deleted', { chatId, message: presentMessage(row) })
-      : null;
+    if (!row) {
+      return null;
+    }
+    const change = await recordChange(trx, chatId, 'message.deleted', {
+      chatId,
+      message: presentMessage(row),
+    });
+    return { row, change };
   });
-  if (change) {
-    ctx.events.publish(messageEvent('message.deleted', actor.tenantId, { chatId }, change));
+  if (outcome) {
+    ctx.events.publish(messageEvent('message.deleted', actor.tenantId, { chatId }, outcome.change));
+    await publishThreadUpdated(ctx, actor.tenantId, outcome.row);
   }
 }
 
@@ -258,6 +281,7 @@ export async function markRead(
 
 export async function unread(ctx: Context, actor: Actor): Promise<UnreadView> {
   const rows = await unreadSummary(ctx.db, actor.tenantId, actor.userId);
+  const threads = await threadUnread(ctx, actor);
   const chats = rows.map((r) => ({
     chatId: r.chat_id,
     unreadCount: r.unread_count,
@@ -267,11 +291,17 @@ export async function unread(ctx: Context, actor: Actor): Promise<UnreadView> {
     archived: r.s_archived,
     hidden: r.s_hidden,
   }));
+  // Muted, archived and hidden chats are listed, and left out of the total (their mentions still count); the
+  // threads you take part in count wherever they are.
+  const chatTotal = chats.reduce(
+    (sum, c) => (c.muted || c.archived || c.hidden ? sum : sum + c.unreadCount),
+    0,
+  );
   return {
-    // Muted, archived and hidden chats are listed, and left out of the total; their mentions still count.
-    total: chats.reduce((sum, c) => (c.muted || c.archived || c.hidden ? sum : sum + c.unreadCount), 0),
+    total: threads.reduce((sum, t) => sum + t.unreadCount, chatTotal),
     mentionTotal: chats.reduce((sum, c) => sum + c.mentionCount, 0),
     chats,
+    threads,
   };
 }
 

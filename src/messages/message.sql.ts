@@ -16,9 +16,12 @@ export interface SendFunction {
 }
 
 /** What the function says became of a send, in its `outcome` column. */
-export type SendOutcomeCode = 'written' | 'duplicate' | 'not_found' | 'closed' | 'bad_reply';
+export type SendOutcomeCode = 'written' | 'duplicate' | 'not_found' | 'closed' | 'bad_reply' | 'bad_thread';
 
-export const SEND_FUNCTION_NAME = 'parley_send';
+export const SEND_FUNCTION_NAME = 'parley_send_v2';
+
+/** How many participants a thread's root names (`thread_participants`): the first ones, root author first. */
+export const THREAD_PARTICIPANTS_SHOWN = 10;
 
 /**
  * The send function: a batch of sends, into any chats, in one round trip and one commit. Migration 0012 installs
@@ -34,11 +37,14 @@ export const SEND_FUNCTION_NAME = 'parley_send';
  * 2. Judge each send in this order, as the API answers: `not_found` (the chat is not a live chat of the send's
  *    tenant, or the author is not a member), `closed` (a direct chat whose other member was deleted: it stays
  *    readable, and takes no new message), `bad_reply` (replyTo is not a seq the chat had before this batch),
- *    `duplicate` (the author sent this clientId into this chat before, or earlier in this batch: its first message
- *    is the answer), else `written`.
+ *    `bad_thread` (threadRoot is not a live top-level message the chat had before this batch: a reply to a thread
+ *    reply opens no thread), `duplicate` (the author sent this clientId into this chat before, or earlier in this
+ *    batch: its first message is the answer), else `written`.
  * 3. Number the written sends per chat from the chat's counter in input order, advance each counter and each
  *    author's count of own messages past their read cursor once, insert them with their tenant's search
- *    configuration.
+ *    configuration. Thread replies also move each root's summary (reply count, last reply, first participants)
+ *    and the chat's `last_thread_seq` (for thread-only ones), and make their author and the root's author
+ *    participants of the thread (`thread_members`; a replier's thread cursor moves to their reply).
  * 4. Return one row per send, in input order (`ord`, from 1): its outcome and, when written or a duplicate, the
  *    message. A database error fails the whole call, and nothing of the batch is written.
  *
@@ -49,11 +55,13 @@ export function sendFunction(schema: string): SendFunction {
   return {
     name: SEND_FUNCTION_NAME,
     arguments:
-      'p_tenant text[], p_chat text[], p_author text[], p_id text[], p_text text[], p_reply bigint[], p_client text[]',
+      'p_tenant text[], p_chat text[], p_author text[], p_id text[], p_text text[], p_reply bigint[], ' +
+      'p_client text[], p_thread bigint[], p_also boolean[]',
     result:
       'TABLE(ord bigint, outcome text, chat_id text, seq bigint, id text, author_id text, text text, ' +
       'reply_to bigint, client_id text, created_at timestamp with time zone, ' +
-      'edited_at timestamp with time zone, deleted_at timestamp with time zone)',
+      'edited_at timestamp with time zone, deleted_at timestamp with time zone, thread_root bigint, ' +
+      'also_in_chat boolean, reply_count integer, last_reply_at timestamp with time zone, thread_participants text[])',
     language: 'plpgsql',
     body: `
       #variable_conflict use_column
@@ -61,8 +69,9 @@ export function sendFunction(schema: string): SendFunction {
         perform 1 from ${s}.chats c where c.id = any(p_chat) order by c.id for update;
         return query
           with input as (
-            select * from unnest(p_tenant, p_chat, p_author, p_id, p_text, p_reply, p_client) with ordinality
-              as t(tenant_id, chat_id, author_id, id, text, reply_to, client_id, ord)
+            select * from unnest(p_tenant, p_chat, p_author, p_id, p_text, p_reply, p_client, p_thread, p_also)
+              with ordinality as t(tenant_id, chat_id, author_id, id, text, reply_to, client_id, thread_root,
+                                   also_in_chat, ord)
           ),
           checked as (
             select i.*,
@@ -72,6 +81,10 @@ export function sendFunction(schema: string): SendFunction {
                        then 'not_found'
                      when c.kind = 'direct' and c.member_count < 2 then 'closed'
                      when i.reply_to < 1 or i.reply_to > c.last_seq then 'bad_reply'
+                     when i.thread_root is not null and not exists (
+                       select 1 from ${s}.messages r where r.chat_id = i.chat_id and r.seq = i.thread_root
+                          and r.thread_root is null and r.deleted_at is null)
+                       then 'bad_thread'
                    end as refused
               from input i
               left join ${s}.chats c on c.id = i.chat_id and c.tenant_id = i.tenant_id and c.deleted_at is null
@@ -120,34 +133,73 @@ export function sendFunction(schema: string): SendFunction {
           bumped as (
             update ${s}.chats c
                set last_seq = c.last_seq + b.n, message_count = c.message_count + b.n,
-                   last_message_at = clock_timestamp()
-              from (select nb.chat_id, max(nb.n) as n from numbered nb group by nb.chat_id) b
+                   last_message_at = clock_timestamp(),
+                   last_thread_seq = coalesce(c.last_seq + b.thread_k, c.last_thread_seq)
+              from (select nb.chat_id, max(nb.n) as n,
+                           max(nb.k) filter (where nb.thread_root is not null and not coalesce(nb.also_in_chat, false)) as thread_k
+                      from numbered nb group by nb.chat_id) b
              where c.id = b.chat_id
             returning c.id, c.last_seq - b.n as base, c.last_message_at
           ),
           inserted as (
             insert into ${s}.messages
-              (chat_id, seq, id, author_id, text, reply_to, client_id, created_at, search_config)
+              (chat_id, seq, id, author_id, text, reply_to, client_id, created_at, search_config, thread_root,
+               also_in_chat)
             select nb.chat_id, b.base + nb.k, nb.id, nb.author_id, nb.text, nb.reply_to, nb.client_id,
-                   b.last_message_at, cf.config
+                   b.last_message_at, cf.config, nb.thread_root,
+                   nb.thread_root is not null and coalesce(nb.also_in_chat, false)
               from numbered nb
               join bumped b on b.id = nb.chat_id
               join configs cf on cf.tenant_id = nb.tenant_id
              order by nb.chat_id, nb.k
-            returning chat_id, seq, id, author_id, text, reply_to, client_id, created_at, edited_at, deleted_at
+            returning chat_id, seq, id, author_id, text, reply_to, client_id, created_at, edited_at, deleted_at,
+                      thread_root, also_in_chat, reply_count, last_reply_at, thread_participants
+          ),
+          threaded as (
+            update ${s}.messages r
+               set reply_count = r.reply_count + t.n, last_reply_at = t.at,
+                   thread_participants = array(
+                     select e.u from (
+                       select p.u, min(p.o) as o from (
+                         select x.u, x.o from unnest(coalesce(r.thread_participants, array[r.author_id]))
+                           with ordinality as x(u, o)
+                         union all
+                         select w.author_id, ${THREAD_PARTICIPANTS_SHOWN} + w.seq from inserted w
+                          where w.chat_id = r.chat_id and w.thread_root = r.seq
+                       ) p group by p.u
+                     ) e order by e.o limit ${THREAD_PARTICIPANTS_SHOWN})
+              from (select w.chat_id, w.thread_root, count(*)::int as n, max(w.created_at) as at
+                      from inserted w where w.thread_root is not null group by w.chat_id, w.thread_root) t
+             where r.chat_id = t.chat_id and r.seq = t.thread_root
+            returning r.chat_id, r.seq, r.author_id
+          ),
+          followed as (
+            insert into ${s}.thread_members (chat_id, root_seq, user_id, last_read_seq)
+            select f.chat_id, f.root_seq, f.user_id, max(f.read_seq) from (
+              select w.chat_id, w.thread_root as root_seq, w.author_id as user_id, w.seq as read_seq
+                from inserted w where w.thread_root is not null
+              union all
+              select h.chat_id, h.seq, h.author_id, h.seq from threaded h
+            ) f
+             group by f.chat_id, f.root_seq, f.user_id
+            on conflict (chat_id, root_seq, user_id)
+              do update set last_read_seq = greatest(thread_members.last_read_seq, excluded.last_read_seq)
           ),
           answers as (
             select w.chat_id, w.seq, w.id, w.author_id, w.text, w.reply_to, w.client_id,
-                   w.created_at, w.edited_at, w.deleted_at
+                   w.created_at, w.edited_at, w.deleted_at, w.thread_root, w.also_in_chat, w.reply_count,
+                   w.last_reply_at, w.thread_participants
               from inserted w
             union all
             select x.chat_id, x.seq, x.id, x.author_id, x.text, x.reply_to, x.client_id,
-                   x.created_at, x.edited_at, x.deleted_at
+                   x.created_at, x.edited_at, x.deleted_at, x.thread_root, x.also_in_chat, x.reply_count,
+                   x.last_reply_at, x.thread_participants
               from ${s}.messages x
              where (x.chat_id, x.seq) in (select d.chat_id, d.earlier_seq from decided d where d.earlier_id is not null)
           )
           select d.ord, d.outcome, a.chat_id, a.seq, a.id, a.author_id, a.text, a.reply_to, a.client_id,
-                 a.created_at, a.edited_at, a.deleted_at
+                 a.created_at, a.edited_at, a.deleted_at, a.thread_root, a.also_in_chat, a.reply_count,
+                 a.last_reply_at, a.thread_participants
             from decided d
             left join answers a on a.id = d.answer_id
            order by d.ord;

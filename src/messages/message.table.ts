@@ -14,9 +14,17 @@ export interface MessageTable {
   created_at: Generated<Date>;
   edited_at: Date | null;
   deleted_at: Date | null;
-  /** Who pinned the message and when (milliseconds); both null when it is not pinned (migration 0018). */
+  /** Who pinned the message and when (milliseconds); both null when it is not pinned (migration 0021). */
   pinned_at: Date | null;
   pinned_by: string | null;
+  /** A thread reply: the seq of the top-level message of the same chat that opened its thread (migration 0021). */
+  thread_root: number | null;
+  /** A thread reply shown in the chat's main history too; false for every other message. */
+  also_in_chat: Generated<boolean>;
+  /** A root: its live replies, when the last came, its first participants (root author first); 0, null, null. */
+  reply_count: Generated<number>;
+  last_reply_at: Date | null;
+  thread_participants: string[] | null;
 }
 
 /** A message as sends and most reads carry it; its pin comes only with the reads that show it (`PinColumns`). */

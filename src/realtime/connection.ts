@@ -147,11 +147,18 @@ export function revOf(e: ServerEvent): number | null {
 }
 
 /**
- * The seq of the message a change is about, by the payload's convention (`seq`, or `message.seq`), or null: the
+ * The seq of the message a change is about, by the payload's convention (`replySeq` for a thread's summary, else `seq`, or `message.seq`), or null: the
  * change goes out on a connection only after that message's `message.created`.
  */
 export function aboutSeq(payload: object): number | null {
-  const { seq, message } = payload as { seq?: unknown; message?: { seq?: unknown } };
+  const { seq, message, replySeq } = payload as {
+    seq?: unknown;
+    message?: { seq?: unknown };
+    replySeq?: unknown;
+  };
+  if (typeof replySeq === 'number') {
+    return replySeq;
+  }
   if (typeof seq === 'number') {
     return seq;
   }

@@ -8,6 +8,7 @@ import { MentionEvents } from '../messages/mention.events.ts';
 import { MessageEvents } from '../messages/message.events.ts';
 import { PinEvents } from '../messages/pin.events.ts';
 import { ReactionEvents } from '../messages/reaction.events.ts';
+import { ThreadEvents } from '../messages/thread.events.ts';
 import { UserEvents } from '../users/user.events.ts';
 
 /**
@@ -37,6 +38,7 @@ export const ServerEvents = {
   ...ReactionEvents,
   ...PinEvents,
   ...MentionEvents,
+  ...ThreadEvents,
   ...ChatEvents,
   ...SettingsEvents,
   ...MemberEvents,

@@ -119,7 +119,8 @@ export function searchQuery(params: SearchParams): RawBuilder<SearchRow> {
         select s.*
           from (
             select m.chat_id, m.seq, m.id, m.author_id, m.text, m.reply_to, m.client_id, m.created_at,
-                   m.edited_at, m.deleted_at,
+                   m.edited_at, m.deleted_at, m.thread_root, m.also_in_chat, m.reply_count, m.last_reply_at,
+                   m.thread_participants,
                    case when m.search_vector @@ ${tsquery}
                         then greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int)
                         else 0 end as score,
@@ -185,7 +186,8 @@ export function anyWordQuery(params: AnyWordParams): RawBuilder<AnyWordRow> {
   return sql<AnyWordRow>`
     select s.* from (
       select m.chat_id, m.seq, m.id, m.author_id, m.text, m.reply_to, m.client_id, m.created_at, m.edited_at,
-             m.deleted_at, (${counted})::int as matched
+             m.deleted_at, m.thread_root, m.also_in_chat, m.reply_count, m.last_reply_at, m.thread_participants,
+             (${counted})::int as matched
         from messages m
        where m.chat_id = ${params.chatId}
          and m.deleted_at is null

@@ -4,7 +4,7 @@ import type { DevTokenView } from '../../src/demo/demo.schema.ts';
 import type { ErrorCode } from '../../src/errors/codes.ts';
 import type { HealthView } from '../../src/health/health.routes.ts';
 import type { MemberView } from '../../src/members/member.schema.ts';
-import type { MessageView, ReadView, UnreadView } from '../../src/messages/message.schema.ts';
+import type { MessageView, ReadView, ThreadReadView, UnreadView } from '../../src/messages/message.schema.ts';
 import type { ReactionChangeView, ReactionUserView } from '../../src/messages/reaction.schema.ts';
 import type { ReceiptView } from '../../src/messages/receipt.schema.ts';
 import type { SearchHitView } from '../../src/search/search.schema.ts';
@@ -31,6 +31,7 @@ export type {
   ReadView,
   ReceiptView,
   SearchHitView,
+  ThreadReadView,
   UnreadView,
   UserView,
 };
@@ -72,6 +73,8 @@ type Routes = [
   ['GET', `${V1}/chats/${string}/messages/${string}/receipts`, Page<ReceiptView>],
   ['PUT', `${V1}/chats/${string}/messages/${string}/pin`, MessageView],
   ['DELETE', `${V1}/chats/${string}/messages/${string}/pin`, null],
+  ['GET', `${V1}/chats/${string}/messages/${string}/thread`, Page<MessageView>],
+  ['POST', `${V1}/chats/${string}/messages/${string}/thread/read`, ThreadReadView],
   [string, `${V1}/chats/${string}/messages/${string}/${string}`, unknown],
   ['GET' | 'PATCH', `${V1}/chats/${string}/messages/${string}`, MessageView],
   ['GET', `${V1}/chats/${string}/messages`, Page<MessageView>],

@@ -27,6 +27,7 @@ import type {
   SearchHitView,
   SearchMessagesQuery,
   SendMessageBody,
+  ThreadReadView,
   TokenSource,
   UnreadView,
   UpdateChatBody,
@@ -314,6 +315,29 @@ export class ParleyClient {
   /** Who has read a message (members other than its author), for chats within the receipts limit. */
   listReceipts(chatId: string, seq: number, query: ListReceiptsQuery = {}): Promise<Page<ReceiptView>> {
     return this.request('GET', `/v1/chats/${id(chatId)}/messages/${seq}/receipts`, { query });
+  }
+
+  /** Reply in the thread under message `root` (`alsoInChat`: shown in the chat's main history too). */
+  sendThreadReply(
+    chatId: string,
+    root: number,
+    body: Omit<SendMessageBody, 'threadRoot'>,
+  ): Promise<MessageView> {
+    return this.sendMessage(chatId, { ...body, threadRoot: root });
+  }
+
+  /** The replies in the thread under message `root`, paged like `listMessages`. */
+  listThreadMessages(
+    chatId: string,
+    root: number,
+    query: ListMessagesQuery = {},
+  ): Promise<Page<MessageView>> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/messages/${root}/thread`, { query });
+  }
+
+  /** Moves the caller's cursor in the thread under `root` forward to `seq` (participants only have one). */
+  markThreadRead(chatId: string, root: number, seq: number): Promise<ThreadReadView> {
+    return this.request('POST', `/v1/chats/${id(chatId)}/messages/${root}/thread/read`, { body: { seq } });
   }
 
   /** Moves the caller's read cursor forward to `seq` (never back). */

@@ -105,6 +105,12 @@ export interface MessageView {
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
+  /** A thread reply: the seq of the top-level message whose thread it is in. */
+  threadRoot: number | null;
+  /** A thread reply also shown in the chat's main history; false for every other message. */
+  alsoInChat: boolean;
+  /** The thread under this message, once it has had a reply. */
+  thread: ThreadSummary | null;
   /**
    * The emoji members reacted with, first reacted first; empty for a deleted message. On history pages, single
    * messages and edits; absent where not loaded (a send's answer, a chat's lastMessage, search hits, stream events).
@@ -126,6 +132,24 @@ export interface MessageView {
   mentionsAll?: boolean;
   /** `@here` by an owner or admin: the members online when it was sent are mentioned. */
   mentionsHere?: boolean;
+}
+
+/** The thread under a message: its live replies, when the last came, its first participants (root author first). */
+export interface ThreadSummary {
+  replyCount: number;
+  lastReplyAt: string;
+  /** At most 10 user ids. */
+  participants: string[];
+}
+
+/** A thread's summary on its root changed: after the reply (`replySeq`) that was sent or deleted. */
+export interface ThreadUpdatedPayload {
+  chatId: string;
+  /** The root's seq. */
+  seq: number;
+  messageId: string;
+  replySeq: number;
+  thread: ThreadSummary;
 }
 
 /** One emoji on a message: how many members reacted with it, and whether the caller is one of them. */
@@ -313,6 +337,10 @@ export interface SendMessageBody {
   clientId?: string;
   /** The seq of the message this one answers. */
   replyTo?: number;
+  /** Reply in the thread of this top-level, live message of the chat (its seq). */
+  threadRoot?: number;
+  /** A thread reply shown in the chat's main history too (default false). */
+  alsoInChat?: boolean;
 }
 
 export interface EditMessageBody {
@@ -334,11 +362,21 @@ export interface ReadView {
   unreadCount: number;
 }
 
+/** Your cursor in a thread; `participant: false` (nothing stored) when you take no part in it. */
+export interface ThreadReadView {
+  /** The root's id. */
+  messageId: string;
+  lastReadSeq: number;
+  unreadCount: number;
+  participant: boolean;
+}
+
 export interface UnreadView {
-  /** The unread messages of the chats listed that are neither muted, archived nor hidden. */
+  /** The unread messages of the chats listed that are neither muted, archived nor hidden, and of your threads. */
   total: number;
   /** The unread mentions of the chats listed. */
   mentionTotal: number;
+  /** The main histories: thread-only replies are counted in `threads`, for their participants. */
   chats: {
     chatId: string;
     unreadCount: number;
@@ -350,6 +388,8 @@ export interface UnreadView {
     archived: boolean;
     hidden: boolean;
   }[];
+  /** The threads you take part in with replies by others past your thread cursor. */
+  threads: { chatId: string; threadRoot: number; unreadCount: number; lastReadSeq: number }[];
 }
 
 /** How a message mentions you: by name, by `@here` (you were online), by `@all`. */
@@ -398,6 +438,8 @@ export interface ServerEventMap {
   'message.unpinned': UnpinnedEventPayload;
   /** A message mentions you, even in a chat you muted; not replayed on a resume (replayed messages carry it). */
   'mention.created': { chatId: string; message: MessageView; via: MentionVia };
+  /** Not replayed on a resume: the root's `thread` is current. */
+  'thread.updated': ThreadUpdatedPayload;
   'chat.created': { chat: ChatView };
   'chat.updated': { chat: ChatView };
   'chat.deleted': { chat: ChatView };
