@@ -8,6 +8,10 @@ import type { MessagePropertiesTable, MessageTable } from '../messages/message.t
 import type { MessageReactionCountTable, MessageReactionTable } from '../messages/reaction.table.ts';
 import type { MessageFlagsTable } from '../recipients/recipient.table.ts';
 import type { AttachmentTable } from '../attachments/attachment.table.ts';
+import type { ChatBanTable } from '../chats/ban.table.ts';
+import type { ChatMuteTable } from '../members/mute.table.ts';
+import type { UserBlockTable } from '../users/block.table.ts';
+import type { MessageReportTable, ModerationLogTable } from '../moderation/moderation.table.ts';
 
 export interface Database {
   tenants: TenantTable;
@@ -21,6 +25,11 @@ export interface Database {
   message_reactions: MessageReactionTable;
   message_reaction_counts: MessageReactionCountTable;
   attachments: AttachmentTable;
+  chat_bans: ChatBanTable;
+  chat_mutes: ChatMuteTable;
+  user_blocks: UserBlockTable;
+  message_reports: MessageReportTable;
+  moderation_log: ModerationLogTable;
 }
 
 /** What repositories take first: the pool-backed instance or an open transaction. */

@@ -16,6 +16,7 @@ import * as userDeletion from './migrations/0014_user_deletion.ts';
 import * as messageTimeIndex from './migrations/0015_message_time_index.ts';
 import * as propertiesRevision from './migrations/0016_properties_revision.ts';
 import * as reactions from './migrations/0017_reactions.ts';
+import * as moderation from './migrations/0018_moderation.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration & { installs?: { sendFunction?
   '0015_message_time_index': messageTimeIndex,
   '0016_properties_revision': propertiesRevision,
   '0017_reactions': reactions,
+  '0018_moderation': moderation,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -31,7 +31,7 @@ import {
   updateRole,
 } from './member.repository.ts';
 import type { AddMemberBody, ListMembersQuery, MemberView, UpdateMemberBody } from './member.schema.ts';
-import type { MemberRole } from './member.table.ts';
+import type { MemberRole, MemberRow } from './member.table.ts';
 import { memberEvent } from './member.events.ts';
 
 const DIRECT_IS_FIXED = 'a direct chat always has its two members';
@@ -132,7 +132,7 @@ async function admit(
     }
   }
   requireMemberRoom(limits, chat.member_count, 1);
-  await requireJoinable(trx, actor, [userId], 'userId');
+  await requireJoinable(trx, actor, [userId], 'userId', chatId);
   await requireChatRoom(trx, limits, actor, [userId]);
   // A group opened empty (`createHostedGroup`) is owned by its first member: a chat needs an owner.
   const granted: MemberRole = chat.member_count === 0 ? 'owner' : role;
@@ -262,10 +262,26 @@ async function dismiss(
       throw forbidden(`only an owner may remove an ${target.role}`);
     }
   }
+  await evict(trx, actor.tenantId, chatId, target, events);
+}
+
+/**
+ * Takes one membership away inside the caller's transaction, whose chat row lock it holds: the member count drops,
+ * `member.removed` is told to the chat and to the user; a chat nobody is left in is deleted, and when its last owner
+ * goes, the longest-standing admin, else member, becomes owner. Leaving, removal and a ban (moderation) all end here.
+ */
+export async function evict(
+  trx: Db,
+  tenantId: string,
+  chatId: string,
+  target: MemberRow,
+  events: Envelope[],
+): Promise<void> {
+  const userId = target.user_id;
   await deleteMember(trx, chatId, userId);
   const chat = await addToMemberCount(trx, chatId, -1);
-  events.push(memberEvent('member.removed', actor.tenantId, { chatId }, { chatId, userId }));
-  events.push(memberEvent('member.removed', actor.tenantId, { userId }, { chatId, userId }));
+  events.push(memberEvent('member.removed', tenantId, { chatId }, { chatId, userId }));
+  events.push(memberEvent('member.removed', tenantId, { userId }, { chatId, userId }));
   if (chat.member_count === 0) {
     await softDeleteChat(trx, chatId);
     return;

@@ -6,6 +6,7 @@ import { MemberEvents } from '../members/member.events.ts';
 import { MessageEvents } from '../messages/message.events.ts';
 import { ReactionEvents } from '../messages/reaction.events.ts';
 import { UserEvents } from '../users/user.events.ts';
+import { ModerationEvents } from '../moderation/moderation.events.ts';
 
 /**
  * The stream's contract, as schemas: the code's types are derived from them, and /asyncapi.json is built from them
@@ -34,6 +35,7 @@ export const ServerEvents = {
   ...ReactionEvents,
   ...ChatEvents,
   ...MemberEvents,
+  ...ModerationEvents,
   ...UserEvents,
   ...StreamEvents,
 };
