@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
 import { assertError } from './support/assertions.ts';
 import { createDirect, createGroup, sendMessages } from './support/factories.ts';
+import { ACCEPT, assertMany, assertOne, send } from './support/jsonapi.ts';
 import { StreamClient } from './support/ws.ts';
 
 const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
@@ -331,6 +332,63 @@ describe(`moderation (${ENGINE})`, () => {
         'until',
       );
       assertError(await boss.post('/v1/reports/nope/resolve', { action: 'dismiss' }), 404, 'not_found');
+    });
+  });
+
+  describe('JSON:API', () => {
+    it('mutes, bans, blocks, reports and log entries are resources of their own', async () => {
+      const chatId = await group();
+      const mute = assertOne(
+        await send(t, owner, 'POST', `/v1/chats/${chatId}/members/${bob.userId}/mute`, 'create', {
+          data: { type: 'mutes', attributes: { reason: 'calm down' } },
+        }),
+        200,
+      );
+      assert.equal(mute.data.type, 'mutes');
+      assert.equal(mute.data.id, `${chatId}:${bob.userId}`);
+      assert.equal(mute.data.attributes?.reason, 'calm down');
+      const self = String(mute.data.links?.self).replace(/^https?:\/\/[^/]+/, '');
+      assert.equal(assertOne(await owner.get(self, ACCEPT), 200).data.id, mute.data.id);
+
+      const block = assertOne(await carol.put(`/v1/me/blocks/${bob.userId}`, undefined, ACCEPT), 201);
+      assert.deepEqual([block.data.type, block.data.id], ['blocks', bob.userId]);
+      assert.equal(assertMany(await carol.get('/v1/me/blocks', ACCEPT), 200).data.length, 1);
+
+      const [message] = await sendMessages(owner, chatId, 1, 'reported');
+      const report = assertOne(
+        await send(t, carol, 'POST', `/v1/chats/${chatId}/messages/${message!.seq}/report`, 'create', {
+          data: { type: 'reports', attributes: { reason: 'spam' } },
+        }),
+        201,
+      );
+      assert.equal(report.data.type, 'reports');
+      const open = assertMany(
+        await boss.get(`/v1/reports?filter[status]=open&filter[chatId]=${chatId}`, ACCEPT),
+        200,
+      );
+      assert.deepEqual(
+        open.data.map((r) => r.id),
+        [report.data.id],
+      );
+      const resolved = assertOne(
+        await send(t, boss, 'POST', `/v1/reports/${report.data.id}/resolve`, 'update', {
+          data: { type: 'reports', id: report.data.id, attributes: { action: 'dismiss' } },
+        }),
+        200,
+      );
+      assert.equal(resolved.data.attributes?.status, 'resolved');
+      const log = assertMany(await boss.get(`/v1/moderation-log?filter[chatId]=${chatId}`, ACCEPT), 200);
+      assert.deepEqual(
+        log.data.map((e) => [e.type, e.attributes?.action]),
+        [
+          ['logEntries', 'dismiss_report'],
+          ['logEntries', 'report'],
+          ['logEntries', 'mute'],
+        ],
+      );
+      const entry = String(log.data[0]!.links?.self).replace(/^https?:\/\/[^/]+/, '');
+      assert.equal(assertOne(await owner.get(entry, ACCEPT), 200).data.id, log.data[0]!.id);
+      assertError(await bob.get(entry), 404, 'not_found');
     });
   });
 });
