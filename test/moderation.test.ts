@@ -150,6 +150,23 @@ describe(`moderation (${ENGINE})`, () => {
       assert.equal((await owner.post(`/v1/chats/${chatId}/members`, { userId: bob.userId })).status, 201);
     });
 
+    it('a ban racing sends: each send is written before it or refused after it (404), never lost or half-done', async () => {
+      const chatId = await group();
+      const sends = Array.from({ length: 20 }, (_, i) =>
+        bob.post(`/v1/chats/${chatId}/messages`, { text: `race ${i}`, clientId: `ban-race-${i}` }),
+      );
+      const ban = owner.post(`/v1/chats/${chatId}/members/${bob.userId}/ban`, {});
+      const answers = await Promise.all(sends);
+      assert.equal((await ban).status, 200);
+      for (const answer of answers) {
+        assert.ok(answer.status === 201 || answer.status === 404, JSON.stringify(answer.body));
+      }
+      const written = answers.filter((a) => a.status === 201).length;
+      const history = await owner.get(`/v1/chats/${chatId}/messages?limit=200`);
+      assert.equal(history.body.data.length, written);
+      assert.equal((await owner.get(`/v1/chats/${chatId}`)).body.memberCount, 3);
+    });
+
     it('a banned user cannot join a public group themselves; a ban ahead of time works too', async () => {
       const chat = await createGroup(owner, [], { visibility: 'public' });
       assert.equal((await owner.post(`/v1/chats/${chat.id}/members/${carol.userId}/ban`, {})).status, 200);

@@ -11,7 +11,7 @@ import {
 import type { ChatRow } from '../chats/chat.table.ts';
 import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
-import { forbidden, invalid, notFound } from '../errors/codes.ts';
+import { AppError, forbidden, invalid, notFound } from '../errors/codes.ts';
 import type { Envelope } from '../events.ts';
 import { deleteMute, findLiveMute, upsertMute } from '../members/member.access.ts';
 import { evict } from '../members/member.service.ts';
@@ -330,8 +330,8 @@ export async function getLogEntry(ctx: Context, actor: Actor, id: string): Promi
     }
     try {
       await requireModerator(ctx.db, actor, row.chat_id);
-    } catch {
-      throw missing;
+    } catch (error) {
+      throw error instanceof AppError ? missing : error;
     }
   }
   return presentLogEntry(row);
