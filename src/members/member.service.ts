@@ -9,7 +9,6 @@ import {
   requireJoinable,
   requireMember,
   requireRole,
-  softDeleteChat,
 } from '../chats/chat.access.ts';
 import { requireChatRoom, requireMemberRoom } from '../chats/chat.limits.ts';
 import type { ChatView } from '../chats/chat.schema.ts';
@@ -23,15 +22,14 @@ import { existingUserIds, lockUsers } from '../users/user.access.ts';
 import { presentMember } from './member.presenter.ts';
 import {
   countOwners,
-  deleteMember,
-  findSuccessor,
   listMembersOfChats,
   listNamedMembers,
   listMembers as listMemberRows,
   updateRole,
 } from './member.repository.ts';
 import type { AddMemberBody, ListMembersQuery, MemberView, UpdateMemberBody } from './member.schema.ts';
-import type { MemberRole, MemberRow } from './member.table.ts';
+import type { MemberRole } from './member.table.ts';
+import { evict } from './removal.service.ts';
 import { memberEvent } from './member.events.ts';
 
 const DIRECT_IS_FIXED = 'a direct chat always has its two members';
@@ -263,35 +261,6 @@ async function dismiss(
     }
   }
   await evict(trx, actor.tenantId, chatId, target, events);
-}
-
-/**
- * Takes one membership away inside the caller's transaction, whose chat row lock it holds: the member count drops,
- * `member.removed` is told to the chat and to the user; a chat nobody is left in is deleted, and when its last owner
- * goes, the longest-standing admin, else member, becomes owner. Leaving, removal and a ban (moderation) all end here.
- */
-export async function evict(
-  trx: Db,
-  tenantId: string,
-  chatId: string,
-  target: MemberRow,
-  events: Envelope[],
-): Promise<void> {
-  const userId = target.user_id;
-  await deleteMember(trx, chatId, userId);
-  const chat = await addToMemberCount(trx, chatId, -1);
-  events.push(memberEvent('member.removed', tenantId, { chatId }, { chatId, userId }));
-  events.push(memberEvent('member.removed', tenantId, { userId }, { chatId, userId }));
-  if (chat.member_count === 0) {
-    await softDeleteChat(trx, chatId);
-    return;
-  }
-  if (target.role === 'owner' && (await countOwners(trx, chatId)) === 0) {
-    const successor = await findSuccessor(trx, chatId);
-    if (successor) {
-      await updateRole(trx, chatId, successor.user_id, 'owner');
-    }
-  }
 }
 
 /**

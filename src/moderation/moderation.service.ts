@@ -14,7 +14,7 @@ import type { Db } from '../db/database.ts';
 import { AppError, forbidden, invalid, notFound } from '../errors/codes.ts';
 import type { Envelope } from '../events.ts';
 import { deleteMute, findLiveMute, upsertMute } from '../members/member.access.ts';
-import { evict } from '../members/member.service.ts';
+import { evict } from '../members/removal.service.ts';
 import type { MemberRow } from '../members/member.table.ts';
 import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 import { existingUserIds } from '../users/user.access.ts';
