@@ -37,6 +37,9 @@ import { Gateway } from './realtime/gateway.ts';
 import { registerWebSocket, streamRoutes } from './realtime/stream.routes.ts';
 import { openRuntime } from './runtime.ts';
 import { userRoutes } from './users/user.routes.ts';
+import { blockRoutes } from './users/block.routes.ts';
+import { moderationRoutes } from './moderation/moderation.routes.ts';
+import { reportRoutes } from './moderation/report.routes.ts';
 import { installDraining } from './http/draining.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerAsyncApi } from './http/asyncapi.ts';
@@ -217,6 +220,9 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
         receiptRoutes,
         threadRoutes,
         searchRoutes,
+        blockRoutes,
+        moderationRoutes,
+        reportRoutes,
       ]) {
         await v1.register(routes, { ctx });
       }

@@ -263,6 +263,22 @@ describe(`the stream's AsyncAPI document (${ENGINE})`, () => {
     await seen('member.added', (f) => inChat(f) && 'userId' in f && f.userId === dave!.userId);
     assert.equal((await alice!.delete(`/v1/chats/${chat.id}/members/${dave!.userId}`)).status, 204);
     await seen('member.removed', (f) => inChat(f) && 'userId' in f && f.userId === dave!.userId);
+    const members = `/v1/chats/${chat.id}/members`;
+    assert.equal((await alice!.post(`${members}/${carol!.userId}/mute`, {})).status, 200);
+    await seen('member.muted', inChat);
+    assert.equal((await alice!.delete(`${members}/${carol!.userId}/mute`)).status, 204);
+    await seen('member.unmuted', inChat);
+    assert.equal((await alice!.post(`${members}/${dave!.userId}/ban`, {})).status, 200);
+    await seen('member.banned', inChat);
+    assert.equal((await alice!.delete(`${members}/${dave!.userId}/ban`)).status, 204);
+    await seen('member.unbanned', inChat);
+    const report = await bob!.post(`/v1/chats/${chat.id}/messages/2/report`, { reason: 'a test' });
+    const boss = await t.login('live-boss', { admin: true });
+    assert.equal(
+      (await boss.post(`/v1/reports/${report.body.id}/resolve`, { action: 'dismiss' })).status,
+      200,
+    );
+    await seen('report.resolved', inChat);
 
     // Alice's first stream: the tenant hears her online; then she types.
     const aliceWs = await StreamClient.connect(base, alice!.token, {}, stream.address);

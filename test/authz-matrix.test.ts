@@ -298,6 +298,77 @@ const MATRIX: Record<string, Probe[]> = {
   'GET /v1/chats/:id/members/:userId/relationships/:name': [
     { params: () => ({ name: 'user' }), expect: inChat(200, 200, 200, 200) },
   ],
+  // Moderation (test/moderation.test.ts). Blocks are the caller's own: the target is blocked, looked up, unblocked.
+  'GET /v1/me/blocks': [{ expect: everyone(200) }],
+  'PUT /v1/me/blocks/:userId': [{ expect: { ...everyone(201), otherTenant: 404 } }],
+  'GET /v1/me/blocks/:userId': [{ expect: { ...everyone(200), otherTenant: 404 } }],
+  'DELETE /v1/me/blocks/:userId': [{ expect: everyone(204) }],
+  // A chat's moderators: its owners and admins, and the tenant's administrators, in it or not. The target is a
+  // plain member; looking a mute or ban up finds none (each write starts a fresh scenario).
+  'POST /v1/chats/:id/members/:userId/mute': [
+    {
+      body: () => ({ reason: unique('why') }),
+      document: () => ({ data: { type: 'mutes', attributes: { reason: unique('why') } } }),
+      expect: { ...inChat(403, 403, 200, 200), tenantAdmin: 200 },
+    },
+  ],
+  'GET /v1/chats/:id/members/:userId/mute': [{ expect: inChat(403, 403, 404, 404) }],
+  'DELETE /v1/chats/:id/members/:userId/mute': [
+    { expect: { ...inChat(403, 403, 204, 204), tenantAdmin: 204 } },
+  ],
+  'POST /v1/chats/:id/members/:userId/ban': [
+    {
+      body: () => ({ reason: unique('why') }),
+      document: () => ({ data: { type: 'bans', attributes: { reason: unique('why') } } }),
+      expect: { ...inChat(403, 403, 200, 200), tenantAdmin: 200 },
+    },
+  ],
+  'GET /v1/chats/:id/members/:userId/ban': [{ expect: inChat(403, 403, 404, 404) }],
+  'DELETE /v1/chats/:id/members/:userId/ban': [
+    { expect: { ...inChat(403, 403, 204, 204), tenantAdmin: 204 } },
+  ],
+  'GET /v1/chats/:id/bans': [{ expect: { ...inChat(403, 403, 200, 200), tenantAdmin: 200 } }],
+  'GET /v1/chats/:id/moderation-log': [{ expect: { ...inChat(403, 403, 200, 200), tenantAdmin: 200 } }],
+  // Tenant administrators only (the other tenant's caller is one, in its own tenant).
+  'GET /v1/moderation-log': [
+    {
+      query: '?chatId={chat}',
+      jsonapiQuery: '?filter[chatId]={chat}',
+      expect: { ...everyone(403), tenantAdmin: 200, otherTenant: 200 },
+    },
+  ],
+  'GET /v1/moderation-log/:id': [{ params: () => ({ id: 'no-such-entry' }), expect: everyone(404) }],
+  // Members report others' messages (message 1 is the author's own: 400).
+  'POST /v1/chats/:id/messages/:seq/report': [
+    {
+      body: () => ({ reason: unique('report') }),
+      document: () => ({ data: { type: 'reports', attributes: { reason: unique('report') } } }),
+      expect: inChat(201, 400, 201, 201),
+    },
+  ],
+  'GET /v1/reports': [
+    {
+      query: '?status=open&chatId={chat}',
+      jsonapiQuery: '?filter[status]=open&filter[chatId]={chat}',
+      expect: { ...everyone(403), tenantAdmin: 200, otherTenant: 200 },
+    },
+  ],
+  'GET /v1/reports/:id': [
+    {
+      params: () => ({ id: 'no-such-report' }),
+      expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
+    },
+  ],
+  'POST /v1/reports/:id/resolve': [
+    {
+      params: () => ({ id: 'no-such-report' }),
+      body: () => ({ action: 'dismiss' }),
+      document: () => ({
+        data: { type: 'reports', id: 'no-such-report', attributes: { action: 'dismiss' } },
+      }),
+      expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
+    },
+  ],
   // The real-time stream: any valid caller may open one (what it then receives is the realtime suites' concern).
   // A plain HTTP request to the WebSocket endpoint is told to upgrade.
   'GET /v1/stream': [{ expect: everyone(426) }],

@@ -7,6 +7,8 @@ import type * as Chats from '../src/chats/chat.schema.ts';
 import type * as Errors from '../src/errors/codes.ts';
 import type { HealthView } from '../src/health/health.routes.ts';
 import type * as Members from '../src/members/member.schema.ts';
+import type * as Moderation from '../src/moderation/moderation.schema.ts';
+import type * as Blocks from '../src/users/block.schema.ts';
 import type * as Messages from '../src/messages/message.schema.ts';
 import type { Page } from '../src/pagination.ts';
 import type * as Pins from '../src/messages/pin.schema.ts';
@@ -64,6 +66,19 @@ export const clientTypesAreTheServers = {
   ListPinsQuery: true satisfies Same<Client.ListPinsQuery, Pins.ListPinsQuery>,
   ReceiptView: true satisfies Same<Client.ReceiptView, Receipts.ReceiptView>,
   ListReceiptsQuery: true satisfies Same<Client.ListReceiptsQuery, Receipts.ListReceiptsQuery>,
+  MuteView: true satisfies Same<Client.MuteView, Moderation.MuteView>,
+  MuteBody: true satisfies Same<Client.MuteBody, Moderation.MuteBody>,
+  BanView: true satisfies Same<Client.BanView, Moderation.BanView>,
+  BanBody: true satisfies Same<Client.BanBody, Moderation.BanBody>,
+  BlockView: true satisfies Same<Client.BlockView, Blocks.BlockView>,
+  ListBlocksQuery: true satisfies Same<Client.ModerationPageQuery, Blocks.ListBlocksQuery>,
+  ReportView: true satisfies Same<Client.ReportView, Moderation.ReportView>,
+  ReportBody: true satisfies Same<{ reason: string }, Moderation.ReportBody>,
+  ListReportsQuery: true satisfies Same<Client.ListReportsQuery, Moderation.ListReportsQuery>,
+  ResolveReportBody: true satisfies Same<Client.ResolveReportBody, Moderation.ResolveReportBody>,
+  LogEntryView: true satisfies Same<Client.LogEntryView, Moderation.LogEntryView>,
+  ModerationPageQuery: true satisfies Same<Client.ModerationPageQuery, Moderation.PageQuery>,
+  TenantLogQuery: true satisfies Same<Client.TenantLogQuery, Moderation.TenantLogQuery>,
 
   SearchSort: true satisfies Same<Client.SearchSort, Search.SearchSort>,
   SearchMessagesQuery: true satisfies Same<Client.SearchMessagesQuery, Search.SearchMessagesQuery>,

@@ -185,6 +185,76 @@ describe(`typed client (${ENGINE})`, () => {
     assert.equal((await admin.ready()).status, 'ok');
   });
 
+  it('moderates: mutes, bans, blocks, reports and the log, with their stream events', async () => {
+    const owner = await clientFor('c-mod-owner');
+    const bob = await clientFor('c-mod-bob');
+    const carol = await clientFor('c-mod-carol');
+    const boss = await clientFor('c-mod-boss', { admin: true });
+    const chat = await owner.createChat({
+      kind: 'group',
+      name: 'moderated',
+      members: ['c-mod-bob', 'c-mod-carol'],
+    });
+    const stream = open(carol);
+    const muted = record(stream, 'member.muted');
+    const resolvedEvents = record(stream, 'report.resolved');
+    await stream.connect();
+
+    const until5 = new Date(Date.now() + 300_000).toISOString();
+    const mute = await owner.muteMember(chat.id, 'c-mod-bob', { until: until5, reason: 'cool off' });
+    assert.deepEqual([mute.userId, mute.until, mute.reason], ['c-mod-bob', until5, 'cool off']);
+    await until(
+      () => muted.length === 1,
+      () => 'member.muted',
+    );
+    assert.deepEqual(muted[0], { type: 'member.muted', chatId: chat.id, userId: 'c-mod-bob', until: until5 });
+    await assert.rejects(bob.sendMessage(chat.id, { text: 'let me talk' }), (error: unknown) => {
+      assert.ok(error instanceof ParleyError);
+      assert.deepEqual(
+        [error.status, error.code, error.details],
+        [403, 'forbidden', [{ reason: 'muted', until: until5 }]],
+      );
+      return true;
+    });
+    await owner.unmuteMember(chat.id, 'c-mod-bob');
+    const message = await bob.sendMessage(chat.id, { text: 'rude' });
+
+    const report = await carol.reportMessage(chat.id, message.seq, 'rude');
+    assert.equal(report.status, 'open');
+    assert.deepEqual(
+      (await boss.listReports({ status: 'open', chatId: chat.id })).data.map((r) => r.id),
+      [report.id],
+    );
+    assert.equal((await boss.getReport(report.id)).reason, 'rude');
+    const resolved = await boss.resolveReport(report.id, { action: 'ban_author', reason: 'enough' });
+    assert.deepEqual([resolved.status, resolved.action], ['resolved', 'ban_author']);
+    await until(
+      () => resolvedEvents.length === 1,
+      () => 'report.resolved',
+    );
+    assert.equal(resolvedEvents[0]!.action, 'ban_author');
+    assert.deepEqual(
+      (await owner.listBans(chat.id)).data.map((b) => b.userId),
+      ['c-mod-bob'],
+    );
+    await owner.unbanMember(chat.id, 'c-mod-bob');
+    await owner.banMember(chat.id, 'c-mod-bob', { reason: 'again' });
+    const log = await owner.chatModerationLog(chat.id);
+    assert.deepEqual(
+      log.data.map((e) => e.action),
+      ['ban', 'unban', 'ban', 'report', 'unmute', 'mute'],
+    );
+    assert.equal((await boss.moderationLog({ chatId: chat.id, limit: 1 })).data[0]!.reason, 'again');
+
+    assert.equal((await carol.blockUser('c-mod-owner')).userId, 'c-mod-owner');
+    assert.deepEqual(
+      (await carol.listBlocks()).data.map((b) => b.userId),
+      ['c-mod-owner'],
+    );
+    await carol.unblockUser('c-mod-owner');
+    assert.deepEqual((await carol.listBlocks()).data, []);
+  });
+
   it('throws the API error as a ParleyError with its status and code, and network failures as `network`', async () => {
     const alice = await clientFor('c-alice');
     await assert.rejects(alice.getChat('nope'), (error: unknown) => {

@@ -112,6 +112,8 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
   const clients = new Map<string, Client>();
   const chatIds: string[] = [];
   const messageIds: string[] = [];
+  /** Reports of the pool's messages (moderation), for the routes that name one. */
+  const reportIds: string[] = [];
   let badTokens: string[] = [];
   const counts: Record<string, number> = {};
   const tally = new Map<string, number>();
@@ -136,6 +138,11 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
       const sent = await author.post(`/v1/chats/${chat.body.id}/messages`, { text });
       messageIds.push(sent.body.id);
     }
+    const report = await clients.get('admin')!.post(`/v1/chats/${chat.body.id}/messages/2/report`, {
+      reason: 'fuzzing',
+    });
+    assert.equal(report.status, 201, JSON.stringify(report.body));
+    reportIds.push(report.body.id);
     chatIds.push(chat.body.id);
   }
 
@@ -274,8 +281,9 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
   /** Real values per field name: what gets requests past "not found" and into the services. */
   function poolsFor(route: RegisteredRoute): Pools {
     const usersRoute = route.url.startsWith('/v1/users/');
+    const reportsRoute = route.url.startsWith('/v1/reports/') || route.url.startsWith('/v1/moderation-log/');
     return {
-      id: usersRoute ? users : fromPool(chatIds),
+      id: usersRoute ? users : reportsRoute ? fromPool(reportIds) : fromPool(chatIds),
       chatId: fromPool(chatIds),
       userId: users,
       members: users,
@@ -289,6 +297,14 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
       username: fc.constantFrom('fz-owner', 'fz-member', 'FZ-OWNER', 'nobody'),
       role: fc.constantFrom('owner', 'admin', 'member'),
       type: fc.constantFrom('users', 'users', 'chats'),
+      action: fc.constantFrom('delete_message', 'mute_author', 'ban_author', 'dismiss'),
+      status: fc.constantFrom('open', 'resolved'),
+      until: fc.oneof(
+        fc
+          .integer({ min: -3_600_000, max: 3_600_000 * 24 })
+          .map((ms) => new Date(Date.now() + ms).toISOString()),
+        text(0, 30),
+      ),
     };
   }
 

@@ -10,7 +10,7 @@ import type { MemberRole } from '../members/member.table.ts';
 import { allPages, DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 
 import { findTenant } from '../tenants/tenant.access.ts';
-import { existingUserIds } from '../users/user.access.ts';
+import { existingUserIds, isBlocked } from '../users/user.access.ts';
 import { chatNotFound, requireJoinable, requireMember, requireRole } from './chat.access.ts';
 import { countChatsForUser, insertMembers, listSubscriptions } from './membership.repository.ts';
 import { requireChatRoom, requireMemberRoom } from './chat.limits.ts';
@@ -86,6 +86,10 @@ async function createDirect(ctx: Context, actor: Actor, body: CreateChatBody): P
   const existing = await findDirectChat(ctx.db, actor.tenantId, key);
   if (existing) {
     return { chat: await viewFor(ctx.db, actor, existing.id), created: false };
+  }
+  if (await isBlocked(ctx.db, actor.tenantId, other, actor.userId)) {
+    // Says no more than that: a blocked user is not told they are blocked (docs/moderation.md).
+    throw forbidden('members: you cannot open a direct chat with this user');
   }
   try {
     const chat = await ctx.db.transaction().execute(async (trx) => {

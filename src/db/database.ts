@@ -11,6 +11,10 @@ import type { MessageMentionTable } from '../messages/mention.table.ts';
 import type { ThreadMemberTable } from '../messages/thread.table.ts';
 import type { MessageFlagsTable } from '../recipients/recipient.table.ts';
 import type { AttachmentTable } from '../attachments/attachment.table.ts';
+import type { ChatBanTable } from '../chats/ban.table.ts';
+import type { ChatMuteTable } from '../members/mute.table.ts';
+import type { UserBlockTable } from '../users/block.table.ts';
+import type { MessageReportTable, ModerationLogTable } from '../moderation/moderation.table.ts';
 
 export interface Database {
   tenants: TenantTable;
@@ -27,6 +31,11 @@ export interface Database {
   message_mentions: MessageMentionTable;
   thread_members: ThreadMemberTable;
   attachments: AttachmentTable;
+  chat_bans: ChatBanTable;
+  chat_mutes: ChatMuteTable;
+  user_blocks: UserBlockTable;
+  message_reports: MessageReportTable;
+  moderation_log: ModerationLogTable;
 }
 
 /** What repositories take first: the pool-backed instance or an open transaction. */

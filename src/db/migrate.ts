@@ -20,6 +20,7 @@ import * as chatChanges from './migrations/0018_chat_changes.ts';
 import * as pins from './migrations/0019_pins.ts';
 import * as mentions from './migrations/0020_mentions.ts';
 import * as threads from './migrations/0021_threads.ts';
+import * as moderation from './migrations/0022_moderation.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
@@ -44,6 +45,7 @@ export const migrations: Record<string, Migration & { installs?: { sendFunction?
   '0019_pins': pins,
   '0020_mentions': mentions,
   '0021_threads': threads,
+  '0022_moderation': moderation,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,10 +1,22 @@
 import type { ChatView } from '../chats/chat.schema.ts';
 import type { MemberView } from '../members/member.schema.ts';
 import type { MessageView } from '../messages/message.schema.ts';
+import type { BanView, LogEntryView, MuteView, ReportView } from '../moderation/moderation.schema.ts';
+import type { BlockView } from '../users/block.schema.ts';
 import type { UserView } from '../users/user.schema.ts';
 
 /** The JSON:API resource types, one per native view. */
-export const RESOURCE_TYPES = ['users', 'chats', 'members', 'messages'] as const;
+export const RESOURCE_TYPES = [
+  'users',
+  'chats',
+  'members',
+  'messages',
+  'mutes',
+  'bans',
+  'blocks',
+  'reports',
+  'logEntries',
+] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** What a route does to its resource type; `PARLEY_JSONAPI_EXCLUDE` names these (`users.create`). */
@@ -17,6 +29,11 @@ export interface Views {
   chats: ChatView;
   members: MemberView;
   messages: MessageView;
+  mutes: MuteView;
+  bans: BanView;
+  blocks: BlockView;
+  reports: ReportView;
+  logEntries: LogEntryView;
 }
 
 type Role = 'id' | 'attribute' | 'foreignKey' | 'relationship';
@@ -82,6 +99,48 @@ export const FIELDS = {
     mentions: 'attribute',
     mentionsAll: 'attribute',
     mentionsHere: 'attribute',
+  },
+  // Moderation (docs/moderation.md): the ids of the users, chats and reports these name are attributes.
+  mutes: {
+    chatId: 'attribute',
+    userId: 'attribute',
+    until: 'attribute',
+    reason: 'attribute',
+    mutedBy: 'attribute',
+    createdAt: 'attribute',
+  },
+  bans: {
+    chatId: 'attribute',
+    userId: 'attribute',
+    reason: 'attribute',
+    bannedBy: 'attribute',
+    createdAt: 'attribute',
+  },
+  blocks: { userId: 'id', createdAt: 'attribute' },
+  reports: {
+    id: 'id',
+    chatId: 'attribute',
+    seq: 'attribute',
+    reporterId: 'attribute',
+    authorId: 'attribute',
+    reason: 'attribute',
+    status: 'attribute',
+    action: 'attribute',
+    resolvedBy: 'attribute',
+    resolvedAt: 'attribute',
+    createdAt: 'attribute',
+  },
+  logEntries: {
+    id: 'id',
+    chatId: 'attribute',
+    actorId: 'attribute',
+    action: 'attribute',
+    targetUserId: 'attribute',
+    seq: 'attribute',
+    reportId: 'attribute',
+    reason: 'attribute',
+    until: 'attribute',
+    at: 'attribute',
   },
 } as const satisfies { [T in ResourceType]: Record<keyof Views[T], Role> };
 

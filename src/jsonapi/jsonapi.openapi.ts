@@ -14,13 +14,19 @@ const Links = Type.Record(Type.String(), Link, {
 });
 
 export const JsonApiIdentifierView = Type.Object({
-  type: Type.String({ description: '`users`, `chats`, `members` or `messages`' }),
+  type: Type.String({
+    description:
+      '`users`, `chats`, `members`, `messages`, `mutes`, `bans`, `blocks`, `reports` or `logEntries`',
+  }),
   id: Type.String(),
   meta: Type.Optional(Meta),
 });
 
 export const JsonApiResourceView = Type.Object({
-  type: Type.String({ description: '`users`, `chats`, `members` or `messages`' }),
+  type: Type.String({
+    description:
+      '`users`, `chats`, `members`, `messages`, `mutes`, `bans`, `blocks`, `reports` or `logEntries`',
+  }),
   id: Type.String(),
   attributes: Type.Optional(Meta),
   relationships: Type.Optional(

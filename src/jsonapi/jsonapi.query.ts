@@ -1,6 +1,6 @@
 import { invalid, type AppError } from '../errors/codes.ts';
 import { noIncludes, type IncludeTree, type Presentation } from './jsonapi.document.ts';
-import { isResourceType, type ResourceType } from './jsonapi.fields.ts';
+import { isResourceType, RESOURCE_TYPES, type ResourceType } from './jsonapi.fields.ts';
 import { relationshipNames, relationshipOf } from './jsonapi.resources.ts';
 import type { RouteSpec } from './jsonapi.spec.ts';
 
@@ -69,7 +69,7 @@ function parseInclude(type: ResourceType, value: string): IncludeTree {
 function parseFields(type: string, value: string, presentation: Presentation): [ResourceType, Set<string>] {
   const parameter = `fields[${type}]`;
   if (!isResourceType(type)) {
-    throw refuse(parameter, `there is no type "${type}" (types: users, chats, members, messages)`);
+    throw refuse(parameter, `there is no type "${type}" (types: ${RESOURCE_TYPES.join(', ')})`);
   }
   const known = presentation.fieldNames(type);
   const names = list(value);

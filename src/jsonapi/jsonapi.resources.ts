@@ -1,6 +1,8 @@
 import type { ChatView } from '../chats/chat.schema.ts';
 import type { MemberView } from '../members/member.schema.ts';
 import type { MessageView } from '../messages/message.schema.ts';
+import type { BanView, LogEntryView, MuteView, ReportView } from '../moderation/moderation.schema.ts';
+import type { BlockView } from '../users/block.schema.ts';
 import type { UserView } from '../users/user.schema.ts';
 import type { ResourceType, Views } from './jsonapi.fields.ts';
 import type { Loader } from './jsonapi.loader.ts';
@@ -210,7 +212,38 @@ const messages: ResourceDef<MessageView> = {
   },
 };
 
-const DEFINITIONS = { users, chats, members, messages };
+/** Moderation's resources have no relationships: the ids they name are attributes (docs/jsonapi.md). */
+function plain<V>(type: ResourceType, id: (view: V) => string, self: (view: V) => string): ResourceDef<V> {
+  return { type, id, self, relationships: {} };
+}
+
+const mutes = plain<MuteView>(
+  'mutes',
+  (mute) => memberId(mute.chatId, mute.userId),
+  (mute) => `${memberPath(mute.chatId, mute.userId)}/mute`,
+);
+const bans = plain<BanView>(
+  'bans',
+  (ban) => memberId(ban.chatId, ban.userId),
+  (ban) => `${memberPath(ban.chatId, ban.userId)}/ban`,
+);
+const blocks = plain<BlockView>(
+  'blocks',
+  (block) => block.userId,
+  (block) => `/v1/me/blocks/${segment(block.userId)}`,
+);
+const reports = plain<ReportView>(
+  'reports',
+  (report) => report.id,
+  (report) => `/v1/reports/${segment(report.id)}`,
+);
+const logEntries = plain<LogEntryView>(
+  'logEntries',
+  (entry) => entry.id,
+  (entry) => `/v1/moderation-log/${segment(entry.id)}`,
+);
+
+const DEFINITIONS = { users, chats, members, messages, mutes, bans, blocks, reports, logEntries };
 
 /** The definition of a type, for views whose type is known only at run time. */
 export function resourceDef(type: ResourceType): ResourceDef<AnyView> {

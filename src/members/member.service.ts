@@ -9,7 +9,6 @@ import {
   requireJoinable,
   requireMember,
   requireRole,
-  softDeleteChat,
 } from '../chats/chat.access.ts';
 import { requireChatRoom, requireMemberRoom } from '../chats/chat.limits.ts';
 import type { ChatView } from '../chats/chat.schema.ts';
@@ -23,8 +22,6 @@ import { existingUserIds, lockUsers } from '../users/user.access.ts';
 import { presentMember } from './member.presenter.ts';
 import {
   countOwners,
-  deleteMember,
-  findSuccessor,
   listMembersOfChats,
   listNamedMembers,
   listMembers as listMemberRows,
@@ -32,6 +29,7 @@ import {
 } from './member.repository.ts';
 import type { AddMemberBody, ListMembersQuery, MemberView, UpdateMemberBody } from './member.schema.ts';
 import type { MemberRole } from './member.table.ts';
+import { evict } from './removal.service.ts';
 import { memberEvent } from './member.events.ts';
 
 const DIRECT_IS_FIXED = 'a direct chat always has its two members';
@@ -134,7 +132,7 @@ async function admit(
     }
   }
   requireMemberRoom(limits, chat.member_count, 1);
-  await requireJoinable(trx, actor, [userId], 'userId');
+  await requireJoinable(trx, actor, [userId], 'userId', chatId);
   await requireChatRoom(trx, limits, actor, [userId]);
   // A group opened empty (`createHostedGroup`) is owned by its first member: a chat needs an owner.
   const granted: MemberRole = chat.member_count === 0 ? 'owner' : role;
@@ -264,20 +262,7 @@ async function dismiss(
       throw forbidden(`only an owner may remove an ${target.role}`);
     }
   }
-  await deleteMember(trx, chatId, userId);
-  const chat = await addToMemberCount(trx, chatId, -1);
-  events.push(memberEvent('member.removed', actor.tenantId, { chatId }, { chatId, userId }));
-  events.push(memberEvent('member.removed', actor.tenantId, { userId }, { chatId, userId }));
-  if (chat.member_count === 0) {
-    await softDeleteChat(trx, chatId);
-    return;
-  }
-  if (target.role === 'owner' && (await countOwners(trx, chatId)) === 0) {
-    const successor = await findSuccessor(trx, chatId);
-    if (successor) {
-      await updateRole(trx, chatId, successor.user_id, 'owner');
-    }
-  }
+  await evict(trx, actor.tenantId, chatId, target, events);
 }
 
 /**

@@ -1,9 +1,11 @@
 import type { Actor } from '../auth/actor.ts';
 import { chatNotFound, hasRole, recordChange, requireMember } from '../chats/chat.access.ts';
 import type { Context } from '../context.ts';
-import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
+import type { Db } from '../db/database.ts';
+import type { Envelope } from '../events.ts';
+import { AppError, conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
 import { newId } from '../ids.ts';
-import { advanceReadCursor } from '../members/member.access.ts';
+import { advanceReadCursor, findLiveMute } from '../members/member.access.ts';
 import { mentionCandidates, mentionsNothing } from './mention.parse.ts';
 import type { ResolvedMentions } from './mention.repository.ts';
 import { publishMentions, withMentions } from './mention.service.ts';
@@ -116,7 +118,23 @@ export async function sendMessage(
       throw chatNotFound(chatId);
     case 'closed':
       throw forbidden('the other member of this direct chat was deleted: it takes no new messages');
+    case 'muted':
+      throw await mutedRefusal(ctx, chatId, actor.userId);
+    case 'blocked':
+      // Says no more than the refusal of a closed chat: the blocked user is not told they are blocked.
+      throw forbidden('this direct chat takes no new messages from you');
   }
+}
+
+/** A muted member's refusal says until when (`details`: `reason` "muted", `until`, null while unmuted by hand). */
+async function mutedRefusal(ctx: Context, chatId: string, userId: string): Promise<AppError> {
+  const mute = await findLiveMute(ctx.db, chatId, userId);
+  const until = mute?.until ? mute.until.toISOString() : null;
+  return new AppError(
+    'forbidden',
+    until ? `you are muted in this chat until ${until}` : 'you are muted in this chat',
+    [{ reason: 'muted', until }],
+  );
 }
 
 async function published(
@@ -246,6 +264,24 @@ export async function deleteMessage(ctx: Context, actor: Actor, chatId: string, 
     ctx.events.publish(messageEvent('message.deleted', actor.tenantId, { chatId }, outcome.change));
     await publishThreadUpdated(ctx, actor.tenantId, outcome.row);
   }
+}
+
+/**
+ * A moderator's deletion (a report acted on, docs/moderation.md), inside the caller's transaction: the event to
+ * publish once it commits, or null when the message was deleted already.
+ */
+export async function deleteMessageIn(
+  trx: Db,
+  tenantId: string,
+  chatId: string,
+  seq: number,
+): Promise<Envelope | null> {
+  const row = await softDeleteMessage(trx, chatId, seq);
+  if (!row) {
+    return null;
+  }
+  const change = await recordChange(trx, chatId, 'message.deleted', { chatId, message: presentMessage(row) });
+  return messageEvent('message.deleted', tenantId, { chatId }, change);
 }
 
 export async function markRead(

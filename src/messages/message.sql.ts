@@ -16,7 +16,8 @@ export interface SendFunction {
 }
 
 /** What the function says became of a send, in its `outcome` column. */
-export type SendOutcomeCode = 'written' | 'duplicate' | 'not_found' | 'closed' | 'bad_reply' | 'bad_thread';
+export type SendOutcomeCode =
+  'written' | 'duplicate' | 'not_found' | 'closed' | 'muted' | 'blocked' | 'bad_reply' | 'bad_thread';
 
 export const SEND_FUNCTION_NAME = 'parley_send_v2';
 
@@ -36,10 +37,12 @@ export const THREAD_PARTICIPANTS_SHOWN = 10;
  *    index `messages_client_id_key` failing a batch.
  * 2. Judge each send in this order, as the API answers: `not_found` (the chat is not a live chat of the send's
  *    tenant, or the author is not a member), `closed` (a direct chat whose other member was deleted: it stays
- *    readable, and takes no new message), `bad_reply` (replyTo is not a seq the chat had before this batch),
- *    `bad_thread` (threadRoot is not a live top-level message the chat had before this batch: a reply to a thread
- *    reply opens no thread), `duplicate` (the author sent this clientId into this chat before, or earlier in this
- *    batch: its first message is the answer), else `written`.
+ *    readable, and takes no new message), `muted` (the author is muted in the chat: a mute of theirs whose `until`
+ *    is unset or still ahead), `blocked` (a direct chat whose other member blocked the author), `bad_reply`
+ *    (replyTo is not a seq the chat had before this batch), `bad_thread` (threadRoot is not a live top-level
+ *    message the chat had before this batch: a reply to a thread reply opens no thread), `duplicate` (the author
+ *    sent this clientId into this chat before, or earlier in this batch: its first message is the answer), else
+ *    `written`.
  * 3. Number the written sends per chat from the chat's counter in input order, advance each counter and each
  *    author's count of own messages past their read cursor once, insert them with their tenant's search
  *    configuration. Thread replies also move each root's summary (reply count, last reply, first participants)
@@ -80,6 +83,16 @@ export function sendFunction(schema: string): SendFunction {
                        select 1 from ${s}.members m where m.chat_id = i.chat_id and m.user_id = i.author_id)
                        then 'not_found'
                      when c.kind = 'direct' and c.member_count < 2 then 'closed'
+                     when exists (
+                       select 1 from ${s}.chat_mutes u
+                        where u.chat_id = i.chat_id and u.user_id = i.author_id and (u.until is null or u.until > now()))
+                       then 'muted'
+                     when c.kind = 'direct' and exists (
+                       select 1 from ${s}.members o
+                         join ${s}.user_blocks b
+                           on b.tenant_id = i.tenant_id and b.blocker_id = o.user_id and b.blocked_id = i.author_id
+                        where o.chat_id = i.chat_id and o.user_id <> i.author_id)
+                       then 'blocked'
                      when i.reply_to < 1 or i.reply_to > c.last_seq then 'bad_reply'
                      when i.thread_root is not null and not exists (
                        select 1 from ${s}.messages r where r.chat_id = i.chat_id and r.seq = i.thread_root

@@ -10,6 +10,7 @@ import { PinEvents } from '../messages/pin.events.ts';
 import { ReactionEvents } from '../messages/reaction.events.ts';
 import { ThreadEvents } from '../messages/thread.events.ts';
 import { UserEvents } from '../users/user.events.ts';
+import { ModerationEvents } from '../moderation/moderation.events.ts';
 
 /**
  * The stream's contract, as schemas: the code's types are derived from them, and /asyncapi.json is built from them
@@ -42,6 +43,7 @@ export const ServerEvents = {
   ...ChatEvents,
   ...SettingsEvents,
   ...MemberEvents,
+  ...ModerationEvents,
   ...UserEvents,
   ...StreamEvents,
 };

@@ -6,3 +6,4 @@
  */
 export { existingUserIds, insertUser, lockUsers, tombstoneUser } from './user.repository.ts';
 export { clearPresence } from './presence.repository.ts';
+export { isBlocked } from './block.repository.ts';

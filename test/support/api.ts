@@ -7,7 +7,9 @@ import type { MemberView } from '../../src/members/member.schema.ts';
 import type { MessageView, ReadView, ThreadReadView, UnreadView } from '../../src/messages/message.schema.ts';
 import type { ReactionChangeView, ReactionUserView } from '../../src/messages/reaction.schema.ts';
 import type { ReceiptView } from '../../src/messages/receipt.schema.ts';
+import type { BanView, LogEntryView, MuteView, ReportView } from '../../src/moderation/moderation.schema.ts';
 import type { SearchHitView } from '../../src/search/search.schema.ts';
+import type { BlockView } from '../../src/users/block.schema.ts';
 import type { UserView } from '../../src/users/user.schema.ts';
 
 /**
@@ -20,6 +22,11 @@ import type { UserView } from '../../src/users/user.schema.ts';
  */
 
 export type {
+  BanView,
+  BlockView,
+  LogEntryView,
+  MuteView,
+  ReportView,
   ChatSettingsView,
   ChatView,
   DevTokenView,
@@ -63,7 +70,13 @@ type Routes = [
   ['PATCH', `${V1}/me`, UserView],
   ['GET', `${V1}/users`, Page<UserView>],
   ['POST', `${V1}/users`, UserView],
+  ['GET', `${V1}/me/blocks`, Page<BlockView>],
+  ['PUT', `${V1}/me/blocks/${string}`, BlockView],
   ['GET', `${V1}/users/${string}`, UserView],
+  ['GET', `${V1}/reports`, Page<ReportView>],
+  ['POST', `${V1}/reports/${string}/resolve`, ReportView],
+  ['GET', `${V1}/reports/${string}`, ReportView],
+  ['GET', `${V1}/moderation-log`, Page<LogEntryView>],
   ['GET', `${V1}/chats`, Page<ChatView>],
   ['POST', `${V1}/chats`, ChatView],
   [string, `${V1}/${string}/relationships/${string}`, unknown],
@@ -75,10 +88,13 @@ type Routes = [
   ['DELETE', `${V1}/chats/${string}/messages/${string}/pin`, null],
   ['GET', `${V1}/chats/${string}/messages/${string}/thread`, Page<MessageView>],
   ['POST', `${V1}/chats/${string}/messages/${string}/thread/read`, ThreadReadView],
+  ['POST', `${V1}/chats/${string}/messages/${string}/report`, ReportView],
   [string, `${V1}/chats/${string}/messages/${string}/${string}`, unknown],
   ['GET' | 'PATCH', `${V1}/chats/${string}/messages/${string}`, MessageView],
   ['GET', `${V1}/chats/${string}/messages`, Page<MessageView>],
   ['POST', `${V1}/chats/${string}/messages`, MessageView],
+  ['POST', `${V1}/chats/${string}/members/${string}/mute`, MuteView],
+  ['POST', `${V1}/chats/${string}/members/${string}/ban`, BanView],
   [string, `${V1}/chats/${string}/members/${string}/${string}`, unknown],
   ['GET' | 'PATCH', `${V1}/chats/${string}/members/${string}`, MemberView],
   ['GET', `${V1}/chats/${string}/members`, Page<MemberView>],
@@ -87,6 +103,8 @@ type Routes = [
   ['GET', `${V1}/chats/${string}/pins`, Page<MessageView>],
   ['GET' | 'PATCH', `${V1}/chats/${string}/settings`, ChatSettingsView],
   ['DELETE', `${V1}/${string}`, null],
+  ['GET', `${V1}/chats/${string}/bans`, Page<BanView>],
+  ['GET', `${V1}/chats/${string}/moderation-log`, Page<LogEntryView>],
   [string, `${V1}/chats/${string}/${string}`, unknown],
   ['GET' | 'PATCH', `${V1}/chats/${string}`, ChatView],
   ['GET', `${V1}/unread`, UnreadView],

@@ -71,6 +71,11 @@ export const DATA_TABLES = [
   'messages',
   'message_flags',
   'attachments',
+  'chat_mutes',
+  'chat_bans',
+  'user_blocks',
+  'message_reports',
+  'moderation_log',
 ] as const;
 
 /**

@@ -2,6 +2,9 @@ import { ParleyStream, type StreamOptions } from './stream.js';
 import { resolveToken } from './token.js';
 import type {
   AddMemberBody,
+  BanBody,
+  BanView,
+  BlockView,
   ChatSettingsView,
   ChatView,
   CreateChatBody,
@@ -16,6 +19,11 @@ import type {
   ListPinsQuery,
   ListReceiptsQuery,
   ListReactionUsersQuery,
+  ListReportsQuery,
+  LogEntryView,
+  ModerationPageQuery,
+  MuteBody,
+  MuteView,
   ListUsersQuery,
   MemberView,
   MessageView,
@@ -24,9 +32,12 @@ import type {
   ReactionUserView,
   ReadView,
   ReceiptView,
+  ReportView,
+  ResolveReportBody,
   SearchHitView,
   SearchMessagesQuery,
   SendMessageBody,
+  TenantLogQuery,
   ThreadReadView,
   TokenSource,
   UnreadView,
@@ -347,6 +358,72 @@ export class ParleyClient {
 
   unread(): Promise<UnreadView> {
     return this.request('GET', '/v1/unread');
+  }
+
+  // ---- moderation (docs/moderation.md) --------------------------------------------------------------------------
+
+  /** Mute a member of a group (owners, admins, tenant administrators): their sends are refused until `until`. */
+  muteMember(chatId: string, userId: string, body: MuteBody = {}): Promise<MuteView> {
+    return this.request('POST', `/v1/chats/${id(chatId)}/members/${id(userId)}/mute`, { body });
+  }
+
+  unmuteMember(chatId: string, userId: string): Promise<void> {
+    return this.request('DELETE', `/v1/chats/${id(chatId)}/members/${id(userId)}/mute`);
+  }
+
+  /** Ban a user from a group: removed, and not added again until unbanned. */
+  banMember(chatId: string, userId: string, body: BanBody = {}): Promise<BanView> {
+    return this.request('POST', `/v1/chats/${id(chatId)}/members/${id(userId)}/ban`, { body });
+  }
+
+  unbanMember(chatId: string, userId: string): Promise<void> {
+    return this.request('DELETE', `/v1/chats/${id(chatId)}/members/${id(userId)}/ban`);
+  }
+
+  listBans(chatId: string, query: ModerationPageQuery = {}): Promise<Page<BanView>> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/bans`, { query });
+  }
+
+  /** A chat's moderation log, newest first (its owners and admins, tenant administrators). */
+  chatModerationLog(chatId: string, query: ModerationPageQuery = {}): Promise<Page<LogEntryView>> {
+    return this.request('GET', `/v1/chats/${id(chatId)}/moderation-log`, { query });
+  }
+
+  /** The tenant's moderation log, newest first (tenant administrators). */
+  moderationLog(query: TenantLogQuery = {}): Promise<Page<LogEntryView>> {
+    return this.request('GET', '/v1/moderation-log', { query });
+  }
+
+  /** Block a user: no new direct chat from them, their direct messages refused. */
+  blockUser(userId: string): Promise<BlockView> {
+    return this.request('PUT', `/v1/me/blocks/${id(userId)}`);
+  }
+
+  unblockUser(userId: string): Promise<void> {
+    return this.request('DELETE', `/v1/me/blocks/${id(userId)}`);
+  }
+
+  listBlocks(query: ModerationPageQuery = {}): Promise<Page<BlockView>> {
+    return this.request('GET', '/v1/me/blocks', { query });
+  }
+
+  /** Report a message to the tenant's administrators (once per message). */
+  reportMessage(chatId: string, seq: number, reason: string): Promise<ReportView> {
+    return this.request('POST', `/v1/chats/${id(chatId)}/messages/${seq}/report`, { body: { reason } });
+  }
+
+  /** Reports, oldest first (tenant administrators). */
+  listReports(query: ListReportsQuery = {}): Promise<Page<ReportView>> {
+    return this.request('GET', '/v1/reports', { query });
+  }
+
+  getReport(reportId: string): Promise<ReportView> {
+    return this.request('GET', `/v1/reports/${id(reportId)}`);
+  }
+
+  /** Act on a report (tenant administrators): every open report of the message is resolved with it. */
+  resolveReport(reportId: string, body: ResolveReportBody): Promise<ReportView> {
+    return this.request('POST', `/v1/reports/${id(reportId)}/resolve`, { body });
   }
 
   // ---- search and health ---------------------------------------------------------------------------------------

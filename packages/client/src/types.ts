@@ -234,6 +234,105 @@ export interface UnpinnedEventPayload {
   rev: number;
 }
 
+// ---- moderation (docs/moderation.md) ------------------------------------------------------------------------------
+
+/** A member muted in a group: their messages are refused until `until` (null: until unmuted). */
+export interface MuteView {
+  chatId: string;
+  userId: string;
+  until: string | null;
+  reason: string | null;
+  mutedBy: string;
+  createdAt: string;
+}
+
+export type MuteBody = {
+  /** When the mute ends, in the future; absent: until unmuted. */
+  until?: string;
+  /** 1 to 1000 characters. */
+  reason?: string;
+};
+
+/** A user banned from a group: removed from it, and not added again until unbanned. */
+export interface BanView {
+  chatId: string;
+  userId: string;
+  reason: string | null;
+  bannedBy: string;
+  createdAt: string;
+}
+
+export type BanBody = {
+  reason?: string;
+};
+
+/** A user the caller blocks. */
+export interface BlockView {
+  userId: string;
+  createdAt: string;
+}
+
+export type ReportStatus = 'open' | 'resolved';
+export type ReportAction = 'delete_message' | 'mute_author' | 'ban_author' | 'dismiss';
+
+/** A member's report of a message. */
+export interface ReportView {
+  id: string;
+  chatId: string;
+  seq: number;
+  reporterId: string;
+  authorId: string;
+  reason: string;
+  status: ReportStatus;
+  action: ReportAction | null;
+  resolvedBy: string | null;
+  resolvedAt: string | null;
+  createdAt: string;
+}
+
+export type ListReportsQuery = {
+  status?: ReportStatus;
+  chatId?: string;
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
+export type ResolveReportBody = {
+  action: ReportAction;
+  reason?: string;
+  /** mute_author only: when the mute ends. */
+  until?: string;
+};
+
+/** One moderation action: who did what to whom, when and why. */
+export interface LogEntryView {
+  id: string;
+  chatId: string | null;
+  actorId: string;
+  /** `mute`, `unmute`, `ban`, `unban`, `report`, `delete_message` or `dismiss_report`. */
+  action: string;
+  targetUserId: string | null;
+  seq: number | null;
+  reportId: string | null;
+  reason: string | null;
+  until: string | null;
+  at: string;
+}
+
+export type ModerationPageQuery = {
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
+export type TenantLogQuery = {
+  chatId?: string;
+  cursor?: string;
+  /** 1 to 200. */
+  limit?: number;
+};
+
 /** A chat as the caller sees it: with their unread count, read cursor and role. */
 export interface ChatView {
   id: string;
@@ -447,6 +546,11 @@ export interface ServerEventMap {
   'settings.updated': { chatId: string; settings: ChatSettingsView };
   'member.added': { chatId: string; userId: string };
   'member.removed': { chatId: string; userId: string };
+  'member.muted': { chatId: string; userId: string; until: string | null };
+  'member.unmuted': { chatId: string; userId: string };
+  'member.banned': { chatId: string; userId: string };
+  'member.unbanned': { chatId: string; userId: string };
+  'report.resolved': { reportId: string; chatId: string; seq: number; action: ReportAction };
   presence: { userId: string; status: UserStatus };
   'user.deleted': { userId: string };
   /** A member is typing (never stored). */
