@@ -6,6 +6,8 @@ import { ui } from './dom.js';
 import { closeMenu } from './menu.js';
 import { showMessage } from './message-view.js';
 import { nameOf, plural, paintAvatar, otherMember, titleOf } from './names.js';
+import { loadPins, renderPins, showPinsPanel } from './pins.js';
+import { loadReceipts, renderSeen } from './receipts.js';
 import { PAGE_SIZE, state, client, loadUsers, refreshUsers, loadMembers, statusLine } from './state.js';
 
 /**
@@ -25,8 +27,12 @@ export async function openChat(chatId, focusSeq = null) {
   state.shown.clear();
   state.messages.clear();
   state.atEnd = true;
+  state.pins = [];
+  state.readers = new Map();
   setComposing(null);
   closeMenu();
+  showPinsPanel(false);
+  renderPins();
   ui.messages.replaceChildren();
   showPane(true);
   await loadMembers(chatId);
@@ -52,9 +58,7 @@ export async function openChat(chatId, focusSeq = null) {
   }
   const focused = focusSeq === null ? null : state.shown.get(focusSeq);
   if (focused) {
-    focused.scrollIntoView({ block: 'center' });
-    focused.classList.add('flash');
-    setTimeout(() => focused.classList.remove('flash'), 2000);
+    flash(focused);
   } else {
     ui.messages.scrollTop = ui.messages.scrollHeight;
   }
@@ -62,8 +66,18 @@ export async function openChat(chatId, focusSeq = null) {
   if (matchMedia('(hover: hover)').matches) {
     ui.composerText.focus();
   }
-  await markRead();
+  await Promise.all([loadPins(chatId), loadReceipts(chatId), markRead()]);
   await fillScreen();
+}
+
+/**
+ * Brings a message on screen into view and highlights it for a moment.
+ * @param {HTMLElement} item
+ */
+export function flash(item) {
+  item.scrollIntoView({ block: 'center' });
+  item.classList.add('flash');
+  setTimeout(() => item.classList.remove('flash'), 2000);
 }
 
 /** Pages in older history until the list can scroll (a tall window shows more than one page). */
@@ -127,6 +141,7 @@ export async function loadNewer() {
     for (const message of page.data) {
       showMessage(message, { scroll: false });
     }
+    renderSeen();
   } finally {
     state.paging = false;
   }
@@ -151,6 +166,7 @@ export function showPane(open) {
   }
   if (!open) {
     ui.composerContext.hidden = true;
+    showPinsPanel(false);
   }
   // A phone shows either the chat list or the chat.
   ui.app.classList.toggle('in-chat', open);

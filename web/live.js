@@ -6,6 +6,8 @@ import { lowestShown, showPane, renderHead, markRead, renderTyping } from './his
 import { renderGroup } from './members.js';
 import { applyReaction } from './menu.js';
 import { showMessage } from './message-view.js';
+import { applyPin, loadPins, pinnedMessageChanged } from './pins.js';
+import { loadReceipts, readerMoved } from './receipts.js';
 import { state, client, loadUsers, loadMembers } from './state.js';
 
 /**
@@ -28,10 +30,14 @@ export function connect() {
 
   stream.on('resumed', () => {
     connection('live', true);
-    // After a reconnect: counts and new chats from the server, in case the page missed a change to the list.
+    // After a reconnect: counts and new chats from the server, in case the page missed a change to the list. The
+    // resume replayed the missed messages and changes (edits, deletions, reactions, pins) of each chat, in order;
+    // read cursors are not replayed, so the open chat's "Seen" is read again.
     if (stream.connections > 1) {
       void loadChats();
-      void refreshShown();
+      if (state.open) {
+        void loadReceipts(state.open);
+      }
     }
   });
   stream.on('disconnect', ({ reconnectInMs }) => {
@@ -72,6 +78,19 @@ export function connect() {
   stream.on('reaction.removed', ({ chatId, seq, emoji, userId, count }) => {
     applyReaction(chatId, seq, emoji, count, userId === state.me?.id ? false : null);
   });
+  stream.on('message.pinned', ({ chatId, seq, pinnedAt, pinnedBy }) => {
+    void applyPin(chatId, seq, pinnedAt, pinnedBy);
+  });
+  stream.on('message.unpinned', ({ chatId, seq }) => {
+    void applyPin(chatId, seq, null, null);
+  });
+  // The changes missed are no longer kept: the open chat's messages and pins again from the server.
+  stream.on('chat.resync', ({ chatId }) => {
+    if (state.open === chatId) {
+      void refreshShown();
+      void loadPins(chatId);
+    }
+  });
 
   /** @param {{ chatId: string, message: MessageView }} event */
   const changed = ({ chatId, message }) => {
@@ -80,9 +99,13 @@ export function connect() {
       chat.lastMessage = message;
       renderChats();
     }
-    if (state.open === chatId && state.shown.has(message.seq)) {
+    if (state.open !== chatId) {
+      return;
+    }
+    if (state.shown.has(message.seq)) {
       showMessage(message, { scroll: false });
     }
+    pinnedMessageChanged(message);
   };
   stream.on('message.updated', changed);
   stream.on('message.deleted', changed);
@@ -113,9 +136,14 @@ export function connect() {
     }
     await membersChanged(chatId);
   });
-  stream.on('read.updated', async ({ chatId, userId }) => {
+  stream.on('read.updated', async ({ chatId, userId, seq }) => {
+    if (userId !== state.me?.id) {
+      // Another member read up to seq: the "Seen" under your last message.
+      await readerMoved(chatId, userId, seq);
+      return;
+    }
     // Read in another tab or device: the server's count is the truth.
-    if (userId === state.me?.id && state.chats.has(chatId)) {
+    if (state.chats.has(chatId)) {
       state.chats.set(chatId, await client().getChat(chatId));
       renderChats();
     }
@@ -150,7 +178,7 @@ export function connect() {
   void stream.connect();
 }
 
-/** After a reconnect: the open chat's messages on screen, again from the server (a resume replays no reactions). */
+/** After `chat.resync`: the open chat's messages on screen, again from the server (their text, reactions, pins). */
 export async function refreshShown() {
   const chatId = state.open;
   if (!chatId || state.shown.size === 0) {

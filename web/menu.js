@@ -1,9 +1,10 @@
 // @ts-check
-// The message menu (react, reply, edit, delete) and reactions.
+// The message menu (react, reply, edit, pin, delete) and reactions.
 import { ParleyError } from './parley-client.js';
 import { setComposing } from './composer.js';
 import { el, ui } from './dom.js';
 import { showMessage } from './message-view.js';
+import { canPin, isPinned, togglePin } from './pins.js';
 import { QUICK_EMOJI, state, client, myRole } from './state.js';
 
 /**
@@ -28,6 +29,9 @@ export function openMenu(seq, anchor) {
   const role = myRole(chatId);
   state.menuSeq = seq;
   ui.menuEdit.hidden = !mine;
+  // Both members of a direct chat pin, in a group its owners and admins.
+  ui.menuPin.hidden = !canPin(chatId);
+  ui.menuPin.textContent = isPinned(message) ? 'Unpin' : 'Pin';
   // The API lets the author delete a message, and a group's owners and admins anyone's.
   ui.menuDelete.hidden = !(mine || role === 'owner' || role === 'admin');
   ui.menuEmoji.replaceChildren(
@@ -90,6 +94,13 @@ ui.menuEdit.addEventListener('click', () => {
   closeMenu();
   if (seq !== null) {
     setComposing({ kind: 'edit', seq });
+  }
+});
+ui.menuPin.addEventListener('click', () => {
+  const seq = state.menuSeq;
+  closeMenu();
+  if (seq !== null) {
+    void togglePin(seq);
   }
 });
 ui.menuDelete.addEventListener('click', async () => {

@@ -3,6 +3,7 @@
 import { el, ui } from './dom.js';
 import { openMenu, toggleReaction } from './menu.js';
 import { nameOf, timeOf } from './names.js';
+import { renderSeen } from './receipts.js';
 import { state, client, loadUsers } from './state.js';
 
 /**
@@ -102,11 +103,14 @@ export function reactionsOf(message) {
  */
 export function showMessage(message, { scroll = true } = {}) {
   const known = state.messages.get(message.seq);
-  // Stream events and a send's answer carry no reactions: the ones on screen stay.
-  const merged =
-    message.reactions === undefined && known?.reactions
-      ? { ...message, reactions: known.reactions }
-      : message;
+  // Stream events and a send's answer carry no reactions (a send's answer no pin either): the ones known stay.
+  const merged = {
+    ...message,
+    ...(message.reactions === undefined && known?.reactions ? { reactions: known.reactions } : {}),
+    ...(message.pinnedAt === undefined && known
+      ? { pinnedAt: known.pinnedAt, pinnedBy: known.pinnedBy }
+      : {}),
+  };
   state.messages.set(message.seq, merged);
   const mine = merged.authorId === state.me?.id;
   const chat = state.open ? state.chats.get(state.open) : null;
@@ -124,11 +128,12 @@ export function showMessage(message, { scroll = true } = {}) {
   const item = el(
     'li',
     {
-      class: `message${mine ? ' mine' : ''}${merged.deletedAt ? ' deleted' : ''}`,
+      class: `message${mine ? ' mine' : ''}${merged.deletedAt ? ' deleted' : ''}${merged.pinnedAt ? ' pinned' : ''}`,
       'data-seq': String(merged.seq),
     },
     [
       !mine && chat?.kind === 'group' ? el('span', { class: 'author' }, [nameOf(merged.authorId)]) : null,
+      pinMarkOf(merged),
       merged.deletedAt ? null : quoteOf(merged),
       el('div', { class: 'row' }, [
         el('div', { class: 'bubble' }, [merged.text ?? 'This message was deleted.']),
@@ -170,4 +175,17 @@ export function showMessage(message, { scroll = true } = {}) {
         ?.replaceWith(quoteOf(other) ?? '');
     }
   }
+  renderSeen();
+}
+
+/**
+ * "📌 Pinned by bob" above a pinned message.
+ * @param {MessageView} message
+ */
+function pinMarkOf(message) {
+  if (!message.pinnedAt || message.deletedAt) {
+    return null;
+  }
+  const by = message.pinnedBy === state.me?.id ? 'you' : nameOf(message.pinnedBy ?? '');
+  return el('span', { class: 'pin-mark' }, [message.pinnedBy ? `📌 Pinned by ${by}` : '📌 Pinned']);
 }

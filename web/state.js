@@ -50,6 +50,10 @@ export const state = {
   menuSeq: null,
   /** @type {Map<string, Map<string, number>>} chat id → user id → when their typing indicator ends */
   typing: new Map(),
+  /** @type {MessageView[]} the open chat's pinned messages, newest pin first */
+  pins: [],
+  /** @type {Map<string, number>} the open chat's other members → how far they have read (known from receipts) */
+  readers: new Map(),
 };
 
 export function client() {
