@@ -22,8 +22,9 @@ interface MessageRow {
 
 /**
  * The demo page's chat features, each driven in Chromium by two or three people in browser contexts of their own:
- * older history on scroll, the message menu (reply, edit, delete, react), group management, profile status, the
- * unread count in the title, search in the sidebar, and the phone layout.
+ * older history on scroll, the message menu (reply, edit, delete, react, pin), pins and the pinned list, "Seen by",
+ * the resume after a lost connection, group management, profile status, the unread count in the title, search in
+ * the sidebar, and the phone layout.
  */
 describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { skip, timeout: 180_000 }, () => {
   let t: TestApp;

@@ -61,9 +61,10 @@ export function renderPins() {
   }
   ui.pinsList.replaceChildren(
     ...state.pins.map((message) => {
-      const by = message.pinnedBy ? ` · pinned by ${nameOf(message.pinnedBy)}` : '';
+      const by = message.pinnedBy ? ` · pinned by ${nameOrYou(message.pinnedBy, 'you')}` : '';
+      const who = nameOrYou(message.authorId, 'You');
       const button = el('button', { type: 'button', class: 'pin-item', 'data-seq': String(message.seq) }, [
-        el('span', { class: 'pin-who' }, [`${nameOf(message.authorId)} · ${timeOf(message.createdAt)}${by}`]),
+        el('span', { class: 'pin-who' }, [`${who} · ${timeOf(message.createdAt)}${by}`]),
         el('span', { class: 'pin-text' }, [quoteText(message)]),
       ]);
       button.addEventListener('click', () => {
@@ -73,6 +74,15 @@ export function renderPins() {
       return el('li', {}, [button]);
     }),
   );
+}
+
+/**
+ * A user's name, or "you" for the caller.
+ * @param {string} userId
+ * @param {string} you
+ */
+function nameOrYou(userId, you) {
+  return userId === state.me?.id ? you : nameOf(userId);
 }
 
 /** @param {boolean} open */
