@@ -286,6 +286,12 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
     assert.ok(await bob.locator('#pins-panel').isHidden(), 'the list closes');
     await message(bob, 12).locator('.pin-mark', { hasText: 'Pinned by alice' }).waitFor();
     await shot(ctx, bob, 'desktop-pin-jumped');
+    await bob.locator('#pins-open').click();
+    await bob.emulateMedia({ colorScheme: 'dark' });
+    await shot(ctx, bob, 'desktop-pins-panel-dark');
+    await bob.emulateMedia({ colorScheme: 'light' });
+    await bob.keyboard.press('Escape');
+    await bob.locator('#pins-panel').waitFor({ state: 'hidden' });
 
     // Bob unpins it (both members of a direct chat may): gone from Alice's page and list.
     await pinFromMenu(bob, 12, 'Unpin');
@@ -515,7 +521,7 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
     await alice.getByLabel('Search messages').press('Escape');
   });
 
-  it('opens a search hit deep in the history and pages in both directions from it', async () => {
+  it('opens a search hit deep in the history and pages in both directions from it', async (ctx) => {
     await alice.getByLabel('Search messages').fill('"Message #20"');
     const hit = alice.locator('.search-hit', { hasText: /Message #20$/ });
     await hit.click();
@@ -555,6 +561,7 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
       .locator('.seen', { hasText: /^Seen$/ })
       .waitFor();
     assert.equal(await alice.locator('#messages .seen').count(), 1, 'under her last message only');
+    await shot(ctx, alice, 'desktop-seen-direct');
   });
 
   it('on a phone-sized screen shows the chat list and a chat as separate views, with a back button', async (ctx) => {
