@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config.ts';
@@ -58,6 +60,22 @@ describe(`demo page (${ENGINE})`, () => {
       const res = await t.request('GET', `/demo/${file}`);
       assert.equal(res.status, 200, file);
       assert.match(String(res.headers['content-type']), type, file);
+    }
+    // Every module the page has is served: a file missing from the list would break the page's imports.
+    const modules = readdirSync(path.resolve(import.meta.dirname, '..', 'web')).filter(
+      (name) => name.endsWith('.js') && name !== 'parley-client.js',
+    );
+    assert.ok(modules.length > 5, 'the page is split into modules');
+    for (const file of modules) {
+      const res = await t.request<string>('GET', `/demo/${file}`);
+      assert.equal(res.status, 200, file);
+      assert.match(String(res.headers['content-type']), /^text\/javascript/, file);
+      for (const [, imported] of res.body.matchAll(/^import [^;]*?'\.\/([\w.-]+)';$/gms)) {
+        assert.ok(
+          imported === 'parley-client.js' || modules.includes(imported ?? ''),
+          `${file} imports ${imported}`,
+        );
+      }
     }
     assert.equal((await t.request('GET', '/demo/parley-client.d.ts')).status, 404, 'only the page files');
     assert.equal((await t.request('GET', '/demo/..%2Fpackage.json')).status, 404);

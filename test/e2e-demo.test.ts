@@ -22,8 +22,9 @@ interface MessageRow {
 
 /**
  * The demo page's chat features, each driven in Chromium by two or three people in browser contexts of their own:
- * older history on scroll, the message menu (reply, edit, delete, react), group management, profile status, the
- * unread count in the title, search in the sidebar, and the phone layout.
+ * older history on scroll, the message menu (reply, edit, delete, react, pin), pins and the pinned list, "Seen by",
+ * the resume after a lost connection, group management, profile status, the unread count in the title, search in
+ * the sidebar, and the phone layout.
  */
 describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { skip, timeout: 180_000 }, () => {
   let t: TestApp;
@@ -248,7 +249,67 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
     ]);
   });
 
-  it('after a lost connection, shows the reactions added meanwhile (a resume replays none)', async () => {
+  it('pins from the menu: the other person sees the marker and the pinned list, and jumps to an old pin', async (ctx) => {
+    /** Scrolls a message into the middle of the list first (a scroll closes an open menu). */
+    async function pinFromMenu(page: Page, seq: number, action: 'Pin' | 'Unpin'): Promise<void> {
+      await message(page, seq).evaluate((element) => element.scrollIntoView({ block: 'center' }));
+      await page.waitForTimeout(200);
+      await menu(page, seq);
+      await page.getByRole('menuitem', { name: action, exact: true }).click();
+    }
+
+    // Alice pins Bob's question: Bob sees the marker and the pin button in the chat's header.
+    assert.ok(await bob.locator('#pins-open').isHidden(), 'no pins yet, no pin button');
+    await pinFromMenu(alice, 161, 'Pin');
+    await message(alice, 161).locator('.pin-mark', { hasText: 'Pinned by you' }).waitFor();
+    await message(bob, 161).locator('.pin-mark', { hasText: 'Pinned by alice' }).waitFor();
+    await bob.locator('#pins-open', { hasText: '1' }).waitFor();
+
+    // An old message, far above Bob's page: Alice (who scrolled through the whole history) pins #12.
+    await pinFromMenu(alice, 12, 'Pin');
+    await bob.locator('#pins-open', { hasText: '2' }).waitFor();
+    assert.equal(await message(bob, 12).count(), 0, 'not on Bob’s page');
+    await bob.locator('#pins-open').click();
+    await bob.locator('#pins-panel').waitFor();
+    await bob.locator('#pins-list .pin-item[data-seq="12"]', { hasText: 'Message #12' }).waitFor();
+    assert.deepEqual(
+      await bob
+        .locator('#pins-list .pin-item')
+        .evaluateAll((items) => items.map((item) => item.dataset['seq'])),
+      ['12', '161'],
+      'newest pin first',
+    );
+    await shot(ctx, bob, 'desktop-pins-panel');
+    await bob.locator('#pins-list .pin-item[data-seq="12"]').click();
+    // The page loads the history around the pinned message and highlights it.
+    await bob.locator('#messages .message.flash[data-seq="12"]').waitFor();
+    assert.ok(await bob.locator('#pins-panel').isHidden(), 'the list closes');
+    await message(bob, 12).locator('.pin-mark', { hasText: 'Pinned by alice' }).waitFor();
+    await shot(ctx, bob, 'desktop-pin-jumped');
+    await bob.locator('#pins-open').click();
+    await bob.emulateMedia({ colorScheme: 'dark' });
+    await shot(ctx, bob, 'desktop-pins-panel-dark');
+    await bob.emulateMedia({ colorScheme: 'light' });
+    await bob.keyboard.press('Escape');
+    await bob.locator('#pins-panel').waitFor({ state: 'hidden' });
+
+    // Bob unpins it (both members of a direct chat may): gone from Alice's page and list.
+    await pinFromMenu(bob, 12, 'Unpin');
+    await message(alice, 12).locator('.pin-mark').waitFor({ state: 'detached' });
+    await alice.locator('#pins-open', { hasText: '1' }).waitFor();
+    const pins = await aliceApi.get<{ data: { seq: number; pinnedBy: string }[] }>(
+      `/v1/chats/${directId}/pins`,
+    );
+    assert.deepEqual(
+      pins.body.data.map((pin) => [pin.seq, pin.pinnedBy]),
+      [[161, 'alice']],
+    );
+    // Bob goes back to the newest messages.
+    await bob.locator(`.chat-item[data-chat-id="${directId}"]`).click();
+    await message(bob, 162).waitFor();
+  });
+
+  it('after a lost connection, shows the reactions and unpins made meanwhile, once each (the resume replays them)', async () => {
     await aliceSockets.cut();
     try {
       await alice.locator('#connection-text', { hasText: /reconnecting/ }).waitFor();
@@ -256,12 +317,20 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
         `/v1/chats/${directId}/messages/161/reactions/${encodeURIComponent('🙏')}`,
       );
       assert.equal(reacted.status, 201);
+      assert.equal((await bobApi.delete(`/v1/chats/${directId}/messages/161/pin`)).status, 204);
       assert.equal(await message(alice, 161).locator('.reaction').count(), 0, 'not seen while disconnected');
+      assert.equal(await message(alice, 161).locator('.pin-mark').count(), 1, 'still pinned on the page');
     } finally {
       aliceSockets.release();
     }
     await alice.locator('#connection-text', { hasText: 'live' }).waitFor();
     await message(alice, 161).locator('.reaction[data-emoji="🙏"] .count', { hasText: '1' }).waitFor();
+    await message(alice, 161).locator('.pin-mark').waitFor({ state: 'detached' });
+    await alice.locator('#pins-open').waitFor({ state: 'hidden' });
+    await alice.waitForTimeout(500);
+    assert.equal(await message(alice, 161).locator('.reaction').count(), 1, 'one chip, shown once');
+    assert.equal(await alice.locator('#messages .message[data-seq="161"]').count(), 1);
+    assert.equal(await alice.locator('#messages .message').count(), 163, 'no message twice');
   });
 
   it('manages a group: add a member, change a role, remove, leave; "1 member"', async (ctx) => {
@@ -320,6 +389,62 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
       .waitFor();
     assert.equal(await alice.getByText(/\b1 members\b/).count(), 0);
     await shot(ctx, alice, 'desktop-group-alone');
+  });
+
+  it('shows who has seen your last message in a group, live; only its owners and admins pin', async (ctx) => {
+    const created = await aliceApi.post<{ id: string }>('/v1/chats', {
+      kind: 'group',
+      name: 'Weekend',
+      members: ['bob', 'carol'],
+    });
+    assert.equal(created.status, 201);
+    const weekendId = created.body.id;
+    for (const page of [alice, bob, carol]) {
+      await page.locator(`.chat-item[data-chat-id="${weekendId}"]`).waitFor();
+    }
+    await open(alice, weekendId);
+    await alice.getByLabel('Message', { exact: true }).fill('Who is in for Saturday?');
+    await alice.getByLabel('Message', { exact: true }).press('Enter');
+    await message(alice, 1).waitFor();
+    await alice.waitForTimeout(300);
+    assert.equal(await alice.locator('#messages .seen').count(), 0, 'nobody has seen it yet');
+
+    // Bob opens the group: Alice sees him under her message; then Carol.
+    await open(bob, weekendId);
+    await message(alice, 1)
+      .locator('.seen', { hasText: /^Seen by bob$/ })
+      .waitFor();
+    await open(carol, weekendId);
+    await message(alice, 1)
+      .locator('.seen', { hasText: /^Seen by bob, carol$/ })
+      .waitFor();
+    const receipts = await aliceApi.get<{ data: { userId: string }[] }>(
+      `/v1/chats/${weekendId}/messages/1/receipts`,
+    );
+    assert.deepEqual(receipts.body.data.map((receipt) => receipt.userId).sort(), ['bob', 'carol']);
+    await shot(ctx, alice, 'desktop-seen-by-group');
+
+    // Carol, a member, may not pin here; Alice, the owner, pins, and Carol sees it.
+    await menu(carol, 1);
+    assert.ok(await carol.getByRole('menuitem', { name: 'Pin', exact: true }).isHidden());
+    await carol.keyboard.press('Escape');
+    await menu(alice, 1);
+    await alice.getByRole('menuitem', { name: 'Pin', exact: true }).click();
+    await message(carol, 1).locator('.pin-mark', { hasText: 'Pinned by alice' }).waitFor();
+    await carol.locator('#pins-open', { hasText: '1' }).waitFor();
+
+    // Carol answers; Alice and Bob have the group open, so Carol sees her answer seen by both.
+    await carol.getByLabel('Message', { exact: true }).fill('Count me in');
+    await carol.getByLabel('Message', { exact: true }).press('Enter');
+    await message(alice, 2).locator('.bubble', { hasText: 'Count me in' }).waitFor();
+    await message(carol, 2)
+      .locator('.seen', { hasText: /^Seen by alice, bob$/ })
+      .waitFor();
+    await message(alice, 1)
+      .locator('.seen', { hasText: /^Seen by bob, carol$/ })
+      .waitFor();
+    await shot(ctx, carol, 'desktop-seen-and-pinned-group-carol');
+    await until(async () => (await alice.title()) === 'Parley', 'Alice has read the group');
   });
 
   it('sets a profile status that others see', async (ctx) => {
@@ -396,7 +521,7 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
     await alice.getByLabel('Search messages').press('Escape');
   });
 
-  it('opens a search hit deep in the history and pages in both directions from it', async () => {
+  it('opens a search hit deep in the history and pages in both directions from it', async (ctx) => {
     await alice.getByLabel('Search messages').fill('"Message #20"');
     const hit = alice.locator('.search-hit', { hasText: /Message #20$/ });
     await hit.click();
@@ -431,6 +556,12 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
     await alice.getByLabel('Message', { exact: true }).press('Enter');
     await message(alice, 168).waitFor();
     await message(bob, 168).locator('.bubble', { hasText: 'Back from the archives' }).waitFor();
+    // Bob has the chat open: his page reads it, and Alice sees "Seen" under her message (a direct chat names no one).
+    await message(alice, 168)
+      .locator('.seen', { hasText: /^Seen$/ })
+      .waitFor();
+    assert.equal(await alice.locator('#messages .seen').count(), 1, 'under her last message only');
+    await shot(ctx, alice, 'desktop-seen-direct');
   });
 
   it('on a phone-sized screen shows the chat list and a chat as separate views, with a back button', async (ctx) => {
@@ -448,8 +579,22 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
     await phone.getByLabel('Message', { exact: true }).fill('Hi Alice, sent from my phone');
     await phone.getByRole('button', { name: 'Send' }).click();
     await message(phone, 1).waitFor();
+    await phone.waitForTimeout(300);
+    assert.equal(await phone.locator('#messages .seen').count(), 0, 'not seen before Alice opens the chat');
     await alice.locator('.chat-item', { hasText: 'Hi Alice, sent from my phone' }).click();
     await alice.locator('#messages .message[data-seq="1"]').waitFor();
+    await message(phone, 1)
+      .locator('.seen', { hasText: /^Seen$/ })
+      .waitFor();
+    // Alice pins it: the phone shows the marker and the pinned list.
+    await menu(alice, 1);
+    await alice.getByRole('menuitem', { name: 'Pin', exact: true }).click();
+    await message(phone, 1).locator('.pin-mark', { hasText: 'Pinned by alice' }).waitFor();
+    await phone.locator('#pins-open').click();
+    await phone.locator('#pins-list .pin-item[data-seq="1"]').waitFor();
+    await shot(ctx, phone, 'phone-pins-panel');
+    await phone.locator('#pins-list .pin-item[data-seq="1"]').click();
+    await phone.locator('#pins-panel').waitFor({ state: 'hidden' });
     await menu(alice, 1);
     await alice.getByRole('menuitemcheckbox', { name: 'React with ❤️' }).click();
     await message(phone, 1).locator('.reaction[data-emoji="❤️"]').waitFor();

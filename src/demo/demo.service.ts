@@ -28,8 +28,29 @@ function packageRoot(): string {
 export const DEMO_ROOT = packageRoot();
 
 /** The page's files, by the name they are served under, with their media types. */
+/** The page's ES modules, one concern each; app.js, which index.html loads, imports the others. */
+const DEMO_MODULES = [
+  'app.js',
+  'chats.js',
+  'composer.js',
+  'dom.js',
+  'history.js',
+  'live.js',
+  'members.js',
+  'menu.js',
+  'message-view.js',
+  'names.js',
+  'new-chat.js',
+  'pins.js',
+  'profile.js',
+  'receipts.js',
+  'search.js',
+  'signin.js',
+  'state.js',
+];
+
 export const DEMO_FILES: Record<string, string> = {
-  'app.js': 'text/javascript; charset=utf-8',
+  ...Object.fromEntries(DEMO_MODULES.map((name) => [name, 'text/javascript; charset=utf-8'])),
   'style.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };

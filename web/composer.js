@@ -1,0 +1,95 @@
+// @ts-check
+// The composer: send, reply, edit, and the typing signal.
+import { ParleyError } from './parley-client.js';
+import { ui } from './dom.js';
+import { openChat } from './history.js';
+import { quoteText, showMessage } from './message-view.js';
+import { nameOf } from './names.js';
+import { state, client } from './state.js';
+
+/** @param {{ kind: 'reply' | 'edit', seq: number } | null} composing */
+export function setComposing(composing) {
+  // The composer grows or shrinks with its context line: a reader at the newest message stays there.
+  const atBottom = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 80;
+  requestAnimationFrame(() => {
+    if (atBottom) {
+      ui.messages.scrollTop = ui.messages.scrollHeight;
+    }
+  });
+  const previous = state.composing;
+  state.composing = composing;
+  const message = composing ? state.messages.get(composing.seq) : undefined;
+  if (!composing || !message) {
+    state.composing = null;
+    ui.composerContext.hidden = true;
+    if (previous?.kind === 'edit') {
+      ui.composerText.value = '';
+    }
+    return;
+  }
+  ui.composerContext.hidden = false;
+  ui.composerContextTitle.textContent =
+    composing.kind === 'edit'
+      ? 'Edit message'
+      : `Reply to ${message.authorId === state.me?.id ? 'yourself' : nameOf(message.authorId)}`;
+  ui.composerContextText.textContent = quoteText(message);
+  if (composing.kind === 'edit') {
+    ui.composerText.value = message.text ?? '';
+  } else if (previous?.kind === 'edit') {
+    ui.composerText.value = '';
+  }
+  ui.composerText.focus();
+}
+
+ui.composerContextCancel.addEventListener('click', () => setComposing(null));
+
+ui.composer.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const text = ui.composerText.value.trim();
+  const chatId = state.open;
+  if (!text || !chatId) {
+    return;
+  }
+  const composing = state.composing;
+  ui.composerText.value = '';
+  setComposing(null);
+  try {
+    if (composing?.kind === 'edit') {
+      const edited = await client().editMessage(chatId, composing.seq, { text });
+      if (state.open === chatId) {
+        showMessage(edited, { scroll: false });
+      }
+      return;
+    }
+    // The clientId makes a retry safe; the stream brings the message too, and the page shows it once by seq.
+    const message = await client().sendMessage(chatId, {
+      text,
+      clientId: crypto.randomUUID(),
+      ...(composing?.kind === 'reply' ? { replyTo: composing.seq } : {}),
+    });
+    if (state.open === chatId) {
+      if (!state.atEnd) {
+        // Opened at a search hit: jump to the newest messages, where this one is.
+        await openChat(chatId);
+        return;
+      }
+      showMessage(message);
+    }
+  } catch (error) {
+    ui.composerText.value = text;
+    ui.typing.textContent = error instanceof ParleyError ? error.message : 'Could not send.';
+  }
+});
+
+ui.composerText.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey) {
+    event.preventDefault();
+    ui.composer.requestSubmit();
+  }
+});
+
+ui.composerText.addEventListener('input', () => {
+  if (state.open && ui.composerText.value !== '') {
+    state.stream?.typing(state.open);
+  }
+});

@@ -1,0 +1,176 @@
+// @ts-check
+// The message menu (react, reply, edit, pin, delete) and reactions.
+import { ParleyError } from './parley-client.js';
+import { setComposing } from './composer.js';
+import { el, ui } from './dom.js';
+import { showMessage } from './message-view.js';
+import { canPin, isPinned, togglePin } from './pins.js';
+import { QUICK_EMOJI, state, client, myRole } from './state.js';
+
+/**
+ * @typedef {import('./parley-client.js').ReactionView} ReactionView
+ */
+
+/**
+ * @param {number} seq
+ * @param {HTMLElement} anchor
+ */
+export function openMenu(seq, anchor) {
+  const message = state.messages.get(seq);
+  const chatId = state.open;
+  if (!message || !chatId) {
+    return;
+  }
+  if (state.menuSeq === seq && !ui.menu.hidden) {
+    closeMenu();
+    return;
+  }
+  const mine = message.authorId === state.me?.id;
+  const role = myRole(chatId);
+  state.menuSeq = seq;
+  ui.menuEdit.hidden = !mine;
+  // Both members of a direct chat pin, in a group its owners and admins.
+  ui.menuPin.hidden = !canPin(chatId);
+  ui.menuPin.textContent = isPinned(message) ? 'Unpin' : 'Pin';
+  // The API lets the author delete a message, and a group's owners and admins anyone's.
+  ui.menuDelete.hidden = !(mine || role === 'owner' || role === 'admin');
+  ui.menuEmoji.replaceChildren(
+    ...QUICK_EMOJI.map((emoji) => {
+      const mineAlready =
+        message.reactions?.some((reaction) => reaction.emoji === emoji && reaction.me) ?? false;
+      const button = el(
+        'button',
+        {
+          type: 'button',
+          role: 'menuitemcheckbox',
+          'aria-label': `React with ${emoji}`,
+          'aria-checked': String(mineAlready),
+        },
+        [emoji],
+      );
+      button.addEventListener('click', () => {
+        closeMenu();
+        void toggleReaction(seq, emoji);
+      });
+      return button;
+    }),
+  );
+  ui.menu.hidden = false;
+  const box = anchor.getBoundingClientRect();
+  const width = ui.menu.offsetWidth;
+  const height = ui.menu.offsetHeight;
+  const left = Math.max(8, Math.min(innerWidth - width - 8, mine ? box.right - width : box.left));
+  const below = box.bottom + 4 + height < innerHeight - 8;
+  ui.menu.style.left = `${left}px`;
+  ui.menu.style.top = `${below ? box.bottom + 4 : Math.max(8, box.top - height - 4)}px`;
+  ui.menuEmoji.querySelector('button')?.focus();
+}
+
+export function closeMenu() {
+  state.menuSeq = null;
+  ui.menu.hidden = true;
+}
+
+document.addEventListener('click', (event) => {
+  if (!ui.menu.hidden && event.target instanceof Node && !ui.menu.contains(event.target)) {
+    closeMenu();
+  }
+});
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && !ui.menu.hidden) {
+    closeMenu();
+  }
+});
+
+ui.menuReply.addEventListener('click', () => {
+  const seq = state.menuSeq;
+  closeMenu();
+  if (seq !== null) {
+    setComposing({ kind: 'reply', seq });
+  }
+});
+ui.menuEdit.addEventListener('click', () => {
+  const seq = state.menuSeq;
+  closeMenu();
+  if (seq !== null) {
+    setComposing({ kind: 'edit', seq });
+  }
+});
+ui.menuPin.addEventListener('click', () => {
+  const seq = state.menuSeq;
+  closeMenu();
+  if (seq !== null) {
+    void togglePin(seq);
+  }
+});
+ui.menuDelete.addEventListener('click', async () => {
+  const seq = state.menuSeq;
+  const chatId = state.open;
+  closeMenu();
+  if (seq === null || !chatId || !confirm('Delete this message for everyone?')) {
+    return;
+  }
+  try {
+    await client().deleteMessage(chatId, seq);
+    // The stream's message.deleted shows it; this is in case the stream is behind.
+    if (state.open === chatId) {
+      showMessage(await client().getMessage(chatId, seq));
+    }
+  } catch (error) {
+    ui.typing.textContent = error instanceof ParleyError ? error.message : 'Could not delete.';
+  }
+});
+
+/**
+ * Adds the caller's reaction, or takes it back when they have it.
+ * @param {number} seq
+ * @param {string} emoji
+ */
+export async function toggleReaction(seq, emoji) {
+  const chatId = state.open;
+  const message = state.messages.get(seq);
+  if (!chatId || !message) {
+    return;
+  }
+  const mine = message.reactions?.some((reaction) => reaction.emoji === emoji && reaction.me) ?? false;
+  try {
+    if (mine) {
+      await client().removeReaction(chatId, seq, emoji);
+      const count = (message.reactions?.find((reaction) => reaction.emoji === emoji)?.count ?? 1) - 1;
+      applyReaction(chatId, seq, emoji, count, false);
+    } else {
+      const added = await client().addReaction(chatId, seq, emoji);
+      applyReaction(chatId, seq, emoji, added.count, true);
+    }
+  } catch (error) {
+    ui.typing.textContent = error instanceof ParleyError ? error.message : 'Could not react.';
+  }
+}
+
+/**
+ * Sets an emoji's count on a message on screen (and whether the caller is among those who reacted, when known).
+ * @param {string} chatId
+ * @param {number} seq
+ * @param {string} emoji
+ * @param {number} count
+ * @param {boolean | null} me
+ */
+export function applyReaction(chatId, seq, emoji, count, me) {
+  const message = state.open === chatId ? state.messages.get(seq) : undefined;
+  if (!message || !state.shown.has(seq)) {
+    return;
+  }
+  /** @type {ReactionView[]} */
+  const reactions = [...(message.reactions ?? [])];
+  const index = reactions.findIndex((reaction) => reaction.emoji === emoji);
+  const current = index >= 0 ? reactions[index] : undefined;
+  const next = { emoji, count, me: me ?? current?.me ?? false };
+  if (count <= 0) {
+    reactions.splice(index, index >= 0 ? 1 : 0);
+  } else if (index >= 0) {
+    reactions[index] = next;
+  } else {
+    reactions.push(next);
+  }
+  showMessage({ ...message, reactions }, { scroll: false });
+}
