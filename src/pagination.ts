@@ -13,23 +13,28 @@ export function encodeCursor(key: unknown[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string, shape: readonly ('string' | 'number')[]): unknown[] {
+/**
+ * The sort key a cursor carries, checked against its shape: `string`, `number` (a safe integer), or `time` (a
+ * string that is a valid date, given back in ISO form, so that a forged cursor is a 400 and never a database error).
+ */
+export function decodeCursor(cursor: string, shape: readonly ('string' | 'number' | 'time')[]): unknown[] {
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw invalid('cursor: is not a cursor this API returned');
   }
-  if (
-    !Array.isArray(key) ||
-    key.length !== shape.length ||
-    key.some(
-      (part, i) => typeof part !== shape[i] || (typeof part === 'number' && !Number.isSafeInteger(part)),
-    )
-  ) {
+  if (!Array.isArray(key) || key.length !== shape.length || key.some((part, i) => !fits(part, shape[i]!))) {
     throw invalid('cursor: is not a cursor this API returned');
   }
-  return key;
+  return key.map((part: unknown, i) => (shape[i] === 'time' ? new Date(part as string).toISOString() : part));
+}
+
+function fits(part: unknown, kind: 'string' | 'number' | 'time'): boolean {
+  if (kind === 'time') {
+    return typeof part === 'string' && !Number.isNaN(new Date(part).getTime());
+  }
+  return typeof part === kind && (typeof part !== 'number' || Number.isSafeInteger(part));
 }
 
 /** Takes `limit + 1` rows and turns the extra one into "there is a next page". */

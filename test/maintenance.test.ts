@@ -35,23 +35,25 @@ describe('embedded database maintenance', { skip: ENGINE === 'pglite' ? false : 
     await maintainEmbedded(db);
 
     await sendMessages(alice, chatId, 120);
+    // One statement leaves 120 dead row versions behind (the sends' own updates of member and chat rows are mostly
+    // pruned away as their pages are read again, so they are no dependable source of dead rows).
+    await sql`update messages set edited_at = edited_at where chat_id = ${chatId}`.execute(db);
     // The counters reach the statistics view at the end of transactions, at most about once a second, every
-    // table's at once: wait until all 120 inserts are counted (and with them the member rows the sends updated).
+    // table's at once: wait until all 120 inserts and 120 updates are counted.
     const deadline = Date.now() + 10_000;
-    while ((await statsOf('messages')).n_mod_since_analyze < 120 && Date.now() < deadline) {
+    while ((await statsOf('messages')).n_mod_since_analyze < 240 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const earlier = await statsOf('messages');
     const pass = await maintainEmbedded(db);
     assert.ok(pass.analyzed.includes('messages'), `analyzed: ${pass.analyzed.join(', ')}`);
-    // Every send updated its author's member row (the count of own messages past the read cursor): the dead row
-    // versions it left are what the vacuum is for.
-    assert.ok(pass.vacuumed.includes('members'), `vacuumed: ${pass.vacuumed.join(', ')}`);
+    // The update's dead row versions are what the vacuum is for.
+    assert.ok(pass.vacuumed.includes('messages'), `vacuumed: ${pass.vacuumed.join(', ')}`);
     const afterwards = await statsOf('messages');
     assert.equal(afterwards.n_mod_since_analyze, 0);
     assert.ok(afterwards.last_analyze, 'messages has statistics');
     assert.ok(earlier.last_analyze === null || afterwards.last_analyze > earlier.last_analyze);
-    assert.ok((await statsOf('members')).last_vacuum);
+    assert.ok((await statsOf('messages')).last_vacuum);
 
     const idle = await maintainEmbedded(db);
     assert.deepEqual(idle, { analyzed: [], vacuumed: [] }, 'nothing changed: nothing to do');

@@ -408,4 +408,17 @@ describe(`moderation (${ENGINE})`, () => {
       assertError(await bob.get(entry), 404, 'not_found');
     });
   });
+
+  it('refuses a forged cursor with a 400, whatever time it claims', async () => {
+    const chatId = await group();
+    const forged = Buffer.from(JSON.stringify(["1'0x_", 'G'])).toString('base64url');
+    for (const path of [
+      `/v1/chats/${chatId}/bans?cursor=${forged}`,
+      `/v1/chats/${chatId}/moderation-log?cursor=${forged}`,
+      `/v1/moderation-log?cursor=${forged}`,
+      `/v1/reports?cursor=${forged}`,
+    ]) {
+      assertError(await boss.get(path), 400, 'invalid_request');
+    }
+  });
 });

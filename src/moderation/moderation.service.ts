@@ -282,7 +282,7 @@ export async function listBans(
   await requireModerator(ctx.db, actor, chatId);
   const limit = query.limit ?? DEFAULT_LIMIT;
   const after = query.cursor
-    ? (decodeCursor(query.cursor, ['string', 'string']) as [string, string])
+    ? (decodeCursor(query.cursor, ['time', 'string']) as [string, string])
     : undefined;
   const rows = await listBanRows(ctx.db, chatId, { ...(after ? { after } : {}), limit: limit + 1 });
   return pageOf(rows, limit, presentBan, (row) => [row.created_at.toISOString(), row.user_id]);
@@ -296,7 +296,7 @@ async function logPage(
 ): Promise<Page<LogEntryView>> {
   const limit = query.limit ?? DEFAULT_LIMIT;
   const before = query.cursor
-    ? (decodeCursor(query.cursor, ['string', 'string']) as [string, string])
+    ? (decodeCursor(query.cursor, ['time', 'string']) as [string, string])
     : undefined;
   const rows = await listLog(ctx.db, tenantId, {
     ...(chatId !== undefined ? { chatId } : {}),

@@ -87,7 +87,7 @@ export async function listReports(
   requireTenantAdmin(actor);
   const limit = query.limit ?? DEFAULT_LIMIT;
   const after = query.cursor
-    ? (decodeCursor(query.cursor, ['string', 'string']) as [string, string])
+    ? (decodeCursor(query.cursor, ['time', 'string']) as [string, string])
     : undefined;
   const rows = await listReportRows(ctx.db, actor.tenantId, {
     ...(query.status !== undefined ? { status: query.status } : {}),
