@@ -119,7 +119,7 @@ describe(
       await alice.getByLabel('Reply in thread').fill('And drinks, everyone should know');
       await alice.getByLabel('Reply in thread').press('Enter');
       await inThread(bob, 3).waitFor();
-      await message(bob, 3).locator('time', { hasText: 'replied in a thread' }).waitFor();
+      await message(bob, 3).locator('.thread-link', { hasText: 'Replied in a thread' }).waitFor();
       await message(carol, 1).locator('.thread-line', { hasText: '2 replies' }).waitFor();
       await shot(ctx, bob, 'desktop-thread-panel');
 
@@ -127,6 +127,11 @@ describe(
       await message(carol, 1).locator('.thread-line').click();
       await inThread(carol, 2).waitFor();
       await inThread(carol, 3).waitFor();
+      await carol.locator('#thread-close').click();
+      await carol.locator('#thread-panel').waitFor({ state: 'hidden' });
+      // The reply also sent to the chat opens its thread too.
+      await message(carol, 3).locator('.thread-link').click();
+      await inThread(carol, 2).waitFor();
       await carol.locator('#thread-close').click();
       await carol.locator('#thread-panel').waitFor({ state: 'hidden' });
     });

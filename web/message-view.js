@@ -6,7 +6,7 @@ import { nameOf, timeOf } from './names.js';
 import { textWithMentions, mentionsMe } from './mentions.js';
 import { renderSeen } from './receipts.js';
 import { state, client, loadUsers } from './state.js';
-import { threadLineOf } from './thread.js';
+import { threadLineOf, threadLinkOf } from './thread.js';
 
 /**
  * @typedef {import('./parley-client.js').MessageView} MessageView
@@ -140,8 +140,9 @@ export function showMessage(message, { scroll = true } = {}) {
       el('div', { class: 'row' }, [el('div', { class: 'bubble' }, textWithMentions(merged)), more]),
       reactionsOf(merged),
       threadLineOf(merged),
+      threadLinkOf(merged),
       el('time', { datetime: merged.createdAt }, [
-        `${timeOf(merged.createdAt)}${merged.editedAt ? ' · edited' : ''}${merged.alsoInChat ? ' · replied in a thread' : ''}`,
+        `${timeOf(merged.createdAt)}${merged.editedAt ? ' · edited' : ''}`,
       ]),
     ],
   );

@@ -49,6 +49,17 @@ export function threadLineOf(message) {
   return line;
 }
 
+/** @param {MessageView} message a reply also sent to the chat: "↳ Replied in a thread", which opens it */
+export function threadLinkOf(message) {
+  const root = message.threadRoot;
+  if (root === null || !message.alsoInChat || message.deletedAt) {
+    return null;
+  }
+  const link = el('button', { type: 'button', class: 'thread-link' }, ['↳ Replied in a thread']);
+  link.addEventListener('click', () => void openThread(root));
+  return link;
+}
+
 /** @param {ThreadSummary} summary */
 function repliesOf(summary) {
   return summary.replyCount === 1 ? '1 reply' : `${summary.replyCount} replies`;
