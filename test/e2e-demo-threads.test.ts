@@ -122,6 +122,9 @@ describe(
       await message(bob, 3).locator('.thread-link', { hasText: 'Replied in a thread' }).waitFor();
       await message(carol, 1).locator('.thread-line', { hasText: '2 replies' }).waitFor();
       await shot(ctx, bob, 'desktop-thread-panel');
+      await bob.emulateMedia({ colorScheme: 'dark' });
+      await shot(ctx, bob, 'desktop-thread-panel-dark');
+      await bob.emulateMedia({ colorScheme: 'light' });
 
       // Carol opens it from the root's "2 replies".
       await message(carol, 1).locator('.thread-line').click();
@@ -222,6 +225,9 @@ describe(
       await carol.locator('#messages .mention:not(.mention-me)', { hasText: '@alice' }).last().waitFor();
       await item.locator('.mention-badge').waitFor({ state: 'detached' });
       await shot(ctx, carol, 'desktop-mention-highlight');
+      await carol.emulateMedia({ colorScheme: 'dark' });
+      await shot(ctx, carol, 'desktop-mention-highlight-dark');
+      await carol.emulateMedia({ colorScheme: 'light' });
     });
 
     it('mutes a chat (out of the title count, 🔕 in the list) and archives one (an "Archived" section)', async (ctx) => {
