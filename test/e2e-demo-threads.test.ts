@@ -132,6 +132,17 @@ describe(
       await inThread(carol, 3).waitFor();
       await carol.locator('#thread-close').click();
       await carol.locator('#thread-panel').waitFor({ state: 'hidden' });
+      // Bob replies while Alice's panel is closed: her thread (she wrote the root) has "1 new"; not Carol's.
+      await alice.locator('#thread-close').click();
+      await bob.getByLabel('Reply in thread').fill('Bob here');
+      await bob.getByLabel('Reply in thread').press('Enter');
+      await message(alice, 1).locator('.thread-line .thread-new', { hasText: '1 new' }).waitFor();
+      await message(carol, 1).locator('.thread-line', { hasText: '3 replies' }).waitFor();
+      assert.equal(await message(carol, 1).locator('.thread-new').count(), 0, 'Carol takes no part in it');
+      await shot(ctx, alice, 'desktop-thread-unread');
+      await message(alice, 1).locator('.thread-line').click();
+      await inThread(alice, 4).waitFor();
+      await message(alice, 1).locator('.thread-new').waitFor({ state: 'detached' });
       // The reply also sent to the chat opens its thread too.
       await message(carol, 3).locator('.thread-link').click();
       await inThread(carol, 2).waitFor();
@@ -177,7 +188,7 @@ describe(
       await shot(ctx, phone, 'phone-thread-panel');
       await phone.getByRole('button', { name: 'Back to the chat' }).click();
       await phone.locator('#messages').waitFor();
-      await message(phone, 1).locator('.thread-line', { hasText: '3 replies' }).waitFor();
+      await message(phone, 1).locator('.thread-line', { hasText: '4 replies' }).waitFor();
       await phone.context().close();
     });
 

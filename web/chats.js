@@ -4,6 +4,7 @@ import { el, ui } from './dom.js';
 import { openChat } from './history.js';
 import { mentionCounts, loadMentionCounts } from './mentions.js';
 import { nameOf, plural, paintAvatar, otherMember, titleOf, timeOf } from './names.js';
+import { setThreadUnread } from './thread.js';
 import { state, client, loadUsers, loadMembers } from './state.js';
 
 /**
@@ -11,11 +12,12 @@ import { state, client, loadUsers, loadMembers } from './state.js';
  */
 
 export async function loadChats() {
-  const [active, archived] = await Promise.all([
+  const [active, archived, unread] = await Promise.all([
     client().listChats({ limit: 200 }),
     client().listChats({ limit: 200, archived: true }),
     loadMentionCounts(),
   ]);
+  setThreadUnread(unread.threads);
   const page = { data: [...active.data, ...archived.data] };
   state.chats = new Map(page.data.map((chat) => [chat.id, chat]));
   await Promise.all(page.data.filter((chat) => chat.kind === 'direct').map((chat) => loadMembers(chat.id)));

@@ -17,13 +17,14 @@ const TYPING = /(?:^|\s)@([\w.@+-]*)$/;
 /** @type {Map<string, number>} chat id → unread messages that mention you */
 export const mentionCounts = new Map();
 
-/** The unread mentions of every chat, from the server. */
+/** The unread mentions of every chat, from the server (whose unread summary it answers). */
 export async function loadMentionCounts() {
   const unread = await client().unread();
   mentionCounts.clear();
   for (const chat of unread.chats) {
     mentionCounts.set(chat.chatId, chat.mentionCount);
   }
+  return unread;
 }
 
 /** @param {MessageView} message */

@@ -25,6 +25,30 @@ const thread = {
   paging: false,
 };
 
+/** @type {Map<string, number>} `chatId:root` → others' replies past your cursor, in threads you take part in */
+const unreadReplies = new Map();
+
+/**
+ * The threads with unread replies, from `GET /v1/unread`.
+ * @param {{ chatId: string, threadRoot: number, unreadCount: number }[]} threads
+ */
+export function setThreadUnread(threads) {
+  unreadReplies.clear();
+  for (const entry of threads) {
+    unreadReplies.set(`${entry.chatId}:${entry.threadRoot}`, entry.unreadCount);
+  }
+}
+
+/** Draws a root's thread line again, when it is on screen. @param {number} root */
+function refreshLine(root) {
+  const message = state.messages.get(root);
+  const line = state.shown.get(root)?.querySelector('.thread-line');
+  const next = message ? threadLineOf(message) : null;
+  if (line && next) {
+    line.replaceWith(next);
+  }
+}
+
 /** @param {MessageView} message the root, "3 replies · 10:42" under it in the history */
 export function threadLineOf(message) {
   if (!message.thread || message.threadRoot !== null || message.deletedAt) {
@@ -45,6 +69,11 @@ export function threadLineOf(message) {
       el('span', { class: 'muted' }, [`· last reply ${timeOf(message.thread.lastReplyAt)}`]),
     ],
   );
+  const unread = unreadReplies.get(`${message.chatId}:${message.seq}`) ?? 0;
+  if (unread > 0) {
+    line.classList.add('has-unread');
+    line.append(el('span', { class: 'thread-new' }, [`${unread} new`]));
+  }
   line.addEventListener('click', () => void openThread(message.seq));
   return line;
 }
@@ -193,8 +222,11 @@ async function markThreadRead() {
   if (!thread.chatId || thread.root === null || newest === 0 || document.visibilityState !== 'visible') {
     return;
   }
+  const root = thread.root;
+  unreadReplies.delete(`${thread.chatId}:${root}`);
+  refreshLine(root);
   await client()
-    .markThreadRead(thread.chatId, thread.root, newest)
+    .markThreadRead(thread.chatId, root, newest)
     .catch(() => undefined);
 }
 
@@ -218,7 +250,23 @@ ui.threadBack.addEventListener('click', () => showThreadPanel(false));
  * @param {MessageView} message
  */
 export async function threadReplyArrived(chatId, message) {
-  if (thread.chatId !== chatId || thread.root !== message.threadRoot) {
+  const root = message.threadRoot;
+  if (root === null) {
+    return;
+  }
+  if (thread.chatId !== chatId || thread.root !== root) {
+    // Someone else's reply in a thread you take part in (you wrote the root, or replied) is unread there.
+    const me = state.me?.id ?? '';
+    const rootMessage = state.open === chatId ? state.messages.get(root) : undefined;
+    const key = `${chatId}:${root}`;
+    const participant =
+      unreadReplies.has(key) ||
+      rootMessage?.authorId === me ||
+      (rootMessage?.thread?.participants.includes(me) ?? false);
+    if (message.authorId !== me && participant) {
+      unreadReplies.set(key, (unreadReplies.get(key) ?? 0) + 1);
+      refreshLine(root);
+    }
     return;
   }
   await loadUsers([message.authorId]);
