@@ -56,6 +56,7 @@ export function connect() {
       return;
     }
     await loadUsers([message.authorId]);
+    state.typing.get(chatId)?.delete(message.authorId);
     if (message.threadRoot !== null) {
       await threadReplyArrived(chatId, message);
       if (!message.alsoInChat) {
@@ -66,7 +67,6 @@ export function connect() {
     chat.lastMessage = message;
     chat.lastMessageAt = message.createdAt;
     chat.messageCount += 1;
-    state.typing.get(chatId)?.delete(message.authorId);
     const mine = message.authorId === state.me?.id;
     if (!mine && message.seq > chat.lastReadSeq) {
       chat.unreadCount += 1;
