@@ -167,7 +167,7 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
     // Reply: the quote shows in Alice's composer, then on the message on both pages.
     await menu(alice, 161);
     await shot(ctx, alice, 'desktop-message-menu');
-    await alice.getByRole('menuitem', { name: 'Reply' }).click();
+    await alice.getByRole('menuitem', { name: 'Reply', exact: true }).click();
     await alice.locator('#composer-context', { hasText: 'Reply to bob' }).waitFor();
     await alice.locator('#composer-context', { hasText: 'Are you coming to lunch?' }).waitFor();
     await alice.getByLabel('Message', { exact: true }).fill('Yes, at noon');

@@ -7,6 +7,8 @@ import './menu.js';
 import './new-chat.js';
 import './profile.js';
 import './search.js';
+import './settings.js';
+import './thread.js';
 import { showSignin, enter } from './signin.js';
 import { SESSION_KEY } from './state.js';
 

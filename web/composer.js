@@ -3,6 +3,7 @@
 import { ParleyError } from './parley-client.js';
 import { ui } from './dom.js';
 import { openChat } from './history.js';
+import { attachMentions } from './mentions.js';
 import { quoteText, showMessage } from './message-view.js';
 import { nameOf } from './names.js';
 import { state, client } from './state.js';
@@ -81,7 +82,12 @@ ui.composer.addEventListener('submit', async (event) => {
   }
 });
 
+const mentionKeys = attachMentions(ui.composerText, ui.composerMentions);
+
 ui.composerText.addEventListener('keydown', (event) => {
+  if (mentionKeys(event)) {
+    return;
+  }
   if (event.key === 'Enter' && !event.shiftKey) {
     event.preventDefault();
     ui.composer.requestSubmit();

@@ -4,10 +4,12 @@ import { typistsIn, renderChats } from './chats.js';
 import { setComposing } from './composer.js';
 import { ui } from './dom.js';
 import { closeMenu } from './menu.js';
+import { mentionCounts } from './mentions.js';
 import { showMessage } from './message-view.js';
 import { nameOf, plural, paintAvatar, otherMember, titleOf } from './names.js';
 import { loadPins, renderPins, showPinsPanel } from './pins.js';
 import { loadReceipts, renderSeen } from './receipts.js';
+import { showThreadPanel } from './thread.js';
 import { PAGE_SIZE, state, client, loadUsers, refreshUsers, loadMembers, statusLine } from './state.js';
 
 /**
@@ -32,6 +34,7 @@ export async function openChat(chatId, focusSeq = null) {
   setComposing(null);
   closeMenu();
   showPinsPanel(false);
+  showThreadPanel(false);
   renderPins();
   ui.messages.replaceChildren();
   showPane(true);
@@ -167,6 +170,7 @@ export function showPane(open) {
   if (!open) {
     ui.composerContext.hidden = true;
     showPinsPanel(false);
+    showThreadPanel(false);
   }
   // A phone shows either the chat list or the chat.
   ui.app.classList.toggle('in-chat', open);
@@ -211,6 +215,7 @@ export async function markRead() {
   const read = await client().markRead(chat.id, last);
   chat.lastReadSeq = read.lastReadSeq;
   chat.unreadCount = read.unreadCount;
+  mentionCounts.set(chat.id, 0);
   renderChats();
 }
 

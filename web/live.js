@@ -8,7 +8,10 @@ import { applyReaction } from './menu.js';
 import { showMessage } from './message-view.js';
 import { applyPin, loadPins, pinnedMessageChanged } from './pins.js';
 import { loadReceipts, readerMoved } from './receipts.js';
+import { mentionCounts } from './mentions.js';
+import { applySettings } from './settings.js';
 import { state, client, loadUsers, loadMembers } from './state.js';
+import { threadMessageChanged, threadReplyArrived, threadSummaryChanged } from './thread.js';
 
 /**
  * @typedef {import('./parley-client.js').MessageView} MessageView
@@ -53,10 +56,17 @@ export function connect() {
       return;
     }
     await loadUsers([message.authorId]);
+    state.typing.get(chatId)?.delete(message.authorId);
+    if (message.threadRoot !== null) {
+      await threadReplyArrived(chatId, message);
+      if (!message.alsoInChat) {
+        // A thread-only reply: in its thread, not in the main history, the list's preview or its unread count.
+        return;
+      }
+    }
     chat.lastMessage = message;
     chat.lastMessageAt = message.createdAt;
     chat.messageCount += 1;
-    state.typing.get(chatId)?.delete(message.authorId);
     const mine = message.authorId === state.me?.id;
     if (!mine && message.seq > chat.lastReadSeq) {
       chat.unreadCount += 1;
@@ -71,6 +81,22 @@ export function connect() {
     }
     renderChats();
   });
+
+  stream.on('thread.updated', ({ chatId, seq, thread }) => {
+    threadSummaryChanged(chatId, seq, thread);
+    const root = state.open === chatId ? state.messages.get(seq) : undefined;
+    if (root && state.shown.has(seq)) {
+      showMessage({ ...root, thread }, { scroll: false });
+    }
+  });
+  stream.on('mention.created', ({ chatId, message }) => {
+    if (message.authorId === state.me?.id || state.open === chatId) {
+      return;
+    }
+    mentionCounts.set(chatId, (mentionCounts.get(chatId) ?? 0) + 1);
+    renderChats();
+  });
+  stream.on('settings.updated', ({ chatId, settings }) => applySettings(chatId, settings));
 
   stream.on('reaction.added', ({ chatId, seq, emoji, userId, count }) => {
     applyReaction(chatId, seq, emoji, count, userId === state.me?.id ? true : null);
@@ -102,6 +128,7 @@ export function connect() {
     if (state.open !== chatId) {
       return;
     }
+    threadMessageChanged(chatId, message);
     if (state.shown.has(message.seq)) {
       showMessage(message, { scroll: false });
     }

@@ -6,6 +6,7 @@ import { el, ui } from './dom.js';
 import { showMessage } from './message-view.js';
 import { canPin, isPinned, togglePin } from './pins.js';
 import { QUICK_EMOJI, state, client, myRole } from './state.js';
+import { openThread } from './thread.js';
 
 /**
  * @typedef {import('./parley-client.js').ReactionView} ReactionView
@@ -29,6 +30,8 @@ export function openMenu(seq, anchor) {
   const role = myRole(chatId);
   state.menuSeq = seq;
   ui.menuEdit.hidden = !mine;
+  // A thread reply has no thread of its own.
+  ui.menuThread.hidden = message.threadRoot !== null;
   // Both members of a direct chat pin, in a group its owners and admins.
   ui.menuPin.hidden = !canPin(chatId);
   ui.menuPin.textContent = isPinned(message) ? 'Unpin' : 'Pin';
@@ -87,6 +90,13 @@ ui.menuReply.addEventListener('click', () => {
   closeMenu();
   if (seq !== null) {
     setComposing({ kind: 'reply', seq });
+  }
+});
+ui.menuThread.addEventListener('click', () => {
+  const seq = state.menuSeq;
+  closeMenu();
+  if (seq !== null) {
+    void openThread(seq);
   }
 });
 ui.menuEdit.addEventListener('click', () => {

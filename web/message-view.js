@@ -3,8 +3,10 @@
 import { el, ui } from './dom.js';
 import { openMenu, toggleReaction } from './menu.js';
 import { nameOf, timeOf } from './names.js';
+import { textWithMentions, mentionsMe } from './mentions.js';
 import { renderSeen } from './receipts.js';
 import { state, client, loadUsers } from './state.js';
+import { threadLineOf, threadLinkOf } from './thread.js';
 
 /**
  * @typedef {import('./parley-client.js').MessageView} MessageView
@@ -128,18 +130,17 @@ export function showMessage(message, { scroll = true } = {}) {
   const item = el(
     'li',
     {
-      class: `message${mine ? ' mine' : ''}${merged.deletedAt ? ' deleted' : ''}${merged.pinnedAt ? ' pinned' : ''}`,
+      class: `message${mine ? ' mine' : ''}${merged.deletedAt ? ' deleted' : ''}${merged.pinnedAt ? ' pinned' : ''}${mentionsMe(merged) ? ' mentions-me' : ''}`,
       'data-seq': String(merged.seq),
     },
     [
       !mine && chat?.kind === 'group' ? el('span', { class: 'author' }, [nameOf(merged.authorId)]) : null,
       pinMarkOf(merged),
       merged.deletedAt ? null : quoteOf(merged),
-      el('div', { class: 'row' }, [
-        el('div', { class: 'bubble' }, [merged.text ?? 'This message was deleted.']),
-        more,
-      ]),
+      el('div', { class: 'row' }, [el('div', { class: 'bubble' }, textWithMentions(merged)), more]),
       reactionsOf(merged),
+      threadLineOf(merged),
+      threadLinkOf(merged),
       el('time', { datetime: merged.createdAt }, [
         `${timeOf(merged.createdAt)}${merged.editedAt ? ' · edited' : ''}`,
       ]),

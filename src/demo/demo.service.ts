@@ -37,6 +37,7 @@ const DEMO_MODULES = [
   'history.js',
   'live.js',
   'members.js',
+  'mentions.js',
   'menu.js',
   'message-view.js',
   'names.js',
@@ -45,8 +46,10 @@ const DEMO_MODULES = [
   'profile.js',
   'receipts.js',
   'search.js',
+  'settings.js',
   'signin.js',
   'state.js',
+  'thread.js',
 ];
 
 export const DEMO_FILES: Record<string, string> = {

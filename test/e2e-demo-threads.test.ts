@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
+import { launchChromium, signIn, skipWithoutChromium as skip } from './support/browser.ts';
+
+/** Screenshots to look at (tmp/ is not committed). */
+const SHOTS = path.resolve(import.meta.dirname, '..', 'tmp', 'e2e-demo');
+
+/**
+ * The demo page's threads, mentions and chat settings, in Chromium, each checked on another person's page than the
+ * one that acts: the thread panel (live replies, reply counts, paging, "also send to chat", the phone's full-screen
+ * panel), `@` autocomplete and highlighted mentions with the list's "@" badge, muting and archiving a chat.
+ */
+describe(
+  `the demo page's threads, mentions and chat settings in headless Chromium (${ENGINE})`,
+  { skip, timeout: 180_000 },
+  () => {
+    let t: TestApp;
+    let base: string;
+    let browser: Browser;
+    const errors: string[] = [];
+    let alice: Page;
+    let bob: Page;
+    let carol: Page;
+    let aliceApi: Client;
+    let bobApi: Client;
+    let groupId = '';
+    let directId = '';
+
+    before(async () => {
+      t = await createTestApp({ PARLEY_RATE_LIMIT_USER: '0', PARLEY_RATE_LIMIT_IP: '0' });
+      base = await t.app.listen({ port: 0, host: '127.0.0.1' });
+      browser = await launchChromium();
+      mkdirSync(SHOTS, { recursive: true });
+    });
+
+    after(async () => {
+      await browser?.close();
+      await t?.close();
+    });
+
+    async function shot(ctx: TestContext, page: Page, name: string): Promise<void> {
+      const file = path.join(SHOTS, `${name}.png`);
+      await page.screenshot({ path: file });
+      ctx.diagnostic(`screenshot: ${file}`);
+    }
+
+    async function open(page: Page, chatId: string): Promise<void> {
+      await page.locator(`.chat-item[data-chat-id="${chatId}"]`).click();
+      await page.locator(`.chat-item[data-chat-id="${chatId}"][aria-current="true"]`).waitFor();
+    }
+
+    function message(page: Page, seq: number) {
+      return page.locator(`#messages .message[data-seq="${seq}"]`);
+    }
+
+    function inThread(page: Page, seq: number) {
+      return page.locator(`#thread-messages .message[data-seq="${seq}"]`);
+    }
+
+    async function menu(page: Page, seq: number): Promise<void> {
+      await message(page, seq).hover();
+      await message(page, seq).getByRole('button', { name: 'Message actions' }).click();
+      await page.locator('#message-menu').waitFor();
+    }
+
+    async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+      const deadline = Date.now() + 10_000;
+      while (!(await check())) {
+        assert.ok(Date.now() < deadline, `timed out: ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+
+    it('replies in a thread in a side panel: live for the others, counted under the root, out of the history', async (ctx) => {
+      alice = await signIn(browser, base, 'alice', errors);
+      bob = await signIn(browser, base, 'bob', errors);
+      carol = await signIn(browser, base, 'carol', errors);
+      aliceApi = await t.as('alice');
+      bobApi = await t.as('bob');
+      const group = await aliceApi.post<{ id: string }>('/v1/chats', {
+        kind: 'group',
+        name: 'Weekend',
+        members: ['bob', 'carol'],
+      });
+      assert.equal(group.status, 201);
+      groupId = group.body.id;
+      assert.equal(
+        (await aliceApi.post(`/v1/chats/${groupId}/messages`, { text: 'Plan for Friday?' })).status,
+        201,
+      );
+      await open(alice, groupId);
+      await open(bob, groupId);
+      await open(carol, groupId);
+
+      // Alice and Bob open the thread under message #1 from its menu.
+      for (const page of [alice, bob]) {
+        await menu(page, 1);
+        await page.getByRole('menuitem', { name: 'Reply in thread' }).click();
+        await page.locator('#thread-panel').waitFor();
+        await inThread(page, 1).waitFor();
+      }
+      await alice.getByLabel('Reply in thread').fill('I can bring snacks');
+      await alice.getByLabel('Reply in thread').press('Enter');
+      await inThread(alice, 2).waitFor();
+      // Bob's open panel shows it live; the root in everyone's history counts it; no history shows the reply.
+      await inThread(bob, 2).locator('.bubble', { hasText: 'I can bring snacks' }).waitFor();
+      await message(bob, 1).locator('.thread-line', { hasText: '1 reply' }).waitFor();
+      await message(carol, 1).locator('.thread-line', { hasText: '1 reply' }).waitFor();
+      assert.equal(await message(bob, 2).count(), 0, 'a thread-only reply is not in the main history');
+      assert.equal(await message(carol, 2).count(), 0, 'nor in a history without the panel');
+      await bob.locator('#thread-subtitle', { hasText: '1 reply' }).waitFor();
+
+      // "Also send to chat": in the thread and in the history.
+      await alice.getByLabel('Also send to chat').check();
+      await alice.getByLabel('Reply in thread').fill('And drinks, everyone should know');
+      await alice.getByLabel('Reply in thread').press('Enter');
+      await inThread(bob, 3).waitFor();
+      await message(bob, 3).locator('.thread-link', { hasText: 'Replied in a thread' }).waitFor();
+      await message(carol, 1).locator('.thread-line', { hasText: '2 replies' }).waitFor();
+      await shot(ctx, bob, 'desktop-thread-panel');
+      await bob.emulateMedia({ colorScheme: 'dark' });
+      await shot(ctx, bob, 'desktop-thread-panel-dark');
+      await bob.emulateMedia({ colorScheme: 'light' });
+
+      // Carol opens it from the root's "2 replies".
+      await message(carol, 1).locator('.thread-line').click();
+      await inThread(carol, 2).waitFor();
+      await inThread(carol, 3).waitFor();
+      await carol.locator('#thread-close').click();
+      await carol.locator('#thread-panel').waitFor({ state: 'hidden' });
+      // Bob replies while Alice's panel is closed: her thread (she wrote the root) has "1 new"; not Carol's.
+      await alice.locator('#thread-close').click();
+      await bob.getByLabel('Reply in thread').fill('Bob here');
+      await bob.getByLabel('Reply in thread').press('Enter');
+      await message(alice, 1).locator('.thread-line .thread-new', { hasText: '1 new' }).waitFor();
+      await message(carol, 1).locator('.thread-line', { hasText: '3 replies' }).waitFor();
+      assert.equal(await message(carol, 1).locator('.thread-new').count(), 0, 'Carol takes no part in it');
+      await shot(ctx, alice, 'desktop-thread-unread');
+      await message(alice, 1).locator('.thread-line').click();
+      await inThread(alice, 4).waitFor();
+      await message(alice, 1).locator('.thread-new').waitFor({ state: 'detached' });
+      // The reply also sent to the chat opens its thread too.
+      await message(carol, 3).locator('.thread-link').click();
+      await inThread(carol, 2).waitFor();
+      await carol.locator('#thread-close').click();
+      await carol.locator('#thread-panel').waitFor({ state: 'hidden' });
+    });
+
+    it('pages a long thread as the panel is scrolled up', async () => {
+      const root = await bobApi.post<{ seq: number }>(`/v1/chats/${groupId}/messages`, {
+        text: 'Long thread',
+      });
+      for (let n = 1; n <= 60; n += 1) {
+        const sent = await aliceApi.post(`/v1/chats/${groupId}/messages`, {
+          text: `Thread reply #${n}`,
+          threadRoot: root.body.seq,
+        });
+        assert.equal(sent.status, 201);
+      }
+      await message(carol, root.body.seq).locator('.thread-line', { hasText: '60 replies' }).waitFor();
+      await message(carol, root.body.seq).locator('.thread-line').click();
+      await carol.locator('#thread-messages .bubble', { hasText: 'Thread reply #60' }).waitFor();
+      assert.equal(
+        await carol.locator('#thread-messages .bubble', { hasText: /^Thread reply #1$/ }).count(),
+        0,
+      );
+      await carol.locator('#thread-messages').evaluate((element) => {
+        element.scrollTop = 0;
+      });
+      await carol.locator('#thread-messages .bubble', { hasText: /^Thread reply #1$/ }).waitFor();
+      assert.equal(await carol.locator('#thread-messages .message:not(.thread-root)').count(), 60);
+      await carol.locator('#thread-close').click();
+    });
+
+    it('on a phone, shows the thread full screen with a back button', async (ctx) => {
+      const phone = await signIn(browser, base, 'carol', errors, 'phone');
+      await phone.locator(`.chat-item[data-chat-id="${groupId}"]`).click();
+      await message(phone, 1).locator('.thread-line').click();
+      await inThread(phone, 3).waitFor();
+      assert.ok(await phone.locator('#chat').isHidden(), 'the thread alone');
+      await bob.getByLabel('Reply in thread').fill('Count me in');
+      await bob.getByLabel('Reply in thread').press('Enter');
+      await phone.locator('#thread-messages .bubble', { hasText: 'Count me in' }).waitFor();
+      await shot(ctx, phone, 'phone-thread-panel');
+      await phone.getByRole('button', { name: 'Back to the chat' }).click();
+      await phone.locator('#messages').waitFor();
+      await message(phone, 1).locator('.thread-line', { hasText: '4 replies' }).waitFor();
+      await phone.context().close();
+    });
+
+    it('completes @names from the chat members, highlights mentions of you, and badges the chat with "@"', async (ctx) => {
+      const direct = await aliceApi.post<{ id: string }>('/v1/chats', { kind: 'direct', members: ['carol'] });
+      directId = direct.body.id;
+      await carol.locator(`.chat-item[data-chat-id="${directId}"]`).waitFor();
+      await open(carol, directId);
+
+      // Bob types "@": Alice and Carol (not himself); down and Enter take Carol.
+      await bob.locator('#thread-close').click();
+      const composer = bob.getByLabel('Message', { exact: true });
+      await composer.pressSequentially('Ask @');
+      await bob.locator('#composer-mentions .mention-option').first().waitFor();
+      assert.deepEqual(
+        await bob
+          .locator('#composer-mentions .mention-option')
+          .evaluateAll((items) => items.map((item) => item.getAttribute('data-username'))),
+        ['alice', 'carol'],
+      );
+      await composer.press('ArrowDown');
+      await bob
+        .locator('#composer-mentions .mention-option[aria-selected="true"][data-username="carol"]')
+        .waitFor();
+      await shot(ctx, bob, 'desktop-mention-autocomplete');
+      await composer.press('Enter');
+      assert.equal(await composer.inputValue(), 'Ask @carol ');
+      // "@al" and a click.
+      await composer.pressSequentially('and @al');
+      assert.equal(await bob.locator('#composer-mentions .mention-option').count(), 1);
+      await bob.locator('#composer-mentions .mention-option[data-username="alice"]').click();
+      await composer.pressSequentially('about Friday');
+      assert.equal(await composer.inputValue(), 'Ask @carol and @alice about Friday');
+      await composer.press('Enter');
+
+      // Carol, in another chat, sees "@" on the group; opening it shows her name highlighted.
+      const item = carol.locator(`.chat-item[data-chat-id="${groupId}"]`);
+      await item.locator('.mention-badge').waitFor();
+      await shot(ctx, carol, 'desktop-mention-badge');
+      await item.click();
+      const mention = carol.locator('#messages .message.mentions-me .mention.mention-me', {
+        hasText: '@carol',
+      });
+      await mention.waitFor();
+      await carol.locator('#messages .mention:not(.mention-me)', { hasText: '@alice' }).last().waitFor();
+      await item.locator('.mention-badge').waitFor({ state: 'detached' });
+      await shot(ctx, carol, 'desktop-mention-highlight');
+      await carol.emulateMedia({ colorScheme: 'dark' });
+      await shot(ctx, carol, 'desktop-mention-highlight-dark');
+      await carol.emulateMedia({ colorScheme: 'light' });
+    });
+
+    it('mutes a chat (out of the title count, 🔕 in the list) and archives one (an "Archived" section)', async (ctx) => {
+      await open(carol, directId);
+      await carol.getByRole('button', { name: 'Chat options' }).click();
+      await carol.getByRole('menuitem', { name: 'Archive' }).click();
+      const archived = carol.locator(`.chat-list .list-section + li .chat-item[data-chat-id="${directId}"]`);
+      await archived.waitFor();
+      await open(carol, groupId);
+      await carol.getByRole('button', { name: 'Chat options' }).click();
+      await carol.getByRole('menuitem', { name: 'Mute' }).click();
+      await carol.locator(`.chat-item[data-chat-id="${groupId}"] .muted-icon`).waitFor();
+      // Carol looks at the archived chat; Alice writes in the muted group and in it.
+      await open(carol, directId);
+      await bob.getByLabel('Message', { exact: true }).fill('Anyone?');
+      await bob.getByLabel('Message', { exact: true }).press('Enter');
+      await carol.locator(`.chat-item[data-chat-id="${groupId}"] .badge`, { hasText: '1' }).waitFor();
+      assert.equal(await carol.title(), 'Parley', 'a muted chat is not in the title count');
+      await shot(ctx, carol, 'desktop-muted-archived');
+      // Unmuted, it counts again.
+      await open(carol, groupId);
+      await carol.getByRole('button', { name: 'Chat options' }).click();
+      await carol.getByRole('menuitem', { name: 'Unmute' }).click();
+      await carol.locator(`.chat-item[data-chat-id="${groupId}"] .muted-icon`).waitFor({ state: 'detached' });
+      await open(carol, directId);
+      await bob.getByLabel('Message', { exact: true }).fill('Carol?');
+      await bob.getByLabel('Message', { exact: true }).press('Enter');
+      await until(async () => (await carol.title()) === '(1) Parley', 'the unmuted group counts');
+      // Bob's page shows nothing of Carol's settings: the group is an ordinary chat there.
+      assert.equal(await bob.locator('.chat-list .list-section').count(), 0);
+      assert.deepEqual(errors, [], 'no script errors on any page');
+    });
+  },
+);
