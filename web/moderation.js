@@ -281,14 +281,16 @@ export function renderNotice() {
   const until = muteOf(chatId, state.me?.id ?? '');
   const other = chat.kind === 'direct' ? otherOf(chatId) : null;
   let text = '';
+  const blocking = until === undefined && other !== null && state.blocks.has(other);
   if (until !== undefined) {
     text = mutedText(until);
-  } else if (other && state.blocks.has(other)) {
+  } else if (other && blocking) {
     text = `You block ${nameOf(other)}: they cannot write to you here.`;
   } else if (refusal?.chatId === chatId) {
     text = refusal.text;
   }
   ui.composerNotice.textContent = text;
+  ui.composerNotice.classList.toggle('info', blocking);
   ui.composerNotice.hidden = text === '';
 }
 
