@@ -40,7 +40,6 @@ const DEMO_MODULES = [
   'mentions.js',
   'menu.js',
   'message-view.js',
-  'moderation.js',
   'names.js',
   'new-chat.js',
   'pins.js',
