@@ -30,6 +30,7 @@ const SERIAL = new Set([
   'descriptors.test.ts',
   'docs.test.ts',
   'e2e-browser.test.ts',
+  'e2e-demo-moderation.test.ts',
   'e2e-demo-threads.test.ts',
   'e2e-demo.test.ts',
   'http-timeouts.test.ts',

@@ -1,10 +1,10 @@
 // @ts-check
 // The composer: send, reply, edit, and the typing signal.
-import { ParleyError } from './parley-client.js';
 import { ui } from './dom.js';
 import { openChat } from './history.js';
 import { attachMentions } from './mentions.js';
 import { quoteText, showMessage } from './message-view.js';
+import { refusalText, showRefusal } from './moderation.js';
 import { nameOf } from './names.js';
 import { state, client } from './state.js';
 
@@ -68,6 +68,7 @@ ui.composer.addEventListener('submit', async (event) => {
       clientId: crypto.randomUUID(),
       ...(composing?.kind === 'reply' ? { replyTo: composing.seq } : {}),
     });
+    showRefusal(chatId, null);
     if (state.open === chatId) {
       if (!state.atEnd) {
         // Opened at a search hit: jump to the newest messages, where this one is.
@@ -78,7 +79,8 @@ ui.composer.addEventListener('submit', async (event) => {
     }
   } catch (error) {
     ui.composerText.value = text;
-    ui.typing.textContent = error instanceof ParleyError ? error.message : 'Could not send.';
+    // A muted member is told until when; nothing was sent.
+    showRefusal(chatId, refusalText(error, chatId));
   }
 });
 

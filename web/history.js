@@ -5,6 +5,7 @@ import { setComposing } from './composer.js';
 import { ui } from './dom.js';
 import { closeMenu } from './menu.js';
 import { mentionCounts } from './mentions.js';
+import { showRefusal } from './moderation.js';
 import { showMessage } from './message-view.js';
 import { nameOf, plural, paintAvatar, otherMember, titleOf } from './names.js';
 import { loadPins, renderPins, showPinsPanel } from './pins.js';
@@ -45,6 +46,8 @@ export async function openChat(chatId, focusSeq = null) {
   }
   renderHead();
   renderChats();
+  // Why a send was refused stays with that send; being muted here, or blocking the other member, is shown again.
+  showRefusal(chatId, null);
   // The newest page, or from a little before a search hit onwards (newer pages follow as the list is scrolled).
   const around = focusSeq !== null && focusSeq > chat.messageCount - PAGE_SIZE ? null : focusSeq;
   const page = await client().listMessages(
@@ -169,6 +172,7 @@ export function showPane(open) {
   }
   if (!open) {
     ui.composerContext.hidden = true;
+    ui.composerNotice.hidden = true;
     showPinsPanel(false);
     showThreadPanel(false);
   }

@@ -9,6 +9,7 @@ import { showMessage } from './message-view.js';
 import { applyPin, loadPins, pinnedMessageChanged } from './pins.js';
 import { loadReceipts, readerMoved } from './receipts.js';
 import { mentionCounts } from './mentions.js';
+import { applyMute, loadModeration, moderates } from './moderation.js';
 import { applySettings } from './settings.js';
 import { state, client, loadUsers, loadMembers } from './state.js';
 import { threadMessageChanged, threadReplyArrived, threadSummaryChanged } from './thread.js';
@@ -163,6 +164,31 @@ export function connect() {
     }
     await membersChanged(chatId);
   });
+  // Moderation: a muted member is tagged in the panel (and told above their composer); a banned one loses the chat.
+  stream.on('member.muted', ({ chatId, userId, until }) => {
+    applyMute(chatId, userId, until);
+    moderationChanged(chatId);
+  });
+  stream.on('member.unmuted', ({ chatId, userId }) => {
+    applyMute(chatId, userId, undefined);
+    moderationChanged(chatId);
+  });
+  stream.on('member.banned', async ({ chatId, userId }) => {
+    if (userId === state.me?.id) {
+      forget(chatId);
+      return;
+    }
+    if (moderates(chatId)) {
+      await loadModeration(chatId);
+    }
+    moderationChanged(chatId);
+  });
+  stream.on('member.unbanned', async ({ chatId }) => {
+    if (moderates(chatId)) {
+      await loadModeration(chatId);
+    }
+    moderationChanged(chatId);
+  });
   stream.on('read.updated', async ({ chatId, userId, seq }) => {
     if (userId !== state.me?.id) {
       // Another member read up to seq: the "Seen" under your last message.
@@ -239,6 +265,13 @@ export async function membersChanged(chatId) {
   chat.memberCount = state.members.get(chatId)?.length ?? chat.memberCount;
   renderChats();
   renderHead();
+  if (ui.groupDialog.open && state.open === chatId) {
+    renderGroup();
+  }
+}
+
+/** Shows a mute or ban in the open Members panel. @param {string} chatId */
+function moderationChanged(chatId) {
   if (ui.groupDialog.open && state.open === chatId) {
     renderGroup();
   }

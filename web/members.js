@@ -1,7 +1,8 @@
 // @ts-check
-// A group's members: add, remove, roles, leave.
+// A group's members: add, remove, roles, leave; mute and ban (moderation.js).
 import { el, ui } from './dom.js';
 import { membersChanged, forget } from './live.js';
+import { loadModeration, moderationControls, mutedTag, renderBans } from './moderation.js';
 import { nameOf, plural, paintAvatar, titleOf } from './names.js';
 import { state, client, loadMembers, myRole, statusLine } from './state.js';
 
@@ -20,6 +21,7 @@ ui.membersOpen.addEventListener('click', async () => {
   ui.groupError.textContent = '';
   ui.groupAddSearch.value = '';
   await loadMembers(chatId);
+  await loadModeration(chatId);
   renderGroup();
   ui.groupDialog.showModal();
   void listCandidates('');
@@ -44,7 +46,10 @@ export async function groupChange(change) {
   }
 }
 
-/** The member list, with what the caller may do to each: owners set roles and remove anyone, admins remove members. */
+/**
+ * The member list, with what the caller may do to each: owners set roles, mute, ban and remove anyone, admins plain
+ * members; a muted member is tagged "muted" (known to moderators from the log, to others from the stream).
+ */
 export function renderGroup() {
   const chatId = state.open;
   const chat = chatId ? state.chats.get(chatId) : null;
@@ -86,14 +91,16 @@ export function renderGroup() {
       return el('li', { 'data-user-id': userId }, [
         paintAvatar(el('span', { class: 'avatar' }), name, userId),
         el('span', { class: 'who' }, [
-          el('span', {}, [self ? `${name} (you)` : name]),
+          el('span', {}, [self ? `${name} (you)` : name, ' ', mutedTag(chatId, userId)]),
           el('small', { class: 'muted' }, [statusLine(userId)]),
         ]),
         roleControl,
+        moderationControls(chatId, userId, role, groupChange),
         remove,
       ]);
     }),
   );
+  renderBans(groupChange);
   const canAdd = mine === 'owner' || mine === 'admin';
   ui.groupAddSearch.closest('label')?.toggleAttribute('hidden', !canAdd);
   ui.groupCandidates.hidden = !canAdd;

@@ -1,9 +1,10 @@
 // @ts-check
-// The message menu (react, reply, edit, pin, delete) and reactions.
+// The message menu (react, reply, edit, pin, report, delete) and reactions.
 import { ParleyError } from './parley-client.js';
 import { setComposing } from './composer.js';
 import { el, ui } from './dom.js';
 import { showMessage } from './message-view.js';
+import { reportMessage } from './moderation.js';
 import { canPin, isPinned, togglePin } from './pins.js';
 import { QUICK_EMOJI, state, client, myRole } from './state.js';
 import { openThread } from './thread.js';
@@ -37,6 +38,8 @@ export function openMenu(seq, anchor) {
   ui.menuPin.textContent = isPinned(message) ? 'Unpin' : 'Pin';
   // The API lets the author delete a message, and a group's owners and admins anyone's.
   ui.menuDelete.hidden = !(mine || role === 'owner' || role === 'admin');
+  // Any member reports someone else's message, once, while it is not deleted.
+  ui.menuReport.hidden = mine || message.deletedAt !== null;
   ui.menuEmoji.replaceChildren(
     ...QUICK_EMOJI.map((emoji) => {
       const mineAlready =
@@ -111,6 +114,14 @@ ui.menuPin.addEventListener('click', () => {
   closeMenu();
   if (seq !== null) {
     void togglePin(seq);
+  }
+});
+ui.menuReport.addEventListener('click', () => {
+  const seq = state.menuSeq;
+  const chatId = state.open;
+  closeMenu();
+  if (seq !== null && chatId) {
+    void reportMessage(chatId, seq);
   }
 });
 ui.menuDelete.addEventListener('click', async () => {

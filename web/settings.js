@@ -1,9 +1,10 @@
 // @ts-check
 // Your own settings of a chat, from the chat header's menu: mute (a 🔕 in the list, out of the title's count) and
-// archive (the chat moves to the list's "Archived" section).
+// archive (the chat moves to the list's "Archived" section); in a direct chat, block or unblock its other member.
 import { ParleyError } from './parley-client.js';
 import { renderChats } from './chats.js';
 import { ui } from './dom.js';
+import { otherOf, toggleBlock } from './moderation.js';
 import { state, client } from './state.js';
 
 /**
@@ -17,6 +18,9 @@ function openChatMenu() {
   }
   ui.chatMute.textContent = chat.settings?.muted ? 'Unmute' : 'Mute';
   ui.chatArchive.textContent = chat.settings?.archived ? 'Unarchive' : 'Archive';
+  const other = chat.kind === 'direct' ? otherOf(chat.id) : null;
+  ui.chatBlock.hidden = other === null;
+  ui.chatBlock.textContent = other && state.blocks.has(other) ? 'Unblock' : 'Block';
   ui.chatMenu.hidden = false;
   ui.chatOptions.setAttribute('aria-expanded', 'true');
   const box = ui.chatOptions.getBoundingClientRect();
@@ -69,6 +73,10 @@ async function change(change) {
 ui.chatMute.addEventListener('click', () => {
   const chat = state.open ? state.chats.get(state.open) : null;
   void change({ muted: !chat?.settings?.muted });
+});
+ui.chatBlock.addEventListener('click', () => {
+  closeChatMenu();
+  void toggleBlock();
 });
 ui.chatArchive.addEventListener('click', () => {
   const chat = state.open ? state.chats.get(state.open) : null;

@@ -4,6 +4,7 @@ import { ParleyClient } from './parley-client.js';
 import { loadChats } from './chats.js';
 import { el, ui } from './dom.js';
 import { connect } from './live.js';
+import { loadBlocks } from './moderation.js';
 import { paintAvatar } from './names.js';
 import { BASE, DEFAULT_USERS, SESSION_KEY, RECENT_KEY, state } from './state.js';
 
@@ -87,7 +88,7 @@ export async function enter(token) {
   ui.signin.hidden = true;
   ui.app.hidden = false;
   renderMe();
-  await loadChats();
+  await Promise.all([loadChats(), loadBlocks()]);
   connect();
 }
 

@@ -8,6 +8,7 @@
  * @typedef {import('./parley-client.js').UserView} UserView
  * @typedef {import('./parley-client.js').ParleyStream} ParleyStream
  * @typedef {import('./parley-client.js').Role} Role
+ * @typedef {import('./parley-client.js').BanView} BanView
  */
 
 /** Where Parley is mounted (the page's own directory): `http://host` or `http://host/chat`. */
@@ -54,6 +55,12 @@ export const state = {
   pins: [],
   /** @type {Map<string, number>} the open chat's other members → how far they have read (known from receipts) */
   readers: new Map(),
+  /** @type {Map<string, Map<string, string | null>>} chat id → muted member → when the mute ends (null: never) */
+  mutes: new Map(),
+  /** @type {Map<string, BanView[]>} chat id → its bans (read by its moderators) */
+  bans: new Map(),
+  /** @type {Set<string>} the users you block */
+  blocks: new Set(),
 };
 
 export function client() {

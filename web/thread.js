@@ -1,9 +1,9 @@
 // @ts-check
 // Threads: the side panel with a message's thread (its root, its replies paged, a composer), and the root's
 // "N replies" line in the main history.
-import { ParleyError } from './parley-client.js';
 import { el, ui } from './dom.js';
 import { attachMentions, mentionsMe, textWithMentions } from './mentions.js';
+import { refusalText } from './moderation.js';
 import { nameOf, paintAvatar, timeOf } from './names.js';
 import { PAGE_SIZE, state, client, loadUsers } from './state.js';
 
@@ -332,6 +332,6 @@ ui.threadComposer.addEventListener('submit', async (event) => {
     await threadReplyArrived(chatId, reply);
   } catch (error) {
     ui.threadText.value = text;
-    ui.threadSubtitle.textContent = error instanceof ParleyError ? error.message : 'Could not send.';
+    ui.threadSubtitle.textContent = refusalText(error, chatId);
   }
 });

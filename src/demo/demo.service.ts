@@ -40,6 +40,7 @@ const DEMO_MODULES = [
   'mentions.js',
   'menu.js',
   'message-view.js',
+  'moderation.js',
   'names.js',
   'new-chat.js',
   'pins.js',
