@@ -105,11 +105,20 @@ describe(`the demo page's moderation in headless Chromium (${ENGINE})`, { skip, 
     await shot(ctx, alice, 'desktop-moderation-panel-muted');
 
     // Bob's send is refused: the composer says until when and keeps his text; nothing reaches Carol.
+    // (The live member.muted event may show the notice before the send: wait for the refusal itself.)
+    const refused = bob.waitForResponse(
+      (response) =>
+        response.request().method() === 'POST' && /\/v1\/chats\/[^/]+\/messages$/.test(response.url()),
+    );
     await send(bob, 'Can I speak?');
+    assert.equal((await refused).status(), 403);
     await bob
       .locator('#composer-notice', { hasText: /^You are muted in this chat until \d\d:\d\d$/ })
       .waitFor();
-    assert.equal(await bob.getByLabel('Message', { exact: true }).inputValue(), 'Can I speak?');
+    await bob.waitForFunction(
+      () =>
+        (document.getElementById('composer-text') as HTMLTextAreaElement | null)?.value === 'Can I speak?',
+    );
     await shot(ctx, bob, 'desktop-moderation-muted-composer');
     assert.equal(await messageCount(groupId), 1, 'the refused message was not written');
     await new Promise((resolve) => setTimeout(resolve, 300));
