@@ -252,6 +252,7 @@ describe(`moderation (${ENGINE})`, () => {
       assert.equal(report.status, 201, JSON.stringify(report.body));
       assert.equal(report.body.status, 'open');
       assert.equal(report.body.authorId, bob.userId);
+      assert.equal(report.body.text, 'rude 1');
       assertError(await carol.post(path, { reason: 'again' }), 409, 'conflict');
       assertError(await bob.post(path, { reason: 'me' }), 400, 'invalid_request');
       assertError(await (await t.login('md-stranger')).post(path, { reason: 'x' }), 404, 'not_found');
@@ -265,6 +266,11 @@ describe(`moderation (${ENGINE})`, () => {
         [report.body.id, second.body.id],
       );
       assert.equal((await boss.get(`/v1/reports/${report.body.id}`)).body.reason, 'rude words');
+      // The administrator, not in the chat, reads what was reported.
+      assert.deepEqual(
+        open.body.data.map((r: { text: string | null }) => r.text),
+        ['rude 1', 'rude 1'],
+      );
 
       const base = await baseUrl();
       const ws = await StreamClient.connect(base, carol.token);
@@ -277,6 +283,7 @@ describe(`moderation (${ENGINE})`, () => {
         assert.equal(resolved.body.status, 'resolved');
         assert.equal(resolved.body.action, 'delete_message');
         assert.equal(resolved.body.resolvedBy, boss.userId);
+        assert.equal(resolved.body.text, null, 'the message is deleted');
         await ws.waitFor(
           'report.resolved',
           (f) => f.reportId === report.body.id && f.action === 'delete_message',
@@ -288,6 +295,7 @@ describe(`moderation (${ENGINE})`, () => {
       assert.notEqual((await owner.get(`/v1/chats/${chatId}/messages/${seq}`)).body.deletedAt, null);
       // Every open report of the message went with it.
       assert.equal((await boss.get(`/v1/reports/${second.body.id}`)).body.status, 'resolved');
+      assert.equal((await boss.get(`/v1/reports/${second.body.id}`)).body.text, null);
       assertError(
         await boss.post(`/v1/reports/${second.body.id}/resolve`, { action: 'dismiss' }),
         409,

@@ -124,6 +124,7 @@ export const FIELDS = {
     reporterId: 'attribute',
     authorId: 'attribute',
     reason: 'attribute',
+    text: 'attribute',
     status: 'attribute',
     action: 'attribute',
     resolvedBy: 'attribute',

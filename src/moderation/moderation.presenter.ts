@@ -26,7 +26,7 @@ export function presentBan(row: ChatBanRow): BanView {
   };
 }
 
-export function presentReport(row: MessageReportRow): ReportView {
+export function presentReport(row: MessageReportRow & { message_text: string | null }): ReportView {
   return {
     id: row.id,
     chatId: row.chat_id,
@@ -34,6 +34,7 @@ export function presentReport(row: MessageReportRow): ReportView {
     reporterId: row.reporter_id,
     authorId: row.author_id,
     reason: row.reason,
+    text: row.message_text,
     status: row.status,
     action: row.action,
     resolvedBy: row.resolved_by,

@@ -110,6 +110,11 @@ export const ReportView = Type.Object(
     reporterId: Type.String(),
     authorId: Type.String({ description: "the reported message's author" }),
     reason: Type.String(),
+    text: Nullable(
+      Type.String({
+        description: "the reported message's text as it is now; null once the message is deleted",
+      }),
+    ),
     status: ReportStatusSchema,
     action: Nullable(ReportActionSchema),
     resolvedBy: Nullable(Type.String()),

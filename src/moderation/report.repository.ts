@@ -1,5 +1,19 @@
-import type { Db } from '../db/database.ts';
+import type { ExpressionBuilder } from 'kysely';
+import type { Database, Db } from '../db/database.ts';
 import type { MessageReportRow, ReportAction, ReportStatus } from './moderation.table.ts';
+
+/** A report with its message's text as it is now (null once the message is deleted). */
+export type ReportWithText = MessageReportRow & { message_text: string | null };
+
+/** The reported message's current text, for the administrator who reads the report. */
+function messageText(eb: ExpressionBuilder<Database, 'message_reports'>) {
+  return eb
+    .selectFrom('messages as m')
+    .select('m.text')
+    .whereRef('m.chat_id', '=', 'message_reports.chat_id')
+    .whereRef('m.seq', '=', 'message_reports.seq')
+    .as('message_text');
+}
 
 /** Reports of messages: one per member and message (a unique key), resolved once (a single conditional update). */
 
@@ -32,14 +46,11 @@ export async function insertReport(
     .executeTakeFirst();
 }
 
-export async function findReport(
-  db: Db,
-  tenantId: string,
-  id: string,
-): Promise<MessageReportRow | undefined> {
+export async function findReport(db: Db, tenantId: string, id: string): Promise<ReportWithText | undefined> {
   return db
     .selectFrom('message_reports')
     .selectAll()
+    .select(messageText)
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .executeTakeFirst();
@@ -79,8 +90,12 @@ export async function listReports(
   db: Db,
   tenantId: string,
   page: { status?: ReportStatus; chatId?: string; after?: [string, string]; limit: number },
-): Promise<MessageReportRow[]> {
-  let query = db.selectFrom('message_reports').selectAll().where('tenant_id', '=', tenantId);
+): Promise<ReportWithText[]> {
+  let query = db
+    .selectFrom('message_reports')
+    .selectAll()
+    .select(messageText)
+    .where('tenant_id', '=', tenantId);
   if (page.status !== undefined) {
     query = query.where('status', '=', page.status);
   }

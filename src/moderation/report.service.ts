@@ -19,13 +19,13 @@ import {
   requireTenantAdmin,
   type Moderation,
 } from './moderation.service.ts';
-import type { MessageReportRow } from './moderation.table.ts';
 import {
   findReport,
   insertReport,
   listReports as listReportRows,
   lockReportsOf,
   markResolved,
+  type ReportWithText,
 } from './report.repository.ts';
 
 /**
@@ -75,7 +75,7 @@ export async function reportMessage(
       reportId: row.id,
       reason,
     });
-    return presentReport(row);
+    return presentReport({ ...row, message_text: message.text });
   });
 }
 
@@ -98,7 +98,7 @@ export async function listReports(
   return pageOf(rows, limit, presentReport, (row) => [row.created_at.toISOString(), row.id]);
 }
 
-async function requireReport(db: Db, actor: Actor, id: string): Promise<MessageReportRow> {
+async function requireReport(db: Db, actor: Actor, id: string): Promise<ReportWithText> {
   const row = await findReport(db, actor.tenantId, id);
   if (!row) {
     throw notFound(`report ${id} not found`);
@@ -179,7 +179,8 @@ export async function resolveReport(
         ),
       );
     }
-    return rows.find((row) => row.id === id)!;
+    const row = rows.find((row) => row.id === id)!;
+    return { ...row, message_text: body.action === 'delete_message' ? null : found.message_text };
   });
   publishAll(ctx, events);
   return presentReport(resolved);

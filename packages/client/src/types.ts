@@ -283,6 +283,8 @@ export interface ReportView {
   reporterId: string;
   authorId: string;
   reason: string;
+  /** The reported message's text as it is now; null once the message is deleted. */
+  text: string | null;
   status: ReportStatus;
   action: ReportAction | null;
   resolvedBy: string | null;
