@@ -108,7 +108,12 @@ describe(`demo page (${ENGINE})`, () => {
     assert.equal(me.body.username, 'demo-dora');
     assert.equal(me.body.displayName, 'Dora');
     assert.equal((await t.request('POST', '/dev/token', {})).status, 400);
-    assert.equal((await t.request('POST', '/dev/token', { userId: 'x', admin: true })).status, 400);
+    assert.equal((await t.request('POST', '/dev/token', { userId: 'x', admin: 'yes' })).status, 400);
+    // A tenant administrator's token, to try moderation from the page; without `admin`, a plain user's.
+    assert.equal((await dora.get('/v1/reports')).status, 403);
+    const boss = await t.request('POST', '/dev/token', { userId: 'demo-boss', admin: true });
+    assert.equal(boss.status, 200);
+    assert.equal((await clientFor(t.app, 'demo-boss', boss.body.token).get('/v1/reports')).status, 200);
   });
 
   it('is not there in production: the page and the token endpoint are 404', async () => {

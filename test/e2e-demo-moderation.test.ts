@@ -115,10 +115,8 @@ describe(`the demo page's moderation in headless Chromium (${ENGINE})`, { skip, 
     await bob
       .locator('#composer-notice', { hasText: /^You are muted in this chat until \d\d:\d\d$/ })
       .waitFor();
-    await bob.waitForFunction(
-      () =>
-        (document.getElementById('composer-text') as HTMLTextAreaElement | null)?.value === 'Can I speak?',
-    );
+    // The composer has Bob's text back (a string: the test's own types have no DOM).
+    await bob.waitForFunction("document.getElementById('composer-text').value === 'Can I speak?'");
     await shot(ctx, bob, 'desktop-moderation-muted-composer');
     assert.equal(await messageCount(groupId), 1, 'the refused message was not written');
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -157,38 +155,40 @@ describe(`the demo page's moderation in headless Chromium (${ENGINE})`, { skip, 
     assert.equal(await bob.getByRole('menuitem', { name: 'Report…', exact: true }).isHidden(), true);
     await bob.keyboard.press('Escape');
 
+    // A tenant administrator signs in on the page: "Reports 1"; the report shows the message, its author and why.
+    const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+    const moderator = await context.newPage();
+    moderator.on('pageerror', (error) => errors.push(`moderator: ${error.message}`));
+    await moderator.goto(`${base}/`);
+    await moderator.getByLabel('User id').fill('moderator');
+    await moderator.getByLabel('As a tenant administrator').check();
+    await moderator.getByRole('button', { name: 'Continue' }).click();
+    await moderator.locator('#connection-text', { hasText: 'live' }).waitFor();
+    await moderator.locator('#reports-count', { hasText: '1' }).waitFor();
+    assert.equal(await carol.locator('#reports-open').isHidden(), true, 'members see no reports button');
+    await moderator.getByRole('button', { name: /^Reported messages/ }).click();
+    const report = moderator.locator('#reports-list .report');
+    await report.locator('.report-text', { hasText: 'Can I speak?' }).waitFor();
+    assert.match((await report.locator('.report-head').textContent()) ?? '', /bob.*reported by carol/);
+    await report.locator('.report-reason', { hasText: 'Reason: Off-topic shouting' }).waitFor();
+    await shot(ctx, moderator, 'desktop-moderation-reports');
+
+    // Deleting the message resolves the report: gone for everyone, and Carol is told.
+    await report.getByRole('button', { name: 'Delete message', exact: true }).click();
+    await moderator.locator('#reports-list', { hasText: 'No open reports.' }).waitFor();
+    await moderator.locator('#reports-count').waitFor({ state: 'hidden' });
+    await carol.locator(`#messages .message.deleted[data-seq="${seq}"]`).waitFor();
+    await bob.locator(`#messages .message.deleted[data-seq="${seq}"]`).waitFor();
+    await carol.locator('#toast', { hasText: 'acted on your report: the message was deleted' }).waitFor();
     const admin = await t.as('moderator', { admin: true });
-    const reports = await admin.get<{
-      data: {
-        chatId: string;
-        seq: number;
-        reporterId: string;
-        authorId: string;
-        reason: string;
-        status: string;
-      }[];
-    }>(`/v1/reports?chatId=${groupId}`);
-    assert.equal(reports.status, 200);
-    assert.deepEqual(
-      reports.body.data.map(({ chatId, seq: at, reporterId, authorId, reason, status }) => ({
-        chatId,
-        seq: at,
-        reporterId,
-        authorId,
-        reason,
-        status,
-      })),
-      [
-        {
-          chatId: groupId,
-          seq,
-          reporterId: 'carol',
-          authorId: 'bob',
-          reason: 'Off-topic shouting',
-          status: 'open',
-        },
-      ],
+    const reports = await admin.get<{ data: { seq: number; status: string; action: string; text: null }[] }>(
+      `/v1/reports?chatId=${groupId}`,
     );
+    assert.deepEqual(
+      reports.body.data.map(({ seq: at, status, action, text }) => ({ seq: at, status, action, text })),
+      [{ seq, status: 'resolved', action: 'delete_message', text: null }],
+    );
+    await context.close();
   });
 
   it('bans a member from the panel: the chat leaves their list, and the panel lists the ban', async (ctx) => {

@@ -150,6 +150,55 @@ describe(
       await carol.locator('#thread-panel').waitFor({ state: 'hidden' });
     });
 
+    it("reacts to, edits and deletes replies from the thread panel's menu, live in the others' panels", async (ctx) => {
+      // Bob's panel is open on the thread; Alice's too. Bob's own reply #4 has Edit; no quote reply or pin there.
+      await inThread(bob, 4).hover();
+      await inThread(bob, 4).getByRole('button', { name: 'Message actions' }).click();
+      await bob.locator('#message-menu').waitFor();
+      assert.equal(await bob.getByRole('menuitem', { name: 'Reply', exact: true }).isHidden(), true);
+      assert.equal(
+        await bob.getByRole('menuitem', { name: 'Reply in thread', exact: true }).isHidden(),
+        true,
+      );
+      assert.equal(await bob.getByRole('menuitem', { name: 'Pin', exact: true }).isHidden(), true);
+      await shot(ctx, bob, 'desktop-thread-menu');
+      await bob.getByRole('menuitem', { name: 'Edit', exact: true }).click();
+      const reply = bob.getByLabel('Reply in thread');
+      assert.equal(await reply.inputValue(), 'Bob here');
+      await bob.locator('#thread-subtitle', { hasText: 'Editing your message' }).waitFor();
+      await reply.fill('Bob here, with cake');
+      await reply.press('Enter');
+      await inThread(alice, 4).locator('.bubble', { hasText: 'Bob here, with cake' }).waitFor();
+      await inThread(alice, 4).locator('time', { hasText: 'edited' }).waitFor();
+      await bob.locator('#thread-subtitle', { hasText: '3 replies' }).waitFor();
+      assert.equal(await reply.inputValue(), '', 'the composer is free again');
+
+      // Alice reacts to reply #2 in her panel: Bob's panel counts it; her chip takes it back.
+      await inThread(alice, 2).hover();
+      await inThread(alice, 2).getByRole('button', { name: 'Message actions' }).click();
+      await alice.getByRole('menuitemcheckbox', { name: 'React with 🎉' }).click();
+      await inThread(bob, 2).locator('.reaction[data-emoji="🎉"] .count', { hasText: '1' }).waitFor();
+      await inThread(alice, 2).locator('.reaction[data-emoji="🎉"][aria-pressed="true"]').waitFor();
+      // Reply #3 is also in the history: the reaction shows in both places on Bob's page.
+      await inThread(alice, 3).hover();
+      await inThread(alice, 3).getByRole('button', { name: 'Message actions' }).click();
+      await alice.getByRole('menuitemcheckbox', { name: 'React with 👍' }).click();
+      await inThread(bob, 3).locator('.reaction[data-emoji="👍"]').waitFor();
+      await message(bob, 3).locator('.reaction[data-emoji="👍"]').waitFor();
+      await shot(ctx, bob, 'desktop-thread-reactions');
+      await inThread(alice, 2).locator('.reaction[data-emoji="🎉"]').click();
+      await inThread(bob, 2).locator('.reaction').waitFor({ state: 'detached' });
+
+      // Bob deletes reply #4: it is deleted in Alice's panel, and the root counts 2 replies.
+      await inThread(bob, 4).hover();
+      await inThread(bob, 4).getByRole('button', { name: 'Message actions' }).click();
+      bob.once('dialog', (dialog) => void dialog.accept());
+      await bob.getByRole('menuitem', { name: 'Delete', exact: true }).click();
+      await alice.locator('#thread-messages .message.deleted[data-seq="4"]').waitFor();
+      await message(carol, 1).locator('.thread-line', { hasText: '2 replies' }).waitFor();
+      assert.deepEqual(errors, [], 'no script errors on any page');
+    });
+
     it('pages a long thread as the panel is scrolled up', async () => {
       const root = await bobApi.post<{ seq: number }>(`/v1/chats/${groupId}/messages`, {
         text: 'Long thread',
@@ -188,7 +237,7 @@ describe(
       await shot(ctx, phone, 'phone-thread-panel');
       await phone.getByRole('button', { name: 'Back to the chat' }).click();
       await phone.locator('#messages').waitFor();
-      await message(phone, 1).locator('.thread-line', { hasText: '4 replies' }).waitFor();
+      await message(phone, 1).locator('.thread-line', { hasText: '3 replies' }).waitFor();
       await phone.context().close();
     });
 
@@ -249,8 +298,21 @@ describe(
       await archived.waitFor();
       await open(carol, groupId);
       await carol.getByRole('button', { name: 'Chat options' }).click();
-      await carol.getByRole('menuitem', { name: 'Mute' }).click();
+      await carol.getByRole('menuitem', { name: 'Mute for 1 hour', exact: true }).click();
       await carol.locator(`.chat-item[data-chat-id="${groupId}"] .muted-icon`).waitFor();
+      assert.match(
+        (await carol.locator(`.chat-item[data-chat-id="${groupId}"] .muted-icon`).getAttribute('title')) ??
+          '',
+        /^Muted until (\w+ \d+ )?\d\d:\d\d$/,
+      );
+      await carol.getByRole('button', { name: 'Chat options' }).click();
+      await carol.locator('#chat-muted-until', { hasText: /^Muted until / }).waitFor();
+      assert.equal(
+        await carol.getByRole('menuitem', { name: 'Mute for 1 hour', exact: true }).isHidden(),
+        true,
+      );
+      await shot(ctx, carol, 'desktop-chat-menu-muted');
+      await carol.keyboard.press('Escape');
       // Carol looks at the archived chat; Alice writes in the muted group and in it.
       await open(carol, directId);
       await bob.getByLabel('Message', { exact: true }).fill('Anyone?');
@@ -261,7 +323,7 @@ describe(
       // Unmuted, it counts again.
       await open(carol, groupId);
       await carol.getByRole('button', { name: 'Chat options' }).click();
-      await carol.getByRole('menuitem', { name: 'Unmute' }).click();
+      await carol.getByRole('menuitem', { name: 'Unmute', exact: true }).click();
       await carol.locator(`.chat-item[data-chat-id="${groupId}"] .muted-icon`).waitFor({ state: 'detached' });
       await open(carol, directId);
       await bob.getByLabel('Message', { exact: true }).fill('Carol?');
@@ -269,6 +331,22 @@ describe(
       await until(async () => (await carol.title()) === '(1) Parley', 'the unmuted group counts');
       // Bob's page shows nothing of Carol's settings: the group is an ordinary chat there.
       assert.equal(await bob.locator('.chat-list .list-section').count(), 0);
+
+      // Carol hides the group: it closes and leaves her list (also after a reload), until its next message.
+      await open(carol, groupId);
+      await carol.getByRole('button', { name: 'Chat options' }).click();
+      await carol.getByRole('menuitem', { name: 'Hide until a new message', exact: true }).click();
+      await carol.locator(`.chat-item[data-chat-id="${groupId}"]`).waitFor({ state: 'detached' });
+      assert.equal(await carol.locator('#messages').isHidden(), true, 'the hidden chat closed');
+      await carol.reload();
+      await carol.locator(`.chat-item[data-chat-id="${directId}"]`).waitFor();
+      assert.equal(await carol.locator(`.chat-item[data-chat-id="${groupId}"]`).count(), 0);
+      await shot(ctx, carol, 'desktop-chat-hidden');
+      await bob.getByLabel('Message', { exact: true }).fill('Back again');
+      await bob.getByLabel('Message', { exact: true }).press('Enter');
+      await carol
+        .locator(`.chat-item[data-chat-id="${groupId}"] .preview`, { hasText: 'Back again' })
+        .waitFor();
       assert.deepEqual(errors, [], 'no script errors on any page');
     });
   },

@@ -3,8 +3,8 @@
 import { el, ui } from './dom.js';
 import { openChat } from './history.js';
 import { mentionCounts, loadMentionCounts } from './mentions.js';
-import { nameOf, plural, paintAvatar, otherMember, titleOf, timeOf } from './names.js';
-import { setThreadUnread } from './thread.js';
+import { clockOf, nameOf, plural, paintAvatar, otherMember, titleOf, timeOf } from './names.js';
+import { setThreadUnread } from './thread-line.js';
 import { state, client, loadUsers, loadMembers } from './state.js';
 
 /**
@@ -13,8 +13,9 @@ import { state, client, loadUsers, loadMembers } from './state.js';
 
 export async function loadChats() {
   const [active, archived, unread] = await Promise.all([
-    client().listChats({ limit: 200 }),
-    client().listChats({ limit: 200, archived: true }),
+    // With the hidden ones: the page keeps them out of the list until their next message brings them back.
+    client().listChats({ limit: 200, includeHidden: true }),
+    client().listChats({ limit: 200, archived: true, includeHidden: true }),
     loadMentionCounts(),
   ]);
   setThreadUnread(unread.threads);
@@ -52,14 +53,16 @@ export function typistsIn(chatId) {
 /** The unread count in the tab's title: "(3) Parley" (muted and archived chats left out). */
 export function renderTitle() {
   const total = [...state.chats.values()]
-    .filter((chat) => !chat.settings?.muted && !chat.settings?.archived)
+    .filter((chat) => !chat.settings?.muted && !chat.settings?.archived && !chat.settings?.hidden)
     .reduce((sum, chat) => sum + chat.unreadCount, 0);
   document.title = total > 0 ? `(${total}) Parley` : 'Parley';
 }
 
 export function renderChats() {
   renderTitle();
-  const chats = [...state.chats.values()].sort((a, b) => activityOf(b).localeCompare(activityOf(a)));
+  const chats = [...state.chats.values()]
+    .filter((chat) => !chat.settings?.hidden || chat.id === state.open)
+    .sort((a, b) => activityOf(b).localeCompare(activityOf(a)));
   if (chats.length === 0) {
     ui.chatList.replaceChildren(el('li', { class: 'search-results none' }, ['No chats yet: start one.']));
     return;
@@ -107,7 +110,19 @@ function itemOf(chat) {
       ]),
       el('span', { class: 'meta' }, [
         el('span', { class: 'when' }, [
-          muted ? el('span', { class: 'muted-icon', 'aria-label': 'muted', title: 'Muted' }, ['🔕']) : null,
+          muted
+            ? el(
+                'span',
+                {
+                  class: 'muted-icon',
+                  'aria-label': 'muted',
+                  title: chat.settings?.mutedUntil
+                    ? `Muted until ${clockOf(chat.settings.mutedUntil)}`
+                    : 'Muted',
+                },
+                ['🔕'],
+              )
+            : null,
           timeOf(activityOf(chat)),
         ]),
         el('span', { class: 'badges' }, [

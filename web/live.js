@@ -9,10 +9,10 @@ import { showMessage } from './message-view.js';
 import { applyPin, loadPins, pinnedMessageChanged } from './pins.js';
 import { loadReceipts, readerMoved } from './receipts.js';
 import { mentionCounts } from './mentions.js';
-import { applyMute, loadModeration, moderates } from './moderation.js';
+import { applyMute, loadModeration, moderates, toast } from './moderation.js';
 import { applySettings } from './settings.js';
 import { state, client, loadUsers, loadMembers } from './state.js';
-import { threadMessageChanged, threadReplyArrived, threadSummaryChanged } from './thread.js';
+import { reloadThread, threadMessageChanged, threadReplyArrived, threadSummaryChanged } from './thread.js';
 
 /**
  * @typedef {import('./parley-client.js').MessageView} MessageView
@@ -56,6 +56,10 @@ export function connect() {
     if (!chat) {
       return;
     }
+    if (chat.settings?.hidden) {
+      // A new message brings a hidden chat back to the list (the server unhides it too).
+      chat.settings = { ...chat.settings, hidden: false };
+    }
     await loadUsers([message.authorId]);
     state.typing.get(chatId)?.delete(message.authorId);
     if (message.threadRoot !== null) {
@@ -98,6 +102,14 @@ export function connect() {
     renderChats();
   });
   stream.on('settings.updated', ({ chatId, settings }) => applySettings(chatId, settings));
+  // An administrator acted on your report: you are told what they did.
+  stream.on('report.resolved', ({ action }) => {
+    toast(
+      action === 'dismiss'
+        ? 'An administrator looked at your report and took no action.'
+        : `An administrator acted on your report: ${REPORT_ACTIONS[action]}.`,
+    );
+  });
 
   stream.on('reaction.added', ({ chatId, seq, emoji, userId, count }) => {
     applyReaction(chatId, seq, emoji, count, userId === state.me?.id ? true : null);
@@ -116,6 +128,7 @@ export function connect() {
     if (state.open === chatId) {
       void refreshShown();
       void loadPins(chatId);
+      void reloadThread(chatId);
     }
   });
 
@@ -230,6 +243,14 @@ export function connect() {
 
   void stream.connect();
 }
+
+/** What an administrator's action on a report did, for its reporter. */
+const REPORT_ACTIONS = {
+  delete_message: 'the message was deleted',
+  mute_author: 'its author was muted',
+  ban_author: 'its author was banned from the chat',
+  dismiss: 'none',
+};
 
 /** After `chat.resync`: the open chat's messages on screen, again from the server (their text, reactions, pins). */
 export async function refreshShown() {

@@ -7,34 +7,50 @@ import { showMessage } from './message-view.js';
 import { reportMessage } from './moderation.js';
 import { canPin, isPinned, togglePin } from './pins.js';
 import { QUICK_EMOJI, state, client, myRole } from './state.js';
-import { openThread } from './thread.js';
+import { editThreadReply, openThread, redrawThreadMessage, threadMessage } from './thread.js';
 
 /**
  * @typedef {import('./parley-client.js').ReactionView} ReactionView
  */
 
 /**
+ * A message of the open chat, from the history or from the thread panel.
+ * @param {string} chatId
+ * @param {number} seq
+ */
+function messageOf(chatId, seq) {
+  return state.messages.get(seq) ?? threadMessage(chatId, seq);
+}
+
+/**
  * @param {number} seq
  * @param {HTMLElement} anchor
+ * @param {'chat' | 'thread'} [where] the history, or the thread panel (no quote reply or pin there)
  */
-export function openMenu(seq, anchor) {
-  const message = state.messages.get(seq);
+export function openMenu(seq, anchor, where = 'chat') {
   const chatId = state.open;
+  const message = chatId
+    ? where === 'thread'
+      ? threadMessage(chatId, seq)
+      : state.messages.get(seq)
+    : undefined;
   if (!message || !chatId) {
     return;
   }
-  if (state.menuSeq === seq && !ui.menu.hidden) {
+  if (state.menuSeq === seq && state.menuWhere === where && !ui.menu.hidden) {
     closeMenu();
     return;
   }
   const mine = message.authorId === state.me?.id;
   const role = myRole(chatId);
   state.menuSeq = seq;
+  state.menuWhere = where;
   ui.menuEdit.hidden = !mine;
-  // A thread reply has no thread of its own.
-  ui.menuThread.hidden = message.threadRoot !== null;
-  // Both members of a direct chat pin, in a group its owners and admins.
-  ui.menuPin.hidden = !canPin(chatId);
+  ui.menuReply.hidden = where === 'thread';
+  // A thread reply has no thread of its own, and the panel's root is the open thread.
+  ui.menuThread.hidden = message.threadRoot !== null || where === 'thread';
+  // Both members of a direct chat pin, in a group its owners and admins (from the history).
+  ui.menuPin.hidden = !canPin(chatId) || where === 'thread';
   ui.menuPin.textContent = isPinned(message) ? 'Unpin' : 'Pin';
   // The API lets the author delete a message, and a group's owners and admins anyone's.
   ui.menuDelete.hidden = !(mine || role === 'owner' || role === 'admin');
@@ -104,8 +120,11 @@ ui.menuThread.addEventListener('click', () => {
 });
 ui.menuEdit.addEventListener('click', () => {
   const seq = state.menuSeq;
+  const where = state.menuWhere;
   closeMenu();
-  if (seq !== null) {
+  if (seq !== null && where === 'thread') {
+    editThreadReply(seq);
+  } else if (seq !== null) {
     setComposing({ kind: 'edit', seq });
   }
 });
@@ -135,7 +154,11 @@ ui.menuDelete.addEventListener('click', async () => {
     await client().deleteMessage(chatId, seq);
     // The stream's message.deleted shows it; this is in case the stream is behind.
     if (state.open === chatId) {
-      showMessage(await client().getMessage(chatId, seq));
+      const deleted = await client().getMessage(chatId, seq);
+      redrawThreadMessage(chatId, deleted);
+      if (state.shown.has(seq)) {
+        showMessage(deleted, { scroll: false });
+      }
     }
   } catch (error) {
     ui.typing.textContent = error instanceof ParleyError ? error.message : 'Could not delete.';
@@ -149,7 +172,7 @@ ui.menuDelete.addEventListener('click', async () => {
  */
 export async function toggleReaction(seq, emoji) {
   const chatId = state.open;
-  const message = state.messages.get(seq);
+  const message = chatId ? messageOf(chatId, seq) : undefined;
   if (!chatId || !message) {
     return;
   }
@@ -177,8 +200,8 @@ export async function toggleReaction(seq, emoji) {
  * @param {boolean | null} me
  */
 export function applyReaction(chatId, seq, emoji, count, me) {
-  const message = state.open === chatId ? state.messages.get(seq) : undefined;
-  if (!message || !state.shown.has(seq)) {
+  const message = state.open === chatId ? messageOf(chatId, seq) : undefined;
+  if (!message) {
     return;
   }
   /** @type {ReactionView[]} */
@@ -193,5 +216,10 @@ export function applyReaction(chatId, seq, emoji, count, me) {
   } else {
     reactions.push(next);
   }
-  showMessage({ ...message, reactions }, { scroll: false });
+  // The same message may be on screen twice: in the history and in the thread panel.
+  redrawThreadMessage(chatId, { ...(threadMessage(chatId, seq) ?? message), reactions });
+  const inHistory = state.messages.get(seq);
+  if (inHistory && state.shown.has(seq)) {
+    showMessage({ ...inHistory, reactions }, { scroll: false });
+  }
 }

@@ -6,7 +6,7 @@ import { nameOf, timeOf } from './names.js';
 import { textWithMentions, mentionsMe } from './mentions.js';
 import { renderSeen } from './receipts.js';
 import { state, client, loadUsers } from './state.js';
-import { threadLineOf, threadLinkOf } from './thread.js';
+import { threadLineOf, threadLinkOf } from './thread-line.js';
 
 /**
  * @typedef {import('./parley-client.js').MessageView} MessageView

@@ -3,7 +3,7 @@
 // reports a message, and you block the other member of a direct chat. The composer says why a send was refused.
 import { ParleyError } from './parley-client.js';
 import { el, ui } from './dom.js';
-import { nameOf, paintAvatar } from './names.js';
+import { clockOf, nameOf, paintAvatar } from './names.js';
 import { state, client, myRole } from './state.js';
 
 /**
@@ -11,16 +11,6 @@ import { state, client, myRole } from './state.js';
  */
 
 const HOUR_MS = 3600 * 1000;
-
-/** `HH:MM`, with the date in front when it is not today. @param {string} iso */
-export function clockOf(iso) {
-  const at = new Date(iso);
-  const time = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
-  if (at.toDateString() === new Date().toDateString()) {
-    return time;
-  }
-  return `${at.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
-}
 
 /**
  * Whether the caller moderates the chat: a group's owners and admins (tenant administrators too, whom the demo's

@@ -74,3 +74,13 @@ export function timeOf(iso) {
     ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
     : date.toLocaleDateString([], { month: 'short', day: 'numeric' });
 }
+
+/** `HH:MM`, with the date in front when it is not today. @param {string} iso */
+export function clockOf(iso) {
+  const at = new Date(iso);
+  const time = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
+  if (at.toDateString() === new Date().toDateString()) {
+    return time;
+  }
+  return `${at.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
+}

@@ -5,6 +5,7 @@ import { loadChats } from './chats.js';
 import { el, ui } from './dom.js';
 import { connect } from './live.js';
 import { loadBlocks } from './moderation.js';
+import { loadReports } from './reports.js';
 import { paintAvatar } from './names.js';
 import { BASE, DEFAULT_USERS, SESSION_KEY, RECENT_KEY, state } from './state.js';
 
@@ -33,12 +34,15 @@ export function showSignin() {
   ui.signinUser.focus();
 }
 
-/** @param {string} userId */
-export async function devToken(userId) {
+/**
+ * @param {string} userId
+ * @param {boolean} [admin] a tenant administrator's token
+ */
+export async function devToken(userId, admin = false) {
   const response = await fetch(`${BASE}/dev/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId }),
+    body: JSON.stringify(admin ? { userId, admin } : { userId }),
   });
   if (response.status === 404) {
     return null;
@@ -55,7 +59,9 @@ ui.signinForm.addEventListener('submit', async (event) => {
   ui.signinError.textContent = '';
   const userId = ui.signinUser.value.trim();
   try {
-    const token = ui.signinTokenRow.hidden ? await devToken(userId) : ui.signinToken.value.trim();
+    const token = ui.signinTokenRow.hidden
+      ? await devToken(userId, ui.signinAdmin.checked)
+      : ui.signinToken.value.trim();
     if (token === null) {
       ui.signinTokenRow.hidden = false;
       ui.signinError.textContent = 'Paste a token for this server.';
@@ -84,12 +90,31 @@ export async function enter(token) {
   sessionStorage.setItem(SESSION_KEY, token);
   state.client = parley;
   state.me = me;
+  state.admin = rolesOf(token).includes('admin');
   state.users.set(me.id, me);
   ui.signin.hidden = true;
   ui.app.hidden = false;
   renderMe();
-  await Promise.all([loadChats(), loadBlocks()]);
+  await Promise.all([loadChats(), loadBlocks(), state.admin ? loadReports() : undefined]);
   connect();
+}
+
+/**
+ * The token's `roles` claim (a tenant administrator's has "admin"): the page only shows or hides the Reports
+ * button by it; the server checks the signature and refuses anyone else.
+ * @param {string} token
+ * @returns {string[]}
+ */
+function rolesOf(token) {
+  try {
+    const part = token.split('.')[1] ?? '';
+    const payload = JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/')));
+    return Array.isArray(payload.roles)
+      ? payload.roles.filter((/** @type {unknown} */ role) => typeof role === 'string')
+      : [];
+  } catch {
+    return [];
+  }
 }
 
 export function renderMe() {

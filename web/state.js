@@ -47,8 +47,12 @@ export const state = {
   paging: false,
   /** @type {{ kind: 'reply' | 'edit', seq: number } | null} what the composer's text does */
   composing: null,
+  /** The signed-in user is a tenant administrator (their token's roles): the page offers the reports. */
+  admin: false,
   /** @type {number | null} the message whose menu is open */
   menuSeq: null,
+  /** @type {'chat' | 'thread'} where that message's menu was opened: the history or the thread panel */
+  menuWhere: /** @type {'chat' | 'thread'} */ ('chat'),
   /** @type {Map<string, Map<string, number>>} chat id → user id → when their typing indicator ends */
   typing: new Map(),
   /** @type {MessageView[]} the open chat's pinned messages, newest pin first */

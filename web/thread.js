@@ -3,8 +3,11 @@
 // "N replies" line in the main history.
 import { el, ui } from './dom.js';
 import { attachMentions, mentionsMe, textWithMentions } from './mentions.js';
+import { openMenu } from './menu.js';
+import { reactionsOf } from './message-view.js';
 import { refusalText } from './moderation.js';
-import { nameOf, paintAvatar, timeOf } from './names.js';
+import { refreshLine, threadText, unreadReplies } from './thread-line.js';
+import { nameOf, timeOf } from './names.js';
 import { PAGE_SIZE, state, client, loadUsers } from './state.js';
 
 /**
@@ -20,102 +23,105 @@ const thread = {
   root: null,
   /** @type {Map<number, HTMLLIElement>} */
   shown: new Map(),
+  /** @type {Map<number, MessageView>} the root and the replies loaded, by seq */
+  messages: new Map(),
+  /** @type {number | null} the reply being edited in the panel's composer */
+  editing: null,
   /** No older replies to page in. */
   complete: false,
   paging: false,
 };
 
-/** @type {Map<string, number>} `chatId:root` → others' replies past your cursor, in threads you take part in */
-const unreadReplies = new Map();
-
-/**
- * The threads with unread replies, from `GET /v1/unread`.
- * @param {{ chatId: string, threadRoot: number, unreadCount: number }[]} threads
- */
-export function setThreadUnread(threads) {
-  unreadReplies.clear();
-  for (const entry of threads) {
-    unreadReplies.set(`${entry.chatId}:${entry.threadRoot}`, entry.unreadCount);
-  }
-}
-
-/** Draws a root's thread line again, when it is on screen. @param {number} root */
-function refreshLine(root) {
-  const message = state.messages.get(root);
-  const line = state.shown.get(root)?.querySelector('.thread-line');
-  const next = message ? threadLineOf(message) : null;
-  if (line && next) {
-    line.replaceWith(next);
-  }
-}
-
-/** @param {MessageView} message the root, "3 replies · 10:42" under it in the history */
-export function threadLineOf(message) {
-  if (!message.thread || message.threadRoot !== null || message.deletedAt) {
-    return null;
-  }
-  const line = el(
-    'button',
-    { type: 'button', class: 'thread-line', 'aria-label': `Open the thread: ${threadText(message.thread)}` },
-    [
-      el(
-        'span',
-        { class: 'thread-faces' },
-        message.thread.participants
-          .slice(0, 3)
-          .map((id) => paintAvatar(el('span', { class: 'avatar tiny' }), nameOf(id), null)),
-      ),
-      el('span', { class: 'thread-count' }, [repliesOf(message.thread)]),
-      el('span', { class: 'muted' }, [`· last reply ${timeOf(message.thread.lastReplyAt)}`]),
-    ],
-  );
-  const unread = unreadReplies.get(`${message.chatId}:${message.seq}`) ?? 0;
-  if (unread > 0) {
-    line.classList.add('has-unread');
-    line.append(el('span', { class: 'thread-new' }, [`${unread} new`]));
-  }
-  line.addEventListener('click', () => void openThread(message.seq));
-  return line;
-}
-
-/** @param {MessageView} message a reply also sent to the chat: "↳ Replied in a thread", which opens it */
-export function threadLinkOf(message) {
-  const root = message.threadRoot;
-  if (root === null || !message.alsoInChat || message.deletedAt) {
-    return null;
-  }
-  const link = el('button', { type: 'button', class: 'thread-link' }, ['↳ Replied in a thread']);
-  link.addEventListener('click', () => void openThread(root));
-  return link;
-}
-
-/** @param {ThreadSummary} summary */
-function repliesOf(summary) {
-  return summary.replyCount === 1 ? '1 reply' : `${summary.replyCount} replies`;
-}
-
-/** @param {ThreadSummary} summary */
-function threadText(summary) {
-  return `${repliesOf(summary)}, last reply ${timeOf(summary.lastReplyAt)}`;
-}
-
-/** A message in the panel. @param {MessageView} message @param {boolean} root */
+/** A message in the panel, with its menu and reactions. @param {MessageView} message @param {boolean} root */
 function itemOf(message, root) {
+  thread.messages.set(message.seq, message);
   const mine = message.authorId === state.me?.id;
+  const more = message.deletedAt
+    ? null
+    : el(
+        'button',
+        { type: 'button', class: 'more', 'aria-label': 'Message actions', 'aria-haspopup': 'menu' },
+        ['⋯'],
+      );
+  more?.addEventListener('click', (event) => {
+    event.stopPropagation();
+    openMenu(message.seq, more, 'thread');
+  });
   return el(
     'li',
     {
-      class: `message${mine ? ' mine' : ''}${root ? ' thread-root' : ''}${message.deletedAt ? ' deleted' : ''}${mentionsMe(message) ? ' mentions-me' : ''}`,
+      class: `message${mine ? ' mine' : ''}${root ? ' thread-root' : ''}${message.deletedAt ? ' deleted' : ''}${mentionsMe(message) ? ' mentions-me' : ''}${thread.editing === message.seq ? ' editing' : ''}`,
       'data-seq': String(message.seq),
     },
     [
       mine ? null : el('span', { class: 'author' }, [nameOf(message.authorId)]),
-      el('div', { class: 'row' }, [el('div', { class: 'bubble' }, textWithMentions(message))]),
+      el('div', { class: 'row' }, [el('div', { class: 'bubble' }, textWithMentions(message)), more]),
+      reactionsOf(message),
       el('time', { datetime: message.createdAt }, [
         `${timeOf(message.createdAt)}${message.editedAt ? ' · edited' : ''}${message.alsoInChat ? ' · also in chat' : ''}`,
       ]),
     ],
   );
+}
+
+/**
+ * A message of the open thread (its root or a reply), as loaded.
+ * @param {string} chatId
+ * @param {number} seq
+ */
+export function threadMessage(chatId, seq) {
+  return thread.chatId === chatId ? thread.messages.get(seq) : undefined;
+}
+
+/**
+ * Draws a message of the open thread again with what is known of it (reactions, an edit), keeping the
+ * reactions when the new view carries none (stream events do not).
+ * @param {string} chatId
+ * @param {MessageView} message
+ */
+export function redrawThreadMessage(chatId, message) {
+  if (thread.chatId !== chatId) {
+    return;
+  }
+  const known = thread.messages.get(message.seq);
+  const merged =
+    message.reactions === undefined && known?.reactions
+      ? { ...message, reactions: known.reactions }
+      : message;
+  if (merged.seq === thread.root) {
+    ui.threadMessages.querySelector('.thread-root')?.replaceWith(itemOf(merged, true));
+  } else if (thread.shown.has(merged.seq)) {
+    place(merged);
+  }
+}
+
+/**
+ * Edits one of your replies in the panel's composer (Escape cancels).
+ * @param {number} seq
+ */
+export function editThreadReply(seq) {
+  const message = thread.messages.get(seq);
+  if (!message) {
+    return;
+  }
+  thread.editing = seq;
+  ui.threadText.value = message.text ?? '';
+  ui.threadSubtitle.textContent = 'Editing your message · Esc to cancel';
+  ui.threadComposer.classList.add('editing');
+  ui.threadText.focus();
+  redrawThreadMessage(thread.chatId ?? '', message);
+}
+
+function stopEditing() {
+  const seq = thread.editing;
+  thread.editing = null;
+  ui.threadComposer.classList.remove('editing');
+  const root = thread.root === null ? undefined : thread.messages.get(thread.root);
+  renderSummary(root?.thread ?? null);
+  const message = seq === null ? undefined : thread.messages.get(seq);
+  if (message && thread.chatId) {
+    redrawThreadMessage(thread.chatId, message);
+  }
 }
 
 /**
@@ -156,6 +162,9 @@ export async function openThread(root) {
   thread.chatId = chatId;
   thread.root = root;
   thread.shown.clear();
+  thread.messages.clear();
+  thread.editing = null;
+  ui.threadComposer.classList.remove('editing');
   thread.complete = false;
   ui.threadMessages.replaceChildren();
   ui.threadAlso.checked = false;
@@ -238,6 +247,9 @@ export function showThreadPanel(open) {
     thread.chatId = null;
     thread.root = null;
     thread.shown.clear();
+    thread.messages.clear();
+    thread.editing = null;
+    ui.threadComposer.classList.remove('editing');
   }
 }
 
@@ -280,13 +292,17 @@ export async function threadReplyArrived(chatId, message) {
  * @param {MessageView} message
  */
 export function threadMessageChanged(chatId, message) {
-  if (thread.chatId !== chatId) {
-    return;
+  if (thread.chatId === chatId && thread.editing === message.seq && message.deletedAt) {
+    ui.threadText.value = '';
+    stopEditing();
   }
-  if (message.seq === thread.root) {
-    ui.threadMessages.querySelector('.thread-root')?.replaceWith(itemOf(message, true));
-  } else if (thread.shown.has(message.seq)) {
-    place(message);
+  redrawThreadMessage(chatId, message);
+}
+
+/** After `chat.resync`: the open thread of that chat again from the server. @param {string} chatId */
+export async function reloadThread(chatId) {
+  if (thread.chatId === chatId && thread.root !== null && state.open === chatId) {
+    await openThread(thread.root);
   }
 }
 
@@ -298,7 +314,13 @@ export function threadMessageChanged(chatId, message) {
  */
 export function threadSummaryChanged(chatId, root, summary) {
   if (thread.chatId === chatId && thread.root === root) {
-    renderSummary(summary);
+    const known = thread.messages.get(root);
+    if (known) {
+      thread.messages.set(root, { ...known, thread: summary });
+    }
+    if (thread.editing === null) {
+      renderSummary(summary);
+    }
   }
 }
 
@@ -306,6 +328,12 @@ const mentionKeys = attachMentions(ui.threadText, ui.threadMentions);
 
 ui.threadText.addEventListener('keydown', (event) => {
   if (mentionKeys(event)) {
+    return;
+  }
+  if (event.key === 'Escape' && thread.editing !== null) {
+    event.preventDefault();
+    ui.threadText.value = '';
+    stopEditing();
     return;
   }
   if (event.key === 'Enter' && !event.shiftKey) {
@@ -323,6 +351,18 @@ ui.threadComposer.addEventListener('submit', async (event) => {
   }
   const alsoInChat = ui.threadAlso.checked;
   ui.threadText.value = '';
+  const editing = thread.editing;
+  if (editing !== null) {
+    try {
+      const edited = await client().editMessage(chatId, editing, { text });
+      stopEditing();
+      threadMessageChanged(chatId, edited);
+    } catch (error) {
+      ui.threadText.value = text;
+      ui.threadSubtitle.textContent = refusalText(error, chatId);
+    }
+    return;
+  }
   try {
     const reply = await client().sendThreadReply(chatId, root, {
       text,

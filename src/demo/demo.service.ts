@@ -44,12 +44,14 @@ const DEMO_MODULES = [
   'names.js',
   'new-chat.js',
   'pins.js',
+  'reports.js',
   'profile.js',
   'receipts.js',
   'search.js',
   'settings.js',
   'signin.js',
   'state.js',
+  'thread-line.js',
   'thread.js',
 ];
 
@@ -103,6 +105,7 @@ export async function devToken(jwt: JwtConfig, body: DevTokenBody): Promise<DevT
     sub: body.userId,
     ...(USERNAME.test(body.userId) ? { username: body.userId } : {}),
     ...(body.name ? { name: body.name } : {}),
+    ...(body.admin ? { admin: true } : {}),
     ttlSeconds: DEV_TOKEN_TTL_SECONDS,
   });
   return { token, userId: body.userId, expiresIn: DEV_TOKEN_TTL_SECONDS };
