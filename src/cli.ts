@@ -9,10 +9,15 @@ import { explainDatabaseError } from './cli/explain.ts';
 import { assertPortFree } from './cli/port.ts';
 
 const HELP: Record<string, string> = {
-  serve: `Usage: parley serve
+  serve: `Usage: parley serve [--workers N|auto]
 
 Starts the server (the default command). It migrates the database first unless PARLEY_MIGRATE=false, listens on
-HOST:PORT (127.0.0.1:3000 outside production), and stops gracefully on Ctrl-C or SIGTERM.`,
+HOST:PORT (127.0.0.1:3000 outside production), and stops gracefully on Ctrl-C or SIGTERM.
+
+Options:
+  --workers <N|auto>     N server processes sharing the port (auto: one per core; default PARLEY_WORKERS, else
+                         one process). Needs PostgreSQL and a bus between processes (PARLEY_BUS=postgres, the
+                         default there, redis or nats). A worker that dies is replaced.`,
   migrate: `Usage: parley migrate
 
 Applies pending database migrations and exits. Only needed with PARLEY_MIGRATE=false: a server migrates at start.
@@ -112,6 +117,8 @@ async function token(config: Config, values: TokenOptions): Promise<void> {
   );
 }
 
+const SERVE_OPTIONS = { workers: { type: 'string' } } as const;
+
 const TOKEN_OPTIONS = {
   sub: { type: 'string' },
   admin: { type: 'boolean' },
@@ -135,7 +142,11 @@ export async function run(argv: string[]): Promise<void> {
   if (!(command in HELP)) {
     throw new Error(`unknown command "${command}"\n\n${USAGE}`);
   }
-  const parsed = options(command, args, command === 'token' ? TOKEN_OPTIONS : {});
+  const parsed = options(
+    command,
+    args,
+    command === 'token' ? TOKEN_OPTIONS : command === 'serve' ? SERVE_OPTIONS : {},
+  );
   if (parsed.values.help) {
     console.log(HELP[command]);
     return;
@@ -145,8 +156,7 @@ export async function run(argv: string[]): Promise<void> {
   serving = command === 'serve';
   switch (command) {
     case 'serve':
-      await assertPortFree(config.host, config.port);
-      return (await import('./main.ts')).serve(config);
+      return serveCommand(config, (parsed.values as { workers?: string }).workers);
     case 'migrate':
       return migrate(config);
     case 'token':
@@ -154,6 +164,26 @@ export async function run(argv: string[]): Promise<void> {
     default:
       return (await import('./seed.ts')).seed(config);
   }
+}
+
+/** `parley serve`: one server process, or with --workers a primary that runs several (src/cli/workers.ts). */
+async function serveCommand(config: Config, workersOption: string | undefined): Promise<void> {
+  const workers = await import('./cli/workers.ts');
+  if (workers.isWorker()) {
+    return (await import('./main.ts')).serve(config);
+  }
+  const count = workers.parseWorkers(workersOption ?? process.env.PARLEY_WORKERS);
+  if (count !== null) {
+    const refusal = workers.workersRefusal(config);
+    if (refusal) {
+      throw new Error(refusal);
+    }
+  }
+  await assertPortFree(config.host, config.port);
+  if (count === null) {
+    return (await import('./main.ts')).serve(config);
+  }
+  return workers.runPrimary(config, count);
 }
 
 /** Read once the command is known, for explaining a failure in terms of its settings. */

@@ -2,6 +2,7 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { watchDescriptors } from './http/descriptors.ts';
 import { describeDatabase } from './runtime.ts';
+import { speaksForTheCluster } from './cli/workers.ts';
 
 /** How a process on this machine reaches a server listening on `host`: a wildcard address is reached on loopback. */
 function localHost(host: string): string {
@@ -62,10 +63,10 @@ export async function serve(config: Config): Promise<void> {
     { port },
     `Parley is listening on ${config.host}:${port} with ${where}; API explorer at /docs`,
   );
-  if (config.nodeEnv !== 'production' && config.host === '127.0.0.1') {
+  if (config.nodeEnv !== 'production' && config.host === '127.0.0.1' && speaksForTheCluster()) {
     app.log.info('only this machine can connect; set HOST=0.0.0.0 to listen on every interface');
   }
-  if (config.log.format === 'pretty') {
+  if (config.log.format === 'pretty' && speaksForTheCluster()) {
     process.stdout.write(banner(config, `http://${localHost(config.host)}:${port}`, where));
   }
 }

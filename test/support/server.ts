@@ -33,6 +33,8 @@ export interface StartOptions {
   openFiles?: number;
   /** Another copy of Parley (a package unpacked from its tarball): `bin/parley.js serve` there, not this tree's source. */
   packageDir?: string;
+  /** Options after `serve` (`--workers 2`). */
+  args?: string[];
 }
 
 /**
@@ -45,8 +47,8 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<ServerProcess> {
   const argv = options.packageDir
-    ? [...nodeArgs, 'bin/parley.js', 'serve']
-    : [...nodeArgs, '--import', 'tsx', 'src/cli.ts', 'serve'];
+    ? [...nodeArgs, 'bin/parley.js', 'serve', ...(options.args ?? [])]
+    : [...nodeArgs, '--import', 'tsx', 'src/cli.ts', 'serve', ...(options.args ?? [])];
   const [command, args] =
     options.openFiles === undefined
       ? [process.execPath, argv]
