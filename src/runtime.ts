@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import type { Context } from './context.ts';
 import { borrowStore, openStore, type Store } from './db/connect.ts';
 import type { Database } from './db/database.ts';
-import { scheduleMaintenance } from './db/maintenance.ts';
+import { autovacuumIsOff, scheduleMaintenance } from './db/maintenance.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { pruneChanges } from './chats/change.service.ts';
 import { HistoryCache } from './messages/history.cache.ts';
@@ -94,7 +94,16 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     }
     throw error;
   }
-  const maintenance = store.kind === 'pglite' ? scheduleMaintenance(store.db, log) : null;
+  // Statistics that follow the data, so that plans do too: PGlite has no autovacuum, and a server may run without.
+  let maintenance: NodeJS.Timeout | null = null;
+  if (store.kind === 'pglite') {
+    maintenance = scheduleMaintenance(store.db, log);
+  } else if (await autovacuumIsOff(store.db).catch(() => false)) {
+    log.info(
+      'autovacuum is off on this PostgreSQL server: Parley analyzes and vacuums its own tables as they change',
+    );
+    maintenance = scheduleMaintenance(store.db, log, true);
+  }
   const metrics = config.metrics.enabled
     ? new Metrics({ engine: store.kind, bus: bus.kind, pool: store.pool })
     : null;

@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { maintainEmbedded } from '../src/db/maintenance.ts';
+import { autovacuumIsOff, maintainShared, maintainTables } from '../src/db/maintenance.ts';
 import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
 import { createGroup, sendMessages } from './support/factories.ts';
 
-// PGlite's own autovacuum; a server runs the real one, which would race this test for the same tables.
-describe('embedded database maintenance', { skip: ENGINE === 'pglite' ? false : 'PGlite only' }, () => {
+// PGlite's own autovacuum, and a server's without one (this machine's test server runs with autovacuum off); a
+// server's real autovacuum would race this test for the same tables.
+describe(`database maintenance without autovacuum (${ENGINE})`, () => {
   let t: TestApp;
+  let runs = true;
   before(async () => {
     t = await createTestApp();
+    runs = ENGINE === 'pglite' || (await autovacuumIsOff(t.app.parley.ctx.db));
   });
   after(async () => {
     await t.close();
@@ -26,13 +29,17 @@ describe('embedded database maintenance', { skip: ENGINE === 'pglite' ? false : 
     return result.rows[0]!;
   }
 
-  it('analyzes the tables that changed enough, vacuums those with dead rows, and leaves the rest', async () => {
+  it('analyzes the tables that changed enough, vacuums those with dead rows, and leaves the rest', async (ctx) => {
+    if (!runs) {
+      ctx.skip('this PostgreSQL server runs autovacuum');
+      return;
+    }
     const db = t.app.parley.ctx.db;
     const alice = await t.login('maint-alice');
     const bob = await t.login('maint-bob');
     const chatId = (await createGroup(alice, [bob])).id;
     // Whatever setting up left behind is taken care of first.
-    await maintainEmbedded(db);
+    await maintainTables(db);
 
     await sendMessages(alice, chatId, 120);
     // One statement leaves 120 dead row versions behind (the sends' own updates of member and chat rows are mostly
@@ -45,7 +52,7 @@ describe('embedded database maintenance', { skip: ENGINE === 'pglite' ? false : 
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const earlier = await statsOf('messages');
-    const pass = await maintainEmbedded(db);
+    const pass = await maintainTables(db);
     assert.ok(pass.analyzed.includes('messages'), `analyzed: ${pass.analyzed.join(', ')}`);
     // The update's dead row versions are what the vacuum is for.
     assert.ok(pass.vacuumed.includes('messages'), `vacuumed: ${pass.vacuumed.join(', ')}`);
@@ -55,7 +62,36 @@ describe('embedded database maintenance', { skip: ENGINE === 'pglite' ? false : 
     assert.ok(earlier.last_analyze === null || afterwards.last_analyze > earlier.last_analyze);
     assert.ok((await statsOf('messages')).last_vacuum);
 
-    const idle = await maintainEmbedded(db);
+    const idle = await maintainTables(db);
     assert.deepEqual(idle, { analyzed: [], vacuumed: [] }, 'nothing changed: nothing to do');
+  });
+
+  it('on a server, one process at a time: a pass is skipped while another holds the lock', async (ctx) => {
+    if (ENGINE === 'pglite' || !runs) {
+      ctx.skip('several processes share a PostgreSQL server only');
+      return;
+    }
+    const db = t.app.parley.ctx.db;
+    const alice = await t.login('maint-carol');
+    const chatId = (await createGroup(alice, [])).id;
+    await sendMessages(alice, chatId, 80);
+    await db.connection().execute(async (other) => {
+      const held = await sql<{
+        got: boolean;
+      }>`select pg_try_advisory_lock(${0x7061726c6d6e74}) as got`.execute(other);
+      assert.equal(held.rows[0]?.got, true);
+      try {
+        assert.equal(await maintainShared(db), null, 'another process is at it');
+      } finally {
+        await sql`select pg_advisory_unlock(${0x7061726c6d6e74})`.execute(other);
+      }
+    });
+    const deadline = Date.now() + 10_000;
+    let pass = await maintainShared(db);
+    while (!pass?.analyzed.includes('messages') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      pass = await maintainShared(db);
+    }
+    assert.ok(pass?.analyzed.includes('messages'), `analyzed: ${pass?.analyzed.join(', ')}`);
   });
 });

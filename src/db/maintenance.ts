@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from './database.ts';
 
-/** How often an embedded database looks for tables that changed enough to need statistics or a vacuum. */
+/** How often Parley looks for tables that changed enough to need statistics or a vacuum (PGlite, or no autovacuum). */
 export const MAINTENANCE_CHECK_MS = 15_000;
 
 export interface MaintenancePass {
@@ -11,13 +11,13 @@ export interface MaintenancePass {
 }
 
 /**
- * What autovacuum does on a server, for PGlite, which has none: a table whose rows changed by more than 50 + 10% of
+ * What autovacuum does on a server, for PGlite, which has none, and for a PostgreSQL server where it is off: a table whose rows changed by more than 50 + 10% of
  * its size since its last statistics is analyzed, one with more dead rows than 50 + 20% of its live ones is vacuumed
  * (and analyzed), by PostgreSQL's default thresholds and from its own counters (`pg_stat_user_tables`). Without it
  * the planner goes on with the statistics of a young database: sends into one chat of a database of 1000 chats
  * took 9–11 ms a batch of 30 instead of 4.4–5.5 ms, as the batch statement's plan was made for empty tables.
  */
-export async function maintainEmbedded(db: Kysely<Database>): Promise<MaintenancePass> {
+export async function maintainTables(db: Kysely<Database>): Promise<MaintenancePass> {
   const due = await sql<{ relname: string; vacuum: boolean }>`
     select relname, vacuum
     from (
@@ -40,8 +40,44 @@ export async function maintainEmbedded(db: Kysely<Database>): Promise<Maintenanc
   return pass;
 }
 
-/** Runs `maintainEmbedded` every `MAINTENANCE_CHECK_MS`, one pass at a time. */
-export function scheduleMaintenance(db: Kysely<Database>, log: FastifyBaseLogger): NodeJS.Timeout {
+/** A PostgreSQL server whose autovacuum is off (`autovacuum = off`): Parley then keeps its own tables' statistics. */
+export async function autovacuumIsOff(db: Kysely<Database>): Promise<boolean> {
+  const result = await sql<{ on: boolean }>`select current_setting('autovacuum') = 'on' as on`.execute(db);
+  return result.rows[0]?.on === false;
+}
+
+/**
+ * One pass, by one process at a time on a server: the others skip it while one holds the advisory lock (on its own
+ * connection, held for the pass). PGlite has one process and one connection: no lock.
+ */
+export async function maintainShared(db: Kysely<Database>): Promise<MaintenancePass | null> {
+  return db.connection().execute(async (conn) => {
+    const got = await sql<{ got: boolean }>`select pg_try_advisory_lock(${MAINTENANCE_LOCK}) as got`.execute(
+      conn,
+    );
+    if (!got.rows[0]?.got) {
+      return null;
+    }
+    try {
+      return await maintainTables(conn);
+    } finally {
+      await sql`select pg_advisory_unlock(${MAINTENANCE_LOCK})`.execute(conn);
+    }
+  });
+}
+
+/** The advisory lock key of a maintenance pass ("parl" "mnt" in ASCII). */
+const MAINTENANCE_LOCK = 0x7061726c6d6e74;
+
+/**
+ * Runs a maintenance pass every `MAINTENANCE_CHECK_MS`, one at a time: `maintainTables` on PGlite, `maintainShared`
+ * on a server (several processes, one pass at a time between them).
+ */
+export function scheduleMaintenance(
+  db: Kysely<Database>,
+  log: FastifyBaseLogger,
+  shared = false,
+): NodeJS.Timeout {
   let running = false;
   const timer = setInterval(() => {
     if (running) {
@@ -49,14 +85,14 @@ export function scheduleMaintenance(db: Kysely<Database>, log: FastifyBaseLogger
     }
     running = true;
     const started = Date.now();
-    maintainEmbedded(db)
+    (shared ? maintainShared(db) : maintainTables(db))
       .then(
         (pass) => {
-          if (pass.analyzed.length > 0) {
-            log.debug({ ...pass, ms: Date.now() - started }, 'embedded database maintained');
+          if (pass && pass.analyzed.length > 0) {
+            log.debug({ ...pass, ms: Date.now() - started }, 'database tables maintained');
           }
         },
-        (error: unknown) => log.error({ err: error }, 'embedded database maintenance failed'),
+        (error: unknown) => log.error({ err: error }, 'database maintenance failed'),
       )
       .finally(() => {
         running = false;
