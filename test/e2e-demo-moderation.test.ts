@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
-import { launchChromium, signIn, skipWithoutChromium as skip } from './support/browser.ts';
-
-/** Screenshots to look at (tmp/ is not committed). */
-const SHOTS = path.resolve(import.meta.dirname, '..', 'tmp', 'e2e-demo');
+import { ENGINE, type Client, type TestApp } from './support/app.ts';
+import { startDemoPage, stopDemoPage, shot, openChat as open } from './support/demo-page.ts';
+import { signIn, skipWithoutChromium as skip } from './support/browser.ts';
 
 /**
  * The demo page's moderation, in Chromium, each step checked on another person's page than the one that acts (or
@@ -26,27 +22,10 @@ describe(`the demo page's moderation in headless Chromium (${ENGINE})`, { skip, 
   let groupId = '';
 
   before(async () => {
-    t = await createTestApp({ PARLEY_RATE_LIMIT_USER: '0', PARLEY_RATE_LIMIT_IP: '0' });
-    base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await launchChromium();
-    mkdirSync(SHOTS, { recursive: true });
+    ({ t, base, browser } = await startDemoPage());
   });
 
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-
-  async function shot(ctx: TestContext, page: Page, name: string): Promise<void> {
-    const file = path.join(SHOTS, `${name}.png`);
-    await page.screenshot({ path: file });
-    ctx.diagnostic(`screenshot: ${file}`);
-  }
-
-  async function open(page: Page, chatId: string): Promise<void> {
-    await page.locator(`.chat-item[data-chat-id="${chatId}"]`).click();
-    await page.locator(`.chat-item[data-chat-id="${chatId}"][aria-current="true"]`).waitFor();
-  }
+  after(() => stopDemoPage(t, browser));
 
   function bubble(page: Page, text: string) {
     return page.locator('#messages .bubble', { hasText: text });

@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
+import { ENGINE, type Client, type TestApp } from './support/app.ts';
 import {
-  launchChromium,
-  signIn as signInAs,
-  skipWithoutChromium as skip,
-  SocketSwitch,
-} from './support/browser.ts';
-
-/** Screenshots to look at (tmp/ is not committed). */
-const SHOTS = path.resolve(import.meta.dirname, '..', 'tmp', 'e2e-demo');
+  startDemoPage,
+  stopDemoPage,
+  shot,
+  openChat as open,
+  messageAt as message,
+  openMessageMenu as menu,
+} from './support/demo-page.ts';
+import { signIn as signInAs, skipWithoutChromium as skip, SocketSwitch } from './support/browser.ts';
 
 interface MessageRow {
   seq: number;
@@ -41,41 +39,10 @@ describe(`the demo page's chat features in headless Chromium (${ENGINE})`, { ski
   const aliceSockets = new SocketSwitch();
 
   before(async () => {
-    // The seeding below sends faster than the default rate limits allow a person.
-    t = await createTestApp({ PARLEY_RATE_LIMIT_USER: '0', PARLEY_RATE_LIMIT_IP: '0' });
-    base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await launchChromium();
-    mkdirSync(SHOTS, { recursive: true });
+    ({ t, base, browser } = await startDemoPage());
   });
 
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-
-  async function shot(ctx: TestContext, page: Page, name: string): Promise<void> {
-    const file = path.join(SHOTS, `${name}.png`);
-    await page.screenshot({ path: file });
-    ctx.diagnostic(`screenshot: ${file}`);
-  }
-
-  /** Opens a chat from the list by its id. */
-  async function open(page: Page, chatId: string): Promise<void> {
-    await page.locator(`.chat-item[data-chat-id="${chatId}"]`).click();
-    await page.locator(`.chat-item[data-chat-id="${chatId}"][aria-current="true"]`).waitFor();
-  }
-
-  /** A message on the page by seq. */
-  function message(page: Page, seq: number) {
-    return page.locator(`#messages .message[data-seq="${seq}"]`);
-  }
-
-  /** Opens a message's menu. */
-  async function menu(page: Page, seq: number): Promise<void> {
-    await message(page, seq).hover();
-    await message(page, seq).getByRole('button', { name: 'Message actions' }).click();
-    await page.locator('#message-menu').waitFor();
-  }
+  after(() => stopDemoPage(t, browser));
 
   /** Waits for `check` to hold (a page's state that no locator shows, such as its title). */
   async function until(check: () => Promise<boolean>, what: string): Promise<void> {
