@@ -97,12 +97,13 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
   // Statistics that follow the data, so that plans do too: PGlite has no autovacuum, and a server may run without.
   let maintenance: NodeJS.Timeout | null = null;
   if (store.kind === 'pglite') {
-    maintenance = scheduleMaintenance(store.db, log);
+    maintenance = scheduleMaintenance(store.unbounded, log);
   } else if (await autovacuumIsOff(store.db).catch(() => false)) {
     log.info(
       'autovacuum is off on this PostgreSQL server: Parley analyzes and vacuums its own tables as they change',
     );
-    maintenance = scheduleMaintenance(store.db, log, true);
+    // Unbounded: a vacuum of a large table may take longer than a request's deadline (DB_DEADLINE_MS).
+    maintenance = scheduleMaintenance(store.unbounded, log, true);
   }
   const metrics = config.metrics.enabled
     ? new Metrics({ engine: store.kind, bus: bus.kind, pool: store.pool })

@@ -47,27 +47,30 @@ export async function autovacuumIsOff(db: Kysely<Database>): Promise<boolean> {
 }
 
 /**
- * One pass, by one process at a time on a server: the others skip it while one holds the advisory lock (on its own
+ * One pass, by one process at a time on a server (per schema): the others skip it while one holds the advisory lock (on its own
  * connection, held for the pass). PGlite has one process and one connection: no lock.
  */
 export async function maintainShared(db: Kysely<Database>): Promise<MaintenancePass | null> {
   return db.connection().execute(async (conn) => {
-    const got = await sql<{ got: boolean }>`select pg_try_advisory_lock(${MAINTENANCE_LOCK}) as got`.execute(
-      conn,
-    );
+    const got = await sql<{
+      got: boolean;
+    }>`select pg_try_advisory_lock(${MAINTENANCE_LOCK}, hashtext(current_schema())) as got`.execute(conn);
     if (!got.rows[0]?.got) {
       return null;
     }
     try {
       return await maintainTables(conn);
     } finally {
-      await sql`select pg_advisory_unlock(${MAINTENANCE_LOCK})`.execute(conn);
+      await sql`select pg_advisory_unlock(${MAINTENANCE_LOCK}, hashtext(current_schema()))`.execute(conn);
     }
   });
 }
 
-/** The advisory lock key of a maintenance pass ("parl" "mnt" in ASCII). */
-const MAINTENANCE_LOCK = 0x7061726c6d6e74;
+/**
+ * The first key of a maintenance pass's advisory lock ("parm" in ASCII); the second is the schema's hash, so that
+ * deployments in different schemas of one database do not wait for each other.
+ */
+export const MAINTENANCE_LOCK = 0x7061726d;
 
 /**
  * Runs a maintenance pass every `MAINTENANCE_CHECK_MS`, one at a time: `maintainTables` on PGlite, `maintainShared`
