@@ -9,6 +9,8 @@ import type { Database } from './db/database.ts';
 import { scheduleMaintenance } from './db/maintenance.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { pruneChanges } from './chats/change.service.ts';
+import { scheduleSweeper } from './attachments/file.service.ts';
+import { LocalFileStore } from './attachments/file.store.ts';
 import { HistoryCache } from './messages/history.cache.ts';
 import { KnownUsers } from './users/user.service.ts';
 import { MessageBatcher } from './messages/message.batcher.ts';
@@ -94,6 +96,16 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     }
     throw error;
   }
+  let fileStore: LocalFileStore;
+  try {
+    fileStore = await LocalFileStore.open(config.files.dir);
+  } catch (error) {
+    await bus.close();
+    if (owned) {
+      await store.close();
+    }
+    throw new Error(`could not open the file store: ${(error as Error).message}`, { cause: error });
+  }
   const maintenance = store.kind === 'pglite' ? scheduleMaintenance(store.db, log) : null;
   const metrics = config.metrics.enabled
     ? new Metrics({ engine: store.kind, bus: bus.kind, pool: store.pool })
@@ -127,10 +139,12 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     log,
     sends,
     knownUsers,
+    files: { store: fileStore, config: config.files },
     ...(history ? { history } : {}),
   };
   const pruning =
     options.fanOut === false ? null : scheduleChangePruning(ctx, config.realtime.changeRetentionDays);
+  const sweeping = options.fanOut === false ? null : scheduleSweeper(ctx, config.files);
   return {
     store,
     ctx,
@@ -143,7 +157,11 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       if (pruning) {
         clearInterval(pruning);
       }
+      if (sweeping) {
+        clearInterval(sweeping);
+      }
       await bus.close();
+      await fileStore.close();
       if (owned) {
         await store.close();
       }
