@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ParleyClient, ParleyError } from '../packages/client/src/index.ts';
+import { LocalFileStore } from '../src/attachments/file.store.ts';
 import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
 import { png } from './support/files.ts';
 
@@ -21,7 +22,7 @@ describe(`typed client: files (${ENGINE})`, () => {
   before(async () => {
     t = await createTestApp({
       PARLEY_FILES_SWEEP_S: '0',
-      PARLEY_FILES_TENANTS: JSON.stringify({ tiny: { maxBytes: 100 } }),
+      PARLEY_FILES_TENANTS: JSON.stringify({ tiny: { maxBytes: 100 }, pics: { types: ['image/*'] } }),
     });
     base = await t.app.listen({ port: 0, host: '127.0.0.1' });
   });
@@ -81,5 +82,31 @@ describe(`typed client: files (${ENGINE})`, () => {
       assert.deepEqual(error.details, [{ limit: 'file_bytes', max: 100 }]);
       return true;
     });
+  });
+
+  it('refuses a large file of a type not accepted from its first bytes, and the connection goes on', async () => {
+    const pics = await clientFor('cf-pics', 'pics');
+    const chat = await pics.createChat({ kind: 'group', name: 'pictures' });
+    const progress: number[] = [];
+    const started = performance.now();
+    await assert.rejects(
+      pics.uploadFile(chat.id, new Blob([Buffer.alloc(40 * 1024 * 1024, 'a')]), {
+        type: 'text/plain',
+        onProgress: (sent) => progress.push(sent),
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof ParleyError, String(error));
+        assert.equal(error.status, 415);
+        assert.equal(error.code, 'unsupported_media_type');
+        return true;
+      },
+    );
+    assert.ok(performance.now() - started < 10_000);
+    const store = t.app.parley.ctx.files?.store;
+    assert.ok(store instanceof LocalFileStore);
+    assert.deepEqual(await store.staged(), []);
+    // The same client goes on uploading.
+    const image = await pics.uploadFile(chat.id, new Blob([png(8, 8)]));
+    assert.equal(image.contentType, 'image/png');
   });
 });

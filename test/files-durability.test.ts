@@ -118,3 +118,22 @@ describe('a restart', () => {
     }
   });
 });
+
+describe('the sweeper', () => {
+  it('runs on its timer: an unsent upload is gone after the grace period', async () => {
+    const t = await createTestApp({ PARLEY_FILES_SWEEP_S: '1', PARLEY_FILES_GRACE_S: '0' });
+    try {
+      const alice = await t.login('timer-alice');
+      const chat = (await createGroup(alice)).id;
+      const unsent = await upload(t.app, alice.token, chat, png(2, 3));
+      assert.equal(unsent.status, 201);
+      const rows = async () =>
+        (await sql<{ n: number }>`select count(*)::int as n from file_blobs`.execute(t.app.parley.store.db))
+          .rows[0]!.n;
+      await until(async () => (await rows()) === 0, 5_000);
+      assert.equal((await t.app.inject({ method: 'GET', url: unsent.body.url })).statusCode, 404);
+    } finally {
+      await t.close();
+    }
+  });
+});

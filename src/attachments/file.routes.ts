@@ -1,6 +1,6 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import type { Context } from '../context.ts';
 import { actorOf } from '../auth/auth.hook.ts';
 import { AppError, invalid } from '../errors/codes.ts';
@@ -36,6 +36,18 @@ function multipartRefusal(error: unknown, maxBytes: number): unknown {
       return error instanceof Error && !(error instanceof AppError) && /multipart|form/i.test(error.message)
         ? invalid(`the multipart body could not be read: ${error.message}`)
         : error;
+  }
+}
+
+/**
+ * A refusal before the body was read to its end (a type refused from its first bytes, a size over the limit): the
+ * rest is discarded as it comes and the connection closed after the answer, so that neither side waits for the
+ * other and a client streaming without a length cannot keep sending.
+ */
+function hangUpAfter(request: FastifyRequest, reply: FastifyReply): void {
+  if (!request.raw.complete) {
+    void reply.header('connection', 'close');
+    request.raw.resume();
   }
 }
 
@@ -75,17 +87,18 @@ export const fileRoutes: Routes = async (app, { ctx }) => {
       const actor = actorOf(request);
       const chatId = request.params.id;
       const maxBytes = uploadLimits(ctx, actor).maxBytes;
+      // Access first: whoever cannot see the chat learns nothing of what it accepts.
+      await requireUploader(ctx, actor, chatId);
       const declared = Number(request.headers['content-length']);
       // A body announced far over the limit is refused before a byte of it is read.
       if (Number.isFinite(declared) && declared > maxBytes + 1024 * 1024) {
+        hangUpAfter(request, reply);
         throw new AppError(
           'payload_too_large',
           `file: larger than this tenant's limit of ${maxBytes} bytes`,
           [{ limit: 'file_bytes', max: maxBytes }],
         );
       }
-      // Access first: whoever cannot see the chat learns nothing of what it accepts.
-      await requireUploader(ctx, actor, chatId);
       try {
         if (!request.isMultipart()) {
           throw new AppError('unsupported_media_type', 'send the file as multipart/form-data');
@@ -111,6 +124,7 @@ export const fileRoutes: Routes = async (app, { ctx }) => {
         );
         return reply.status(201).send(view);
       } catch (error) {
+        hangUpAfter(request, reply);
         throw multipartRefusal(error, maxBytes);
       }
     },
