@@ -52,6 +52,13 @@ const scenarios: Record<string, Scenario> = {
     run: async () => (await import('./durability.ts')).durability(),
     optIn: true,
   },
+  files: {
+    description:
+      'file uploads: a BENCH_FILE_MB (50) MiB file through the typed client, BENCH_ROUNDS (3) of new content and ' +
+      'one already stored, each downloaded back; throughput and the server RSS before, at its peak and after',
+    run: async () => (await import('./files.ts')).files(),
+    optIn: true,
+  },
   soak: {
     description:
       'soak: sends and reads from 16 clients plus 6 stream clients for BENCH_SOAK_MINUTES (default 2, at most 60), ' +

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { filesConfig, type FilesConfig } from './attachments/attachment.config.ts';
 import { logConfig, type LogConfig } from './logging/logging.config.ts';
 import { jwtConfig, type JwtConfig, type NodeEnv } from './auth/jwt.config.ts';
 import type { Limits } from './context.ts';
@@ -58,6 +59,8 @@ export interface Config {
   demo: DemoConfig;
   /** Memory for history pages at the state they were read at (PARLEY_HISTORY_CACHE_MB); 0: no cache. */
   historyCacheBytes: number;
+  /** Uploaded files: their store, limits, links and sweeper (`attachments/attachment.config.ts`). */
+  files: FilesConfig;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -90,5 +93,6 @@ export function loadConfig(env: Env = process.env): Config {
     metrics: metricsConfig(env),
     demo: demoConfig(env, nodeEnv, jwt.secret),
     historyCacheBytes: integer(env, 'PARLEY_HISTORY_CACHE_MB', 64, 0, 64 * 1024) * 1024 * 1024,
+    files: filesConfig(env, dataDir, jwt.secret),
   };
 }

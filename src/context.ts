@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Files } from './attachments/file.service.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from './db/database.ts';
 import type { HistoryCache } from './messages/history.cache.ts';
@@ -24,6 +25,8 @@ export interface Context {
    * once (and on the other processes when they hear `user.deleted`). Without it every request looks its user up.
    */
   knownUsers?: KnownUsers;
+  /** Uploaded files' store and configuration (docs/files.md); without it uploads and downloads answer 503. */
+  files?: Files;
 }
 
 /** The service limits (docs/operations.md, "Limits"); set by `PARLEY_BODY_LIMIT` and `PARLEY_MAX_*`. */

@@ -40,6 +40,7 @@ import { userRoutes } from './users/user.routes.ts';
 import { blockRoutes } from './users/block.routes.ts';
 import { moderationRoutes } from './moderation/moderation.routes.ts';
 import { reportRoutes } from './moderation/report.routes.ts';
+import { fileDownloadRoutes, fileRoutes } from './attachments/file.routes.ts';
 import { installDraining } from './http/draining.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerAsyncApi } from './http/asyncapi.ts';
@@ -204,6 +205,8 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
     metrics,
     authenticate: createAuthenticate(verifier, provision, { allowQueryToken: true }),
   });
+  // Downloads through signed links: no token, so that `<img src>` works (docs/files.md).
+  await app.register(fileDownloadRoutes, { ctx });
   await app.register(
     async (v1) => {
       // Every /v1 route checks the caller first, before its body is even parsed.
@@ -223,6 +226,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
         blockRoutes,
         moderationRoutes,
         reportRoutes,
+        fileRoutes,
       ]) {
         await v1.register(routes, { ctx });
       }

@@ -9,6 +9,8 @@ import type { Database } from './db/database.ts';
 import { autovacuumIsOff, scheduleMaintenance } from './db/maintenance.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { pruneChanges } from './chats/change.service.ts';
+import { scheduleSweeper } from './attachments/file.service.ts';
+import { LocalFileStore } from './attachments/file.store.ts';
 import { HistoryCache } from './messages/history.cache.ts';
 import { KnownUsers } from './users/user.service.ts';
 import { MessageBatcher } from './messages/message.batcher.ts';
@@ -94,6 +96,16 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     }
     throw error;
   }
+  let fileStore: LocalFileStore;
+  try {
+    fileStore = await LocalFileStore.open(config.files.dir);
+  } catch (error) {
+    await bus.close();
+    if (owned) {
+      await store.close();
+    }
+    throw new Error(`could not open the file store: ${(error as Error).message}`, { cause: error });
+  }
   // Statistics that follow the data, so that plans do too: PGlite has no autovacuum, and a server may run without.
   let maintenance: NodeJS.Timeout | null = null;
   if (store.kind === 'pglite') {
@@ -137,10 +149,12 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     log,
     sends,
     knownUsers,
+    files: { store: fileStore, config: config.files },
     ...(history ? { history } : {}),
   };
   const pruning =
     options.fanOut === false ? null : scheduleChangePruning(ctx, config.realtime.changeRetentionDays);
+  const sweeping = options.fanOut === false ? null : scheduleSweeper(ctx, config.files);
   return {
     store,
     ctx,
@@ -153,7 +167,11 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
       if (pruning) {
         clearInterval(pruning);
       }
+      if (sweeping) {
+        clearInterval(sweeping);
+      }
       await bus.close();
+      await fileStore.close();
       if (owned) {
         await store.close();
       }

@@ -12,6 +12,7 @@ import {
   type Answer,
   type RegisteredRoute,
 } from './support/routes.ts';
+import { png, upload } from './support/files.ts';
 import { documentedStatuses } from './support/openapi.ts';
 import { refusedTokens } from './support/tokens.ts';
 
@@ -60,6 +61,8 @@ interface Scenario {
   chatId: string;
   messageId: string;
   seq: number;
+  /** The file sent with the message. */
+  fileId: string;
   /** The chat's name and topic, and the message's text. */
   markers: string[];
 }
@@ -237,6 +240,16 @@ const MATRIX: Record<string, Probe[]> = {
   'PUT /v1/chats/:id/messages/:seq/pin': [{ expect: inChat(403, 403, 201, 201) }],
   'DELETE /v1/chats/:id/messages/:seq/pin': [{ expect: inChat(403, 403, 204, 204) }],
   'GET /v1/chats/:id/pins': [{ expect: inChat(200, 200, 200, 200) }],
+  // A member is told the body is not multipart (415); anyone else that there is no such chat. Uploads for real:
+  // test/files.test.ts.
+  'POST /v1/chats/:id/files': [
+    {
+      body: () => ({}),
+      document: () => ({ data: { type: 'files', attributes: {} } }),
+      expect: inChat(415, 415, 415, 415),
+    },
+  ],
+  'GET /v1/files/:id': [{ params: (s) => ({ id: s.fileId }), expect: inChat(200, 200, 200, 200) }],
   'GET /v1/chats/:id/messages/:seq/receipts': [{ expect: inChat(200, 200, 200, 200) }],
   'GET /v1/chats/:id/messages/:seq/thread': [{ expect: inChat(200, 200, 200, 200) }],
   'POST /v1/chats/:id/messages/:seq/thread/read': [
@@ -390,6 +403,8 @@ const PUBLIC = [
   /^\/demo\//,
   /^\/dev\/token$/,
   /^\/metrics$/,
+  // Downloads through signed links: the signature is the capability (test/files.test.ts).
+  /^\/files\//,
 ];
 
 /** The routes under test: /v1, a HEAD route expected to answer as its GET does. */
@@ -459,14 +474,18 @@ describe('authorization matrix', () => {
       role: 'admin',
     });
     assert.equal(promoted.status, 200, JSON.stringify(promoted.body));
+    const file = await upload(t.app, actor('author').token, chat.body.id, png(4, 4));
+    assert.equal(file.status, 201, JSON.stringify(file.body));
     const sent = await actor('author').post(`/v1/chats/${chat.body.id}/messages`, {
       text: `${mark}text ${SEARCH_WORD}`,
+      attachments: [file.body.id],
     });
     assert.equal(sent.status, 201, JSON.stringify(sent.body));
     return {
       chatId: chat.body.id,
       messageId: sent.body.id,
       seq: sent.body.seq,
+      fileId: file.body.id,
       markers: [`${mark}name`, `${mark}topic`, `${mark}text`],
     };
   }

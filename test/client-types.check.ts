@@ -10,6 +10,7 @@ import type * as Members from '../src/members/member.schema.ts';
 import type * as Moderation from '../src/moderation/moderation.schema.ts';
 import type * as Blocks from '../src/users/block.schema.ts';
 import type * as Messages from '../src/messages/message.schema.ts';
+import type * as Files from '../src/attachments/file.schema.ts';
 import type { Page } from '../src/pagination.ts';
 import type * as Pins from '../src/messages/pin.schema.ts';
 import type * as Reactions from '../src/messages/reaction.schema.ts';
@@ -50,6 +51,8 @@ export const clientTypesAreTheServers = {
   MessageView: true satisfies Same<Client.MessageView, Messages.MessageView>,
   SendMessageBody: true satisfies Same<Client.SendMessageBody, Messages.SendMessageBody>,
   EditMessageBody: true satisfies Same<Client.EditMessageBody, Messages.EditMessageBody>,
+  MessageFile: true satisfies Same<Client.MessageFile, Messages.MessageFile>,
+  FileView: true satisfies Same<Client.FileView, Files.FileView>,
   ListMessagesQuery: true satisfies Same<Client.ListMessagesQuery, Messages.ListMessagesQuery>,
   ReadView: true satisfies Same<Client.ReadView, Messages.ReadView>,
   UnreadView: true satisfies Same<Client.UnreadView, Messages.UnreadView>,

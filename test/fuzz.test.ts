@@ -680,8 +680,10 @@ describe(`fuzz (${ENGINE}, ${TOTAL} cases)`, () => {
         request: { route, method: route.method, url: pathOf(route, params), headers: { authorization } },
         status: 401,
       }));
+    // A route that reads another media type (an upload's multipart) answers it in its own way.
+    const jsonOnly = withBody.filter((r) => !r.schema.consumes);
     const badType = fc
-      .constantFrom(...withBody)
+      .constantFrom(...jsonOnly)
       .chain((route) =>
         fc.tuple(
           fc.constant(route),

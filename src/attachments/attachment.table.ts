@@ -14,6 +14,23 @@ export interface AttachmentTable {
   created_at: Generated<Date>;
   updated_at: Date | null;
   deleted_at: Date | null;
+  /** An uploaded file's content: its SHA-256 (hex), the key it is stored under; null for metadata-only rows. */
+  sha256: string | null;
+  size: ColumnType<number | null, number | null | undefined, number | null>;
+  content_type: string | null;
+  /** The uploaded file's name, sanitized. */
+  name: string | null;
+  /** An image's dimensions, read from its header. */
+  width: number | null;
+  height: number | null;
+}
+
+/** One stored content (`file_blobs`): the same bytes are stored once, whoever uploads them. */
+export interface FileBlobTable {
+  sha256: string;
+  size: number;
+  created_at: Generated<Date>;
+  referenced_at: Generated<Date>;
 }
 
 export type AttachmentRow = Selectable<AttachmentTable>;

@@ -10,7 +10,7 @@ import type { MessageReactionCountTable, MessageReactionTable } from '../message
 import type { MessageMentionTable } from '../messages/mention.table.ts';
 import type { ThreadMemberTable } from '../messages/thread.table.ts';
 import type { MessageFlagsTable } from '../recipients/recipient.table.ts';
-import type { AttachmentTable } from '../attachments/attachment.table.ts';
+import type { AttachmentTable, FileBlobTable } from '../attachments/attachment.table.ts';
 import type { ChatBanTable } from '../chats/ban.table.ts';
 import type { ChatMuteTable } from '../members/mute.table.ts';
 import type { UserBlockTable } from '../users/block.table.ts';
@@ -31,6 +31,7 @@ export interface Database {
   message_mentions: MessageMentionTable;
   thread_members: ThreadMemberTable;
   attachments: AttachmentTable;
+  file_blobs: FileBlobTable;
   chat_bans: ChatBanTable;
   chat_mutes: ChatMuteTable;
   user_blocks: UserBlockTable;

@@ -129,6 +129,11 @@ function responses(method: string, response: unknown, face: RouteSpec | undefine
       documented[status] = { type: 'null', description };
       continue;
     }
+    // An answer that is not JSON (a file's bytes) names its own media types.
+    if (isObject(schema) && isObject(schema.content)) {
+      documented[status] = { description: schema.description ?? description, content: schema.content };
+      continue;
+    }
     const document = speaks && Number(status) < 300;
     documented[status] = {
       description,

@@ -12,6 +12,7 @@ const TAGS: Record<string, string> = {
   members: 'Who is in a chat, and their roles: owner, admin, member.',
   messages: 'Sending, reading history, editing and deleting; read cursors and unread counts.',
   moderation: 'Mutes, bans, blocks, reports of messages and the moderation log (docs/moderation.md).',
+  files: 'Uploading files to chats and downloading them through short-lived signed links (docs/files.md).',
   search: 'Full-text search of the messages of the caller’s chats (docs/search.md).',
   stream:
     'Real-time events over a WebSocket or Server-Sent Events; the frames are described in docs/stream.md.',

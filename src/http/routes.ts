@@ -21,7 +21,10 @@ export const NoContent = Type.Null();
 export const secured = { security: [{ bearerAuth: [] }] };
 
 /** Refusals a route's own rules give, beyond those every route of its kind gives (`http/openapi.operations.ts`). */
-export type Refusal = Extract<ErrorCode, 'not_found' | 'forbidden' | 'conflict' | 'limit_exceeded'>;
+export type Refusal = Extract<
+  ErrorCode,
+  'not_found' | 'forbidden' | 'conflict' | 'limit_exceeded' | 'payload_too_large' | 'unsupported_media_type'
+>;
 
 declare module 'fastify' {
   interface FastifySchema {

@@ -1,3 +1,4 @@
+import type { FileView } from '../attachments/file.schema.ts';
 import type { ChatView } from '../chats/chat.schema.ts';
 import type { MemberView } from '../members/member.schema.ts';
 import type { MessageView } from '../messages/message.schema.ts';
@@ -16,6 +17,7 @@ export const RESOURCE_TYPES = [
   'blocks',
   'reports',
   'logEntries',
+  'files',
 ] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
@@ -34,6 +36,7 @@ export interface Views {
   blocks: BlockView;
   reports: ReportView;
   logEntries: LogEntryView;
+  files: FileView;
 }
 
 type Role = 'id' | 'attribute' | 'foreignKey' | 'relationship';
@@ -99,6 +102,7 @@ export const FIELDS = {
     mentions: 'attribute',
     mentionsAll: 'attribute',
     mentionsHere: 'attribute',
+    attachments: 'attribute',
   },
   // Moderation (docs/moderation.md): the ids of the users, chats and reports these name are attributes.
   mutes: {
@@ -142,6 +146,22 @@ export const FIELDS = {
     reason: 'attribute',
     until: 'attribute',
     at: 'attribute',
+  },
+  // Uploaded files (docs/files.md): the chat, message and uploader they name are attributes.
+  files: {
+    id: 'id',
+    name: 'attribute',
+    contentType: 'attribute',
+    size: 'attribute',
+    width: 'attribute',
+    height: 'attribute',
+    chatId: 'attribute',
+    messageId: 'attribute',
+    sha256: 'attribute',
+    createdBy: 'attribute',
+    createdAt: 'attribute',
+    url: 'attribute',
+    urlExpiresAt: 'attribute',
   },
 } as const satisfies { [T in ResourceType]: Record<keyof Views[T], Role> };
 

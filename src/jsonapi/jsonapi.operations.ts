@@ -13,6 +13,9 @@ const chatOfUrl = (request: FastifyRequest) => params(request).id ?? '';
  * they are; the JSON:API layer attaches each entry to its route (and answers only natively for routes not here).
  */
 export const NATIVE_ROUTES: Record<string, RouteSpec> = {
+  // Uploads take multipart (never a JSON:API document); their answers are `files` resources.
+  'POST /v1/chats/:id/files': { type: 'files', operation: 'create', returns: 'resource' },
+  'GET /v1/files/:id': { type: 'files', operation: 'read', returns: 'resource' },
   'GET /v1/me': { type: 'users', operation: 'read', returns: 'resource' },
   'PATCH /v1/me': {
     type: 'users',

@@ -1,5 +1,6 @@
 import type { ChatView } from '../chats/chat.schema.ts';
 import type { MemberView } from '../members/member.schema.ts';
+import type { FileView } from '../attachments/file.schema.ts';
 import type { MessageView } from '../messages/message.schema.ts';
 import type { BanView, LogEntryView, MuteView, ReportView } from '../moderation/moderation.schema.ts';
 import type { BlockView } from '../users/block.schema.ts';
@@ -243,7 +244,13 @@ const logEntries = plain<LogEntryView>(
   (entry) => `/v1/moderation-log/${segment(entry.id)}`,
 );
 
-const DEFINITIONS = { users, chats, members, messages, mutes, bans, blocks, reports, logEntries };
+const files = plain<FileView>(
+  'files',
+  (file) => file.id,
+  (file) => `/v1/files/${segment(file.id)}`,
+);
+
+const DEFINITIONS = { users, chats, members, messages, mutes, bans, blocks, reports, logEntries, files };
 
 /** The definition of a type, for views whose type is known only at run time. */
 export function resourceDef(type: ResourceType): ResourceDef<AnyView> {

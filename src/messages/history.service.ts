@@ -8,6 +8,7 @@ import { listMemberMessages, listTenantChatMessages, type PageRows } from './his
 import { presentMessage } from './message.presenter.ts';
 import { findMessage, listMessages as listMessageRows, type HistoryRange } from './message.repository.ts';
 import type { ListMessagesQuery, MessageView } from './message.schema.ts';
+import { withFiles } from './file.service.ts';
 import { withMentions } from './mention.service.ts';
 import { withViewer } from './reaction.service.ts';
 
@@ -171,7 +172,7 @@ async function cachedPage(
     }
   }
   // A member's read brings each message's reaction counts, read at the page's state; `me` is added per request.
-  const data = kept.map(({ reactions, mentions, ...row }) =>
+  const presented = kept.map(({ reactions, mentions, ...row }) =>
     presentMessage(
       row,
       reactions === undefined
@@ -184,6 +185,7 @@ async function cachedPage(
           : null,
     ),
   );
+  const data = await withFiles(ctx, chatId, presented);
   const page = { data, nextCursor };
   return cache ? cache.set(key, found.state, page) : page;
 }
@@ -269,9 +271,10 @@ export async function streamMessages(
   range: { after: number; before?: number; limit: number },
 ): Promise<MessageView[]> {
   const rows = await listMessageRows(ctx.db, chatId, { ...range, direction: 'forward', scope: 'all' });
-  return withMentions(
+  const views = await withMentions(
     ctx,
     chatId,
     rows.map((row) => presentMessage(row)),
   );
+  return withFiles(ctx, chatId, views);
 }

@@ -8,6 +8,7 @@ import {
   type MentionColumns,
   type ResolvedMentions,
 } from './mention.repository.ts';
+import { linkFilesCte } from './file.repository.ts';
 import { SEND_FUNCTION_NAME, type SendOutcomeCode } from './message.sql.ts';
 import type { MessageRow, PinColumns } from './message.table.ts';
 
@@ -295,6 +296,8 @@ export interface BatchedMessage {
   properties?: SentProperties | null;
   /** What the text may mention, resolved and stored in the same statement when it is written. */
   mentions?: MentionCandidates | null;
+  /** Ids of the author's unsent uploads to the chat, linked to the message in the same statement when it is written. */
+  files?: string[] | null;
 }
 
 /**
@@ -342,6 +345,12 @@ function sendStatement(batch: BatchedMessage[]) {
   }
   if (mentions.length > 0) {
     ctes.push(mentionCtes(mentions));
+  }
+  const files = batch.flatMap((m, i) =>
+    m.files && m.files.length > 0 ? [{ ord: i + 1, ids: m.files }] : [],
+  );
+  if (files.length > 0) {
+    ctes.push(linkFilesCte(files));
   }
   if (ctes.length === 0) {
     return sql<OutcomeRow>`select * from ${send}`;

@@ -23,6 +23,26 @@ export const ThreadSummary = Type.Object(
 );
 export type ThreadSummary = Static<typeof ThreadSummary>;
 
+/** A file a message carries, as every view of the message shows it (docs/files.md). */
+export const MessageFile = Type.Object(
+  {
+    id: Type.String({ description: 'The file’s id: `GET /v1/files/{id}` gives a download link.' }),
+    name: Type.String({ description: 'The file’s name as uploaded, sanitized.' }),
+    contentType: Type.String({
+      description:
+        'Read from the bytes for images (image/png, image/jpeg, image/gif, image/webp, shown inline); for other ' +
+        'files the type the client declared, when the tenant accepts it, else application/octet-stream.',
+    }),
+    size: Type.Integer({ minimum: 0, description: 'In bytes.' }),
+    width: Nullable(Type.Integer({ minimum: 1, description: 'An image’s width in pixels; null otherwise.' })),
+    height: Nullable(
+      Type.Integer({ minimum: 1, description: 'An image’s height in pixels; null otherwise.' }),
+    ),
+  },
+  { description: 'An uploaded file, sent with a message.' },
+);
+export type MessageFile = Static<typeof MessageFile>;
+
 export const MessageView = Type.Object({
   id: Type.String(),
   chatId: Type.String(),
@@ -81,8 +101,19 @@ export const MessageView = Type.Object({
       description: 'The text mentions the members online when it was sent (`@here` by an owner or admin).',
     }),
   ),
+  attachments: Type.Optional(
+    Type.Array(MessageFile, {
+      description:
+        'The files sent with the message, in the order they were given; present only on a message that has ' +
+        'any and is not deleted (wherever mentions are shown: answers of sends, single messages, history pages, ' +
+        'message.created and stream replays).',
+    }),
+  ),
 });
 export type MessageView = Static<typeof MessageView>;
+
+/** Most files one message may carry. */
+export const MAX_MESSAGE_FILES = 10;
 
 export const ClientIdSchema = Type.String({ minLength: 1, maxLength: 128 });
 
@@ -101,6 +132,15 @@ export const SendMessageBody = Type.Object(
     ),
     alsoInChat: Type.Optional(
       Type.Boolean({ description: 'A thread reply shown in the chat’s main history too (default false).' }),
+    ),
+    attachments: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+        maxItems: MAX_MESSAGE_FILES,
+        uniqueItems: true,
+        description:
+          'Ids of files the sender uploaded to this chat (`POST /v1/chats/{id}/files`) and has not sent yet; ' +
+          'they belong to the message from then on.',
+      }),
     ),
   },
   { additionalProperties: false },

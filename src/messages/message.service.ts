@@ -8,6 +8,7 @@ import { newId } from '../ids.ts';
 import { advanceReadCursor, findLiveMute } from '../members/member.access.ts';
 import { mentionCandidates, mentionsNothing } from './mention.parse.ts';
 import type { ResolvedMentions } from './mention.repository.ts';
+import { checkSentFiles, withFiles } from './file.service.ts';
 import { publishMentions, withMentions } from './mention.service.ts';
 import { presentMessage } from './message.presenter.ts';
 import {
@@ -86,6 +87,16 @@ export async function sendMessage(
   if (properties) {
     checkProperties(properties);
   }
+  const files = body.attachments ?? [];
+  if (files.length > 0) {
+    try {
+      await checkSentFiles(ctx, chatId, actor.userId, files);
+    } catch (error) {
+      // Whoever cannot see the chat is told so, never which files are not theirs.
+      await requireMember(ctx.db, actor, chatId);
+      throw error;
+    }
+  }
   const candidates = mentionCandidates(body.text);
   const sent = await ctx.sends.submit({
     id: newId(),
@@ -99,17 +110,19 @@ export async function sendMessage(
     alsoInChat: body.alsoInChat ?? false,
     properties: properties ?? null,
     mentions: mentionsNothing(candidates) ? null : candidates,
+    files: files.length > 0 ? files : null,
   });
   switch (sent.outcome) {
     case 'written':
-      return published(ctx, actor, sent.row, sent.mentions);
+      return published(ctx, actor, sent.row, sent.mentions, files.length > 0);
     case 'bad_thread':
       throw invalid(
         `threadRoot: message ${body.threadRoot} is not a live top-level message of this chat (a thread reply ` +
           'cannot open a thread of its own)',
       );
     case 'duplicate': {
-      const [message] = await withMentions(ctx, chatId, [presentMessage(sent.row)]);
+      const views = await withMentions(ctx, chatId, [presentMessage(sent.row)]);
+      const [message] = await withFiles(ctx, chatId, views);
       return { message: message!, created: false };
     }
     case 'bad_reply':
@@ -142,8 +155,13 @@ async function published(
   actor: Actor,
   row: MessageRow,
   mentions: ResolvedMentions,
+  withSentFiles: boolean,
 ): Promise<SentMessage> {
-  const message = presentMessage(row, undefined, mentions);
+  const presented = presentMessage(row, undefined, mentions);
+  const [message] = withSentFiles ? await withFiles(ctx, row.chat_id, [presented]) : [presented];
+  if (!message) {
+    throw new Error('a sent message has no view');
+  }
   ctx.events.publish(
     messageEvent(
       'message.created',
@@ -173,7 +191,7 @@ export async function getMessage(
 ): Promise<MessageView> {
   await requireMember(ctx.db, actor, chatId);
   const views = await withMentions(ctx, chatId, [presentMessage(await requireMessage(ctx, chatId, seq))]);
-  const [message] = await reactionsFor(ctx, actor.userId, chatId, views);
+  const [message] = await reactionsFor(ctx, actor.userId, chatId, await withFiles(ctx, chatId, views));
   return message!;
 }
 
@@ -191,7 +209,7 @@ export async function getMessagesBySeq(
     chatId,
     rows.map((row) => presentMessage(row)),
   );
-  return reactionsFor(ctx, actor.userId, chatId, views);
+  return reactionsFor(ctx, actor.userId, chatId, await withFiles(ctx, chatId, views));
 }
 
 /** A message of the chat by its id rather than its seq, or null when the chat has none with that id. */

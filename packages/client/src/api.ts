@@ -1,4 +1,5 @@
 import { ParleyStream, type StreamOptions } from './stream.js';
+import { sendUpload, type UploadAnswer, type UploadOptions } from './files.js';
 import { resolveToken } from './token.js';
 import type {
   AddMemberBody,
@@ -11,6 +12,7 @@ import type {
   CreateUserBody,
   EditMessageBody,
   ErrorBody,
+  FileView,
   ErrorCode,
   HealthView,
   ListChatsQuery,
@@ -93,6 +95,8 @@ export class ParleyClient {
   readonly baseUrl: string;
   private readonly token: TokenSource;
   private readonly fetcher: FetchLike;
+  /** A fetch was given: uploads use it too, never XMLHttpRequest. */
+  private readonly ownFetch: boolean;
   private readonly headers: Record<string, string>;
 
   constructor(options: ClientOptions) {
@@ -100,6 +104,7 @@ export class ParleyClient {
     this.token = options.token;
     // Called as a plain function: a browser's fetch refuses to run as a method of another object.
     this.fetcher = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+    this.ownFetch = options.fetch !== undefined;
     this.headers = options.headers ?? {};
   }
 
@@ -136,23 +141,27 @@ export class ParleyClient {
     if (response.status === 204) {
       return undefined as T;
     }
-    const text = await response.text();
+    return this.answer<T>(method, path, response.status, response.ok, await response.text());
+  }
+
+  /** A 2xx's parsed JSON, else the API's error (or an unexpected answer) as a ParleyError. */
+  private answer<T>(method: string, path: string, status: number, ok: boolean, text: string): T {
     let body: unknown = null;
     try {
       body = text === '' ? null : (JSON.parse(text) as unknown);
     } catch {
       // not JSON: reported below
     }
-    if (response.ok && body !== null) {
+    if (ok && body !== null) {
       return body as T;
     }
     if (isErrorBody(body)) {
-      throw new ParleyError(response.status, body.error.code, body.error.message, body.error.details);
+      throw new ParleyError(status, body.error.code, body.error.message, body.error.details);
     }
     throw new ParleyError(
-      response.status,
+      status,
       'unexpected_response',
-      `${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`,
+      `${method} ${path}: HTTP ${status} ${text.slice(0, 200)}`,
     );
   }
 
@@ -267,6 +276,42 @@ export class ParleyClient {
   /** With a `clientId`, a retry of the same send answers the first message instead of sending it again. */
   sendMessage(chatId: string, body: SendMessageBody): Promise<MessageView> {
     return this.request('POST', `/v1/chats/${id(chatId)}/messages`, { body });
+  }
+
+  // ---- files (docs/files.md) -----------------------------------------------------------------------------------
+
+  /**
+   * Uploads a file (a Blob or File) to a chat, streamed: in browsers through XMLHttpRequest (upload progress), else
+   * through fetch with a streamed body counted as it is sent. Send it with a message: `attachments: [file.id]`.
+   */
+  async uploadFile(chatId: string, file: Blob, options: UploadOptions = {}): Promise<FileView> {
+    const path = `/v1/chats/${id(chatId)}/files`;
+    const headers = {
+      accept: 'application/json',
+      ...this.headers,
+      authorization: `Bearer ${await resolveToken(this.token)}`,
+    };
+    let answer: UploadAnswer;
+    try {
+      answer = await sendUpload(
+        { url: `${this.baseUrl}${path}`, headers, file, options },
+        this.fetcher,
+        this.ownFetch,
+      );
+    } catch (error) {
+      throw new ParleyError(0, 'network', `POST ${path}: ${(error as Error).message}`);
+    }
+    return this.answer<FileView>('POST', path, answer.status, answer.status < 300, answer.text);
+  }
+
+  /** A file of one of your chats, with a fresh signed link (`url`, valid until `urlExpiresAt`). */
+  getFile(fileId: string): Promise<FileView> {
+    return this.request('GET', `/v1/files/${id(fileId)}`);
+  }
+
+  /** A file's signed link as an absolute URL: for `<img src>`, a link, or a fetch without a token. */
+  fileUrl(file: Pick<FileView, 'url'>): string {
+    return new URL(file.url, `${this.baseUrl}/`).href;
   }
 
   /** Ascending by seq: `after` pages forward; `before`, or neither, pages back from the end. */

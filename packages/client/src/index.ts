@@ -1,5 +1,6 @@
 // parley-chat-client: a typed client for Parley's native API and its real-time stream, for browsers and Node.
 export { ParleyClient, ParleyError, type ClientOptions, type FetchLike } from './api.js';
+export type { UploadOptions, UploadProgress } from './files.js';
 export {
   backoffDelay,
   ParleyStream,

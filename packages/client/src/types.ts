@@ -132,6 +132,33 @@ export interface MessageView {
   mentionsAll?: boolean;
   /** `@here` by an owner or admin: the members online when it was sent are mentioned. */
   mentionsHere?: boolean;
+  /** The files sent with the message; present only when it has any and is not deleted. */
+  attachments?: MessageFile[];
+}
+
+/** A file a message carries. `GET /v1/files/{id}` (`client.getFile`) gives a download link for it. */
+export interface MessageFile {
+  id: string;
+  /** As uploaded, sanitized. */
+  name: string;
+  /** Read from the bytes for images (png, jpeg, gif, webp: shown inline); else as declared, when accepted. */
+  contentType: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+}
+
+/** An uploaded file with a short-lived signed download link (usable as `<img src>`, no token). */
+export interface FileView extends MessageFile {
+  chatId: string;
+  /** The message it was sent with; null until sent. */
+  messageId: string | null;
+  sha256: string;
+  createdBy: string;
+  createdAt: string;
+  /** A path on the server: resolve it against the base URL. */
+  url: string;
+  urlExpiresAt: string;
 }
 
 /** The thread under a message: its live replies, when the last came, its first participants (root author first). */
@@ -442,6 +469,8 @@ export interface SendMessageBody {
   threadRoot?: number;
   /** A thread reply shown in the chat's main history too (default false). */
   alsoInChat?: boolean;
+  /** Ids of files you uploaded to this chat and have not sent yet (at most 10). */
+  attachments?: string[];
 }
 
 export interface EditMessageBody {

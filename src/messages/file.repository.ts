@@ -1,0 +1,86 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { MessageFile } from './message.schema.ts';
+
+/**
+ * The files of messages: uploads (`attachments` rows with content, written by the attachments feature) that a send
+ * named. A send links them in its own statement (`linkFilesCte`), so a message and its files are written together.
+ */
+
+interface FileOfMessageRow {
+  seq: number;
+  id: string;
+  name: string | null;
+  content_type: string | null;
+  size: number | null;
+  width: number | null;
+  height: number | null;
+}
+
+/** The files of these messages of a chat, by seq, each message's in the order its send named them. */
+export async function filesOfMessages(
+  db: Db,
+  chatId: string,
+  seqs: number[],
+): Promise<Map<number, MessageFile[]>> {
+  const found = new Map<number, MessageFile[]>();
+  if (seqs.length === 0) {
+    return found;
+  }
+  const result = await sql<FileOfMessageRow>`
+    select a.seq, a.id, a.name, a.content_type, a.size, a.width, a.height
+      from attachments a
+     where a.chat_id = ${chatId} and a.seq = any(${seqs}::bigint[])
+       and a.sha256 is not null and a.deleted_at is null
+     order by a.seq, coalesce((a.metadata->>'position')::int, 0), a.id`.execute(db);
+  for (const row of result.rows) {
+    const seq = Number(row.seq);
+    const list = found.get(seq) ?? [];
+    list.push({
+      id: row.id,
+      name: row.name ?? 'file',
+      contentType: row.content_type ?? 'application/octet-stream',
+      size: Number(row.size ?? 0),
+      width: row.width,
+      height: row.height,
+    });
+    found.set(seq, list);
+  }
+  return found;
+}
+
+/** Of `ids`, those that are uploads by `authorId` to the chat, not deleted and not sent with a message yet. */
+export async function unsentUploads(
+  db: Db,
+  chatId: string,
+  authorId: string,
+  ids: string[],
+): Promise<string[]> {
+  const result = await sql<{ id: string }>`
+    select a.id from attachments a
+     where a.id = any(${ids}::text[]) and a.chat_id = ${chatId} and a.created_by = ${authorId}
+       and a.sha256 is not null and a.seq is null and a.deleted_at is null`.execute(db);
+  return result.rows.map((row) => row.id);
+}
+
+/**
+ * The send statement's CTE that gives each written message the files its send named (rows of `sent`, the send
+ * function's outcomes, by `ord`): only unsent uploads of its author to its chat; the position each was named at is
+ * kept in the row's metadata, for the order views show them in.
+ */
+export function linkFilesCte(files: { ord: number; ids: string[] }[]) {
+  const ords = files.flatMap((f) => f.ids.map(() => f.ord));
+  const ids = files.flatMap((f) => f.ids);
+  const positions = files.flatMap((f) => f.ids.map((_, i) => i));
+  return sql`
+    linked as (
+      update attachments a
+         set seq = s.seq, updated_at = now(),
+             metadata = a.metadata || jsonb_build_object('position', l.position)
+        from sent s
+        join unnest(${ords}::int[], ${ids}::text[], ${positions}::int[]) as l(ord, id, position) on l.ord = s.ord
+       where s.outcome = 'written' and a.id = l.id and a.chat_id = s.chat_id and a.created_by = s.author_id
+         and a.sha256 is not null and a.seq is null and a.deleted_at is null
+      returning a.id
+    )`;
+}
