@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { crc32, deflateSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ENGINE, type Client, type TestApp } from './support/app.ts';
@@ -17,6 +18,43 @@ import { signIn, skipWithoutChromium as skip } from './support/browser.ts';
  * one that acts: the thread panel (live replies, reply counts, paging, "also send to chat", the phone's full-screen
  * panel), `@` autocomplete and highlighted mentions with the list's "@" badge, muting and archiving a chat.
  */
+
+/** A real PNG of `width` × `height` (a gradient), which a browser decodes. */
+function picture(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    for (let x = 0; x < width; x++) {
+      rows.set(
+        [
+          255 - Math.floor((y * 120) / height),
+          90 + Math.floor((x * 100) / width),
+          60 + Math.floor((y * 150) / height),
+        ],
+        row + 1 + x * 3,
+      );
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 describe(
   `the demo page's threads, mentions and chat settings in headless Chromium (${ENGINE})`,
   { skip, timeout: 180_000 },
@@ -323,6 +361,54 @@ describe(
       await carol
         .locator(`.chat-item[data-chat-id="${groupId}"] .preview`, { hasText: 'Back again' })
         .waitFor();
+      assert.deepEqual(errors, [], 'no script errors on any page');
+    });
+
+    it('sends a photo and a file from the composer: uploaded with progress, the photo inline for the others', async (ctx) => {
+      await open(bob, groupId);
+      await open(carol, groupId);
+      const photo = { name: 'sunset.png', mimeType: 'image/png', buffer: picture(240, 160) };
+      const notes = { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('Bring a torch.\n') };
+      await bob.locator('#file-input').setInputFiles([photo, notes]);
+      await bob.locator('.composer-file.ready[data-name="sunset.png"]').waitFor();
+      await bob.locator('.composer-file.ready[data-name="notes.txt"]').waitFor();
+      await bob.getByLabel('Message', { exact: true }).fill('Tonight, from the roof');
+      await shot(ctx, bob, 'desktop-files-composer');
+      await bob.getByLabel('Message', { exact: true }).press('Enter');
+      await bob.locator('#composer-files').waitFor({ state: 'hidden' });
+
+      // Carol sees the photo drawn (a signed link, no token) and the other file as a download link.
+      const sent = carol.locator('#messages .message', {
+        has: carol.locator('.bubble', { hasText: 'Tonight, from the roof' }),
+      });
+      const image = sent.locator('img.attachment-image[alt="sunset.png"]');
+      await image.waitFor();
+      await until(
+        async () =>
+          (await image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) === 240,
+        'the photo is loaded',
+      );
+      const link = sent.locator('a.attachment-file', { hasText: 'notes.txt' });
+      await until(
+        async () => ((await link.getAttribute('href')) ?? '').includes('/files/'),
+        'a download link',
+      );
+      const download = await fetch(new URL((await link.getAttribute('href'))!, base));
+      assert.equal(download.status, 200);
+      assert.equal(await download.text(), 'Bring a torch.\n');
+      assert.match(download.headers.get('content-disposition') ?? '', /^attachment/);
+      await shot(ctx, carol, 'desktop-files-message');
+
+      // A type the server refuses is said on its chip, and is not sent.
+      const refused = { name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<p>hi</p>') };
+      await bob.locator('#file-input').setInputFiles([refused]);
+      const chip = bob.locator('.composer-file[data-name="page.html"]');
+      await chip.waitFor();
+      await bob
+        .locator('.composer-file.refused[data-name="page.html"], .composer-file.ready[data-name="page.html"]')
+        .waitFor();
+      await chip.getByRole('button', { name: 'Remove page.html' }).click();
+      await chip.waitFor({ state: 'detached' });
       assert.deepEqual(errors, [], 'no script errors on any page');
     });
   },

@@ -1,6 +1,7 @@
 // @ts-check
 // The composer: send, reply, edit, and the typing signal.
 import { ui } from './dom.js';
+import { filesSent, filesToSend } from './files.js';
 import { openChat } from './history.js';
 import { attachMentions } from './mentions.js';
 import { quoteText, showMessage } from './message-view.js';
@@ -46,12 +47,22 @@ ui.composerContextCancel.addEventListener('click', () => setComposing(null));
 
 ui.composer.addEventListener('submit', async (event) => {
   event.preventDefault();
-  const text = ui.composerText.value.trim();
+  const typed = ui.composerText.value.trim();
   const chatId = state.open;
-  if (!text || !chatId) {
+  if (!chatId) {
     return;
   }
   const composing = state.composing;
+  const files = composing?.kind === 'edit' ? [] : filesToSend(chatId);
+  if (files === null) {
+    showRefusal(chatId, 'Wait for the upload to finish, then send.');
+    return;
+  }
+  // A message has text: files sent alone are named in it.
+  const text = typed || files.map((file) => file.name).join(', ');
+  if (!text) {
+    return;
+  }
   ui.composerText.value = '';
   setComposing(null);
   try {
@@ -67,7 +78,9 @@ ui.composer.addEventListener('submit', async (event) => {
       text,
       clientId: crypto.randomUUID(),
       ...(composing?.kind === 'reply' ? { replyTo: composing.seq } : {}),
+      ...(files.length > 0 ? { attachments: files.map((file) => file.id) } : {}),
     });
+    filesSent(chatId);
     showRefusal(chatId, null);
     if (state.open === chatId) {
       if (!state.atEnd) {
@@ -78,7 +91,7 @@ ui.composer.addEventListener('submit', async (event) => {
       showMessage(message);
     }
   } catch (error) {
-    ui.composerText.value = text;
+    ui.composerText.value = typed;
     // A muted member is told until when; nothing was sent.
     showRefusal(chatId, refusalText(error, chatId));
   }

@@ -5,6 +5,7 @@ import { setComposing } from './composer.js';
 import { ui } from './dom.js';
 import { closeMenu } from './menu.js';
 import { mentionCounts } from './mentions.js';
+import { showUploads } from './files.js';
 import { showRefusal } from './moderation.js';
 import { showMessage } from './message-view.js';
 import { nameOf, plural, paintAvatar, otherMember, titleOf } from './names.js';
@@ -39,6 +40,7 @@ export async function openChat(chatId, focusSeq = null) {
   renderPins();
   ui.messages.replaceChildren();
   showPane(true);
+  showUploads();
   await loadMembers(chatId);
   if (chat.kind === 'direct') {
     // A status message changes without an event to others: the latest when the chat is opened.

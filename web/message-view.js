@@ -1,6 +1,7 @@
 // @ts-check
 // A message on screen: its bubble, the quote it replies to, its reactions.
 import { el, ui } from './dom.js';
+import { filesOf } from './files.js';
 import { openMenu, toggleReaction } from './menu.js';
 import { nameOf, timeOf } from './names.js';
 import { textWithMentions, mentionsMe } from './mentions.js';
@@ -109,6 +110,7 @@ export function showMessage(message, { scroll = true } = {}) {
   const merged = {
     ...message,
     ...(message.reactions === undefined && known?.reactions ? { reactions: known.reactions } : {}),
+    ...(message.attachments === undefined && known?.attachments ? { attachments: known.attachments } : {}),
     ...(message.pinnedAt === undefined && known
       ? { pinnedAt: known.pinnedAt, pinnedBy: known.pinnedBy }
       : {}),
@@ -138,6 +140,7 @@ export function showMessage(message, { scroll = true } = {}) {
       pinMarkOf(merged),
       merged.deletedAt ? null : quoteOf(merged),
       el('div', { class: 'row' }, [el('div', { class: 'bubble' }, textWithMentions(merged)), more]),
+      filesOf(merged),
       reactionsOf(merged),
       threadLineOf(merged),
       threadLinkOf(merged),

@@ -2,6 +2,7 @@
 // Threads: the side panel with a message's thread (its root, its replies paged, a composer), and the root's
 // "N replies" line in the main history.
 import { el, ui } from './dom.js';
+import { filesOf } from './files.js';
 import { attachMentions, mentionsMe, textWithMentions } from './mentions.js';
 import { openMenu } from './menu.js';
 import { reactionsOf } from './message-view.js';
@@ -56,6 +57,7 @@ function itemOf(message, root) {
     [
       mine ? null : el('span', { class: 'author' }, [nameOf(message.authorId)]),
       el('div', { class: 'row' }, [el('div', { class: 'bubble' }, textWithMentions(message)), more]),
+      filesOf(message),
       reactionsOf(message),
       el('time', { datetime: message.createdAt }, [
         `${timeOf(message.createdAt)}${message.editedAt ? ' · edited' : ''}${message.alsoInChat ? ' · also in chat' : ''}`,

@@ -34,6 +34,7 @@ const DEMO_MODULES = [
   'chats.js',
   'composer.js',
   'dom.js',
+  'files.js',
   'history.js',
   'live.js',
   'members.js',
