@@ -22,6 +22,7 @@ import {
   type BusConfig,
   type RealtimeConfig,
 } from './realtime/realtime.config.ts';
+import { webhooksConfig, type WebhooksConfig } from './webhooks/webhook.config.ts';
 
 /**
  * The whole configuration, read from the environment at start. Each section is parsed beside the feature it
@@ -58,6 +59,8 @@ export interface Config {
   demo: DemoConfig;
   /** Memory for history pages at the state they were read at (PARLEY_HISTORY_CACHE_MB); 0: no cache. */
   historyCacheBytes: number;
+  /** Webhook subscriptions and their delivery (`webhooks/webhook.config.ts`). */
+  webhooks: WebhooksConfig;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -90,5 +93,6 @@ export function loadConfig(env: Env = process.env): Config {
     metrics: metricsConfig(env),
     demo: demoConfig(env, nodeEnv, jwt.secret),
     historyCacheBytes: integer(env, 'PARLEY_HISTORY_CACHE_MB', 64, 0, 64 * 1024) * 1024 * 1024,
+    webhooks: webhooksConfig(env),
   };
 }

@@ -24,6 +24,17 @@ export interface Context {
    * once (and on the other processes when they hear `user.deleted`). Without it every request looks its user up.
    */
   knownUsers?: KnownUsers;
+  /** Webhooks (docs/webhooks.md): the rules their routes check, and how to tell the delivery worker of a change. */
+  webhooks?: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  /** Most subscriptions one tenant may have. */
+  perTenant: number;
+  /** Plain http:// targets beyond this machine. */
+  allowHttp: boolean;
+  /** Subscriptions changed: the worker reads which tenants have one again. */
+  changed(): void;
 }
 
 /** The service limits (docs/operations.md, "Limits"); set by `PARLEY_BODY_LIMIT` and `PARLEY_MAX_*`. */

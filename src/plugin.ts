@@ -40,6 +40,7 @@ import { userRoutes } from './users/user.routes.ts';
 import { blockRoutes } from './users/block.routes.ts';
 import { moderationRoutes } from './moderation/moderation.routes.ts';
 import { reportRoutes } from './moderation/report.routes.ts';
+import { webhookRoutes } from './webhooks/webhook.routes.ts';
 import { installDraining } from './http/draining.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerAsyncApi } from './http/asyncapi.ts';
@@ -223,6 +224,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
         blockRoutes,
         moderationRoutes,
         reportRoutes,
+        webhookRoutes,
       ]) {
         await v1.register(routes, { ctx });
       }

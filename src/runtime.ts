@@ -16,6 +16,7 @@ import { Metrics } from './metrics/metrics.registry.ts';
 import type { Bus } from './realtime/bus.ts';
 import { LocalBus } from './realtime/buses/local.ts';
 import { createBus } from './realtime/create-bus.ts';
+import { DeliveryWorker } from './webhooks/delivery.service.ts';
 
 export interface RuntimeOptions {
   log: FastifyBaseLogger;
@@ -129,6 +130,18 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     knownUsers,
     ...(history ? { history } : {}),
   };
+  const worker =
+    config.webhooks.deliver && options.fanOut !== false ? new DeliveryWorker(ctx, config.webhooks) : null;
+  ctx.webhooks = {
+    perTenant: config.webhooks.perTenant,
+    allowHttp: config.webhooks.allowHttp,
+    changed: () => worker?.refreshTenants(),
+  };
+  if (worker) {
+    // An event is published after its transaction commits: its outbox rows are there to be sent.
+    bus.subscribe((e) => worker.nudge(e.tenantId));
+    worker.start();
+  }
   const pruning =
     options.fanOut === false ? null : scheduleChangePruning(ctx, config.realtime.changeRetentionDays);
   return {
@@ -137,6 +150,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     bus,
     metrics,
     async close() {
+      await worker?.close();
       if (maintenance) {
         clearInterval(maintenance);
       }

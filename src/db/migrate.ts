@@ -21,6 +21,7 @@ import * as pins from './migrations/0019_pins.ts';
 import * as mentions from './migrations/0020_mentions.ts';
 import * as threads from './migrations/0021_threads.ts';
 import * as moderation from './migrations/0022_moderation.ts';
+import * as webhooks from './migrations/0023_webhooks.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
@@ -46,6 +47,7 @@ export const migrations: Record<string, Migration & { installs?: { sendFunction?
   '0020_mentions': mentions,
   '0021_threads': threads,
   '0022_moderation': moderation,
+  '0023_webhooks': webhooks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,0 +1,298 @@
+import type { Context } from '../context.ts';
+import { presentMessage } from '../messages/message.presenter.ts';
+import type { MessageRow } from '../messages/message.table.ts';
+import {
+  dueEvents,
+  leaseEvents,
+  markDelivered,
+  markFailed,
+  recipientsOf,
+  type Recipients,
+  releaseLease,
+  type ClaimedRow,
+} from './outbox.repository.ts';
+import { ID_HEADER, SIGNATURE_HEADER, sign, TIMESTAMP_HEADER } from './webhook.signature.ts';
+import type { WebhooksConfig } from './webhook.config.ts';
+import { tenantsWithWebhooks } from './webhook.repository.ts';
+
+/** Every this many polls the worker reads again which tenants have an enabled subscription. */
+const TENANT_REFRESH_POLLS = 5;
+
+/** What one delivery observed: for the bench and the metrics. */
+export interface DeliveryObservation {
+  /** From the event's commit to the receiver's 2xx, in milliseconds. */
+  delayMs: number;
+}
+
+/**
+ * The delivery worker (docs/webhooks.md, "Delivery"): takes due events from the outbox, oldest first, leases them
+ * (several processes share the work; a row another process leases is skipped), signs and POSTs each, and records
+ * the outcome: delivered, retried later with exponential backoff, or dead once older than the retry window. Events
+ * of one subscription and chat go out one at a time in id order: the next is due only once the one before is
+ * delivered or dead. A subscription has at most `perSubscription` deliveries in flight, so a slow receiver holds
+ * only its own slots.
+ */
+export class DeliveryWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly inFlight = new Map<string, number>();
+  private total = 0;
+  private running = false;
+  private again = false;
+  private closed = false;
+  private polls = 0;
+  private tenants = new Set<string>();
+  private readonly sending = new Set<Promise<void>>();
+  private readonly stop = new AbortController();
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly config: WebhooksConfig,
+    private readonly observe?: (observation: DeliveryObservation) => void,
+  ) {
+    this.leaseMs = 2 * config.timeoutMs + 1000;
+  }
+
+  start(): void {
+    this.refreshTenants();
+    this.timer = setInterval(() => {
+      this.polls += 1;
+      if (this.polls % TENANT_REFRESH_POLLS === 0) {
+        this.refreshTenants();
+      }
+      this.kick();
+    }, this.config.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** An event of `tenantId` was committed: look for due deliveries now if the tenant has a subscription. */
+  nudge(tenantId: string): void {
+    if (this.tenants.has(tenantId)) {
+      this.kick();
+    }
+  }
+
+  /** Subscriptions changed on this process: read the tenants again, and look for work. */
+  refreshTenants(): void {
+    if (this.closed) {
+      return;
+    }
+    tenantsWithWebhooks(this.ctx.db).then(
+      (tenants) => {
+        this.tenants = new Set(tenants);
+        this.kick();
+      },
+      (error: unknown) => this.ctx.log.debug({ err: error }, 'reading the tenants with webhooks failed'),
+    );
+  }
+
+  /** Stops taking work, aborts the deliveries in flight and gives their events back (they are sent again later). */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) {
+      clearInterval(this.timer);
+    }
+    this.stop.abort();
+    while (this.running || this.sending.size > 0) {
+      await Promise.allSettled([...this.sending]);
+      if (this.running) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  }
+
+  private kick(): void {
+    if (this.closed) {
+      return;
+    }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.fill()
+      .catch((error: unknown) =>
+        this.ctx.log.warn({ err: error }, 'webhook delivery: claiming events failed'),
+      )
+      .finally(() => {
+        this.running = false;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Claims as many due events as there are free slots, and starts sending them. */
+  private async fill(): Promise<void> {
+    const { concurrency, perSubscription } = this.config;
+    while (!this.closed && this.total < concurrency) {
+      const free = concurrency - this.total;
+      const busy = [...this.inFlight].filter(([, n]) => n >= perSubscription).map(([id]) => id);
+      const candidates = await dueEvents(this.ctx.db, busy, free * 2);
+      const taken = new Map<string, number>();
+      const picked: number[] = [];
+      for (const candidate of candidates) {
+        const n =
+          (this.inFlight.get(candidate.subscription_id) ?? 0) + (taken.get(candidate.subscription_id) ?? 0);
+        if (n >= perSubscription || picked.length >= free) {
+          continue;
+        }
+        taken.set(candidate.subscription_id, (taken.get(candidate.subscription_id) ?? 0) + 1);
+        picked.push(candidate.id);
+      }
+      if (this.closed || picked.length === 0) {
+        return;
+      }
+      const leased = await leaseEvents(this.ctx.db, picked, this.leaseMs);
+      const recipients = await recipientsOf(
+        this.ctx.db,
+        leased.flatMap((row) => {
+          const created = createdPayload(row);
+          return created
+            ? [{ chatId: created.chatId, seq: Number(created.seq), authorId: created.row.author_id }]
+            : [];
+        }),
+      );
+      for (const row of leased) {
+        this.begin(row, recipients);
+      }
+      if (candidates.length < free * 2) {
+        return;
+      }
+    }
+  }
+
+  private begin(row: ClaimedRow, recipients: Map<string, Recipients>): void {
+    this.total += 1;
+    this.inFlight.set(row.subscription_id, (this.inFlight.get(row.subscription_id) ?? 0) + 1);
+    const sending = this.deliver(row, recipients)
+      .catch((error: unknown) => this.ctx.log.warn({ err: error, id: row.id }, 'webhook delivery failed'))
+      .finally(() => {
+        this.total -= 1;
+        const n = (this.inFlight.get(row.subscription_id) ?? 1) - 1;
+        if (n === 0) {
+          this.inFlight.delete(row.subscription_id);
+        } else {
+          this.inFlight.set(row.subscription_id, n);
+        }
+        this.sending.delete(sending);
+        this.kick();
+      });
+    this.sending.add(sending);
+  }
+
+  private async deliver(row: ClaimedRow, recipients: Map<string, Recipients>): Promise<void> {
+    const body = JSON.stringify({
+      id: String(row.id),
+      type: row.type,
+      tenantId: row.tenant_id,
+      createdAt: row.created_at.toISOString(),
+      attempt: row.attempts,
+      data: eventData(row, recipients),
+    });
+    const timestamp = Math.floor(Date.now() / 1000);
+    let status: number | null = null;
+    let error: string;
+    try {
+      const response = await fetch(row.url, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Parley-Webhooks',
+          [ID_HEADER]: String(row.id),
+          [TIMESTAMP_HEADER]: String(timestamp),
+          [SIGNATURE_HEADER]: sign(row.secret, timestamp, body),
+        },
+        body,
+        signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(this.config.timeoutMs)]),
+      });
+      status = response.status;
+      await response.body?.cancel().catch(() => undefined);
+      if (status >= 200 && status < 300) {
+        await markDelivered(this.ctx.db, row.id, status);
+        this.observe?.({ delayMs: Date.now() - row.created_at.getTime() });
+        return;
+      }
+      error = `HTTP ${status}`;
+    } catch (caught) {
+      if (this.stop.signal.aborted) {
+        await releaseLease(this.ctx.db, row.id);
+        return;
+      }
+      const reason = caught instanceof Error ? (caught.cause instanceof Error ? caught.cause : caught) : null;
+      error = reason ? `${reason.name}: ${reason.message}` : String(caught);
+    }
+    const outcome = await markFailed(this.ctx.db, row.id, {
+      status,
+      error,
+      retryInMs: backoff(this.config, row.attempts),
+      windowMs: this.config.retryWindowMs,
+    });
+    this.ctx.log.debug({ id: row.id, status, error, outcome }, 'webhook delivery failed');
+  }
+}
+
+/** What the trigger records for a new message: the row as written (JSON). */
+interface CreatedPayload {
+  chatId: string;
+  seq: number;
+  row: Record<keyof MessageRow, unknown> & { author_id: string };
+}
+
+function createdPayload(row: ClaimedRow): CreatedPayload | null {
+  return row.type === 'message.created' ? (row.payload as CreatedPayload) : null;
+}
+
+const time = (value: unknown): Date => new Date(value as string);
+const timeOrNull = (value: unknown): Date | null => (value === null ? null : time(value));
+const numberOrNull = (value: unknown): number | null => (value === null ? null : Number(value));
+
+/** The message row back from its JSON (timestamps as strings, bigints as numbers). */
+function messageRow(json: CreatedPayload['row']): MessageRow {
+  return {
+    chat_id: json.chat_id as string,
+    seq: Number(json.seq),
+    id: json.id as string,
+    author_id: json.author_id,
+    text: json.text as string | null,
+    reply_to: numberOrNull(json.reply_to),
+    client_id: json.client_id as string | null,
+    created_at: time(json.created_at),
+    edited_at: timeOrNull(json.edited_at),
+    deleted_at: timeOrNull(json.deleted_at),
+    thread_root: numberOrNull(json.thread_root),
+    also_in_chat: json.also_in_chat === true,
+    reply_count: Number(json.reply_count ?? 0),
+    last_reply_at: timeOrNull(json.last_reply_at),
+    thread_participants: (json.thread_participants as string[] | null) ?? null,
+  };
+}
+
+/**
+ * What the receiver gets as `data`: the recorded payload; for a new message, its view as sent, and, read as the
+ * event is sent, who it mentions and which other members have no live stream (for push notifications).
+ */
+function eventData(row: ClaimedRow, recipients: Map<string, Recipients>): unknown {
+  const created = createdPayload(row);
+  if (!created) {
+    return row.payload;
+  }
+  const message = messageRow(created.row);
+  return {
+    chatId: created.chatId,
+    message: presentMessage(message),
+    recipients: recipients.get(`${created.chatId}:${message.seq}`) ?? { offline: [], mentioned: [] },
+  };
+}
+
+/** The delay before retry `attempts` (1: the first retry): doubling from the base, capped, with ±10 % jitter. */
+export function backoff(
+  config: Pick<WebhooksConfig, 'retryBaseMs' | 'retryMaxMs'>,
+  attempts: number,
+): number {
+  const raw = Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
+  return Math.round(raw * (0.9 + Math.random() * 0.2));
+}

@@ -1,0 +1,173 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { DeliveryStatus, WebhookOutboxRow } from './webhook.table.ts';
+
+/**
+ * The outbox (migration 0023): written by the triggers, read and updated by the delivery worker, listed as the
+ * delivery log. An event is due when it is pending, its time has come, no live lease holds it, and it is the oldest
+ * pending event of its subscription and chat (the order key).
+ */
+
+/** A claimed event with what it takes to send it. */
+export interface ClaimedRow extends WebhookOutboxRow {
+  url: string;
+  secret: string;
+}
+
+/** Due events, oldest first, skipping subscriptions in `busy`: candidates, not yet leased. */
+export async function dueEvents(
+  db: Db,
+  busy: string[],
+  limit: number,
+): Promise<{ id: number; subscription_id: string }[]> {
+  const result = await sql<{ id: number; subscription_id: string }>`
+    select o.id, o.subscription_id
+    from webhook_outbox o
+    join webhook_subscriptions w on w.id = o.subscription_id and w.enabled
+    where o.status = 'pending' and o.next_at <= now()
+      and (o.lease_until is null or o.lease_until < now())
+      and o.subscription_id <> all (${busy}::text[])
+      and not exists (
+        select 1 from webhook_outbox p
+        where p.subscription_id = o.subscription_id and p.chat_id = o.chat_id and p.status = 'pending'
+          and p.id < o.id)
+    order by o.next_at, o.id
+    limit ${limit}`.execute(db);
+  return result.rows;
+}
+
+/**
+ * Leases the given events for `leaseMs`: only those still pending and not leased meanwhile by another process (rows
+ * another process is leasing right now are skipped, not waited for). What this returns is this process's to send.
+ */
+export async function leaseEvents(db: Db, ids: number[], leaseMs: number): Promise<ClaimedRow[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  const result = await sql<ClaimedRow>`
+    with leased as (
+      update webhook_outbox set lease_until = now() + ${leaseMs} * interval '1 millisecond', attempts = attempts + 1
+      where id in (
+        select id from webhook_outbox
+        where id = any (${ids}::bigint[]) and status = 'pending'
+          and (lease_until is null or lease_until < now())
+        for update skip locked)
+      returning *
+    )
+    select l.*, w.url, w.secret
+    from leased l join webhook_subscriptions w on w.id = l.subscription_id
+    order by l.id`.execute(db);
+  return result.rows;
+}
+
+export async function markDelivered(db: Db, id: number, status: number): Promise<void> {
+  await sql`
+    update webhook_outbox
+    set status = 'delivered', delivered_at = now(), lease_until = null, last_status = ${status}, last_error = null
+    where id = ${id}::bigint`.execute(db);
+}
+
+/** A failed attempt: retried at `retryInMs` from now, or dead once the event is older than the window. */
+export async function markFailed(
+  db: Db,
+  id: number,
+  outcome: { status: number | null; error: string; retryInMs: number; windowMs: number },
+): Promise<DeliveryStatus> {
+  const result = await sql<{ status: DeliveryStatus }>`
+    update webhook_outbox
+    set lease_until = null, last_status = ${outcome.status}, last_error = ${outcome.error.slice(0, 500)},
+        status = case when created_at + ${outcome.windowMs} * interval '1 millisecond' <= now()
+                      then 'dead' else 'pending' end,
+        next_at = now() + ${outcome.retryInMs} * interval '1 millisecond'
+    where id = ${id}::bigint
+    returning status`.execute(db);
+  return result.rows[0]?.status ?? 'dead';
+}
+
+/** The delivery log of a subscription, newest first. */
+export async function listDeliveries(
+  db: Db,
+  subscriptionId: string,
+  page: { status?: DeliveryStatus; before?: number; limit: number },
+): Promise<WebhookOutboxRow[]> {
+  const status = page.status === undefined ? sql`` : sql`and status = ${page.status}`;
+  const before = page.before === undefined ? sql`` : sql`and id < ${page.before}`;
+  const result = await sql<WebhookOutboxRow>`
+    select * from webhook_outbox
+    where subscription_id = ${subscriptionId} ${status} ${before}
+    order by id desc
+    limit ${page.limit}`.execute(db);
+  return result.rows;
+}
+
+/** A copy of a delivered or dead event, pending at the end of its chat's queue; undefined when there is none. */
+export async function redeliver(
+  db: Db,
+  subscriptionId: string,
+  id: string,
+): Promise<WebhookOutboxRow | undefined> {
+  const result = await sql<WebhookOutboxRow>`
+    insert into webhook_outbox (subscription_id, tenant_id, chat_id, type, payload, redelivery_of)
+    select subscription_id, tenant_id, chat_id, type, payload, id
+    from webhook_outbox where subscription_id = ${subscriptionId} and id = ${id}::bigint
+    returning *`.execute(db);
+  return result.rows[0];
+}
+
+export async function findDelivery(
+  db: Db,
+  subscriptionId: string,
+  id: string,
+): Promise<WebhookOutboxRow | undefined> {
+  const result = await sql<WebhookOutboxRow>`
+    select * from webhook_outbox
+    where subscription_id = ${subscriptionId} and id = ${id}::bigint`.execute(db);
+  return result.rows[0];
+}
+
+/** Who a new message's event names: the users it mentions, and the other members with no live stream anywhere. */
+export interface Recipients {
+  offline: string[];
+  mentioned: string[];
+}
+
+/** The recipients of each message (by chat and seq), read when its event is sent. */
+export async function recipientsOf(
+  db: Db,
+  keys: { chatId: string; seq: number; authorId: string }[],
+): Promise<Map<string, Recipients>> {
+  const found = new Map<string, Recipients>();
+  if (keys.length === 0) {
+    return found;
+  }
+  const result = await sql<{
+    chat_id: string;
+    seq: number;
+    offline: string[] | null;
+    mentioned: string[] | null;
+  }>`
+    select k.chat_id, k.seq,
+           (select array_agg(me.user_id order by me.user_id) from members me
+             where me.chat_id = k.chat_id and me.user_id <> k.author_id
+               and not exists (
+                 select 1 from presence p
+                 where p.tenant_id = me.tenant_id and p.user_id = me.user_id and p.expires_at > now())) as offline,
+           (select array_agg(distinct mm.user_id order by mm.user_id) from message_mentions mm
+             where mm.chat_id = k.chat_id and mm.seq = k.seq and mm.user_id is not null) as mentioned
+    from unnest(${keys.map((k) => k.chatId)}::text[], ${keys.map((k) => k.seq)}::bigint[],
+                ${keys.map((k) => k.authorId)}::text[]) as k (chat_id, seq, author_id)`.execute(db);
+  for (const row of result.rows) {
+    found.set(`${row.chat_id}:${Number(row.seq)}`, {
+      offline: row.offline ?? [],
+      mentioned: row.mentioned ?? [],
+    });
+  }
+  return found;
+}
+
+/** Gives a leased event back (this process is closing): it is due again at once, to whichever process is left. */
+export async function releaseLease(db: Db, id: number): Promise<void> {
+  await sql`update webhook_outbox set lease_until = null, attempts = attempts - 1 where id = ${id}`.execute(
+    db,
+  );
+}

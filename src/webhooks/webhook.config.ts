@@ -1,0 +1,38 @@
+import { boolean, integer, type Env } from '../env.ts';
+
+/** Webhooks (docs/webhooks.md, "Configuration"). */
+export interface WebhooksConfig {
+  /** This process delivers (PARLEY_WEBHOOKS_DELIVER); events are recorded either way. */
+  deliver: boolean;
+  /** Most subscriptions one tenant may have. */
+  perTenant: number;
+  /** How long one delivery may take before it counts as failed. */
+  timeoutMs: number;
+  /** How often the worker looks for due deliveries when nothing woke it. */
+  pollMs: number;
+  /** Deliveries in flight at once in this process, and for one subscription. */
+  concurrency: number;
+  perSubscription: number;
+  /** The first retry's delay; each next one doubles, up to `retryMaxMs`. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How long an event is retried (from when it was recorded) before it is dead-lettered. */
+  retryWindowMs: number;
+  /** Plain http:// targets other than this machine (PARLEY_WEBHOOK_ALLOW_HTTP); loopback is always allowed. */
+  allowHttp: boolean;
+}
+
+export function webhooksConfig(env: Env): WebhooksConfig {
+  return {
+    deliver: boolean(env, ['PARLEY_WEBHOOKS_DELIVER'], true),
+    perTenant: integer(env, 'PARLEY_WEBHOOKS_PER_TENANT', 10, 0, 1000),
+    timeoutMs: integer(env, 'PARLEY_WEBHOOK_TIMEOUT_MS', 10_000, 10, 120_000),
+    pollMs: integer(env, 'PARLEY_WEBHOOK_POLL_MS', 1000, 5, 60_000),
+    concurrency: integer(env, 'PARLEY_WEBHOOK_CONCURRENCY', 32, 1, 1000),
+    perSubscription: integer(env, 'PARLEY_WEBHOOK_PER_SUBSCRIPTION', 8, 1, 1000),
+    retryBaseMs: integer(env, 'PARLEY_WEBHOOK_RETRY_BASE_MS', 10_000, 1, 3_600_000),
+    retryMaxMs: integer(env, 'PARLEY_WEBHOOK_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
+    retryWindowMs: integer(env, 'PARLEY_WEBHOOK_RETRY_WINDOW_MS', 86_400_000, 1, 30 * 86_400_000),
+    allowHttp: boolean(env, ['PARLEY_WEBHOOK_ALLOW_HTTP'], false),
+  };
+}
