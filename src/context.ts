@@ -26,6 +26,22 @@ export interface Context {
   knownUsers?: KnownUsers;
   /** Webhooks (docs/webhooks.md): the rules their routes check, and how to tell the delivery worker of a change. */
   webhooks?: WebhookSettings;
+  /**
+   * The "before send" hook (docs/webhooks.md): given a send about to be written, the text to write (the same or
+   * rewritten), or an `AppError` thrown (rejected, or the backend unreachable with the refusing policy). Unset: none.
+   */
+  beforeSend?: (send: BeforeSend) => Promise<string>;
+}
+
+/** A send as the "before send" hook sees it. */
+export interface BeforeSend {
+  tenantId: string;
+  chatId: string;
+  authorId: string;
+  text: string;
+  clientId: string | null;
+  replyTo: number | null;
+  threadRoot: number | null;
 }
 
 export interface WebhookSettings {

@@ -17,6 +17,7 @@ import type { Bus } from './realtime/bus.ts';
 import { LocalBus } from './realtime/buses/local.ts';
 import { createBus } from './realtime/create-bus.ts';
 import { DeliveryWorker } from './webhooks/delivery.service.ts';
+import { createBeforeSend } from './webhooks/before-send.service.ts';
 
 export interface RuntimeOptions {
   log: FastifyBaseLogger;
@@ -137,6 +138,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     allowHttp: config.webhooks.allowHttp,
     changed: () => worker?.refreshTenants(),
   };
+  if (config.webhooks.beforeSend) {
+    ctx.beforeSend = createBeforeSend(config.webhooks.beforeSend, log);
+  }
   if (worker) {
     // An event is published after its transaction commits: its outbox rows are there to be sent.
     bus.subscribe((e) => worker.nudge(e.tenantId));

@@ -1,4 +1,4 @@
-import { boolean, integer, type Env } from '../env.ts';
+import { boolean, ConfigError, integer, oneOf, read, type Env } from '../env.ts';
 
 /** Webhooks (docs/webhooks.md, "Configuration"). */
 export interface WebhooksConfig {
@@ -20,6 +20,42 @@ export interface WebhooksConfig {
   retryWindowMs: number;
   /** Plain http:// targets other than this machine (PARLEY_WEBHOOK_ALLOW_HTTP); loopback is always allowed. */
   allowHttp: boolean;
+  /** The synchronous "before send" hook; null: none. */
+  beforeSend: BeforeSendConfig | null;
+}
+
+export interface BeforeSendConfig {
+  /** PARLEY_BEFORE_SEND_URL: where each send is POSTed before it is written. */
+  url: string;
+  /** PARLEY_BEFORE_SEND_SECRET: the key of its signature (required with the URL). */
+  secret: string;
+  /** PARLEY_BEFORE_SEND_TIMEOUT_MS: how long a send waits for the answer. */
+  timeoutMs: number;
+  /** PARLEY_BEFORE_SEND_ON_FAILURE: when the backend is slow, down or answers nonsense, send anyway or refuse (503). */
+  onFailure: 'allow' | 'refuse';
+}
+
+function beforeSendConfig(env: Env): BeforeSendConfig | null {
+  const url = read(env, 'PARLEY_BEFORE_SEND_URL');
+  if (url === undefined) {
+    return null;
+  }
+  if (!/^https?:\/\//.test(url)) {
+    throw new ConfigError('PARLEY_BEFORE_SEND_URL', `must be an http:// or https:// URL, got "${url}"`);
+  }
+  const secret = read(env, 'PARLEY_BEFORE_SEND_SECRET');
+  if (secret === undefined || secret.length < 16) {
+    throw new ConfigError(
+      'PARLEY_BEFORE_SEND_SECRET',
+      'is required with PARLEY_BEFORE_SEND_URL (16 characters or more)',
+    );
+  }
+  return {
+    url,
+    secret,
+    timeoutMs: integer(env, 'PARLEY_BEFORE_SEND_TIMEOUT_MS', 500, 10, 30_000),
+    onFailure: oneOf(env, 'PARLEY_BEFORE_SEND_ON_FAILURE', ['allow', 'refuse'] as const, 'allow'),
+  };
 }
 
 export function webhooksConfig(env: Env): WebhooksConfig {
@@ -34,5 +70,6 @@ export function webhooksConfig(env: Env): WebhooksConfig {
     retryMaxMs: integer(env, 'PARLEY_WEBHOOK_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
     retryWindowMs: integer(env, 'PARLEY_WEBHOOK_RETRY_WINDOW_MS', 86_400_000, 1, 30 * 86_400_000),
     allowHttp: boolean(env, ['PARLEY_WEBHOOK_ALLOW_HTTP'], false),
+    beforeSend: beforeSendConfig(env),
   };
 }
