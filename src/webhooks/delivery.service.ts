@@ -15,6 +15,9 @@ import { ID_HEADER, SIGNATURE_HEADER, sign, TIMESTAMP_HEADER } from './webhook.s
 import type { WebhooksConfig } from './webhook.config.ts';
 import { tenantsWithWebhooks } from './webhook.repository.ts';
 
+/** Wake-ups this close together make one claim. */
+const COALESCE_MS = 10;
+
 /** Every this many polls the worker reads again which tenants have an enabled subscription. */
 const TENANT_REFRESH_POLLS = 5;
 
@@ -34,6 +37,7 @@ export interface DeliveryObservation {
  */
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | null = null;
+  private soon: NodeJS.Timeout | null = null;
   private readonly inFlight = new Map<string, number>();
   private total = 0;
   private running = false;
@@ -44,6 +48,9 @@ export class DeliveryWorker {
   private readonly sending = new Set<Promise<void>>();
   private readonly stop = new AbortController();
   private readonly leaseMs: number;
+  /** Deliveries the receivers took, waiting to be recorded together. */
+  private delivered: { id: number; status: number }[] = [];
+  private recording: Promise<void> | null = null;
 
   constructor(
     private readonly ctx: Context,
@@ -93,16 +100,53 @@ export class DeliveryWorker {
     if (this.timer) {
       clearInterval(this.timer);
     }
+    if (this.soon) {
+      clearTimeout(this.soon);
+    }
     this.stop.abort();
-    while (this.running || this.sending.size > 0) {
-      await Promise.allSettled([...this.sending]);
+    while (this.running || this.sending.size > 0 || this.recording) {
+      await Promise.allSettled([...this.sending, this.recording]);
       if (this.running) {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     }
   }
 
+  /**
+   * Records a delivery with every other one that completes meanwhile: one statement for all of them, so that a busy
+   * worker does not write (and, on PGlite, sync) once per delivery. Resolves once this one is recorded.
+   */
+  private recordDelivered(id: number, status: number): Promise<void> {
+    this.delivered.push({ id, status });
+    this.recording ??= (async () => {
+      try {
+        while (this.delivered.length > 0) {
+          await markDelivered(this.ctx.db, this.delivered.splice(0));
+        }
+      } finally {
+        this.recording = null;
+        // The next event of each recorded chat is due now.
+        this.kick();
+      }
+    })();
+    return this.recording;
+  }
+
+  /**
+   * Looks for due events soon: wake-ups within `COALESCE_MS` of one another (the events of a batch of sends, the
+   * deliveries recorded together) make one claim, so the worker writes a few times a second, not once per event.
+   */
   private kick(): void {
+    if (this.closed || this.soon !== null) {
+      return;
+    }
+    this.soon = setTimeout(() => {
+      this.soon = null;
+      this.claim();
+    }, COALESCE_MS);
+  }
+
+  private claim(): void {
     if (this.closed) {
       return;
     }
@@ -119,7 +163,7 @@ export class DeliveryWorker {
         this.running = false;
         if (this.again) {
           this.again = false;
-          this.kick();
+          this.claim();
         }
       });
   }
@@ -170,6 +214,9 @@ export class DeliveryWorker {
     const sending = this.deliver(row, recipients)
       .catch((error: unknown) => this.ctx.log.warn({ err: error, id: row.id }, 'webhook delivery failed'))
       .finally(() => {
+        const full =
+          this.total >= this.config.concurrency ||
+          (this.inFlight.get(row.subscription_id) ?? 0) >= this.config.perSubscription;
         this.total -= 1;
         const n = (this.inFlight.get(row.subscription_id) ?? 1) - 1;
         if (n === 0) {
@@ -178,7 +225,10 @@ export class DeliveryWorker {
           this.inFlight.set(row.subscription_id, n);
         }
         this.sending.delete(sending);
-        this.kick();
+        if (full) {
+          // A slot opened where there were none: what waited for it may go.
+          this.kick();
+        }
       });
     this.sending.add(sending);
   }
@@ -212,7 +262,10 @@ export class DeliveryWorker {
       status = response.status;
       await response.body?.cancel().catch(() => undefined);
       if (status >= 200 && status < 300) {
-        await markDelivered(this.ctx.db, row.id, status);
+        // The slot is free once the receiver has answered; the record follows with others (close waits for it).
+        void this.recordDelivered(row.id, status).catch((error: unknown) =>
+          this.ctx.log.warn({ err: error }, 'webhook delivery: recording deliveries failed'),
+        );
         this.observe?.({ delayMs: Date.now() - row.created_at.getTime() });
         return;
       }

@@ -14,23 +14,36 @@ export interface ClaimedRow extends WebhookOutboxRow {
   secret: string;
 }
 
-/** Due events, oldest first, skipping subscriptions in `busy`: candidates, not yet leased. */
+/**
+ * Due events, oldest first, skipping subscriptions in `busy`: candidates, not yet leased. Only the head of each
+ * queue (the oldest pending event of a subscription and chat) can be due: the heads are found by a skip scan of
+ * `webhook_outbox_queue_idx`, one probe per queue, however long the queues behind them are.
+ */
 export async function dueEvents(
   db: Db,
   busy: string[],
   limit: number,
 ): Promise<{ id: number; subscription_id: string }[]> {
   const result = await sql<{ id: number; subscription_id: string }>`
+    with recursive heads (subscription_id, chat_id, id) as (
+      (select subscription_id, chat_id, id from webhook_outbox
+       where status = 'pending'
+       order by subscription_id, chat_id, id
+       limit 1)
+      union all
+      select n.subscription_id, n.chat_id, n.id
+      from heads h, lateral (
+        select subscription_id, chat_id, id from webhook_outbox
+        where status = 'pending' and (subscription_id, chat_id) > (h.subscription_id, h.chat_id)
+        order by subscription_id, chat_id, id
+        limit 1) n
+    )
     select o.id, o.subscription_id
-    from webhook_outbox o
+    from heads h
+    join webhook_outbox o on o.id = h.id
     join webhook_subscriptions w on w.id = o.subscription_id and w.enabled
-    where o.status = 'pending' and o.next_at <= now()
-      and (o.lease_until is null or o.lease_until < now())
+    where o.next_at <= now() and (o.lease_until is null or o.lease_until < now())
       and o.subscription_id <> all (${busy}::text[])
-      and not exists (
-        select 1 from webhook_outbox p
-        where p.subscription_id = o.subscription_id and p.chat_id = o.chat_id and p.status = 'pending'
-          and p.id < o.id)
     order by o.next_at, o.id
     limit ${limit}`.execute(db);
   return result.rows;
@@ -60,11 +73,16 @@ export async function leaseEvents(db: Db, ids: number[], leaseMs: number): Promi
   return result.rows;
 }
 
-export async function markDelivered(db: Db, id: number, status: number): Promise<void> {
+/** Events the receivers took (2xx), in one statement. */
+export async function markDelivered(db: Db, delivered: { id: number; status: number }[]): Promise<void> {
+  if (delivered.length === 0) {
+    return;
+  }
   await sql`
-    update webhook_outbox
-    set status = 'delivered', delivered_at = now(), lease_until = null, last_status = ${status}, last_error = null
-    where id = ${id}::bigint`.execute(db);
+    update webhook_outbox o
+    set status = 'delivered', delivered_at = now(), lease_until = null, last_status = d.status, last_error = null
+    from unnest(${delivered.map((d) => d.id)}::bigint[], ${delivered.map((d) => d.status)}::int[]) as d (id, status)
+    where o.id = d.id`.execute(db);
 }
 
 /** A failed attempt: retried at `retryInMs` from now, or dead once the event is older than the window. */
