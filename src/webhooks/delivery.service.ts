@@ -8,12 +8,16 @@ import {
   markFailed,
   recipientsOf,
   type Recipients,
-  releaseLease,
+  leaseFollowers,
+  releaseLeases,
   type ClaimedRow,
 } from './outbox.repository.ts';
 import { ID_HEADER, SIGNATURE_HEADER, sign, TIMESTAMP_HEADER } from './webhook.signature.ts';
 import type { WebhooksConfig } from './webhook.config.ts';
 import { tenantsWithWebhooks } from './webhook.repository.ts';
+
+/** Events of one queue (subscription and chat) leased together and sent one after the other. */
+const FOLLOWERS = 20;
 
 /** Wake-ups this close together make one claim. */
 const COALESCE_MS = 10;
@@ -189,7 +193,14 @@ export class DeliveryWorker {
       if (this.closed || picked.length === 0) {
         return;
       }
-      const leased = await leaseEvents(this.ctx.db, picked, this.leaseMs);
+      const heads = await leaseEvents(this.ctx.db, picked, this.leaseMs);
+      const followers = await leaseFollowers(
+        this.ctx.db,
+        heads.map((row) => row.id),
+        FOLLOWERS - 1,
+        this.leaseMs,
+      );
+      const leased = [...heads, ...followers];
       const recipients = await recipientsOf(
         this.ctx.db,
         leased.flatMap((row) => {
@@ -199,8 +210,15 @@ export class DeliveryWorker {
             : [];
         }),
       );
-      for (const row of leased) {
-        this.begin(row, recipients);
+      const queues = new Map<string, ClaimedRow[]>();
+      for (const row of heads) {
+        queues.set(`${row.subscription_id}\u0000${row.chat_id}`, [row]);
+      }
+      for (const row of followers) {
+        queues.get(`${row.subscription_id}\u0000${row.chat_id}`)?.push(row);
+      }
+      for (const queue of queues.values()) {
+        this.begin(queue, recipients);
       }
       if (candidates.length < free * 2) {
         return;
@@ -208,21 +226,34 @@ export class DeliveryWorker {
     }
   }
 
-  private begin(row: ClaimedRow, recipients: Map<string, Recipients>): void {
+  /** Sends one queue's leased events one after the other; after a failure, gives the rest back unsent. */
+  private begin(queue: ClaimedRow[], recipients: Map<string, Recipients>): void {
+    const subscription = queue[0]!.subscription_id;
     this.total += 1;
-    this.inFlight.set(row.subscription_id, (this.inFlight.get(row.subscription_id) ?? 0) + 1);
-    const sending = this.deliver(row, recipients)
-      .catch((error: unknown) => this.ctx.log.warn({ err: error, id: row.id }, 'webhook delivery failed'))
+    this.inFlight.set(subscription, (this.inFlight.get(subscription) ?? 0) + 1);
+    const sending = (async () => {
+      for (let i = 0; i < queue.length; i++) {
+        const delivered = this.closed ? false : await this.deliver(queue[i]!, recipients);
+        if (!delivered) {
+          await releaseLeases(
+            this.ctx.db,
+            queue.slice(i + 1).map((row) => row.id),
+          );
+          return;
+        }
+      }
+    })()
+      .catch((error: unknown) => this.ctx.log.warn({ err: error, subscription }, 'webhook delivery failed'))
       .finally(() => {
         const full =
           this.total >= this.config.concurrency ||
-          (this.inFlight.get(row.subscription_id) ?? 0) >= this.config.perSubscription;
+          (this.inFlight.get(subscription) ?? 0) >= this.config.perSubscription;
         this.total -= 1;
-        const n = (this.inFlight.get(row.subscription_id) ?? 1) - 1;
+        const n = (this.inFlight.get(subscription) ?? 1) - 1;
         if (n === 0) {
-          this.inFlight.delete(row.subscription_id);
+          this.inFlight.delete(subscription);
         } else {
-          this.inFlight.set(row.subscription_id, n);
+          this.inFlight.set(subscription, n);
         }
         this.sending.delete(sending);
         if (full) {
@@ -233,7 +264,8 @@ export class DeliveryWorker {
     this.sending.add(sending);
   }
 
-  private async deliver(row: ClaimedRow, recipients: Map<string, Recipients>): Promise<void> {
+  /** One attempt: true when the receiver took it. */
+  private async deliver(row: ClaimedRow, recipients: Map<string, Recipients>): Promise<boolean> {
     const body = JSON.stringify({
       id: String(row.id),
       type: row.type,
@@ -267,13 +299,13 @@ export class DeliveryWorker {
           this.ctx.log.warn({ err: error }, 'webhook delivery: recording deliveries failed'),
         );
         this.observe?.({ delayMs: Date.now() - row.created_at.getTime() });
-        return;
+        return true;
       }
       error = `HTTP ${status}`;
     } catch (caught) {
       if (this.stop.signal.aborted) {
-        await releaseLease(this.ctx.db, row.id);
-        return;
+        await releaseLeases(this.ctx.db, [row.id]);
+        return false;
       }
       const reason = caught instanceof Error ? (caught.cause instanceof Error ? caught.cause : caught) : null;
       error = reason ? `${reason.name}: ${reason.message}` : String(caught);
@@ -285,6 +317,7 @@ export class DeliveryWorker {
       windowMs: this.config.retryWindowMs,
     });
     this.ctx.log.debug({ id: row.id, status, error, outcome }, 'webhook delivery failed');
+    return false;
   }
 }
 

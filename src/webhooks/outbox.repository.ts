@@ -73,6 +73,44 @@ export async function leaseEvents(db: Db, ids: number[], leaseMs: number): Promi
   return result.rows;
 }
 
+/**
+ * Leases, behind each head this process has just leased, the next pending events of its queue (up to `limit`
+ * each), to send one after the other. No other process leases them: while their head is pending and leased, they
+ * are never due anywhere.
+ */
+export async function leaseFollowers(
+  db: Db,
+  heads: number[],
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimedRow[]> {
+  if (heads.length === 0 || limit <= 0) {
+    return [];
+  }
+  const result = await sql<ClaimedRow>`
+    with leased as (
+      update webhook_outbox o
+      set lease_until = now() + ${leaseMs} * interval '1 millisecond', attempts = o.attempts + 1
+      from (
+        select f.id
+        from webhook_outbox h
+        cross join lateral (
+          select x.id from webhook_outbox x
+          where x.subscription_id = h.subscription_id and x.chat_id = h.chat_id and x.status = 'pending'
+            and x.id > h.id
+          order by x.id
+          limit ${limit}) f
+        where h.id = any (${heads}::bigint[])
+      ) f
+      where o.id = f.id
+      returning o.*
+    )
+    select l.*, w.url, w.secret
+    from leased l join webhook_subscriptions w on w.id = l.subscription_id
+    order by l.id`.execute(db);
+  return result.rows;
+}
+
 /** Events the receivers took (2xx), in one statement. */
 export async function markDelivered(db: Db, delivered: { id: number; status: number }[]): Promise<void> {
   if (delivered.length === 0) {
@@ -183,9 +221,12 @@ export async function recipientsOf(
   return found;
 }
 
-/** Gives a leased event back (this process is closing): it is due again at once, to whichever process is left. */
-export async function releaseLease(db: Db, id: number): Promise<void> {
-  await sql`update webhook_outbox set lease_until = null, attempts = attempts - 1 where id = ${id}`.execute(
-    db,
-  );
+/** Gives leased events back, unsent: they are due again at once, to whichever process takes them. */
+export async function releaseLeases(db: Db, ids: number[]): Promise<void> {
+  if (ids.length === 0) {
+    return;
+  }
+  await sql`
+    update webhook_outbox set lease_until = null, attempts = attempts - 1
+    where id = any (${ids}::bigint[]) and status = 'pending'`.execute(db);
 }
