@@ -9,6 +9,7 @@ import {
   recipientsOf,
   type Recipients,
   leaseFollowers,
+  pruneLog,
   releaseLeases,
   type ClaimedRow,
 } from './outbox.repository.ts';
@@ -18,6 +19,9 @@ import { tenantsWithWebhooks } from './webhook.repository.ts';
 
 /** Events of one queue (subscription and chat) leased together and sent one after the other. */
 const FOLLOWERS = 20;
+
+/** How often the delivery log is pruned. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 /** Wake-ups this close together make one claim. */
 const COALESCE_MS = 10;
@@ -42,6 +46,8 @@ export interface DeliveryObservation {
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | null = null;
   private soon: NodeJS.Timeout | null = null;
+  /** When the delivery log is next pruned of what is older than `logDays` (a few minutes after start). */
+  private nextPrune = Date.now() + 5 * 60_000;
   private readonly inFlight = new Map<string, number>();
   private total = 0;
   private running = false;
@@ -71,6 +77,9 @@ export class DeliveryWorker {
       if (this.polls % TENANT_REFRESH_POLLS === 0) {
         this.refreshTenants();
       }
+      if (Date.now() >= this.nextPrune) {
+        this.prune();
+      }
       this.kick();
     }, this.config.pollMs);
     this.timer.unref();
@@ -95,6 +104,20 @@ export class DeliveryWorker {
         this.kick();
       },
       (error: unknown) => this.ctx.log.debug({ err: error }, 'reading the tenants with webhooks failed'),
+    );
+  }
+
+  /** Removes delivered and dead events older than the log's retention, a bounded batch at a time. */
+  private prune(): void {
+    this.nextPrune = Date.now() + PRUNE_EVERY_MS;
+    const before = new Date(Date.now() - this.config.logDays * 86_400_000);
+    pruneLog(this.ctx.db, before, 10_000).then(
+      (removed) => {
+        if (removed > 0) {
+          this.ctx.log.debug({ removed }, 'old webhook deliveries pruned');
+        }
+      },
+      (error: unknown) => this.ctx.log.warn({ err: error }, 'pruning old webhook deliveries failed'),
     );
   }
 

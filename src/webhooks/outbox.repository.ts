@@ -230,3 +230,12 @@ export async function releaseLeases(db: Db, ids: number[]): Promise<void> {
     update webhook_outbox set lease_until = null, attempts = attempts - 1
     where id = any (${ids}::bigint[]) and status = 'pending'`.execute(db);
 }
+
+/** Deletes up to `limit` delivered or dead events recorded before `before`; returns how many. */
+export async function pruneLog(db: Db, before: Date, limit: number): Promise<number> {
+  const result = await sql`
+    delete from webhook_outbox where id in (
+      select id from webhook_outbox where status <> 'pending' and created_at < ${before} limit ${limit}
+    )`.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}

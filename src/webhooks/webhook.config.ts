@@ -18,6 +18,8 @@ export interface WebhooksConfig {
   retryMaxMs: number;
   /** How long an event is retried (from when it was recorded) before it is dead-lettered. */
   retryWindowMs: number;
+  /** Days a delivered or dead event stays in the delivery log (PARLEY_WEBHOOK_LOG_DAYS). */
+  logDays: number;
   /** Plain http:// targets other than this machine (PARLEY_WEBHOOK_ALLOW_HTTP); loopback is always allowed. */
   allowHttp: boolean;
   /** The synchronous "before send" hook; null: none. */
@@ -69,6 +71,7 @@ export function webhooksConfig(env: Env): WebhooksConfig {
     retryBaseMs: integer(env, 'PARLEY_WEBHOOK_RETRY_BASE_MS', 10_000, 1, 3_600_000),
     retryMaxMs: integer(env, 'PARLEY_WEBHOOK_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
     retryWindowMs: integer(env, 'PARLEY_WEBHOOK_RETRY_WINDOW_MS', 86_400_000, 1, 30 * 86_400_000),
+    logDays: integer(env, 'PARLEY_WEBHOOK_LOG_DAYS', 7, 1, 3650),
     allowHttp: boolean(env, ['PARLEY_WEBHOOK_ALLOW_HTTP'], false),
     beforeSend: beforeSendConfig(env),
   };

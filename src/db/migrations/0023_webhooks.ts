@@ -58,6 +58,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create index webhook_outbox_queue_idx on webhook_outbox (subscription_id, chat_id, id)
     where status = 'pending'`.execute(db);
   await sql`create index webhook_outbox_log_idx on webhook_outbox (subscription_id, id)`.execute(db);
+  await sql`create index webhook_outbox_done_idx on webhook_outbox (created_at) where status <> 'pending'`.execute(
+    db,
+  );
   const s = await quotedCurrentSchema(db);
   for (const trigger of triggers(s)) {
     await sql.raw(trigger).execute(db);
