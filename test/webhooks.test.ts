@@ -294,6 +294,60 @@ describe(`webhooks (${ENGINE})`, () => {
       await unsubscribe(fastHook);
     });
 
+    it('tells of members leaving and of reports, each with what it is about', async () => {
+      const { receiver: r, url } = await receiver();
+      const hook = await subscribe(url, { eventTypes: ['member.removed', 'report.created'] });
+      const chat = await createGroup(alice, [bob]);
+      await alice.post(`/v1/chats/${chat.id}/messages`, { text: 'rude' });
+      const reported = await bob.post(`/v1/chats/${chat.id}/messages/1/report`, { reason: 'rude' });
+      assert.equal(reported.status, 201, JSON.stringify(reported.body));
+      const removed = await alice.delete(`/v1/chats/${chat.id}/members/${bob.userId}`);
+      assert.ok(removed.status < 300, JSON.stringify(removed.body));
+      await r.until(() => ofChat(r.delivered, chat.id).length === 2);
+      const [report, left] = ofChat(r.delivered, chat.id);
+      assert.equal(report!.body.type, 'report.created');
+      assert.deepEqual(
+        { ...report!.body.data, reportId: undefined },
+        {
+          reportId: undefined,
+          chatId: chat.id,
+          seq: 1,
+          reporterId: bob.userId,
+          authorId: alice.userId,
+          reason: 'rude',
+        },
+      );
+      assert.equal(left!.body.type, 'member.removed');
+      assert.deepEqual(left!.body.data, { chatId: chat.id, userId: bob.userId });
+      await unsubscribe(hook);
+    });
+
+    it('with PARLEY_WEBHOOKS_DELIVER=false, records events and sends none', async () => {
+      const app = await createTestApp({ ...FAST, PARLEY_WEBHOOKS_DELIVER: 'false' });
+      try {
+        const admin = await app.login('wh-off-boss', { admin: true });
+        const author = await app.login('wh-off-alice');
+        const { receiver: r, url } = await receiver();
+        const hook = (await admin.post('/v1/webhooks', { url, eventTypes: ['message.created'] }))
+          .body as Hook;
+        const chat = await createGroup(author);
+        assert.equal((await author.post(`/v1/chats/${chat.id}/messages`, { text: 'kept' })).status, 201);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(r.received.length, 0);
+        const log = await admin.get(`/v1/webhooks/${hook.id}/deliveries`);
+        assert.deepEqual(
+          (log.body as { data: { status: string; type: string; attempts: number }[] }).data.map((d) => [
+            d.type,
+            d.status,
+            d.attempts,
+          ]),
+          [['message.created', 'pending', 0]],
+        );
+      } finally {
+        await app.close();
+      }
+    });
+
     it('records nothing for a tenant without subscriptions, nor for event types not asked for', async () => {
       const { receiver: r, url } = await receiver();
       const hook = await subscribe(url, { eventTypes: ['reaction.added'] });
