@@ -1,6 +1,4 @@
 import type { Context } from '../context.ts';
-import { presentMessage } from '../messages/message.presenter.ts';
-import type { MessageRow } from '../messages/message.table.ts';
 import {
   dueEvents,
   leaseEvents,
@@ -15,6 +13,7 @@ import {
 } from './outbox.repository.ts';
 import { ID_HEADER, SIGNATURE_HEADER, sign, TIMESTAMP_HEADER } from './webhook.signature.ts';
 import type { WebhooksConfig } from './webhook.config.ts';
+import { backoff, createdPayload, eventData } from './webhook.payload.ts';
 import { tenantsWithWebhooks } from './webhook.repository.ts';
 
 /** Events of one queue (subscription and chat) leased together and sent one after the other. */
@@ -342,66 +341,4 @@ export class DeliveryWorker {
     this.ctx.log.debug({ id: row.id, status, error, outcome }, 'webhook delivery failed');
     return false;
   }
-}
-
-/** What the trigger records for a new message: the row as written (JSON). */
-interface CreatedPayload {
-  chatId: string;
-  seq: number;
-  row: Record<keyof MessageRow, unknown> & { author_id: string };
-}
-
-function createdPayload(row: ClaimedRow): CreatedPayload | null {
-  return row.type === 'message.created' ? (row.payload as CreatedPayload) : null;
-}
-
-const time = (value: unknown): Date => new Date(value as string);
-const timeOrNull = (value: unknown): Date | null => (value === null ? null : time(value));
-const numberOrNull = (value: unknown): number | null => (value === null ? null : Number(value));
-
-/** The message row back from its JSON (timestamps as strings, bigints as numbers). */
-function messageRow(json: CreatedPayload['row']): MessageRow {
-  return {
-    chat_id: json.chat_id as string,
-    seq: Number(json.seq),
-    id: json.id as string,
-    author_id: json.author_id,
-    text: json.text as string | null,
-    reply_to: numberOrNull(json.reply_to),
-    client_id: json.client_id as string | null,
-    created_at: time(json.created_at),
-    edited_at: timeOrNull(json.edited_at),
-    deleted_at: timeOrNull(json.deleted_at),
-    thread_root: numberOrNull(json.thread_root),
-    also_in_chat: json.also_in_chat === true,
-    reply_count: Number(json.reply_count ?? 0),
-    last_reply_at: timeOrNull(json.last_reply_at),
-    thread_participants: (json.thread_participants as string[] | null) ?? null,
-  };
-}
-
-/**
- * What the receiver gets as `data`: the recorded payload; for a new message, its view as sent, and, read as the
- * event is sent, who it mentions and which other members have no live stream (for push notifications).
- */
-function eventData(row: ClaimedRow, recipients: Map<string, Recipients>): unknown {
-  const created = createdPayload(row);
-  if (!created) {
-    return row.payload;
-  }
-  const message = messageRow(created.row);
-  return {
-    chatId: created.chatId,
-    message: presentMessage(message),
-    recipients: recipients.get(`${created.chatId}:${message.seq}`) ?? { offline: [], mentioned: [] },
-  };
-}
-
-/** The delay before retry `attempts` (1: the first retry): doubling from the base, capped, with ±10 % jitter. */
-export function backoff(
-  config: Pick<WebhooksConfig, 'retryBaseMs' | 'retryMaxMs'>,
-  attempts: number,
-): number {
-  const raw = Math.min(config.retryMaxMs, config.retryBaseMs * 2 ** Math.min(30, Math.max(0, attempts - 1)));
-  return Math.round(raw * (0.9 + Math.random() * 0.2));
 }
