@@ -30,6 +30,12 @@ const scenarios: Record<string, Scenario> = {
       'real-time fan-out: N sockets in one group, latency of each delivery (FANOUT_SOCKETS, FANOUT_MESSAGES)',
     run: async () => (await import('./realtime.ts')).fanout(),
   },
+  webhooks: {
+    description:
+      'webhook deliveries: sends over many chats with one subscription to a local receiver; deliveries/s and the ' +
+      'p50/p99 delay from commit to receipt (BENCH_WEBHOOK_MESSAGES=5000, BENCH_CONNECTIONS=50, BENCH_WEBHOOK_CHATS=100)',
+    run: async () => (await import('./webhooks.ts')).webhooks(),
+  },
   connections: {
     description: 'idle WebSockets held by one process: connect rate, memory per socket (IDLE_SOCKETS)',
     run: async () => (await import('./realtime.ts')).connections(),

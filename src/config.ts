@@ -23,6 +23,7 @@ import {
   type BusConfig,
   type RealtimeConfig,
 } from './realtime/realtime.config.ts';
+import { webhooksConfig, type WebhooksConfig } from './webhooks/webhook.config.ts';
 
 /**
  * The whole configuration, read from the environment at start. Each section is parsed beside the feature it
@@ -61,6 +62,8 @@ export interface Config {
   historyCacheBytes: number;
   /** Uploaded files: their store, limits, links and sweeper (`attachments/attachment.config.ts`). */
   files: FilesConfig;
+  /** Webhook subscriptions and their delivery (`webhooks/webhook.config.ts`). */
+  webhooks: WebhooksConfig;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -94,5 +97,6 @@ export function loadConfig(env: Env = process.env): Config {
     demo: demoConfig(env, nodeEnv, jwt.secret),
     historyCacheBytes: integer(env, 'PARLEY_HISTORY_CACHE_MB', 64, 0, 64 * 1024) * 1024 * 1024,
     files: filesConfig(env, dataDir, jwt.secret),
+    webhooks: webhooksConfig(env),
   };
 }

@@ -27,6 +27,33 @@ export interface Context {
   knownUsers?: KnownUsers;
   /** Uploaded files' store and configuration (docs/files.md); without it uploads and downloads answer 503. */
   files?: Files;
+  /** Webhooks (docs/webhooks.md): the rules their routes check, and how to tell the delivery worker of a change. */
+  webhooks?: WebhookSettings;
+  /**
+   * The "before send" hook (docs/webhooks.md): given a send about to be written, the text to write (the same or
+   * rewritten), or an `AppError` thrown (rejected, or the backend unreachable with the refusing policy). Unset: none.
+   */
+  beforeSend?: (send: BeforeSend) => Promise<string>;
+}
+
+/** A send as the "before send" hook sees it. */
+export interface BeforeSend {
+  tenantId: string;
+  chatId: string;
+  authorId: string;
+  text: string;
+  clientId: string | null;
+  replyTo: number | null;
+  threadRoot: number | null;
+}
+
+export interface WebhookSettings {
+  /** Most subscriptions one tenant may have. */
+  perTenant: number;
+  /** Plain http:// targets beyond this machine. */
+  allowHttp: boolean;
+  /** Subscriptions changed: the worker reads which tenants have one again. */
+  changed(): void;
 }
 
 /** The service limits (docs/operations.md, "Limits"); set by `PARLEY_BODY_LIMIT` and `PARLEY_MAX_*`. */

@@ -41,6 +41,7 @@ import { blockRoutes } from './users/block.routes.ts';
 import { moderationRoutes } from './moderation/moderation.routes.ts';
 import { reportRoutes } from './moderation/report.routes.ts';
 import { fileDownloadRoutes, fileRoutes } from './attachments/file.routes.ts';
+import { webhookRoutes } from './webhooks/webhook.routes.ts';
 import { installDraining } from './http/draining.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerAsyncApi } from './http/asyncapi.ts';
@@ -227,6 +228,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
         moderationRoutes,
         reportRoutes,
         fileRoutes,
+        webhookRoutes,
       ]) {
         await v1.register(routes, { ctx });
       }

@@ -18,6 +18,8 @@ import { Metrics } from './metrics/metrics.registry.ts';
 import type { Bus } from './realtime/bus.ts';
 import { LocalBus } from './realtime/buses/local.ts';
 import { createBus } from './realtime/create-bus.ts';
+import { DeliveryWorker } from './webhooks/delivery.service.ts';
+import { createBeforeSend } from './webhooks/before-send.service.ts';
 
 export interface RuntimeOptions {
   log: FastifyBaseLogger;
@@ -152,6 +154,21 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     files: { store: fileStore, config: config.files },
     ...(history ? { history } : {}),
   };
+  const worker =
+    config.webhooks.deliver && options.fanOut !== false ? new DeliveryWorker(ctx, config.webhooks) : null;
+  ctx.webhooks = {
+    perTenant: config.webhooks.perTenant,
+    allowHttp: config.webhooks.allowHttp,
+    changed: () => worker?.refreshTenants(),
+  };
+  if (config.webhooks.beforeSend) {
+    ctx.beforeSend = createBeforeSend(config.webhooks.beforeSend, log);
+  }
+  if (worker) {
+    // An event is published after its transaction commits: its outbox rows are there to be sent.
+    bus.subscribe((e) => worker.nudge(e.tenantId));
+    worker.start();
+  }
   const pruning =
     options.fanOut === false ? null : scheduleChangePruning(ctx, config.realtime.changeRetentionDays);
   const sweeping = options.fanOut === false ? null : scheduleSweeper(ctx, config.files);
@@ -161,6 +178,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     bus,
     metrics,
     async close() {
+      await worker?.close();
       if (maintenance) {
         clearInterval(maintenance);
       }

@@ -382,6 +382,45 @@ const MATRIX: Record<string, Probe[]> = {
       expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
     },
   ],
+  // Webhook subscriptions (docs/webhooks.md): tenant administrators only; another tenant's are never seen.
+  'POST /v1/webhooks': [
+    {
+      body: () => ({ url: 'https://example.com/hook', enabled: false, description: unique('hook') }),
+      expect: { ...everyone(403), tenantAdmin: 201, otherTenant: 201 },
+    },
+  ],
+  'GET /v1/webhooks': [{ expect: { ...everyone(403), tenantAdmin: 200, otherTenant: 200 } }],
+  'GET /v1/webhooks/:id': [
+    {
+      params: () => ({ id: 'no-such-webhook' }),
+      expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
+    },
+  ],
+  'PATCH /v1/webhooks/:id': [
+    {
+      params: () => ({ id: 'no-such-webhook' }),
+      body: () => ({ enabled: true }),
+      expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
+    },
+  ],
+  'DELETE /v1/webhooks/:id': [
+    {
+      params: () => ({ id: 'no-such-webhook' }),
+      expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
+    },
+  ],
+  'GET /v1/webhooks/:id/deliveries': [
+    {
+      params: () => ({ id: 'no-such-webhook' }),
+      expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
+    },
+  ],
+  'POST /v1/webhooks/:id/deliveries/:deliveryId/redeliver': [
+    {
+      params: () => ({ id: 'no-such-webhook', deliveryId: '1' }),
+      expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
+    },
+  ],
   // The real-time stream: any valid caller may open one (what it then receives is the realtime suites' concern).
   // A plain HTTP request to the WebSocket endpoint is told to upgrade.
   'GET /v1/stream': [{ expect: everyone(426) }],

@@ -15,6 +15,7 @@ import type { ChatBanTable } from '../chats/ban.table.ts';
 import type { ChatMuteTable } from '../members/mute.table.ts';
 import type { UserBlockTable } from '../users/block.table.ts';
 import type { MessageReportTable, ModerationLogTable } from '../moderation/moderation.table.ts';
+import type { WebhookOutboxTable, WebhookSubscriptionTable } from '../webhooks/webhook.table.ts';
 
 export interface Database {
   tenants: TenantTable;
@@ -37,6 +38,8 @@ export interface Database {
   user_blocks: UserBlockTable;
   message_reports: MessageReportTable;
   moderation_log: ModerationLogTable;
+  webhook_subscriptions: WebhookSubscriptionTable;
+  webhook_outbox: WebhookOutboxTable;
 }
 
 /** What repositories take first: the pool-backed instance or an open transaction. */

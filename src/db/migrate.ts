@@ -22,6 +22,7 @@ import * as mentions from './migrations/0020_mentions.ts';
 import * as threads from './migrations/0021_threads.ts';
 import * as moderation from './migrations/0022_moderation.ts';
 import * as files from './migrations/0023_files.ts';
+import * as webhooks from './migrations/0024_webhooks.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
@@ -48,6 +49,7 @@ export const migrations: Record<string, Migration & { installs?: { sendFunction?
   '0021_threads': threads,
   '0022_moderation': moderation,
   '0023_files': files,
+  '0024_webhooks': webhooks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

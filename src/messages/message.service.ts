@@ -97,13 +97,14 @@ export async function sendMessage(
       throw error;
     }
   }
-  const candidates = mentionCandidates(body.text);
+  const text = ctx.beforeSend ? await hooked(ctx, actor, chatId, body) : body.text;
+  const candidates = mentionCandidates(text);
   const sent = await ctx.sends.submit({
     id: newId(),
     tenantId: actor.tenantId,
     chatId,
     authorId: actor.userId,
-    text: body.text,
+    text,
     replyTo: body.replyTo ?? null,
     clientId: body.clientId ?? null,
     threadRoot: body.threadRoot ?? null,
@@ -137,6 +138,23 @@ export async function sendMessage(
       // Says no more than the refusal of a closed chat: the blocked user is not told they are blocked.
       throw forbidden('this direct chat takes no new messages from you');
   }
+}
+
+/** The text the "before send" hook lets through (checked again when rewritten), or its refusal. */
+async function hooked(ctx: Context, actor: Actor, chatId: string, body: SendMessageBody): Promise<string> {
+  const text = await ctx.beforeSend!({
+    tenantId: actor.tenantId,
+    chatId,
+    authorId: actor.userId,
+    text: body.text,
+    clientId: body.clientId ?? null,
+    replyTo: body.replyTo ?? null,
+    threadRoot: body.threadRoot ?? null,
+  });
+  if (text !== body.text) {
+    checkText(ctx, text);
+  }
+  return text;
 }
 
 /** A muted member's refusal says until when (`details`: `reason` "muted", `until`, null while unmuted by hand). */
