@@ -53,6 +53,24 @@ export function pageOf<Row, View>(
   };
 }
 
+/**
+ * A page of a list ordered by a key of `shape` (`['time', 'string']`: a time and an id): `read` gets the key after
+ * which the page starts (the cursor's; none for the first page) and `limit + 1` rows to read, and the last row kept
+ * gives the next cursor.
+ */
+export async function keyedPage<Key extends unknown[], Row, View>(
+  query: { cursor?: string | undefined; limit?: number | undefined },
+  shape: readonly ('string' | 'number' | 'time')[],
+  read: (page: { after?: Key; limit: number }) => Promise<Row[]>,
+  present: (row: Row) => View,
+  keyOf: (row: Row) => unknown[],
+): Promise<Page<View>> {
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  const after = query.cursor ? (decodeCursor(query.cursor, shape) as Key) : undefined;
+  const rows = await read({ ...(after ? { after } : {}), limit: limit + 1 });
+  return pageOf(rows, limit, present, keyOf);
+}
+
 /** Every item of a cursor-paged list, reading the largest pages: for callers whose own answer has no pages. */
 export async function allPages<T>(
   read: (page: { limit: number; cursor?: string }) => Promise<Page<T>>,

@@ -17,7 +17,8 @@ import { freePort } from './support/daemons.ts';
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'parley.js');
 
-describe('parley command line', () => {
+// Every test runs its own processes, on a directory, port or schema of its own: they run at once.
+describe('parley command line', { concurrency: true }, () => {
   it('mints a token that the server accepts, with the generated development secret', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'parley-cli-'));
     try {

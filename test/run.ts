@@ -9,7 +9,7 @@ import { dot, spec, tap } from 'node:test/reporters';
 /**
  * `npm test`: every test file (or the files named on the command line) through node's test runner, in two groups.
  * Most files run several at a time (PARLEY_TEST_CONCURRENCY, by default one more than the machine has cores: test
- * apps wait on timers, sockets and child processes much of the time); each works in a database of its own (an
+ * apps wait on timers, sockets and child processes much of the time), the longest first; each works in a database of its own (an
  * in-memory PGlite, or a PostgreSQL schema it creates). The files in SERIAL then run one at a time, alone: they
  * measure time, rate limits or deadlines, or kill and restart processes under load, and must not share the machine
  * with other tests while they do. One report for both groups, with node's closing summary (`# tests`, `# pass`,
@@ -42,6 +42,23 @@ const SERIAL = new Set([
   'shutdown.test.ts',
 ]);
 
+/**
+ * The longest files of the parallel group, longest first (PARLEY_TEST_TIMES=1 lists them): they start before the
+ * others, so the group does not end with one of them running alone while the other cores wait. The rest follow in
+ * name order.
+ */
+const LONGEST = [
+  'authz-matrix.test.ts',
+  'fuzz.test.ts',
+  'packages.test.ts',
+  'metrics.test.ts',
+  'docs-ts.test.ts',
+  'cli.test.ts',
+  'dialect-sourceloop-original.test.ts',
+  'messages.test.ts',
+  'jsonapi.test.ts',
+];
+
 const DIR = import.meta.dirname;
 const SUMMARY = /^(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/;
 
@@ -70,9 +87,21 @@ function concurrency(): number {
   return Number.isInteger(configured) && configured > 0 ? configured : availableParallelism() + 1;
 }
 
+/** The files in the order they start: the LONGEST first, then the others as they came. */
+function longestFirst(list: string[]): string[] {
+  const rank = (file: string) => {
+    const index = LONGEST.indexOf(path.basename(file));
+    return index === -1 ? LONGEST.length : index;
+  };
+  return list
+    .map((file, index) => ({ file, index }))
+    .sort((a, b) => rank(a.file) - rank(b.file) || a.index - b.index)
+    .map(({ file }) => file);
+}
+
 const all = files();
 const groups = [
-  { files: all.filter((file) => !SERIAL.has(path.basename(file))), concurrency: concurrency() },
+  { files: longestFirst(all.filter((file) => !SERIAL.has(path.basename(file)))), concurrency: concurrency() },
   { files: all.filter((file) => SERIAL.has(path.basename(file))), concurrency: 1 },
 ];
 

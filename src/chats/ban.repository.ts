@@ -1,3 +1,4 @@
+import { pastTimeKey } from '../db/sql/keyset.ts';
 import type { Db } from '../db/database.ts';
 import type { ChatBanRow } from './ban.table.ts';
 
@@ -65,13 +66,7 @@ export async function listBans(
 ): Promise<ChatBanRow[]> {
   let query = db.selectFrom('chat_bans').selectAll().where('chat_id', '=', chatId);
   if (page.after) {
-    const [at, userId] = page.after;
-    query = query.where((eb) =>
-      eb.or([
-        eb('created_at', '>', new Date(at)),
-        eb.and([eb('created_at', '=', new Date(at)), eb('user_id', '>', userId)]),
-      ]),
-    );
+    query = query.where(pastTimeKey('created_at', 'user_id', page.after, 'asc'));
   }
   return query.orderBy('created_at').orderBy('user_id').limit(page.limit).execute();
 }

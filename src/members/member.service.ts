@@ -16,7 +16,7 @@ import type { Limits } from '../context.ts';
 import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
-import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
+import { keyedPage, type Page } from '../pagination.ts';
 import type { Envelope } from '../events.ts';
 import { existingUserIds, lockUsers } from '../users/user.access.ts';
 import { presentMember } from './member.presenter.ts';
@@ -47,13 +47,14 @@ export async function listMembers(
   query: ListMembersQuery,
 ): Promise<Page<MemberView>> {
   await requireMember(ctx.db, actor, chatId);
-  const limit = query.limit ?? DEFAULT_LIMIT;
-  const after = query.cursor ? (decodeCursor(query.cursor, ['string'])[0] as string) : undefined;
-  const rows = await listMemberRows(ctx.db, chatId, {
-    ...(after !== undefined ? { after } : {}),
-    limit: limit + 1,
-  });
-  return pageOf(rows, limit, presentMember, (row) => [row.user_id]);
+  return keyedPage(
+    query,
+    ['string'],
+    ({ after, limit }: { after?: [string]; limit: number }) =>
+      listMemberRows(ctx.db, chatId, { ...(after ? { after: after[0] } : {}), limit }),
+    presentMember,
+    (row) => [row.user_id],
+  );
 }
 
 /** One member of a chat the caller is in; someone not in it is a 404. */

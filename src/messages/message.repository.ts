@@ -62,17 +62,28 @@ export async function findMessageById(db: Db, chatId: string, id: string): Promi
     .executeTakeFirst();
 }
 
+function messageAt(db: Db, chatId: string, seq: number) {
+  return db.selectFrom('messages').select(VIEW_COLUMNS).where('chat_id', '=', chatId).where('seq', '=', seq);
+}
+
 export async function findMessage(
   db: Db,
   chatId: string,
   seq: number,
 ): Promise<PinnedMessageRow | undefined> {
-  return db
-    .selectFrom('messages')
-    .select(VIEW_COLUMNS)
-    .where('chat_id', '=', chatId)
-    .where('seq', '=', seq)
-    .executeTakeFirst();
+  return messageAt(db, chatId, seq).executeTakeFirst();
+}
+
+/**
+ * The message, locked against other changes to it (its pin, its reactions) until the transaction ends; undefined
+ * when none.
+ */
+export async function lockMessage(
+  db: Db,
+  chatId: string,
+  seq: number,
+): Promise<PinnedMessageRow | undefined> {
+  return messageAt(db, chatId, seq).forNoKeyUpdate().executeTakeFirst();
 }
 
 export interface HistoryRange {

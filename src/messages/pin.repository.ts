@@ -2,21 +2,6 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import { VIEW_COLUMNS, type PinnedMessageRow } from './message.repository.ts';
 
-/** The message with its pin, locked against other pin changes to it until the transaction ends; undefined if none. */
-export async function lockPinTarget(
-  db: Db,
-  chatId: string,
-  seq: number,
-): Promise<PinnedMessageRow | undefined> {
-  return db
-    .selectFrom('messages')
-    .select(VIEW_COLUMNS)
-    .where('chat_id', '=', chatId)
-    .where('seq', '=', seq)
-    .forNoKeyUpdate()
-    .executeTakeFirst();
-}
-
 /**
  * Locks the chat's row until the transaction ends: every pin of the chat takes it (after its message's), so the
  * count of pins a pin reads next is exact whatever runs at once.

@@ -3,11 +3,11 @@ import { hasRole, recordChange, requireMember, type Membership } from '../chats/
 import type { Context } from '../context.ts';
 import { conflict, forbidden, invalid, limitExceeded, notFound } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
-import type { PinnedMessageRow } from './message.repository.ts';
+import { lockMessage, type PinnedMessageRow } from './message.repository.ts';
 import { presentMessage } from './message.presenter.ts';
 import type { MessageView } from './message.schema.ts';
 import { pinEvent } from './pin.events.ts';
-import { clearPin, countPins, listPinned, lockChatPins, lockPinTarget, setPin } from './pin.repository.ts';
+import { clearPin, countPins, listPinned, lockChatPins, setPin } from './pin.repository.ts';
 import type { ListPinsQuery } from './pin.schema.ts';
 import { reactionsFor } from './reaction.service.ts';
 
@@ -41,7 +41,7 @@ export async function pinMessage(
 ): Promise<PinChange> {
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     requirePinner(await requireMember(trx, actor, chatId));
-    const current = await lockPinTarget(trx, chatId, seq);
+    const current = await lockMessage(trx, chatId, seq);
     if (!current) {
       throw notFound(`message ${seq} not found in chat ${chatId}`);
     }
@@ -84,7 +84,7 @@ export async function pinMessage(
 export async function unpinMessage(ctx: Context, actor: Actor, chatId: string, seq: number): Promise<void> {
   const change = await ctx.db.transaction().execute(async (trx) => {
     requirePinner(await requireMember(trx, actor, chatId));
-    const current = await lockPinTarget(trx, chatId, seq);
+    const current = await lockMessage(trx, chatId, seq);
     if (!current) {
       throw notFound(`message ${seq} not found in chat ${chatId}`);
     }

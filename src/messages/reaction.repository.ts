@@ -1,21 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 
-/** The message, locked against other reaction changes to it until the transaction ends; undefined when none. */
-export async function lockMessage(
-  db: Db,
-  chatId: string,
-  seq: number,
-): Promise<{ id: string; deleted_at: Date | null } | undefined> {
-  return db
-    .selectFrom('messages')
-    .select(['id', 'deleted_at'])
-    .where('chat_id', '=', chatId)
-    .where('seq', '=', seq)
-    .forNoKeyUpdate()
-    .executeTakeFirst();
-}
-
 /** Records the reaction; false when the member had already reacted with that emoji. */
 export async function insertReaction(
   db: Db,

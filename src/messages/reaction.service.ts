@@ -4,7 +4,7 @@ import type { Context } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import { conflict, invalid, limitExceeded, notFound } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
-import { findMessage } from './message.repository.ts';
+import { findMessage, lockMessage } from './message.repository.ts';
 import type { MessageView } from './message.schema.ts';
 import { reactionEvent } from './reaction.events.ts';
 import { groupReactions } from './reaction.presenter.ts';
@@ -13,7 +13,6 @@ import {
   countsOf,
   deleteReaction,
   insertReaction,
-  lockMessage,
   reactionCounts,
   reactionsBy,
   reactionUsers,

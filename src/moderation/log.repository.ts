@@ -1,3 +1,4 @@
+import { pastTimeKey } from '../db/sql/keyset.ts';
 import type { Db } from '../db/database.ts';
 import { newId } from '../ids.ts';
 import type { ModerationAction, ModerationLogRow } from './moderation.table.ts';
@@ -45,9 +46,7 @@ export async function listLog(
     query = query.where('chat_id', '=', page.chatId);
   }
   if (page.before) {
-    const at = new Date(page.before[0]);
-    const id = page.before[1];
-    query = query.where((eb) => eb.or([eb('at', '<', at), eb.and([eb('at', '=', at), eb('id', '<', id)])]));
+    query = query.where(pastTimeKey('at', 'id', page.before, 'desc'));
   }
   return query.orderBy('at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
 }

@@ -16,7 +16,7 @@ import type { Envelope } from '../events.ts';
 import { deleteMute, findLiveMute, upsertMute } from '../members/member.access.ts';
 import { evict } from '../members/removal.service.ts';
 import type { MemberRow } from '../members/member.table.ts';
-import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
+import { keyedPage, type Page } from '../pagination.ts';
 import { existingUserIds } from '../users/user.access.ts';
 import { appendLog, findLogEntry, listLog } from './log.repository.ts';
 import { moderationEvent } from './moderation.events.ts';
@@ -280,12 +280,13 @@ export async function listBans(
   query: PageQuery,
 ): Promise<Page<BanView>> {
   await requireModerator(ctx.db, actor, chatId);
-  const limit = query.limit ?? DEFAULT_LIMIT;
-  const after = query.cursor
-    ? (decodeCursor(query.cursor, ['time', 'string']) as [string, string])
-    : undefined;
-  const rows = await listBanRows(ctx.db, chatId, { ...(after ? { after } : {}), limit: limit + 1 });
-  return pageOf(rows, limit, presentBan, (row) => [row.created_at.toISOString(), row.user_id]);
+  return keyedPage(
+    query,
+    ['time', 'string'],
+    (page: { after?: [string, string]; limit: number }) => listBanRows(ctx.db, chatId, page),
+    presentBan,
+    (row) => [row.created_at.toISOString(), row.user_id],
+  );
 }
 
 async function logPage(
@@ -294,16 +295,18 @@ async function logPage(
   chatId: string | undefined,
   query: PageQuery,
 ): Promise<Page<LogEntryView>> {
-  const limit = query.limit ?? DEFAULT_LIMIT;
-  const before = query.cursor
-    ? (decodeCursor(query.cursor, ['time', 'string']) as [string, string])
-    : undefined;
-  const rows = await listLog(ctx.db, tenantId, {
-    ...(chatId !== undefined ? { chatId } : {}),
-    ...(before ? { before } : {}),
-    limit: limit + 1,
-  });
-  return pageOf(rows, limit, presentLogEntry, (row) => [row.at.toISOString(), row.id]);
+  return keyedPage(
+    query,
+    ['time', 'string'],
+    ({ after, limit }: { after?: [string, string]; limit: number }) =>
+      listLog(ctx.db, tenantId, {
+        ...(chatId !== undefined ? { chatId } : {}),
+        ...(after ? { before: after } : {}),
+        limit,
+      }),
+    presentLogEntry,
+    (row) => [row.at.toISOString(), row.id],
+  );
 }
 
 /** The chat's moderation log, newest first: for its moderators. */

@@ -1,4 +1,5 @@
 import type { ExpressionBuilder } from 'kysely';
+import { pastTimeKey } from '../db/sql/keyset.ts';
 import type { Database, Db } from '../db/database.ts';
 import type { MessageReportRow, ReportAction, ReportStatus } from './moderation.table.ts';
 
@@ -103,11 +104,7 @@ export async function listReports(
     query = query.where('chat_id', '=', page.chatId);
   }
   if (page.after) {
-    const at = new Date(page.after[0]);
-    const id = page.after[1];
-    query = query.where((eb) =>
-      eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]),
-    );
+    query = query.where(pastTimeKey('created_at', 'id', page.after, 'asc'));
   }
   return query.orderBy('created_at').orderBy('id').limit(page.limit).execute();
 }

@@ -6,7 +6,7 @@ import { conflict, forbidden, invalid, notFound } from '../errors/codes.ts';
 import type { Envelope } from '../events.ts';
 import { newId } from '../ids.ts';
 import { deleteMessageIn, getMessage } from '../messages/message.service.ts';
-import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
+import { keyedPage, type Page } from '../pagination.ts';
 import { appendLog } from './log.repository.ts';
 import { moderationEvent } from './moderation.events.ts';
 import { presentReport } from './moderation.presenter.ts';
@@ -85,17 +85,18 @@ export async function listReports(
   query: ListReportsQuery,
 ): Promise<Page<ReportView>> {
   requireTenantAdmin(actor);
-  const limit = query.limit ?? DEFAULT_LIMIT;
-  const after = query.cursor
-    ? (decodeCursor(query.cursor, ['time', 'string']) as [string, string])
-    : undefined;
-  const rows = await listReportRows(ctx.db, actor.tenantId, {
-    ...(query.status !== undefined ? { status: query.status } : {}),
-    ...(query.chatId !== undefined ? { chatId: query.chatId } : {}),
-    ...(after ? { after } : {}),
-    limit: limit + 1,
-  });
-  return pageOf(rows, limit, presentReport, (row) => [row.created_at.toISOString(), row.id]);
+  return keyedPage(
+    query,
+    ['time', 'string'],
+    (page: { after?: [string, string]; limit: number }) =>
+      listReportRows(ctx.db, actor.tenantId, {
+        ...(query.status !== undefined ? { status: query.status } : {}),
+        ...(query.chatId !== undefined ? { chatId: query.chatId } : {}),
+        ...page,
+      }),
+    presentReport,
+    (row) => [row.created_at.toISOString(), row.id],
+  );
 }
 
 async function requireReport(db: Db, actor: Actor, id: string): Promise<ReportWithText> {

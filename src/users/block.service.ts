@@ -1,7 +1,7 @@
 import type { Actor } from '../auth/actor.ts';
 import type { Context } from '../context.ts';
 import { invalid, notFound } from '../errors/codes.ts';
-import { DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
+import { keyedPage, type Page } from '../pagination.ts';
 import { deleteBlock, findBlock, insertBlock, listBlocks as listBlockRows } from './block.repository.ts';
 import type { BlockView, ListBlocksQuery } from './block.schema.ts';
 import type { UserBlockRow } from './block.table.ts';
@@ -53,11 +53,12 @@ export async function listBlocks(
   actor: Actor,
   query: ListBlocksQuery,
 ): Promise<Page<BlockView>> {
-  const limit = query.limit ?? DEFAULT_LIMIT;
-  const after = query.cursor ? (decodeCursor(query.cursor, ['string'])[0] as string) : undefined;
-  const rows = await listBlockRows(ctx.db, actor.tenantId, actor.userId, {
-    ...(after !== undefined ? { after } : {}),
-    limit: limit + 1,
-  });
-  return pageOf(rows, limit, presentBlock, (row) => [row.blocked_id]);
+  return keyedPage(
+    query,
+    ['string'],
+    ({ after, limit }: { after?: [string]; limit: number }) =>
+      listBlockRows(ctx.db, actor.tenantId, actor.userId, { ...(after ? { after: after[0] } : {}), limit }),
+    presentBlock,
+    (row) => [row.blocked_id],
+  );
 }
