@@ -386,6 +386,12 @@ const MATRIX: Record<string, Probe[]> = {
   'POST /v1/webhooks': [
     {
       body: () => ({ url: 'https://example.com/hook', enabled: false, description: unique('hook') }),
+      document: () => ({
+        data: {
+          type: 'webhooks',
+          attributes: { url: 'https://example.com/hook', enabled: false, description: unique('hook') },
+        },
+      }),
       expect: { ...everyone(403), tenantAdmin: 201, otherTenant: 201 },
     },
   ],
@@ -400,6 +406,7 @@ const MATRIX: Record<string, Probe[]> = {
     {
       params: () => ({ id: 'no-such-webhook' }),
       body: () => ({ enabled: true }),
+      document: () => ({ data: { type: 'webhooks', id: 'no-such-webhook', attributes: { enabled: true } } }),
       expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
     },
   ],
@@ -412,6 +419,12 @@ const MATRIX: Record<string, Probe[]> = {
   'GET /v1/webhooks/:id/deliveries': [
     {
       params: () => ({ id: 'no-such-webhook' }),
+      expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
+    },
+  ],
+  'GET /v1/webhooks/:id/deliveries/:deliveryId': [
+    {
+      params: () => ({ id: 'no-such-webhook', deliveryId: '1' }),
       expect: { ...everyone(403), tenantAdmin: 404, otherTenant: 404 },
     },
   ],

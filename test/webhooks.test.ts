@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verify } from '../src/webhooks/webhook.signature.ts';
-import { createTestApp, ENGINE, type Client, type TestApp } from './support/app.ts';
+import { createTestApp, ENGINE, type Client, type TestApp, JSONAPI } from './support/app.ts';
 import { assertError } from './support/assertions.ts';
 import { createGroup } from './support/factories.ts';
 import { Receiver, type Received } from './support/receiver.ts';
@@ -336,13 +336,29 @@ describe(`webhooks (${ENGINE})`, () => {
         assert.equal(r.received.length, 0);
         const log = await admin.get(`/v1/webhooks/${hook.id}/deliveries`);
         assert.deepEqual(
-          (log.body as { data: { status: string; type: string; attempts: number }[] }).data.map((d) => [
-            d.type,
+          (log.body as { data: { status: string; eventType: string; attempts: number }[] }).data.map((d) => [
+            d.eventType,
             d.status,
             d.attempts,
           ]),
           [['message.created', 'pending', 0]],
         );
+        // One entry of the log, natively and as a JSON:API resource.
+        const [entry] = (log.body as { data: { id: string; webhookId: string }[] }).data;
+        const one = await admin.get(`/v1/webhooks/${hook.id}/deliveries/${entry!.id}`);
+        assert.equal(one.status, 200);
+        assert.equal((one.body as { webhookId: string }).webhookId, hook.id);
+        const doc = await admin.get(`/v1/webhooks/${hook.id}/deliveries?filter[status]=pending`, {
+          accept: JSONAPI,
+        });
+        assert.equal(doc.status, 200, JSON.stringify(doc.body));
+        const data = (doc.body as { data: { type: string; id: string; attributes: { eventType: string } }[] })
+          .data;
+        assert.deepEqual(
+          data.map((d) => [d.type, d.id, d.attributes.eventType]),
+          [['webhookDeliveries', entry!.id, 'message.created']],
+        );
+        assert.equal((await admin.get(`/v1/webhooks/${hook.id}/deliveries/999999`)).status, 404);
       } finally {
         await app.close();
       }

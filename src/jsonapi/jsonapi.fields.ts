@@ -1,4 +1,5 @@
 import type { FileView } from '../attachments/file.schema.ts';
+import type { DeliveryView, WebhookView } from '../webhooks/webhook.schema.ts';
 import type { ChatView } from '../chats/chat.schema.ts';
 import type { MemberView } from '../members/member.schema.ts';
 import type { MessageView } from '../messages/message.schema.ts';
@@ -18,6 +19,8 @@ export const RESOURCE_TYPES = [
   'reports',
   'logEntries',
   'files',
+  'webhooks',
+  'webhookDeliveries',
 ] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
@@ -37,6 +40,8 @@ export interface Views {
   reports: ReportView;
   logEntries: LogEntryView;
   files: FileView;
+  webhooks: WebhookView;
+  webhookDeliveries: DeliveryView;
 }
 
 type Role = 'id' | 'attribute' | 'foreignKey' | 'relationship';
@@ -162,6 +167,33 @@ export const FIELDS = {
     createdAt: 'attribute',
     url: 'attribute',
     urlExpiresAt: 'attribute',
+  },
+  // Webhooks (docs/webhooks.md): the subscription a delivery is for, and its creator, are attributes.
+  webhooks: {
+    id: 'id',
+    url: 'attribute',
+    eventTypes: 'attribute',
+    enabled: 'attribute',
+    description: 'attribute',
+    secretHint: 'attribute',
+    secret: 'attribute',
+    createdBy: 'attribute',
+    createdAt: 'attribute',
+    updatedAt: 'attribute',
+  },
+  webhookDeliveries: {
+    id: 'id',
+    webhookId: 'attribute',
+    eventType: 'attribute',
+    chatId: 'attribute',
+    status: 'attribute',
+    attempts: 'attribute',
+    nextAttemptAt: 'attribute',
+    lastStatus: 'attribute',
+    lastError: 'attribute',
+    redeliveryOf: 'attribute',
+    createdAt: 'attribute',
+    deliveredAt: 'attribute',
   },
 } as const satisfies { [T in ResourceType]: Record<keyof Views[T], Role> };
 

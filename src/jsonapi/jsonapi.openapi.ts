@@ -16,7 +16,8 @@ const Links = Type.Record(Type.String(), Link, {
 export const JsonApiIdentifierView = Type.Object({
   type: Type.String({
     description:
-      '`users`, `chats`, `members`, `messages`, `mutes`, `bans`, `blocks`, `reports` or `logEntries`',
+      '`users`, `chats`, `members`, `messages`, `mutes`, `bans`, `blocks`, `reports`, `logEntries`, `files`, ' +
+      '`webhooks` or `webhookDeliveries`',
   }),
   id: Type.String(),
   meta: Type.Optional(Meta),
@@ -25,7 +26,8 @@ export const JsonApiIdentifierView = Type.Object({
 export const JsonApiResourceView = Type.Object({
   type: Type.String({
     description:
-      '`users`, `chats`, `members`, `messages`, `mutes`, `bans`, `blocks`, `reports` or `logEntries`',
+      '`users`, `chats`, `members`, `messages`, `mutes`, `bans`, `blocks`, `reports`, `logEntries`, `files`, ' +
+      '`webhooks` or `webhookDeliveries`',
   }),
   id: Type.String(),
   attributes: Type.Optional(Meta),

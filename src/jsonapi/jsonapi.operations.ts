@@ -259,4 +259,37 @@ export const NATIVE_ROUTES: Record<string, RouteSpec> = {
     returns: 'resource',
     body: { id: { target: (request) => params(request).id ?? '' } },
   },
+
+  // Webhooks (docs/webhooks.md): subscriptions and their delivery log, for tenant administrators.
+  'POST /v1/webhooks': { type: 'webhooks', operation: 'create', returns: 'resource', body: {} },
+  'GET /v1/webhooks': {
+    type: 'webhooks',
+    operation: 'list',
+    returns: 'page',
+    list: { sort: { createdAt: {} } },
+  },
+  'GET /v1/webhooks/:id': { type: 'webhooks', operation: 'read', returns: 'resource' },
+  'PATCH /v1/webhooks/:id': {
+    type: 'webhooks',
+    operation: 'update',
+    returns: 'resource',
+    body: { id: { target: (request) => params(request).id ?? '' } },
+  },
+  'DELETE /v1/webhooks/:id': { type: 'webhooks', operation: 'delete', returns: 'resource' },
+  'GET /v1/webhooks/:id/deliveries': {
+    type: 'webhookDeliveries',
+    operation: 'list',
+    returns: 'page',
+    list: { sort: { '-createdAt': {} }, filters: ['status'] },
+  },
+  'GET /v1/webhooks/:id/deliveries/:deliveryId': {
+    type: 'webhookDeliveries',
+    operation: 'read',
+    returns: 'resource',
+  },
+  'POST /v1/webhooks/:id/deliveries/:deliveryId/redeliver': {
+    type: 'webhookDeliveries',
+    operation: 'create',
+    returns: 'resource',
+  },
 };

@@ -1,6 +1,7 @@
 import type { ChatView } from '../chats/chat.schema.ts';
 import type { MemberView } from '../members/member.schema.ts';
 import type { FileView } from '../attachments/file.schema.ts';
+import type { DeliveryView, WebhookView } from '../webhooks/webhook.schema.ts';
 import type { MessageView } from '../messages/message.schema.ts';
 import type { BanView, LogEntryView, MuteView, ReportView } from '../moderation/moderation.schema.ts';
 import type { BlockView } from '../users/block.schema.ts';
@@ -250,7 +251,31 @@ const files = plain<FileView>(
   (file) => `/v1/files/${segment(file.id)}`,
 );
 
-const DEFINITIONS = { users, chats, members, messages, mutes, bans, blocks, reports, logEntries, files };
+const webhooks = plain<WebhookView>(
+  'webhooks',
+  (hook) => hook.id,
+  (hook) => `/v1/webhooks/${segment(hook.id)}`,
+);
+const webhookDeliveries = plain<DeliveryView>(
+  'webhookDeliveries',
+  (delivery) => delivery.id,
+  (delivery) => `/v1/webhooks/${segment(delivery.webhookId)}/deliveries/${segment(delivery.id)}`,
+);
+
+const DEFINITIONS = {
+  users,
+  chats,
+  members,
+  messages,
+  mutes,
+  bans,
+  blocks,
+  reports,
+  logEntries,
+  files,
+  webhooks,
+  webhookDeliveries,
+};
 
 /** The definition of a type, for views whose type is known only at run time. */
 export function resourceDef(type: ResourceType): ResourceDef<AnyView> {

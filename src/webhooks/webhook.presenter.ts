@@ -22,7 +22,8 @@ export function presentWebhook(row: WebhookSubscriptionRow, showSecret = false):
 export function presentDelivery(row: WebhookOutboxRow): DeliveryView {
   return {
     id: String(row.id),
-    type: row.type,
+    webhookId: row.subscription_id,
+    eventType: row.type,
     chatId: row.chat_id === '' ? null : row.chat_id,
     status: row.status,
     attempts: row.attempts,

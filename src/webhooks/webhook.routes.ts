@@ -16,6 +16,7 @@ import {
   getWebhook,
   listDeliveries,
   listWebhooks,
+  getDelivery,
   redeliverEvent,
   updateWebhook,
 } from './webhook.service.ts';
@@ -129,6 +130,21 @@ export const webhookRoutes: Routes = async (app, { ctx }) => {
       },
     },
     (request) => listDeliveries(ctx, actorOf(request), request.params.id, request.query),
+  );
+
+  app.get(
+    '/webhooks/:id/deliveries/:deliveryId',
+    {
+      schema: {
+        tags: ['webhooks'],
+        ...operation('getWebhookDelivery', 'One event of the delivery log', ['not_found', 'forbidden']),
+        ...secured,
+        description: 'What became of one event for this subscription. For tenant administrators.',
+        params: DeliveryParams,
+        response: { 200: DeliveryView },
+      },
+    },
+    (request) => getDelivery(ctx, actorOf(request), request.params.id, request.params.deliveryId),
   );
 
   app.post(

@@ -111,7 +111,8 @@ export type ListDeliveriesQuery = Static<typeof ListDeliveriesQuery>;
 export const DeliveryView = Type.Object(
   {
     id: Type.String(),
-    type: Type.String(),
+    webhookId: Type.String({ description: 'The subscription it is for' }),
+    eventType: Type.String({ description: 'The event: `message.created`, `member.added`, …' }),
     chatId: Nullable(Type.String()),
     status: Status,
     attempts: Type.Integer(),

@@ -180,6 +180,21 @@ export async function listDeliveries(
 }
 
 /** Sends an event again: a copy of it, pending at the end of its chat's queue (the original stays in the log). */
+export async function getDelivery(
+  ctx: Context,
+  actor: Actor,
+  id: string,
+  deliveryId: string,
+): Promise<DeliveryView> {
+  requireTenantAdmin(actor);
+  const subscription = await requireSubscription(ctx, actor, id);
+  const found = await findDelivery(ctx.db, subscription.id, deliveryId);
+  if (!found) {
+    throw notFound(`delivery ${deliveryId} not found`);
+  }
+  return presentDelivery(found);
+}
+
 export async function redeliverEvent(
   ctx: Context,
   actor: Actor,
