@@ -88,6 +88,27 @@ export function openMenu(seq, anchor, where = 'chat') {
   ui.menuEmoji.querySelector('button')?.focus();
 }
 
+/**
+ * A message's "⋯" button, which opens its menu; none on a deleted message.
+ * @param {{ seq: number, deletedAt: string | null }} message
+ * @param {'chat' | 'thread'} [where]
+ */
+export function moreButton(message, where = 'chat') {
+  if (message.deletedAt) {
+    return null;
+  }
+  const more = el(
+    'button',
+    { type: 'button', class: 'more', 'aria-label': 'Message actions', 'aria-haspopup': 'menu' },
+    ['⋯'],
+  );
+  more.addEventListener('click', (event) => {
+    event.stopPropagation();
+    openMenu(message.seq, more, where);
+  });
+  return more;
+}
+
 export function closeMenu() {
   state.menuSeq = null;
   ui.menu.hidden = true;

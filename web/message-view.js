@@ -2,7 +2,7 @@
 // A message on screen: its bubble, the quote it replies to, its reactions.
 import { el, ui } from './dom.js';
 import { filesOf } from './files.js';
-import { openMenu, toggleReaction } from './menu.js';
+import { moreButton, toggleReaction } from './menu.js';
 import { nameOf, timeOf } from './names.js';
 import { textWithMentions, mentionsMe } from './mentions.js';
 import { renderSeen } from './receipts.js';
@@ -118,17 +118,7 @@ export function showMessage(message, { scroll = true } = {}) {
   state.messages.set(message.seq, merged);
   const mine = merged.authorId === state.me?.id;
   const chat = state.open ? state.chats.get(state.open) : null;
-  const more = merged.deletedAt
-    ? null
-    : el(
-        'button',
-        { type: 'button', class: 'more', 'aria-label': 'Message actions', 'aria-haspopup': 'menu' },
-        ['⋯'],
-      );
-  more?.addEventListener('click', (event) => {
-    event.stopPropagation();
-    openMenu(merged.seq, more);
-  });
+  const more = moreButton(merged);
   const item = el(
     'li',
     {

@@ -4,7 +4,7 @@
 import { el, ui } from './dom.js';
 import { filesOf } from './files.js';
 import { attachMentions, mentionsMe, textWithMentions } from './mentions.js';
-import { openMenu } from './menu.js';
+import { moreButton } from './menu.js';
 import { reactionsOf } from './message-view.js';
 import { refusalText } from './moderation.js';
 import { refreshLine, threadText, unreadReplies } from './thread-line.js';
@@ -37,17 +37,7 @@ const thread = {
 function itemOf(message, root) {
   thread.messages.set(message.seq, message);
   const mine = message.authorId === state.me?.id;
-  const more = message.deletedAt
-    ? null
-    : el(
-        'button',
-        { type: 'button', class: 'more', 'aria-label': 'Message actions', 'aria-haspopup': 'menu' },
-        ['⋯'],
-      );
-  more?.addEventListener('click', (event) => {
-    event.stopPropagation();
-    openMenu(message.seq, more, 'thread');
-  });
+  const more = moreButton(message, 'thread');
   return el(
     'li',
     {

@@ -179,34 +179,35 @@ export async function listDeliveries(
   return pageOf(rows, limit, presentDelivery, (row) => [Number(row.id)]);
 }
 
-/** Sends an event again: a copy of it, pending at the end of its chat's queue (the original stays in the log). */
+/** A subscription of the caller's tenant and one event of its log, or 404. */
+async function requireDelivery(ctx: Context, actor: Actor, id: string, deliveryId: string) {
+  requireTenantAdmin(actor);
+  const subscription = await requireSubscription(ctx, actor, id);
+  const found = await findDelivery(ctx.db, subscription.id, deliveryId);
+  if (!found) {
+    throw notFound(`delivery ${deliveryId} not found`);
+  }
+  return { subscription, found };
+}
+
+/** One event of a subscription's delivery log. */
 export async function getDelivery(
   ctx: Context,
   actor: Actor,
   id: string,
   deliveryId: string,
 ): Promise<DeliveryView> {
-  requireTenantAdmin(actor);
-  const subscription = await requireSubscription(ctx, actor, id);
-  const found = await findDelivery(ctx.db, subscription.id, deliveryId);
-  if (!found) {
-    throw notFound(`delivery ${deliveryId} not found`);
-  }
-  return presentDelivery(found);
+  return presentDelivery((await requireDelivery(ctx, actor, id, deliveryId)).found);
 }
 
+/** Sends an event again: a copy of it, pending at the end of its chat's queue (the original stays in the log). */
 export async function redeliverEvent(
   ctx: Context,
   actor: Actor,
   id: string,
   deliveryId: string,
 ): Promise<DeliveryView> {
-  requireTenantAdmin(actor);
-  const subscription = await requireSubscription(ctx, actor, id);
-  const found = await findDelivery(ctx.db, subscription.id, deliveryId);
-  if (!found) {
-    throw notFound(`delivery ${deliveryId} not found`);
-  }
+  const { subscription } = await requireDelivery(ctx, actor, id, deliveryId);
   const row = await redeliver(ctx.db, subscription.id, deliveryId);
   if (!row) {
     throw notFound(`delivery ${deliveryId} not found`);
