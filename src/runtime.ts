@@ -155,7 +155,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     ...(history ? { history } : {}),
   };
   const worker =
-    config.webhooks.deliver && options.fanOut !== false ? new DeliveryWorker(ctx, config.webhooks) : null;
+    config.webhooks.deliver && options.fanOut !== false
+      ? new DeliveryWorker(ctx, config.webhooks, undefined, store.health)
+      : null;
   ctx.webhooks = {
     perTenant: config.webhooks.perTenant,
     allowHttp: config.webhooks.allowHttp,

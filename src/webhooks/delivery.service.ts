@@ -1,4 +1,5 @@
 import type { Context } from '../context.ts';
+import { isDatabaseUnavailable, type OutageReporter } from '../errors/database.ts';
 import {
   dueEvents,
   leaseEvents,
@@ -65,8 +66,19 @@ export class DeliveryWorker {
     private readonly ctx: Context,
     private readonly config: WebhooksConfig,
     private readonly observe?: (observation: DeliveryObservation) => void,
+    private readonly outages?: OutageReporter,
   ) {
     this.leaseMs = 2 * config.timeoutMs + 1000;
+  }
+
+  /** A failure of the worker's own database work: an outage goes to the outage report (logged once), else a warning. */
+  private failed(error: unknown, message: string, fields: Record<string, unknown> = {}): void {
+    if (this.outages && isDatabaseUnavailable(error)) {
+      this.outages.failed(error);
+      this.ctx.log.debug({ err: error, ...fields }, message);
+      return;
+    }
+    this.ctx.log.warn({ err: error, ...fields }, message);
   }
 
   start(): void {
@@ -116,7 +128,7 @@ export class DeliveryWorker {
           this.ctx.log.debug({ removed }, 'old webhook deliveries pruned');
         }
       },
-      (error: unknown) => this.ctx.log.warn({ err: error }, 'pruning old webhook deliveries failed'),
+      (error: unknown) => this.failed(error, 'pruning old webhook deliveries failed'),
     );
   }
 
@@ -182,9 +194,7 @@ export class DeliveryWorker {
     }
     this.running = true;
     this.fill()
-      .catch((error: unknown) =>
-        this.ctx.log.warn({ err: error }, 'webhook delivery: claiming events failed'),
-      )
+      .catch((error: unknown) => this.failed(error, 'webhook delivery: claiming events failed'))
       .finally(() => {
         this.running = false;
         if (this.again) {
@@ -265,7 +275,7 @@ export class DeliveryWorker {
         }
       }
     })()
-      .catch((error: unknown) => this.ctx.log.warn({ err: error, subscription }, 'webhook delivery failed'))
+      .catch((error: unknown) => this.failed(error, 'webhook delivery failed', { subscription }))
       .finally(() => {
         const full =
           this.total >= this.config.concurrency ||
@@ -318,7 +328,7 @@ export class DeliveryWorker {
       if (status >= 200 && status < 300) {
         // The slot is free once the receiver has answered; the record follows with others (close waits for it).
         void this.recordDelivered(row.id, status).catch((error: unknown) =>
-          this.ctx.log.warn({ err: error }, 'webhook delivery: recording deliveries failed'),
+          this.failed(error, 'webhook delivery: recording deliveries failed'),
         );
         this.observe?.({ delayMs: Date.now() - row.created_at.getTime() });
         return true;
