@@ -2,10 +2,21 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import autocannon, { type Request } from 'autocannon';
-import { api, machine, pool, rssMiB, startBenchServer, table, type BenchServer } from './harness.ts';
+import {
+  api,
+  machine,
+  pool,
+  processCpuMeter,
+  rssMiB,
+  startBenchServer,
+  table,
+  type BenchServer,
+} from './harness.ts';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** BENCH_ONLY=<regular expression>: only the rows whose scenario matches it (and the baseline). */
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : null;
 
 interface Row extends Record<string, string | number> {
   scenario: string;
@@ -15,16 +26,33 @@ interface Row extends Record<string, string | number> {
   'max ms': number;
   errors: number;
   'non-2xx': string;
+  'server µs/req': number;
+  'database µs/req': number | string;
   'RSS MiB': number;
 }
 
-async function load(name: string, url: string, request: () => Request, pid: number): Promise<Row> {
+/**
+ * One row: autocannon against `url`, and the CPU time the server process (and, on PostgreSQL, the backends serving
+ * it) spent per request meanwhile, which a busy neighbour on the machine disturbs far less than throughput.
+ */
+async function load(name: string, url: string, request: () => Request, pid: number): Promise<Row | null> {
+  if (ONLY && !ONLY.test(name) && !name.startsWith('baseline')) {
+    return null;
+  }
+  const meter = processCpuMeter(pid);
+  const setupRequest = (req: Request) => ({ ...req, ...request() });
+  // A second of warm-up opens the pool's connections, whose backends the meter then finds.
+  await autocannon({ url, connections: CONNECTIONS, duration: 1, requests: [{ setupRequest }] });
+  const backends = await meter.backends();
+  const spent = meter.start();
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
     duration: DURATION,
-    requests: [{ setupRequest: (req: Request) => ({ ...req, ...request() }) }],
+    requests: [{ setupRequest }],
   });
+  const cpu = spent();
+  const requests = Math.max(1, result.requests.total);
   return {
     scenario: name,
     'req/s': Math.round(result.requests.average),
@@ -36,6 +64,8 @@ async function load(name: string, url: string, request: () => Request, pid: numb
       .filter(([code]) => !code.startsWith('2'))
       .map(([code, stat]) => `${code}×${stat.count}`)
       .join(' '),
+    'server µs/req': Math.round((cpu.server * 1e6) / requests),
+    'database µs/req': backends > 0 ? Math.round((cpu.database * 1e6) / requests) : '–',
     'RSS MiB': rssMiB(pid),
   };
 }
@@ -52,7 +82,7 @@ export async function baseline(): Promise<Row> {
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   const url = line.toString().trim();
   try {
-    return await load(
+    return (await load(
       'baseline: Fastify hello route',
       url,
       () => ({
@@ -62,7 +92,7 @@ export async function baseline(): Promise<Row> {
         headers: { 'content-type': 'application/json' },
       }),
       child.pid!,
-    );
+    ))!;
   } finally {
     child.kill('SIGTERM');
   }
@@ -120,7 +150,10 @@ export async function fixture(bench: BenchServer, chatCount: number): Promise<Fi
 }
 
 export async function http(): Promise<void> {
-  const rows: Row[] = [await baseline()];
+  const measured: (Row | null)[] = [await baseline()];
+  const rows = {
+    push: (row: Row | null) => measured.push(row),
+  };
   const chatCount = Number(process.env.BENCH_CHATS ?? 1000);
   // Both fixture users are in every chat: however many BENCH_CHATS asks for.
   const bench = await startBenchServer({ PARLEY_MAX_CHATS_PER_USER: String(Math.max(1, chatCount)) });
@@ -191,12 +224,13 @@ export async function http(): Promise<void> {
     rows.push(
       await load(`unread summary, user in ${f.chats.length} chats`, url, as(f.otherToken, '/v1/unread'), pid),
     );
-    const reference = rows[0]!['req/s'];
+    const shown = measured.filter((r): r is Row => r !== null);
+    const reference = shown[0]!['req/s'];
     console.log(
       `\nHTTP on ${bench.engine}, ${CONNECTIONS} connections, ${DURATION} s each (${machine()}); ` +
         `"× baseline" = req/s ÷ the Fastify hello route's`,
     );
-    table(rows.map((r) => ({ ...r, '× baseline': (r['req/s'] / reference).toFixed(2) })));
+    table(shown.map((r) => ({ ...r, '× baseline': (r['req/s'] / reference).toFixed(2) })));
   } finally {
     await bench.stop();
   }
