@@ -110,7 +110,16 @@ let template: Promise<Blob> | null = null;
 /** The migrated cluster's dump, for `loadDataDir`; made or read once per process. */
 export function pgliteTemplate(): Promise<Blob> {
   template ??= once(`${NAME}.tar`, async (partial) => {
-    const dump = await makeTemplate();
+    let dump: Blob;
+    try {
+      dump = await makeTemplate();
+    } catch (error) {
+      // Seen once in a full parallel run and never reproduced since (hundreds of runs alone and side by side): the
+      // migrations of a fresh in-memory cluster failed with an error no migration owned. Said in full, then tried
+      // again on another fresh cluster; a second failure is real and fails the suite.
+      console.error('making the migrated PGlite template failed; trying once more:', error);
+      dump = await makeTemplate();
+    }
     await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
   }).then((file) => new Blob([readFileSync(file)]));
   return template;
