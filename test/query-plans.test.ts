@@ -133,21 +133,29 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
       read.some((s) => /chats using chats_pkey/.test(s)),
       read.join('; '),
     );
-    // Messages are looked at only through the index of deleted ones (or of thread-only replies), and only for a chat that has one past the
+    // Messages are looked at only through the index of deleted ones (or of thread replies), and only for a chat that has one past the
     // cursor, or by primary key for a mention past it; mentions only through their own indexes.
     const messageScans = read.filter((s) => / messages /.test(s));
     assert.ok(
-      messageScans.every((s) => /using messages_(deleted|thread_only)_idx|using messages_pkey/.test(s)),
+      messageScans.every((s) =>
+        /using messages_(deleted|thread_only|thread)_idx|using messages_pkey/.test(s),
+      ),
       read.join('; '),
     );
     assert.ok(
       read.filter((s) => / message_mentions /.test(s)).every((s) => /using message_mentions_\w+_idx/.test(s)),
       read.join('; '),
     );
+    // The threads part of the same statement: the user's thread memberships by their index.
+    assert.ok(
+      read.some((s) => /thread_members using thread_members_user_idx/.test(s)),
+      read.join('; '),
+    );
     const rows = await unreadSummaryQuery('default', 'plan-alice').execute(db);
     assert.deepEqual(rows.rows, [
       {
         chat_id: chatId,
+        root_seq: null,
         last_read_seq: 0,
         unread_count: 5,
         mention_count: 0,

@@ -31,7 +31,7 @@ import type {
 import type { MessageRow } from './message.table.ts';
 import { messageEvent } from './message.events.ts';
 import { reactionsFor } from './reaction.service.ts';
-import { publishThreadUpdated, threadUnread } from './thread.service.ts';
+import { publishThreadUpdated } from './thread.service.ts';
 import { unreadSummary } from './unread.repository.ts';
 
 export type { SentProperties };
@@ -352,8 +352,14 @@ export async function markRead(
 }
 
 export async function unread(ctx: Context, actor: Actor): Promise<UnreadView> {
-  const rows = await unreadSummary(ctx.db, actor.tenantId, actor.userId);
-  const threads = await threadUnread(ctx, actor);
+  const summary = await unreadSummary(ctx.db, actor.tenantId, actor.userId);
+  const rows = summary.chats;
+  const threads = summary.threads.map((r) => ({
+    chatId: r.chat_id,
+    threadRoot: r.root_seq,
+    unreadCount: r.unread_count,
+    lastReadSeq: r.last_read_seq,
+  }));
   const chats = rows.map((r) => ({
     chatId: r.chat_id,
     unreadCount: r.unread_count,

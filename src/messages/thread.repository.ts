@@ -2,41 +2,11 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
 
 /** A participant's unread replies in thread `t` (a `thread_members` row): others' live replies past its cursor. */
-function threadUnreadSql(t: string): RawBuilder<number> {
+export function threadUnreadSql(t: string): RawBuilder<number> {
   const tm = sql.table(t);
   return sql<number>`(select count(*) from messages r
      where r.chat_id = ${tm}.chat_id and r.thread_root = ${tm}.root_seq and r.thread_root is not null
        and r.seq > ${tm}.last_read_seq and r.deleted_at is null and r.author_id <> ${tm}.user_id)::int`;
-}
-
-export interface ThreadUnreadRow {
-  chat_id: string;
-  root_seq: number;
-  last_read_seq: number;
-  unread_count: number;
-}
-
-/**
- * The threads of the user's live chats (the user still a member) with replies by others past the user's thread
- * cursor: the user's thread memberships (thread_members_user_idx), each counted in the index of thread replies.
- */
-export async function threadUnreadSummary(
-  db: Db,
-  tenantId: string,
-  userId: string,
-): Promise<ThreadUnreadRow[]> {
-  const { rows } = await sql<ThreadUnreadRow>`
-    select u.chat_id, u.root_seq, u.last_read_seq, u.unread_count
-    from (
-      select tm.chat_id, tm.root_seq, tm.last_read_seq, ${threadUnreadSql('tm')} as unread_count
-      from thread_members tm
-      join members m on m.chat_id = tm.chat_id and m.user_id = tm.user_id and m.tenant_id = ${tenantId}
-      join chats c on c.id = tm.chat_id and c.deleted_at is null and c.last_seq > tm.last_read_seq
-      where tm.user_id = ${userId}
-    ) u
-    where u.unread_count > 0
-    order by u.chat_id, u.root_seq`.execute(db);
-  return rows.map((r) => ({ ...r, root_seq: Number(r.root_seq), last_read_seq: Number(r.last_read_seq) }));
 }
 
 /**

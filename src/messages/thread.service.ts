@@ -7,7 +7,7 @@ import { findMessage } from './message.repository.ts';
 import type { ReadBody, ThreadReadView } from './message.schema.ts';
 import type { MessageRow } from './message.table.ts';
 import { threadEvent } from './thread.events.ts';
-import { advanceThreadCursor, threadUnreadSummary } from './thread.repository.ts';
+import { advanceThreadCursor } from './thread.repository.ts';
 
 /**
  * Threads: a reply in a thread is a message of the chat, written by the send function (which checks the root and
@@ -69,18 +69,4 @@ export async function markThreadRead(
     unreadCount: cursor.unread_count,
     participant: true,
   };
-}
-
-/** The threads the user takes part in with unread replies, for the unread summary. */
-export async function threadUnread(
-  ctx: Context,
-  actor: Actor,
-): Promise<{ chatId: string; threadRoot: number; unreadCount: number; lastReadSeq: number }[]> {
-  const rows = await threadUnreadSummary(ctx.db, actor.tenantId, actor.userId);
-  return rows.map((r) => ({
-    chatId: r.chat_id,
-    threadRoot: r.root_seq,
-    unreadCount: r.unread_count,
-    lastReadSeq: r.last_read_seq,
-  }));
 }
