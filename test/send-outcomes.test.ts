@@ -416,10 +416,11 @@ describe(`the send function in the database (${ENGINE})`, () => {
       result: string;
       language: string;
       volatility: string;
+      settings: string[] | null;
       body: string;
     }>`
       select pg_get_function_arguments(p.oid) as arguments, pg_get_function_result(p.oid) as result,
-             l.lanname as language, p.provolatile as volatility, p.prosrc as body
+             l.lanname as language, p.provolatile as volatility, p.proconfig as settings, p.prosrc as body
         from pg_proc p join pg_language l on l.oid = p.prolang
        where p.proname = ${expected.name} and p.pronamespace = (select n.oid from pg_namespace n where n.nspname = current_schema())`.execute(
       db,
@@ -432,6 +433,11 @@ describe(`the send function in the database (${ENGINE})`, () => {
     assert.equal(actual.result, expected.result, hint);
     assert.equal(actual.language, expected.language, hint);
     assert.equal(actual.volatility, 'v', hint);
+    assert.deepEqual(
+      actual.settings ?? [],
+      Object.entries(expected.settings).map(([name, value]) => `${name}=${value}`),
+      hint,
+    );
     assert.equal(actual.body, expected.body, hint);
   });
 });

@@ -23,6 +23,7 @@ import * as threads from './migrations/0021_threads.ts';
 import * as moderation from './migrations/0022_moderation.ts';
 import * as files from './migrations/0023_files.ts';
 import * as webhooks from './migrations/0024_webhooks.ts';
+import * as sendGenericPlan from './migrations/0025_send_generic_plan.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
@@ -50,6 +51,7 @@ export const migrations: Record<string, Migration & { installs?: { sendFunction?
   '0022_moderation': moderation,
   '0023_files': files,
   '0024_webhooks': webhooks,
+  '0025_send_generic_plan': sendGenericPlan,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

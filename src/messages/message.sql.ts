@@ -11,6 +11,8 @@ export interface SendFunction {
   /** As PostgreSQL prints it: `pg_get_function_result`. */
   result: string;
   language: 'plpgsql';
+  /** Settings the function runs with (its `set` clause; `pg_proc.proconfig` holds them as `name=value`). */
+  settings: Record<string, string>;
   /** The source, exactly as stored (`pg_proc.prosrc`). */
   body: string;
 }
@@ -66,6 +68,11 @@ export function sendFunction(schema: string): SendFunction {
       'edited_at timestamp with time zone, deleted_at timestamp with time zone, thread_root bigint, ' +
       'also_in_chat boolean, reply_count integer, last_reply_at timestamp with time zone, thread_participants text[])',
     language: 'plpgsql',
+    // The statements inside are prepared with the arrays' values as parameters, and PostgreSQL's plan cache priced a
+    // custom plan (the arrays at hand) below the generic one every time, so it planned the large statement again on
+    // every call; the plans are the same key lookups either way. Generic: planned once per connection, about 15%
+    // of a send's database CPU (docs/performance.md).
+    settings: { plan_cache_mode: 'force_generic_plan' },
     body: `
       #variable_conflict use_column
       begin
@@ -225,7 +232,11 @@ export function sendFunction(schema: string): SendFunction {
 export function createFunctionStatement(schema: string, fn: SendFunction): string {
   return (
     `create or replace function ${schema}.${fn.name}(${fn.arguments}) returns ${fn.result}\n` +
-    `language ${fn.language} volatile as $parley_send$${fn.body}$parley_send$`
+    `language ${fn.language} volatile` +
+    Object.entries(fn.settings)
+      .map(([name, value]) => ` set ${name} = ${value}`)
+      .join('') +
+    ` as $parley_send$${fn.body}$parley_send$`
   );
 }
 
