@@ -18,7 +18,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 /** BENCH_ONLY=<regular expression>: only the rows whose scenario matches it (and the baseline). */
 const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : null;
 
-interface Row extends Record<string, string | number> {
+export interface Row extends Record<string, string | number> {
   scenario: string;
   'req/s': number;
   'p50 ms': number;
@@ -35,7 +35,12 @@ interface Row extends Record<string, string | number> {
  * One row: autocannon against `url`, and the CPU time the server process (and, on PostgreSQL, the backends serving
  * it) spent per request meanwhile, which a busy neighbour on the machine disturbs far less than throughput.
  */
-async function load(name: string, url: string, request: () => Request, pid: number): Promise<Row | null> {
+export async function load(
+  name: string,
+  url: string,
+  request: () => Request,
+  pid: number,
+): Promise<Row | null> {
   if (ONLY && !ONLY.test(name) && !name.startsWith('baseline')) {
     return null;
   }

@@ -17,6 +17,14 @@ const scenarios: Record<string, Scenario> = {
       'chat, history page, chat list, unread summary, against a Fastify hello-route baseline measured in the same run',
     run: async () => (await import('./http.ts')).http(),
   },
+  scale: {
+    description:
+      'a tenant of 100 users and 10,000 chats built through the API (chat creations timed in tenths, as the tables ' +
+      'grow), then sends, history, unread summary and chat list on it (BENCH_SCALE_USERS, BENCH_SCALE_CHATS, ' +
+      'BENCH_SCALE_MEMBERS=4, BENCH_SCALE_MESSAGES=2)',
+    run: async () => (await import('./scale.ts')).scale(),
+    optIn: true,
+  },
   dialects: {
     description:
       "the dialects' hot routes (send, list/history, SourceLoop's count) next to the native ones, and SourceLoop's " +

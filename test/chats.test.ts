@@ -63,6 +63,8 @@ describe('chats', () => {
       assert.equal(asBob.status, 200);
       assert.equal(asBob.body.role, 'member');
       assert.equal(asBob.body.memberCount, 3);
+      // The creation answers with the chat exactly as reading it back shows it.
+      assert.deepEqual(chat, (await alice.get(`/v1/chats/${chat.id}`)).body);
     });
 
     it('takes topic and visibility, and trims the name', async () => {
@@ -196,6 +198,7 @@ describe('chats', () => {
 
       const again = await alice.post('/v1/chats', { kind: 'direct', members: [bob.userId] });
       assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.deepEqual(first.body, again.body, 'the 201 and the 200 show the chat alike');
       assert.equal(again.body.id, first.body.id);
       assert.equal(again.body.number, first.body.number);
 

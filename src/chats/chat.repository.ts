@@ -23,20 +23,35 @@ export interface NewChat {
 }
 
 /**
- * Inserts a chat numbered from the tenant's counter in the same statement: the counter row's lock orders concurrent
- * creations, and a failed insert (a taken name) rolls the counter back with it, so numbers have no gaps.
+ * Inserts a chat numbered from the tenant's counter, and its first members, in one statement: the counter row's lock
+ * orders concurrent creations, and a failed insert (a taken name) rolls the counter back with it, so numbers have no
+ * gaps. The counter is the creation's last write: its lock, which every creation in the tenant waits for, is held
+ * for this statement and the commit only.
  */
-export async function insertChat(db: Db, chat: NewChat): Promise<ChatRow> {
+export async function insertChat(
+  db: Db,
+  chat: NewChat,
+  members: { userId: string; role: MemberRole }[],
+): Promise<ChatRow> {
   const result = await sql<ChatRow>`
     with counter as (
       update tenants set chat_counter = chat_counter + 1 where id = ${chat.tenantId} returning chat_counter
+    ),
+    inserted as (
+      insert into chats (id, tenant_id, number, kind, name, name_key, topic, visibility, direct_key, created_by,
+                         member_count)
+      select ${chat.id}, ${chat.tenantId}, counter.chat_counter, ${chat.kind}, ${chat.name}, ${chat.nameKey},
+             ${chat.topic}, ${chat.visibility}, ${chat.directKey}, ${chat.createdBy}, ${chat.memberCount}
+      from counter
+      returning *
+    ),
+    joined as (
+      insert into members (chat_id, tenant_id, user_id, role)
+      select c.id, c.tenant_id, m.user_id, m.role
+      from inserted c, unnest(${members.map((m) => m.userId)}::text[], ${members.map((m) => m.role)}::text[])
+        as m(user_id, role)
     )
-    insert into chats (id, tenant_id, number, kind, name, name_key, topic, visibility, direct_key, created_by,
-                       member_count)
-    select ${chat.id}, ${chat.tenantId}, counter.chat_counter, ${chat.kind}, ${chat.name}, ${chat.nameKey},
-           ${chat.topic}, ${chat.visibility}, ${chat.directKey}, ${chat.createdBy}, ${chat.memberCount}
-    from counter
-    returning *`.execute(db);
+    select * from inserted`.execute(db);
   const row = result.rows[0];
   if (!row) {
     throw new Error(`tenant ${chat.tenantId} does not exist`);

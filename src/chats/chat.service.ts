@@ -12,7 +12,7 @@ import { allPages, DEFAULT_LIMIT, decodeCursor, pageOf, type Page } from '../pag
 import { findTenant } from '../tenants/tenant.access.ts';
 import { existingUserIds, isBlocked } from '../users/user.access.ts';
 import { chatNotFound, requireJoinable, requireMember, requireRole } from './chat.access.ts';
-import { countChatsForUser, insertMembers, listSubscriptions } from './membership.repository.ts';
+import { countChatsForUser, listSubscriptions } from './membership.repository.ts';
 import { requireChatRoom, requireMemberRoom } from './chat.limits.ts';
 import { presentChat } from './chat.presenter.ts';
 import {
@@ -95,23 +95,26 @@ async function createDirect(ctx: Context, actor: Actor, body: CreateChatBody): P
     const chat = await ctx.db.transaction().execute(async (trx) => {
       await requireChatRoom(trx, ctx.limits, actor, [actor.userId, other]);
       await requireJoinable(trx, actor, [actor.userId, other], 'members');
-      const row = await insertChat(trx, {
-        id: newId(),
-        tenantId: actor.tenantId,
-        kind: 'direct',
-        name: null,
-        nameKey: null,
-        topic: null,
-        visibility: 'private',
-        directKey: key,
-        createdBy: actor.userId,
-        memberCount: 2,
-      });
-      await insertMembers(trx, row.id, actor.tenantId, [
-        { userId: actor.userId, role: 'member' },
-        { userId: other, role: 'member' },
-      ]);
-      return viewFor(trx, actor, row.id);
+      const row = await insertChat(
+        trx,
+        {
+          id: newId(),
+          tenantId: actor.tenantId,
+          kind: 'direct',
+          name: null,
+          nameKey: null,
+          topic: null,
+          visibility: 'private',
+          directKey: key,
+          createdBy: actor.userId,
+          memberCount: 2,
+        },
+        [
+          { userId: actor.userId, role: 'member' },
+          { userId: other, role: 'member' },
+        ],
+      );
+      return newChatView(row, 'member');
     });
     publishCreated(ctx, actor, chat, [actor.userId, other]);
     return { chat, created: true };
@@ -154,22 +157,23 @@ async function createGroup(
     const chat = await ctx.db.transaction().execute(async (trx) => {
       await requireChatRoom(trx, ctx.limits, actor, userIds);
       await requireJoinable(trx, actor, userIds, 'members');
-      const row = await insertChat(trx, {
-        id: newId(),
-        tenantId: actor.tenantId,
-        kind: 'group',
-        name,
-        nameKey: await nameKeyFor(trx, actor.tenantId, name),
-        topic: body.topic ?? null,
-        visibility: body.visibility ?? 'private',
-        directKey: null,
-        createdBy: actor.userId,
-        memberCount: members.length,
-      });
-      if (members.length > 0) {
-        await insertMembers(trx, row.id, actor.tenantId, members);
-      }
-      return hosted ? outsiderView(row) : viewFor(trx, actor, row.id);
+      const row = await insertChat(
+        trx,
+        {
+          id: newId(),
+          tenantId: actor.tenantId,
+          kind: 'group',
+          name,
+          nameKey: await nameKeyFor(trx, actor.tenantId, name),
+          topic: body.topic ?? null,
+          visibility: body.visibility ?? 'private',
+          directKey: null,
+          createdBy: actor.userId,
+          memberCount: members.length,
+        },
+        members,
+      );
+      return hosted ? outsiderView(row) : newChatView(row, 'owner');
     });
     publishCreated(ctx, actor, chat, userIds);
     return { chat, created: true };
@@ -297,6 +301,14 @@ export async function deleteChat(ctx: Context, actor: Actor, chatId: string): Pr
 }
 
 /** A chat as someone outside it sees it: no role, no read cursor, no last message. */
+/**
+ * A chat just created, as its creator sees it: nothing sent or read yet, the default settings. Made from the row
+ * the insert returned rather than read again, so that the creation holds the tenant's counter for one statement.
+ */
+function newChatView(row: ChatRow, role: MemberRole): ChatView {
+  return presentChat({ chat: row, role, lastReadSeq: 0, unreadCount: 0, lastMessage: null });
+}
+
 function outsiderView(row: ChatRow): ChatView {
   return presentChat({ chat: row, role: null, lastReadSeq: 0, unreadCount: 0 });
 }
