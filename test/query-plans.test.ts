@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { viewerQuery } from '../src/chats/chat.repository.ts';
+import { countChatsQuery } from '../src/chats/membership.repository.ts';
 import { memberHistoryQuery } from '../src/messages/history.repository.ts';
 import { historyQuery } from '../src/messages/message.repository.ts';
 import { unreadSummaryQuery } from '../src/messages/unread.repository.ts';
@@ -221,6 +222,30 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
     for (const { generic_plans, custom_plans } of counts) {
       assert.ok(custom_plans <= 5, `custom plans: ${custom_plans}`);
       assert.ok(generic_plans >= 5, `generic plans: ${generic_plans}`);
+    }
+  });
+
+  it("looks each membership's chat up by key, whatever the statistics make a join look like", async () => {
+    // Where users are each in a fair share of a tenant's chats (100 users in 10,000 chats of 4), the planner, pricing
+    // the average user, would rather read every chat into a hash table than look the user's up; here nested loops are
+    // priced out to stand for such statistics. The per-user reads must still look each chat up by its key.
+    const db = t.app.parley.ctx.db;
+    for (const query of [
+      unreadSummaryQuery('default', 'plan-alice').compile(db),
+      viewerQuery('default', 'plan-alice', sql`true`, 51).compile(db),
+      countChatsQuery('default', 'plan-alice').compile(db),
+    ]) {
+      const chats = (await plan(db, query, { enable_nestloop: 'off' })).filter(
+        (n) => n['Relation Name'] === 'chats',
+      );
+      assert.ok(chats.length > 0, query.sql);
+      for (const node of chats) {
+        assert.match(
+          node['Index Cond'] ?? '',
+          /\(id = \w+\.chat_id\)/,
+          `${node['Node Type']} of chats: ${query.sql}`,
+        );
+      }
     }
   });
 });

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
+import { liveChatOf } from '../db/sql/chats.ts';
 import type { Db } from '../db/database.ts';
 import { anyUser } from '../db/statements.ts';
 import type { MemberRole } from '../members/member.table.ts';
@@ -237,7 +238,7 @@ export function viewerQuery(
       select c.*, m.role, m.last_read_seq, m.user_id as viewer_id, ${unreadCountSql('m', 'c')} as unread_count,
              ${ACTIVITY_US} as activity_us, ${settingsSql('m', 'c')}
       from members m
-      join chats c on c.id = m.chat_id and c.deleted_at is null
+      join ${liveChatOf('m')} c on true
       where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)} and ${where}
       order by ${orderBy}
       limit ${limit} offset ${order.offset}

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { liveChatOf } from '../db/sql/chats.ts';
 import type { Db } from '../db/database.ts';
 import { anyUser } from '../db/statements.ts';
 import type { MemberRole, MemberRow } from '../members/member.table.ts';
@@ -31,11 +32,15 @@ export async function findMember(db: Db, chatId: string, userId: string): Promis
     .executeTakeFirst();
 }
 
+export function countChatsQuery(tenantId: string, userId: string) {
+  return sql<{ count: number }>`
+    select count(*)::int as count from members m join ${liveChatOf('m')} c on true
+    where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}`;
+}
+
 /** How many live chats the user belongs to. */
 export async function countChatsForUser(db: Db, tenantId: string, userId: string): Promise<number> {
-  const result = await sql<{ count: number }>`
-    select count(*)::int as count from members m join chats c on c.id = m.chat_id and c.deleted_at is null
-    where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}`.execute(db);
+  const result = await countChatsQuery(tenantId, userId).execute(db);
   return result.rows[0]?.count ?? 0;
 }
 
@@ -50,7 +55,7 @@ export async function countChatsOfUsers(
   }
   const result = await sql<{ user_id: string; count: number }>`
     select m.user_id, count(*)::int as count
-    from members m join chats c on c.id = m.chat_id and c.deleted_at is null
+    from members m join ${liveChatOf('m')} c on true
     where m.tenant_id = ${tenantId} and m.user_id = any(${userIds}::text[])
     group by m.user_id`.execute(db);
   return new Map(result.rows.map((row) => [row.user_id, row.count]));
@@ -125,7 +130,7 @@ export interface Subscription {
 export async function listSubscriptions(db: Db, tenantId: string, userId: string): Promise<Subscription[]> {
   const result = await sql<Subscription>`
     select m.chat_id, c.last_seq, c.change_seq
-    from members m join chats c on c.id = m.chat_id and c.deleted_at is null
+    from members m join ${liveChatOf('m')} c on true
     where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}`.execute(db);
   return result.rows;
 }

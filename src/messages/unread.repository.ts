@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { liveChatOf } from '../db/sql/chats.ts';
 import type { Db } from '../db/database.ts';
 import { anyUser } from '../db/statements.ts';
 import { settingsSql, type SettingsColumns } from '../db/sql/settings.ts';
@@ -39,7 +40,7 @@ export function unreadSummaryQuery(tenantId: string, userId: string) {
         select m.chat_id, m.user_id, m.joined_at, m.last_read_seq, ${unreadCountSql('m', 'c')} as unread_count,
                ${settingsSql('m', 'c')}
         from members m
-        join chats c on c.id = m.chat_id and c.deleted_at is null and c.last_seq > m.last_read_seq
+        join ${liveChatOf('m')} c on c.last_seq > m.last_read_seq
         where m.tenant_id = ${tenantId} and m.user_id = ${anyUser(userId)}
       ) u
       where u.unread_count > 0
@@ -50,7 +51,7 @@ export function unreadSummaryQuery(tenantId: string, userId: string) {
         select tm.chat_id, tm.root_seq, tm.last_read_seq, ${threadUnreadSql('tm')} as unread_count
         from thread_members tm
         join members m on m.chat_id = tm.chat_id and m.user_id = tm.user_id and m.tenant_id = ${tenantId}
-        join chats c on c.id = tm.chat_id and c.deleted_at is null and c.last_seq > tm.last_read_seq
+        join ${liveChatOf('tm')} c on c.last_seq > tm.last_read_seq
         where tm.user_id = ${anyUser(userId)}
       ) t
       where t.unread_count > 0

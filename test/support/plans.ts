@@ -19,11 +19,19 @@ export function nodes(plan: PlanNode): PlanNode[] {
 
 /**
  * The plan of a query with sequential scans priced out: what must hold is that an index path exists for every table
- * it reads (on test tables this small the planner would rightly prefer a sequential scan).
+ * it reads (on test tables this small the planner would rightly prefer a sequential scan). `priced` prices out more
+ * (`{ enable_nestloop: 'off' }`): a plan shape that must hold whatever the statistics say holds then too.
  */
-export async function plan(db: Kysely<Database>, compiled: CompiledQuery): Promise<PlanNode[]> {
+export async function plan(
+  db: Kysely<Database>,
+  compiled: CompiledQuery,
+  priced: Record<string, 'off'> = {},
+): Promise<PlanNode[]> {
+  const settings = { enable_seqscan: 'off', ...priced };
   return db.connection().execute(async (conn) => {
-    await sql`set enable_seqscan = off`.execute(conn);
+    for (const [name, value] of Object.entries(settings)) {
+      await sql`select set_config(${name}, ${value}, false)`.execute(conn);
+    }
     try {
       const result = await conn.executeQuery<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({
         ...compiled,
@@ -31,7 +39,9 @@ export async function plan(db: Kysely<Database>, compiled: CompiledQuery): Promi
       });
       return nodes(result.rows[0]!['QUERY PLAN'][0].Plan);
     } finally {
-      await sql`reset enable_seqscan`.execute(conn);
+      for (const name of Object.keys(settings)) {
+        await sql.raw(`reset ${name}`).execute(conn);
+      }
     }
   });
 }
