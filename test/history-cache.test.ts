@@ -73,6 +73,16 @@ describe(`history pages served again while their chat is unchanged (${ENGINE})`,
     const again = await alice.get(url);
     assert.deepEqual(again.body, first.body);
     assert.equal(cache.hits, hits + 1, 'the second read is a hit, for any member');
+    // A hit sends the JSON it kept: the same media type as a page serialized afresh.
+    assert.equal(first.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(again.headers['content-type'], first.headers['content-type']);
+    // One member's own reactions are no other's: a page with `me` is made (and serialized) for its reader.
+    assert.equal((await bob.put(`/v1/chats/${chat.id}/messages/3/reactions/👍`)).status, 201);
+    const mine = (await bob.get(url)).body.data.at(-1)?.reactions;
+    const theirs = (await alice.get(url)).body.data.at(-1)?.reactions;
+    assert.deepEqual(mine, [{ emoji: '👍', count: 1, me: true }]);
+    assert.deepEqual(theirs, [{ emoji: '👍', count: 1, me: false }]);
+    assert.deepEqual((await bob.get(url)).body.data.at(-1)?.reactions, mine, 'and again, from the cache');
 
     const sent = await alice.post(`/v1/chats/${chat.id}/messages`, { text: 'fourth' });
     assert.equal(sent.status, 201);

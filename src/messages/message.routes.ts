@@ -15,6 +15,9 @@ import {
 import { deleteMessage, editMessage, getMessage, markRead, sendMessage, unread } from './message.service.ts';
 import { listMessages } from './history.service.ts';
 
+/** The JSON of history pages, for as long as the page object lives (the history cache keeps the shared ones). */
+const serializedPages = new WeakMap<object, string>();
+
 export const messageRoutes: Routes = async (app, { ctx }) => {
   app.post(
     '/chats/:id/messages',
@@ -50,7 +53,20 @@ export const messageRoutes: Routes = async (app, { ctx }) => {
         response: { 200: PageOf(MessageView) },
       },
     },
-    (request) => listMessages(ctx, actorOf(request), request.params.id, request.query),
+    async (request, reply) => {
+      const page = await listMessages(ctx, actorOf(request), request.params.id, request.query);
+      if (request.jsonapi?.document) {
+        return page;
+      }
+      // A page from the history cache is the same object for every member who reads it unchanged: its JSON too.
+      let body = serializedPages.get(page);
+      if (body === undefined) {
+        body = reply.serialize(page) as string;
+        serializedPages.set(page, body);
+      }
+      // A string with its content type is sent as it is (the route's typed reply expects the page itself).
+      return reply.type('application/json; charset=utf-8').send(body as unknown as typeof page);
+    },
   );
 
   app.get(
