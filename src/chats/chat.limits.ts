@@ -3,7 +3,7 @@ import type { Limits } from '../context.ts';
 import type { Db } from '../db/database.ts';
 import { limitExceeded } from '../errors/codes.ts';
 import { lockUsers } from '../users/user.access.ts';
-import { countChatsOfUsers } from './membership.repository.ts';
+import { countChatsOfUsers, countMembershipsOfUsers } from './membership.repository.ts';
 
 /**
  * A chat of `memberCount` members may take `adding` more: at most `limits.chatMembers` in all. Exact under
@@ -36,8 +36,15 @@ export async function requireChatRoom(
     return;
   }
   await lockUsers(trx, actor.tenantId, userIds);
-  const counts = await countChatsOfUsers(trx, actor.tenantId, userIds);
-  const full = userIds.find((id) => (counts.get(id) ?? 0) >= max);
+  // Memberships first, from their index alone: fewer than the limit, and the live chats are too. Only a user at or
+  // over it has the chats of their memberships looked up (a deleted chat keeps its members and does not count).
+  const memberships = await countMembershipsOfUsers(trx, actor.tenantId, userIds);
+  const near = userIds.filter((id) => (memberships.get(id) ?? 0) >= max);
+  if (near.length === 0) {
+    return;
+  }
+  const counts = await countChatsOfUsers(trx, actor.tenantId, near);
+  const full = near.find((id) => (counts.get(id) ?? 0) >= max);
   if (full === undefined) {
     return;
   }

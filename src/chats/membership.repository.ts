@@ -44,6 +44,25 @@ export async function countChatsForUser(db: Db, tenantId: string, userId: string
   return result.rows[0]?.count ?? 0;
 }
 
+/**
+ * How many memberships each of `userIds` has, in live chats or deleted ones (a deleted chat keeps its members): an
+ * upper bound of `countChatsOfUsers` read from the memberships index alone, without looking up a chat.
+ */
+export async function countMembershipsOfUsers(
+  db: Db,
+  tenantId: string,
+  userIds: string[],
+): Promise<Map<string, number>> {
+  if (userIds.length === 0) {
+    return new Map();
+  }
+  const result = await sql<{ user_id: string; count: number }>`
+    select m.user_id, count(*)::int as count from members m
+    where m.tenant_id = ${tenantId} and m.user_id = any(${userIds}::text[])
+    group by m.user_id`.execute(db);
+  return new Map(result.rows.map((row) => [row.user_id, row.count]));
+}
+
 /** How many live chats each of `userIds` belongs to; a user in none is not in the map. */
 export async function countChatsOfUsers(
   db: Db,
