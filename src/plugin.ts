@@ -46,6 +46,7 @@ import { installDraining } from './http/draining.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { registerAsyncApi } from './http/asyncapi.ts';
 import { provisionActor } from './users/user.service.ts';
+import { createSerializerCompiler } from './http/serialization.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 
 export interface ParleyOptions {
@@ -135,6 +136,7 @@ export const parley: FastifyPluginAsync<ParleyOptions> = async (app, options) =>
   // Bodies are JSON only: Fastify's built-in text/plain parser would turn a wrong Content-Type into a 400, not a 415.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(createValidatorCompiler());
+  app.setSerializerCompiler(createSerializerCompiler());
   installErrorHandling(app, config.nodeEnv === 'development', store.health);
   installDatabaseDeadline(app, store.deadlineMs);
   const verifier = await createTokenVerifier(config.jwt);
