@@ -146,7 +146,6 @@ async function explain(store: Store, actor: Actor, q: string): Promise<string> {
     config: scope.config,
     query: parsed.text,
     substring,
-    sort: 'relevance',
     after: null,
     limit: 51,
   });

@@ -6,13 +6,16 @@ import { invalid } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 import { presentMessage } from '../messages/message.presenter.ts';
 import type { MessageView } from '../messages/message.schema.ts';
+import { searchNewest, sampleScope, type NewestPlan } from './newest.repository.ts';
 import { foldText, presentSearchHit } from './search.presenter.ts';
 import { isSubstringMatchable, MAX_QUERY_CHARS, parseQuery, type ParsedQuery } from './search.query.ts';
 import {
   findSearchConfig,
   findSearchScope,
   searchAnyWord,
-  searchMessages as searchMessageRows,
+  searchCombined,
+  searchMessages as searchRankedRows,
+  type SearchParams,
   type SearchKey,
   type SearchRow,
   type SearchScope,
@@ -75,6 +78,71 @@ function decodeSearchCursor(cursor: string, sort: SearchSort, print: string): Se
   return { score: 0, createdUs, chatId, seq };
 }
 
+/** The sample that chooses a plan: about this many of the caller's newest messages, spread over their chats. */
+const SAMPLE_ROWS = 256;
+/** Reading chat by chat plans one branch per chat: a caller in more chats is always served by the indexes. */
+export const WALK_MAX_CHATS = 64;
+/** Bitmap plans also read a bitmap of every message in the caller's chats: this many cost about one match read. */
+const SCOPE_ROWS_PER_MATCH = 16;
+
+/**
+ * How to read the newest-first part of a search (`NewestPlan`), from a sample of the caller's newest messages: by
+ * the indexes, reading every match (about rate × scope rows, plus the scope's bitmap), or chat by chat, newest first,
+ * until the page is full (about (page + chats) / rate rows), whichever reads fewer. Also whether the whole-word part
+ * alone is expected to fill the page.
+ */
+async function choosePlan(
+  ctx: Context,
+  params: SearchParams,
+  partialOnly: boolean,
+): Promise<{ plan: NewestPlan; manyWords: boolean }> {
+  const chats = params.chatIds.length;
+  if (chats > WALK_MAX_CHATS) {
+    return { plan: 'bitmap', manyWords: false };
+  }
+  const perChat = Math.max(4, Math.ceil(SAMPLE_ROWS / chats));
+  const sample = await sampleScope(ctx.db, params, { partialOnly, perChat });
+  const manyWords = (sample.wordHits / Math.max(1, sample.sampled)) * sample.scope >= 2 * params.limit;
+  if (sample.hits === 0) {
+    return { plan: 'bitmap', manyWords };
+  }
+  const rate = sample.hits / sample.sampled;
+  const walkRows = (params.limit + chats) / rate;
+  const bitmapRows = rate * sample.scope + sample.scope / SCOPE_ROWS_PER_MATCH;
+  return { plan: walkRows < bitmapRows ? 'walk' : 'bitmap', manyWords };
+}
+
+/**
+ * The page's rows. By relevance: the whole-word matches, ranked (`searchRankedRows`), then, if the page is not full,
+ * the messages that match only parts of words (score 0), newest first — in one statement when neither part is
+ * expected to be large; by recency: every match, newest first.
+ */
+async function searchRows(ctx: Context, params: SearchParams, sort: SearchSort): Promise<SearchRow[]> {
+  const after = params.after;
+  if (sort === 'recent') {
+    const { plan } = await choosePlan(ctx, params, false);
+    return searchNewest(ctx.db, params, { partialOnly: false, plan });
+  }
+  if (params.substring.length === 0) {
+    return searchRankedRows(ctx.db, params);
+  }
+  const { plan, manyWords } = await choosePlan(ctx, params, true);
+  if (plan === 'bitmap' && !manyWords) {
+    return searchCombined(ctx.db, params);
+  }
+  // A cursor with score 0 is already past the ranked part.
+  const ranked = after === null || after.score > 0 ? await searchRankedRows(ctx.db, params) : [];
+  if (ranked.length >= params.limit) {
+    return ranked;
+  }
+  const rest: SearchParams = {
+    ...params,
+    after: after !== null && after.score > 0 ? null : after,
+    limit: params.limit - ranked.length,
+  };
+  return [...ranked, ...(await searchNewest(ctx.db, rest, { partialOnly: true, plan }))];
+}
+
 async function search(
   ctx: Context,
   scope: SearchScope,
@@ -92,15 +160,15 @@ async function search(
     return { data: [], nextCursor: null };
   }
   const partial = partialMatching(parsed);
-  const rows = await searchMessageRows(ctx.db, {
+  const params: SearchParams = {
     chatIds: scope.chatIds,
     config: scope.config,
     query: parsed.text,
     substring: partial.groups,
-    sort: options.sort,
     after,
     limit: limit + 1,
-  });
+  };
+  const rows = await searchRows(ctx, params, options.sort);
   return pageOf(
     rows,
     limit,
