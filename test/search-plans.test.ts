@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { newestQuery, searchNewest, type NewestPlan } from '../src/search/newest.repository.ts';
+import {
+  estimateMatches,
+  newestQuery,
+  searchNewest,
+  type NewestPlan,
+} from '../src/search/newest.repository.ts';
 import type { SearchParams, SearchRow } from '../src/search/search.repository.ts';
 import type { MessageView, Page, SearchHitView } from './support/api.ts';
 import { createTestApp, type Client, type TestApp } from './support/app.ts';
@@ -68,6 +73,8 @@ describe('search plans', () => {
       }
     }
     await send(bob, bobs.id, 'acorn in a chat alice is not in');
+    // The statistics the plan is chosen from (autovacuum, or Parley's maintenance on PGlite, keeps them).
+    await sql`analyze messages`.execute(t.app.parley.store.db);
     const row = await sql<{ config: number }>`
       select parley_search_config(tenant_id)::oid as config from chats where id = ${a.id}`.execute(
       t.app.parley.store.db,
@@ -152,6 +159,30 @@ describe('search plans', () => {
       };
     }
   }
+
+  it('estimates how common a fragment is from the statistics, without reading the table', async () => {
+    const params: SearchParams = {
+      chatIds,
+      config,
+      query: 'orn',
+      substring: [{ include: ['orn'], exclude: [] }],
+      after: null,
+      limit: 3,
+    };
+    const estimate = await estimateMatches(t.app.parley.store.db, params, { partialOnly: true });
+    assert.ok(estimate.sampled >= 20, JSON.stringify(estimate));
+    // Most of the messages contain "orn" inside a word; two have it as a word.
+    assert.ok(estimate.hits >= estimate.sampled / 2, JSON.stringify(estimate));
+    assert.ok(estimate.wordHits >= 2, JSON.stringify(estimate));
+    // Twenty messages in her chats, one of them deleted.
+    assert.equal(estimate.scope, 19);
+    const none = await estimateMatches(
+      t.app.parley.store.db,
+      { ...params, substring: [{ include: ['zqx'], exclude: [] }] },
+      { partialOnly: true },
+    );
+    assert.equal(none.hits, 0);
+  });
 
   it('reads the newest matches the same way by the indexes and chat by chat', async () => {
     for (const partialOnly of [true, false]) {

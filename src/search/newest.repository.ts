@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
 import {
+  MESSAGE_SOURCE,
   partialMatchSql,
   SEARCH_COLUMNS,
   tsquerySql,
@@ -26,13 +27,17 @@ export interface NewestOptions {
 }
 
 /** What `m` must match: the whole query or a partial-word alternative, or (partialOnly) the latter only. */
-function matchSql(params: SearchParams, options: NewestOptions): RawBuilder<unknown> {
+function matchSql(
+  params: SearchParams,
+  options: NewestOptions,
+  source = MESSAGE_SOURCE,
+): RawBuilder<unknown> {
   const indexable = options.plan === 'bitmap';
   const tsquery = tsquerySql(params);
   const words = indexable
-    ? sql`m.search_vector @@ ${tsquery}`
-    : sql`ts_match_vq(m.search_vector, ${tsquery})`;
-  const partial = partialMatchSql(params, indexable);
+    ? sql`${source.vector} @@ ${tsquery}`
+    : sql`ts_match_vq(${source.vector}, ${tsquery})`;
+  const partial = partialMatchSql(params, indexable, source);
   if (options.partialOnly) {
     return partial ? sql`not (${words}) and ${partial}` : sql`false`;
   }
@@ -110,10 +115,10 @@ export async function searchNewest(
   return result.rows;
 }
 
-export interface ScopeSample {
-  /** Rows read: the newest live messages of each of the caller's chats. */
+export interface MatchEstimate {
+  /** Texts looked at: the statistics' sample of message texts (folded), none before the table is first analyzed. */
   sampled: number;
-  /** How many of them match. */
+  /** How many of them match (the newest-first part's test). */
   hits: number;
   /** How many of them match the query as whole words. */
   wordHits: number;
@@ -122,29 +127,29 @@ export interface ScopeSample {
 }
 
 /**
- * How often the newest-first part matches in the caller's chats, from their newest `perChat` live messages each
- * (one index probe per chat); and how many live messages those chats hold.
+ * How common the matches are, estimated the way PostgreSQL's planner estimates a LIKE: by testing the texts its
+ * statistics keep for the trigram index's expression (the most common folded texts and the histogram's ~100 bounds,
+ * from `ANALYZE`, which autovacuum or Parley's own maintenance runs), with no table read; and how many live messages
+ * the caller's chats hold.
  */
-export async function sampleScope(
+export async function estimateMatches(
   db: Db,
   params: SearchParams,
-  options: Pick<NewestOptions, 'partialOnly'> & { perChat: number },
-): Promise<ScopeSample> {
-  const match = matchSql(params, { partialOnly: options.partialOnly, plan: 'walk' });
-  const result = await sql<ScopeSample>`
-    select count(*)::int as sampled,
-           count(*) filter (where ${match})::int as hits,
-           count(*) filter (where ts_match_vq(m.search_vector, ${tsquerySql(params)}))::int as "wordHits",
+  options: Pick<NewestOptions, 'partialOnly'>,
+): Promise<MatchEstimate> {
+  const config = sql`${params.config}::oid::regconfig`;
+  const source = { folded: sql`v.text`, vector: sql`to_tsvector(${config}, v.text)` };
+  const match = matchSql(params, { partialOnly: options.partialOnly, plan: 'walk' }, source);
+  const result = await sql<MatchEstimate>`
+    select count(v.text)::int as sampled,
+           count(v.text) filter (where ${match})::int as hits,
+           count(v.text) filter (where ts_match_vq(${source.vector}, ${tsquerySql(params)}))::int as "wordHits",
            (select coalesce(sum(c.message_count), 0) from chats c where c.id = any(${params.chatIds}::text[]))::float8
              as scope
-      from unnest(${params.chatIds}::text[]) as chat(id)
-      cross join lateral (
-        select m.text, m.search_vector
-          from messages m
-         where m.chat_id = chat.id and m.deleted_at is null
-         order by m.created_at desc, m.seq desc
-         limit ${options.perChat}
-      ) m`.execute(db);
+      from pg_stats s
+      cross join lateral unnest(coalesce(s.most_common_vals::text::text[], '{}')
+                                || coalesce(s.histogram_bounds::text::text[], '{}')) as v(text)
+     where s.schemaname = current_schema() and s.tablename = 'messages_text_trgm_idx'`.execute(db);
   const row = result.rows[0];
   return {
     sampled: row?.sampled ?? 0,

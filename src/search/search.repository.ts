@@ -73,22 +73,35 @@ export function tsquerySql(params: Pick<SearchParams, 'config' | 'query'>): RawB
   return sql`websearch_to_tsquery(${params.config}::oid::regconfig, ${params.query})`;
 }
 
+/** What a match is tested on: a message's folded text and its tsvector, or stand-ins for them. */
+export interface MatchSource {
+  folded: RawBuilder<unknown>;
+  vector: RawBuilder<unknown>;
+}
+
+/** A message row `m`. */
+export const MESSAGE_SOURCE: MatchSource = { folded: sql`parley_fold(m.text)`, vector: sql`m.search_vector` };
+
 /**
  * Whether `m` matches one of the partial-word alternatives. `indexable` spells a substring as LIKE, which the trigram
  * index serves; otherwise as strpos and `ts_match_vq`, which no index serves, for plans that must read a chat's rows
  * in order and filter them (the same test: a LIKE of an escaped literal between two `%` is a substring test).
  */
-export function partialMatchSql(params: SearchParams, indexable: boolean): RawBuilder<unknown> | null {
+export function partialMatchSql(
+  params: SearchParams,
+  indexable: boolean,
+  source: MatchSource = MESSAGE_SOURCE,
+): RawBuilder<unknown> | null {
   const config = sql`${params.config}::oid::regconfig`;
-  const folded = sql`parley_fold(m.text)`;
+  const folded = source.folded;
   const contains = (term: string) =>
     indexable
       ? sql`${folded} like '%' || replace(replace(replace(parley_fold(${term}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`
       : sql`strpos(${folded}, parley_fold(${term})) > 0`;
   const hasPhrase = (term: string) =>
     indexable
-      ? sql`m.search_vector @@ phraseto_tsquery(${config}, ${term})`
-      : sql`ts_match_vq(m.search_vector, phraseto_tsquery(${config}, ${term}))`;
+      ? sql`${source.vector} @@ phraseto_tsquery(${config}, ${term})`
+      : sql`ts_match_vq(${source.vector}, phraseto_tsquery(${config}, ${term}))`;
   if (params.substring.length === 0) {
     return null;
   }

@@ -6,7 +6,7 @@ import { invalid } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 import { presentMessage } from '../messages/message.presenter.ts';
 import type { MessageView } from '../messages/message.schema.ts';
-import { searchNewest, sampleScope, type NewestPlan } from './newest.repository.ts';
+import { searchNewest, estimateMatches, type NewestPlan } from './newest.repository.ts';
 import { foldText, presentSearchHit } from './search.presenter.ts';
 import { isSubstringMatchable, MAX_QUERY_CHARS, parseQuery, type ParsedQuery } from './search.query.ts';
 import {
@@ -78,16 +78,14 @@ function decodeSearchCursor(cursor: string, sort: SearchSort, print: string): Se
   return { score: 0, createdUs, chatId, seq };
 }
 
-/** The sample that chooses a plan: about this many of the caller's newest messages, spread over their chats. */
-const SAMPLE_ROWS = 256;
 /** Reading chat by chat plans one branch per chat: a caller in more chats is always served by the indexes. */
 export const WALK_MAX_CHATS = 64;
 /** Bitmap plans also read a bitmap of every message in the caller's chats: this many cost about one match read. */
 const SCOPE_ROWS_PER_MATCH = 16;
 
 /**
- * How to read the newest-first part of a search (`NewestPlan`), from a sample of the caller's newest messages: by
- * the indexes, reading every match (about rate × scope rows, plus the scope's bitmap), or chat by chat, newest first,
+ * How to read the newest-first part of a search (`NewestPlan`), from how common its matches are in the statistics'
+ * sample of message texts (`estimateMatches`; no statistics yet: by the indexes, as for a rare term): by the indexes, reading every match (about rate × scope rows, plus the scope's bitmap), or chat by chat, newest first,
  * until the page is full (about (page + chats) / rate rows), whichever reads fewer. Also whether the whole-word part
  * alone is expected to fill the page.
  */
@@ -100,8 +98,7 @@ async function choosePlan(
   if (chats > WALK_MAX_CHATS) {
     return { plan: 'bitmap', manyWords: false };
   }
-  const perChat = Math.max(4, Math.ceil(SAMPLE_ROWS / chats));
-  const sample = await sampleScope(ctx.db, params, { partialOnly, perChat });
+  const sample = await estimateMatches(ctx.db, params, { partialOnly });
   const manyWords = (sample.wordHits / Math.max(1, sample.sampled)) * sample.scope >= 2 * params.limit;
   if (sample.hits === 0) {
     return { plan: 'bitmap', manyWords };
