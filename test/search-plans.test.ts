@@ -8,6 +8,7 @@ import {
   type NewestPlan,
 } from '../src/search/newest.repository.ts';
 import type { SearchParams, SearchRow } from '../src/search/search.repository.ts';
+import { choosePlan } from '../src/search/search.service.ts';
 import type { MessageView, Page, SearchHitView } from './support/api.ts';
 import { createTestApp, type Client, type TestApp } from './support/app.ts';
 import { createGroup } from './support/factories.ts';
@@ -176,6 +177,13 @@ describe('search plans', () => {
     assert.ok(estimate.wordHits >= 2, JSON.stringify(estimate));
     // Twenty messages in her chats, one of them deleted.
     assert.equal(estimate.scope, 19);
+    // Small pages of a common fragment: chat by chat, and the words alone will not fill a page; a fragment the
+    // sample never saw, or a page of 200: by the indexes.
+    const ctx = t.app.parley.ctx;
+    assert.deepEqual(await choosePlan(ctx, params, true), { plan: 'walk', manyWords: false });
+    assert.equal((await choosePlan(ctx, { ...params, limit: 201 }, true)).plan, 'bitmap');
+    const rare = { ...params, substring: [{ include: ['zqx'], exclude: [] }] };
+    assert.equal((await choosePlan(ctx, rare, true)).plan, 'bitmap');
     const none = await estimateMatches(
       t.app.parley.store.db,
       { ...params, substring: [{ include: ['zqx'], exclude: [] }] },

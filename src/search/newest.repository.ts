@@ -120,7 +120,7 @@ export interface MatchEstimate {
   sampled: number;
   /** How many of them match (the newest-first part's test). */
   hits: number;
-  /** How many of them match the query as whole words. */
+  /** How many of them match the query as whole words, counting only texts that hold its terms as they were typed. */
   wordHits: number;
   /** The caller's live messages (the chats' counters). */
   scope: number;
@@ -139,11 +139,29 @@ export async function estimateMatches(
 ): Promise<MatchEstimate> {
   const config = sql`${params.config}::oid::regconfig`;
   const source = { folded: sql`v.text`, vector: sql`to_tsvector(${config}, v.text)` };
-  const match = matchSql(params, { partialOnly: options.partialOnly, plan: 'walk' }, source);
+  const words = sql`ts_match_vq(${source.vector}, ${tsquerySql(params)})`;
+  // Texts that contain every included term of an alternative: the only ones parsed into words (the costly part) when
+  // counting the partial-only matches and the whole words.
+  const contains =
+    params.substring.length === 0
+      ? sql`false`
+      : sql.join(
+          params.substring.map(
+            (group) =>
+              sql`(${sql.join(
+                group.include.map((term) => sql`strpos(v.text, parley_fold(${term})) > 0`),
+                sql` and `,
+              )})`,
+          ),
+          sql` or `,
+        );
+  const match = options.partialOnly
+    ? sql`case when ${contains} then ${matchSql(params, { partialOnly: true, plan: 'walk' }, source)} else false end`
+    : matchSql(params, { partialOnly: false, plan: 'walk' }, source);
   const result = await sql<MatchEstimate>`
     select count(v.text)::int as sampled,
            count(v.text) filter (where ${match})::int as hits,
-           count(v.text) filter (where ts_match_vq(${source.vector}, ${tsquerySql(params)}))::int as "wordHits",
+           count(v.text) filter (where case when ${contains} then ${words} else false end)::int as "wordHits",
            (select coalesce(sum(c.message_count), 0) from chats c where c.id = any(${params.chatIds}::text[]))::float8
              as scope
       from pg_stats s

@@ -83,27 +83,29 @@ export const WALK_MAX_CHATS = 64;
 /** Bitmap plans also read a bitmap of every message in the caller's chats: this many cost about one match read. */
 const SCOPE_ROWS_PER_MATCH = 16;
 
+/** A sample's count below this says too little about a rate to act on it. */
+const MIN_SAMPLE_HITS = 3;
+
 /**
  * How to read the newest-first part of a search (`NewestPlan`), from how common its matches are in the statistics'
- * sample of message texts (`estimateMatches`; no statistics yet: by the indexes, as for a rare term): by the indexes, reading every match (about rate × scope rows, plus the scope's bitmap), or chat by chat, newest first,
- * until the page is full (about (page + chats) / rate rows), whichever reads fewer. Also whether the whole-word part
- * alone is expected to fill the page.
+ * sample of message texts (`estimateMatches`): by the indexes, reading every match (about rate × scope rows, plus
+ * the bitmap of the scope), or chat by chat, newest first, until the page is full (about (page + chats) / rate rows),
+ * whichever reads fewer; and whether the whole-word matches alone are expected to fill the page. Too few hits in the
+ * sample (or no statistics yet): by the indexes, as for a rare term.
  */
-async function choosePlan(
+export async function choosePlan(
   ctx: Context,
   params: SearchParams,
   partialOnly: boolean,
 ): Promise<{ plan: NewestPlan; manyWords: boolean }> {
   const chats = params.chatIds.length;
-  if (chats > WALK_MAX_CHATS) {
-    return { plan: 'bitmap', manyWords: false };
-  }
   const sample = await estimateMatches(ctx.db, params, { partialOnly });
-  const manyWords = (sample.wordHits / Math.max(1, sample.sampled)) * sample.scope >= 2 * params.limit;
-  if (sample.hits === 0) {
+  const share = (hits: number) => (hits < MIN_SAMPLE_HITS ? 0 : hits / sample.sampled);
+  const manyWords = share(sample.wordHits) * sample.scope >= 2 * params.limit;
+  const rate = share(sample.hits);
+  if (rate === 0 || chats > WALK_MAX_CHATS) {
     return { plan: 'bitmap', manyWords };
   }
-  const rate = sample.hits / sample.sampled;
   const walkRows = (params.limit + chats) / rate;
   const bitmapRows = rate * sample.scope + sample.scope / SCOPE_ROWS_PER_MATCH;
   return { plan: walkRows < bitmapRows ? 'walk' : 'bitmap', manyWords };
