@@ -116,7 +116,7 @@ export async function searchNewest(
 }
 
 export interface MatchEstimate {
-  /** Texts looked at: the statistics' sample of message texts (folded), none before the table is first analyzed. */
+  /** Texts looked at. */
   sampled: number;
   /** How many of them match (the newest-first part's test). */
   hits: number;
@@ -127,15 +127,28 @@ export interface MatchEstimate {
 }
 
 /**
- * How common the matches are, estimated the way PostgreSQL's planner estimates a LIKE: by testing the texts its
- * statistics keep for the trigram index's expression (the most common folded texts and the histogram's ~100 bounds,
- * from `ANALYZE`, which autovacuum or Parley's own maintenance runs), with no table read; and how many live messages
- * the caller's chats hold.
+ * The message texts PostgreSQL's statistics keep for the trigram index's expression (folded): the most common ones and
+ * the histogram's ~100 bounds, from `ANALYZE` (run by autovacuum, or by Parley's own maintenance on PGlite); none
+ * before the table is first analyzed. The planner estimates a LIKE by testing these.
+ */
+export async function findTextSample(db: Db): Promise<string[]> {
+  const result = await sql<{ text: string }>`
+    select v.text
+      from pg_stats s
+      cross join lateral unnest(coalesce(s.most_common_vals::text::text[], '{}')
+                                || coalesce(s.histogram_bounds::text::text[], '{}')) as v(text)
+     where s.schemaname = current_schema() and s.tablename = 'messages_text_trgm_idx'`.execute(db);
+  return result.rows.map((row) => row.text);
+}
+
+/**
+ * How many texts of `sample` (from `findTextSample`) match, with no table read; and how many live messages the
+ * caller's chats hold.
  */
 export async function estimateMatches(
   db: Db,
   params: SearchParams,
-  options: Pick<NewestOptions, 'partialOnly'>,
+  options: Pick<NewestOptions, 'partialOnly'> & { sample: string[] },
 ): Promise<MatchEstimate> {
   const config = sql`${params.config}::oid::regconfig`;
   const source = { folded: sql`v.text`, vector: sql`to_tsvector(${config}, v.text)` };
@@ -164,10 +177,7 @@ export async function estimateMatches(
            count(v.text) filter (where case when ${contains} then ${words} else false end)::int as "wordHits",
            (select coalesce(sum(c.message_count), 0) from chats c where c.id = any(${params.chatIds}::text[]))::float8
              as scope
-      from pg_stats s
-      cross join lateral unnest(coalesce(s.most_common_vals::text::text[], '{}')
-                                || coalesce(s.histogram_bounds::text::text[], '{}')) as v(text)
-     where s.schemaname = current_schema() and s.tablename = 'messages_text_trgm_idx'`.execute(db);
+      from unnest(${options.sample}::text[]) as v(text)`.execute(db);
   const row = result.rows[0];
   return {
     sampled: row?.sampled ?? 0,

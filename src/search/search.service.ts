@@ -6,7 +6,7 @@ import { invalid } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 import { presentMessage } from '../messages/message.presenter.ts';
 import type { MessageView } from '../messages/message.schema.ts';
-import { searchNewest, estimateMatches, type NewestPlan } from './newest.repository.ts';
+import { estimateMatches, findTextSample, searchNewest, type NewestPlan } from './newest.repository.ts';
 import { foldText, presentSearchHit } from './search.presenter.ts';
 import { isSubstringMatchable, MAX_QUERY_CHARS, parseQuery, type ParsedQuery } from './search.query.ts';
 import {
@@ -83,6 +83,22 @@ export const WALK_MAX_CHATS = 64;
 /** Bitmap plans also read a bitmap of every message in the caller's chats: this many cost about one match read. */
 const SCOPE_ROWS_PER_MATCH = 16;
 
+/** How long a database's sample of texts (`findTextSample`) is reused: it changes only when the table is analyzed. */
+const SAMPLE_TTL_MS = 60_000;
+const samples = new WeakMap<object, { at: number; texts: Promise<string[]> }>();
+
+function textSample(ctx: Context): Promise<string[]> {
+  const known = samples.get(ctx.db);
+  if (known && Date.now() - known.at < SAMPLE_TTL_MS) {
+    return known.texts;
+  }
+  const texts = findTextSample(ctx.db);
+  samples.set(ctx.db, { at: Date.now(), texts });
+  // A failed read is not remembered.
+  texts.catch(() => samples.delete(ctx.db));
+  return texts;
+}
+
 /** A sample's count below this says too little about a rate to act on it. */
 const MIN_SAMPLE_HITS = 3;
 
@@ -99,8 +115,18 @@ export async function choosePlan(
   partialOnly: boolean,
 ): Promise<{ plan: NewestPlan; manyWords: boolean }> {
   const chats = params.chatIds.length;
-  const sample = await estimateMatches(ctx.db, params, { partialOnly });
-  const share = (hits: number) => (hits < MIN_SAMPLE_HITS ? 0 : hits / sample.sampled);
+  const texts = await textSample(ctx);
+  // Only texts holding every term of an alternative can match as parts of words (or, mostly, as whole words): when
+  // too few do, the query is rare, with no round trip.
+  const needles = params.substring.map((group) => group.include.map(foldText));
+  const holding = texts.filter((text) =>
+    needles.some((group) => group.every((needle) => text.includes(needle))),
+  );
+  if (holding.length < MIN_SAMPLE_HITS) {
+    return { plan: 'bitmap', manyWords: false };
+  }
+  const sample = await estimateMatches(ctx.db, params, { partialOnly, sample: holding });
+  const share = (hits: number) => (hits < MIN_SAMPLE_HITS ? 0 : hits / texts.length);
   const manyWords = share(sample.wordHits) * sample.scope >= 2 * params.limit;
   const rate = share(sample.hits);
   if (rate === 0 || chats > WALK_MAX_CHATS) {
