@@ -10,7 +10,8 @@ import { openStore, type Store } from '../src/db/connect.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { MessageBatcher } from '../src/messages/message.batcher.ts';
 import { isSubstringMatchable, parseQuery } from '../src/search/search.query.ts';
-import { findSearchScope, searchQuery } from '../src/search/search.repository.ts';
+import { newestQuery } from '../src/search/newest.repository.ts';
+import { combinedQuery, findSearchScope, searchQuery } from '../src/search/search.repository.ts';
 import { searchMessages } from '../src/search/search.service.ts';
 import { machine, percentile, table } from './harness.ts';
 import { buildDataset, contentWords, loadDataset, random, type Dataset } from './search-data.ts';
@@ -135,21 +136,29 @@ function actorFor(tenantId: string, userId: string): Actor {
   };
 }
 
-async function explain(store: Store, actor: Actor, q: string): Promise<string> {
+/** The statements the service runs: the ranked whole words, both parts in one statement, the tail read chat by chat. */
+type Part = 'ranked' | 'combined' | 'walk';
+
+async function explain(store: Store, actor: Actor, q: string, part: Part): Promise<string> {
   const scope = await findSearchScope(store.db, actor.tenantId, actor.userId);
   const parsed = parseQuery(q);
   const substring = parsed.groups
     .filter((g) => g.include.some(isSubstringMatchable))
     .map((g) => ({ include: g.include.map((t) => t.text), exclude: g.exclude.map((t) => t.text) }));
-  const query = searchQuery({
+  const params = {
     chatIds: scope.chatIds,
     config: scope.config,
     query: parsed.text,
     substring,
-    sort: 'relevance',
     after: null,
     limit: 51,
-  });
+  };
+  const query =
+    part === 'ranked'
+      ? searchQuery(params)
+      : part === 'combined'
+        ? combinedQuery(params)
+        : newestQuery(params, { partialOnly: true, plan: 'walk' });
   const result = await sql<Record<string, string>>`explain (analyze, buffers) ${query}`.execute(store.db);
   return result.rows
     .map((row) => Object.values(row)[0]!)
@@ -310,12 +319,17 @@ export async function run(): Promise<void> {
 
     const heaviest = actors[actors.length - 1]!;
     const largest = scopes[scopes.length - 1]!;
-    for (const q of [kinds[0]!.queries[0]!, kinds[4]!.queries[0]!]) {
+    const cases: [string, Part, string][] = [
+      [kinds[0]!.queries[0]!, 'ranked', 'the ranked whole words'],
+      [kinds[4]!.queries[0]!, 'combined', 'whole and partial words in one statement, from the indexes'],
+      [kinds[5]!.queries[0]!, 'walk', 'the part-of-word tail, read chat by chat newest first'],
+    ];
+    for (const [q, part, what] of cases) {
       process.stdout.write(
-        `EXPLAIN (ANALYZE, BUFFERS) for q=${JSON.stringify(q)}, user ${heaviest.userId} ` +
+        `EXPLAIN (ANALYZE, BUFFERS) of ${what}, q=${JSON.stringify(q)}, user ${heaviest.userId} ` +
           `(${largest.chats} chats, ${largest.messages.toLocaleString('en')} messages):\n\n`,
       );
-      console.log(`${await explain(store, heaviest, q)}\n`);
+      console.log(`${await explain(store, heaviest, q, part)}\n`);
     }
   } finally {
     await store.close();

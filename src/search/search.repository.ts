@@ -31,7 +31,6 @@ export interface SearchParams {
   query: string;
   /** Partial-word alternatives, already limited to terms the trigram index can serve. */
   substring: SubstringGroup[];
-  sort: SearchSort;
   after: SearchKey | null;
   limit: number;
 }
@@ -69,76 +68,149 @@ export async function findSearchConfig(db: Db, tenantId: string): Promise<number
   return Number(result.rows[0]?.config);
 }
 
+/** The query as a tsquery in the tenant's configuration. */
+export function tsquerySql(params: Pick<SearchParams, 'config' | 'query'>): RawBuilder<unknown> {
+  return sql`websearch_to_tsquery(${params.config}::oid::regconfig, ${params.query})`;
+}
+
+/** What a match is tested on: a message's folded text and its tsvector, or stand-ins for them. */
+export interface MatchSource {
+  folded: RawBuilder<unknown>;
+  vector: RawBuilder<unknown>;
+}
+
+/** A message row `m`. */
+export const MESSAGE_SOURCE: MatchSource = { folded: sql`parley_fold(m.text)`, vector: sql`m.search_vector` };
+
 /**
- * The search, as one statement:
- * - candidates: the GIN index on `search_vector` (whole words) OR the trigram index on `parley_fold(text)` (parts of
- *   words), in the caller's chats (`chat_id = any(...)`: PostgreSQL ANDs in a bitmap of those chats' rows when that
- *   saves enough heap reads, else filters), live messages only;
- * - each candidate is scored (ts_rank, normalised by length) and keyed for the page; only the page's rows get a
- *   headline (the expensive part), in the outer query.
- * The query text, configuration and patterns are parameters that PostgreSQL folds into constants when it plans, so
- * it estimates the selectivity of each index from its statistics.
+ * Whether `m` matches one of the partial-word alternatives. `indexable` spells a substring as LIKE, which the trigram
+ * index serves; otherwise as strpos and `ts_match_vq`, which no index serves, for plans that must read a chat's rows
+ * in order and filter them (the same test: a LIKE of an escaped literal between two `%` is a substring test).
  */
-export function searchQuery(params: SearchParams): RawBuilder<SearchRow> {
+export function partialMatchSql(
+  params: SearchParams,
+  indexable: boolean,
+  source: MatchSource = MESSAGE_SOURCE,
+): RawBuilder<unknown> | null {
   const config = sql`${params.config}::oid::regconfig`;
-  const tsquery = sql`websearch_to_tsquery(${config}, ${params.query})`;
-  const folded = sql`parley_fold(m.text)`;
-  const pattern = (term: string) =>
-    sql`'%' || replace(replace(replace(parley_fold(${term}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`;
+  const folded = source.folded;
+  const contains = (term: string) =>
+    indexable
+      ? sql`${folded} like '%' || replace(replace(replace(parley_fold(${term}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`
+      : sql`strpos(${folded}, parley_fold(${term})) > 0`;
+  const hasPhrase = (term: string) =>
+    indexable
+      ? sql`${source.vector} @@ phraseto_tsquery(${config}, ${term})`
+      : sql`ts_match_vq(${source.vector}, phraseto_tsquery(${config}, ${term}))`;
+  if (params.substring.length === 0) {
+    return null;
+  }
   const groups = params.substring.map((group) =>
     sql.join(
-      [
-        ...group.include.map((term) => sql`${folded} like ${pattern(term)}`),
-        ...group.exclude.map((term) => sql`not (m.search_vector @@ phraseto_tsquery(${config}, ${term}))`),
-      ],
+      [...group.include.map(contains), ...group.exclude.map((term) => sql`not (${hasPhrase(term)})`)],
       sql` and `,
     ),
   );
-  const matches = sql.join(
-    [sql`m.search_vector @@ ${tsquery}`, ...groups.map((g) => sql`(${g})`)],
+  return sql`(${sql.join(
+    groups.map((g) => sql`(${g})`),
     sql` or `,
-  );
-  const relevance = params.sort === 'relevance';
-  const keyColumns = relevance
-    ? sql`s.score, s.created_us, s.chat_id, s.seq`
-    : sql`s.created_us, s.chat_id, s.seq`;
-  const order = relevance
-    ? sql`score desc, created_us desc, chat_id desc, seq desc`
-    : sql`created_us desc, chat_id desc, seq desc`;
-  const after = params.after;
-  const keyset = !after
-    ? sql``
-    : relevance
-      ? sql`where (${keyColumns}) < (${after.score}::int, ${after.createdUs}::bigint, ${after.chatId}, ${after.seq}::bigint)`
-      : sql`where (${keyColumns}) < (${after.createdUs}::bigint, ${after.chatId}, ${after.seq}::bigint)`;
+  )})`;
+}
+
+/** The message columns a search row carries, from `m`. */
+export const SEARCH_COLUMNS = sql`m.chat_id, m.seq, m.id, m.author_id, m.text, m.reply_to, m.client_id, m.created_at,
+       m.edited_at, m.deleted_at, m.thread_root, m.also_in_chat, m.reply_count, m.last_reply_at,
+       m.thread_participants, (extract(epoch from m.created_at) * 1000000)::bigint as created_us`;
+
+/** A page of rows (`page`, in `order`) with their headlines: computed for the page only, the expensive part. */
+export function withHeadlines(params: SearchParams, page: RawBuilder<unknown>, order: RawBuilder<unknown>) {
+  const config = sql`${params.config}::oid::regconfig`;
   return sql<SearchRow>`
     select page.*,
-           ts_headline(${config}, translate(page.text, ${MARK_START + MARK_END}, '  '), ${tsquery},
+           ts_headline(${config}, translate(page.text, ${MARK_START + MARK_END}, '  '), ${tsquerySql(params)},
                        ${`StartSel=${MARK_START}, StopSel=${MARK_END}, HighlightAll=true`}) as headline
-      from (
+      from (${page}) page
+     order by ${order}`;
+}
+
+/**
+ * The ranked part of a search by relevance: the live messages of the caller's chats that match the query as whole
+ * words (the GIN index on `search_vector`, ANDed with a bitmap of those chats' rows when PostgreSQL expects that to
+ * save heap reads), each scored by ts_rank normalised by length, best first, then newest; the page after `after`.
+ * Messages that match only parts of words (score 0) come after all of these, newest first: `newestQuery`.
+ * The query text and configuration are parameters PostgreSQL folds into constants when it plans, so it estimates
+ * the selectivity of the index from its statistics.
+ */
+export function searchQuery(params: SearchParams): RawBuilder<SearchRow> {
+  const tsquery = tsquerySql(params);
+  const after = params.after;
+  const keyset = after
+    ? sql`where (s.score, s.created_us, s.chat_id, s.seq) < (${after.score}::int, ${after.createdUs}::bigint, ${after.chatId}, ${after.seq}::bigint)`
+    : sql``;
+  const order = sql`score desc, created_us desc, chat_id desc, seq desc`;
+  return withHeadlines(
+    params,
+    sql`
         select s.*
           from (
-            select m.chat_id, m.seq, m.id, m.author_id, m.text, m.reply_to, m.client_id, m.created_at,
-                   m.edited_at, m.deleted_at, m.thread_root, m.also_in_chat, m.reply_count, m.last_reply_at,
-                   m.thread_participants,
-                   case when m.search_vector @@ ${tsquery}
-                        then greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int)
-                        else 0 end as score,
-                   (extract(epoch from m.created_at) * 1000000)::bigint as created_us
+            select ${SEARCH_COLUMNS},
+                   greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int) as score
               from messages m
              where m.chat_id = any(${params.chatIds}::text[])
                and m.deleted_at is null
-               and (${matches})
+               and m.search_vector @@ ${tsquery}
           ) s
           ${keyset}
          order by ${order}
-         limit ${params.limit}
-      ) page
-     order by ${order}`;
+         limit ${params.limit}`,
+    order,
+  );
 }
 
 export async function searchMessages(db: Db, params: SearchParams): Promise<SearchRow[]> {
   const result = await searchQuery(params).execute(db);
+  return result.rows;
+}
+
+/**
+ * A whole search by relevance in one statement: the whole-word matches (GIN index on `search_vector`) OR the
+ * partial-word ones (trigram index on `parley_fold(text)`), scored and sorted together. Used when neither part is
+ * expected to be large: one scan of the caller's chats serves both.
+ */
+export function combinedQuery(params: SearchParams): RawBuilder<SearchRow> {
+  const tsquery = tsquerySql(params);
+  const partial = partialMatchSql(params, true);
+  const matches = partial
+    ? sql`(m.search_vector @@ ${tsquery} or ${partial})`
+    : sql`m.search_vector @@ ${tsquery}`;
+  const after = params.after;
+  const keyset = after
+    ? sql`where (s.score, s.created_us, s.chat_id, s.seq) < (${after.score}::int, ${after.createdUs}::bigint, ${after.chatId}, ${after.seq}::bigint)`
+    : sql``;
+  const order = sql`score desc, created_us desc, chat_id desc, seq desc`;
+  return withHeadlines(
+    params,
+    sql`
+        select s.*
+          from (
+            select ${SEARCH_COLUMNS},
+                   case when m.search_vector @@ ${tsquery}
+                        then greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int)
+                        else 0 end as score
+              from messages m
+             where m.chat_id = any(${params.chatIds}::text[])
+               and m.deleted_at is null
+               and ${matches}
+          ) s
+          ${keyset}
+         order by ${order}
+         limit ${params.limit}`,
+    order,
+  );
+}
+
+export async function searchCombined(db: Db, params: SearchParams): Promise<SearchRow[]> {
+  const result = await combinedQuery(params).execute(db);
   return result.rows;
 }
 

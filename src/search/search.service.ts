@@ -6,13 +6,16 @@ import { invalid } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 import { presentMessage } from '../messages/message.presenter.ts';
 import type { MessageView } from '../messages/message.schema.ts';
+import { estimateMatches, findTextSample, searchNewest, type NewestPlan } from './newest.repository.ts';
 import { foldText, presentSearchHit } from './search.presenter.ts';
 import { isSubstringMatchable, MAX_QUERY_CHARS, parseQuery, type ParsedQuery } from './search.query.ts';
 import {
   findSearchConfig,
   findSearchScope,
   searchAnyWord,
-  searchMessages as searchMessageRows,
+  searchCombined,
+  searchMessages as searchRankedRows,
+  type SearchParams,
   type SearchKey,
   type SearchRow,
   type SearchScope,
@@ -75,6 +78,96 @@ function decodeSearchCursor(cursor: string, sort: SearchSort, print: string): Se
   return { score: 0, createdUs, chatId, seq };
 }
 
+/** Reading chat by chat plans one branch per chat: a caller in more chats is always served by the indexes. */
+export const WALK_MAX_CHATS = 64;
+/** Bitmap plans also read a bitmap of every message in the caller's chats: this many cost about one match read. */
+const SCOPE_ROWS_PER_MATCH = 16;
+
+/** How long a database's sample of texts (`findTextSample`) is reused: it changes only when the table is analyzed. */
+const SAMPLE_TTL_MS = 60_000;
+const samples = new WeakMap<object, { at: number; texts: Promise<string[]> }>();
+
+function textSample(ctx: Context): Promise<string[]> {
+  const known = samples.get(ctx.db);
+  if (known && Date.now() - known.at < SAMPLE_TTL_MS) {
+    return known.texts;
+  }
+  const texts = findTextSample(ctx.db);
+  samples.set(ctx.db, { at: Date.now(), texts });
+  // A failed read is not remembered.
+  texts.catch(() => samples.delete(ctx.db));
+  return texts;
+}
+
+/** A sample's count below this says too little about a rate to act on it. */
+const MIN_SAMPLE_HITS = 3;
+
+/**
+ * How to read the newest-first part of a search (`NewestPlan`), from how common its matches are in the statistics'
+ * sample of message texts (`estimateMatches`): by the indexes, reading every match (about rate × scope rows, plus
+ * the bitmap of the scope), or chat by chat, newest first, until the page is full (about (page + chats) / rate rows),
+ * whichever reads fewer; and whether the whole-word matches alone are expected to fill the page. Too few hits in the
+ * sample (or no statistics yet): by the indexes, as for a rare term.
+ */
+export async function choosePlan(
+  ctx: Context,
+  params: SearchParams,
+  partialOnly: boolean,
+): Promise<{ plan: NewestPlan; manyWords: boolean }> {
+  const chats = params.chatIds.length;
+  const texts = await textSample(ctx);
+  // Only texts holding every term of an alternative can match as parts of words (or, mostly, as whole words): when
+  // too few do, the query is rare, with no round trip.
+  const needles = params.substring.map((group) => group.include.map(foldText));
+  const holding = texts.filter((text) =>
+    needles.some((group) => group.every((needle) => text.includes(needle))),
+  );
+  if (holding.length < MIN_SAMPLE_HITS) {
+    return { plan: 'bitmap', manyWords: false };
+  }
+  const sample = await estimateMatches(ctx.db, params, { partialOnly, sample: holding });
+  const share = (hits: number) => (hits < MIN_SAMPLE_HITS ? 0 : hits / texts.length);
+  const manyWords = share(sample.wordHits) * sample.scope >= 2 * params.limit;
+  const rate = share(sample.hits);
+  if (rate === 0 || chats > WALK_MAX_CHATS) {
+    return { plan: 'bitmap', manyWords };
+  }
+  const walkRows = (params.limit + chats) / rate;
+  const bitmapRows = rate * sample.scope + sample.scope / SCOPE_ROWS_PER_MATCH;
+  return { plan: walkRows < bitmapRows ? 'walk' : 'bitmap', manyWords };
+}
+
+/**
+ * The page's rows. By relevance: the whole-word matches, ranked (`searchRankedRows`), then, if the page is not full,
+ * the messages that match only parts of words (score 0), newest first — in one statement when neither part is
+ * expected to be large; by recency: every match, newest first.
+ */
+async function searchRows(ctx: Context, params: SearchParams, sort: SearchSort): Promise<SearchRow[]> {
+  const after = params.after;
+  if (sort === 'recent') {
+    const { plan } = await choosePlan(ctx, params, false);
+    return searchNewest(ctx.db, params, { partialOnly: false, plan });
+  }
+  if (params.substring.length === 0) {
+    return searchRankedRows(ctx.db, params);
+  }
+  const { plan, manyWords } = await choosePlan(ctx, params, true);
+  if (plan === 'bitmap' && !manyWords) {
+    return searchCombined(ctx.db, params);
+  }
+  // A cursor with score 0 is already past the ranked part.
+  const ranked = after === null || after.score > 0 ? await searchRankedRows(ctx.db, params) : [];
+  if (ranked.length >= params.limit) {
+    return ranked;
+  }
+  const rest: SearchParams = {
+    ...params,
+    after: after !== null && after.score > 0 ? null : after,
+    limit: params.limit - ranked.length,
+  };
+  return [...ranked, ...(await searchNewest(ctx.db, rest, { partialOnly: true, plan }))];
+}
+
 async function search(
   ctx: Context,
   scope: SearchScope,
@@ -92,15 +185,15 @@ async function search(
     return { data: [], nextCursor: null };
   }
   const partial = partialMatching(parsed);
-  const rows = await searchMessageRows(ctx.db, {
+  const params: SearchParams = {
     chatIds: scope.chatIds,
     config: scope.config,
     query: parsed.text,
     substring: partial.groups,
-    sort: options.sort,
     after,
     limit: limit + 1,
-  });
+  };
+  const rows = await searchRows(ctx, params, options.sort);
   return pageOf(
     rows,
     limit,
