@@ -147,16 +147,59 @@ export function table(rows: Record<string, string | number>[]): void {
 }
 
 /** The local ports of `pid`'s TCP connections to `remotePort` (its database connections), from /proc. */
+/** `pid` and every process below it (a server's workers: `parley serve --workers N`). */
+export function processTree(pid: number): number[] {
+  const found = [pid];
+  for (let i = 0; i < found.length; i++) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${found[i]}/task`);
+    } catch {
+      continue;
+    }
+    for (const task of tasks) {
+      try {
+        const children = readFileSync(`/proc/${found[i]}/task/${task}/children`, 'utf8').trim();
+        found.push(...(children ? children.split(' ').map(Number) : []));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+  return found;
+}
+
+/** CPU seconds spent so far by `pid` and the processes below it that are running now. */
+export function treeCpuSeconds(pid: number): number {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      total += cpuSeconds(p);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
+}
+
 function portsTo(pid: number, remotePort: number): number[] {
   const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+  for (const p of processTree(pid)) {
+    let fds: string[] = [];
     try {
-      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (match) {
-        inodes.add(match[1]!);
-      }
+      fds = readdirSync(`/proc/${p}/fd`);
     } catch {
-      // closed meanwhile
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${p}/fd/${fd}`));
+        if (match) {
+          inodes.add(match[1]!);
+        }
+      } catch {
+        // closed meanwhile
+      }
     }
   }
   const ports: number[] = [];
@@ -232,14 +275,14 @@ export function processCpuMeter(pid: number): CpuMeter {
       return pids.length;
     },
     start() {
-      const server = cpuSeconds(pid);
+      const server = treeCpuSeconds(pid);
       const before = new Map(pids.map((p) => [p, read(p) ?? 0]));
       return () => {
         let database = 0;
         for (const [p, then] of before) {
           database += (read(p) ?? then) - then;
         }
-        return { server: cpuSeconds(pid) - server, database };
+        return { server: treeCpuSeconds(pid) - server, database };
       };
     },
   };

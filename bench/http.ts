@@ -161,7 +161,12 @@ export async function http(): Promise<void> {
   };
   const chatCount = Number(process.env.BENCH_CHATS ?? 1000);
   // Both fixture users are in every chat: however many BENCH_CHATS asks for.
-  const bench = await startBenchServer({ PARLEY_MAX_CHATS_PER_USER: String(Math.max(1, chatCount)) });
+  // BENCH_WORKERS=N: `parley serve --workers N` (PostgreSQL only); the CPU columns count every worker.
+  const workers = process.env.BENCH_WORKERS;
+  const bench = await startBenchServer({
+    PARLEY_MAX_CHATS_PER_USER: String(Math.max(1, chatCount)),
+    ...(workers ? { PARLEY_WORKERS: workers } : {}),
+  });
   try {
     const url = bench.server.url;
     const pid = bench.server.child.pid!;
@@ -232,7 +237,8 @@ export async function http(): Promise<void> {
     const shown = measured.filter((r): r is Row => r !== null);
     const reference = shown[0]!['req/s'];
     console.log(
-      `\nHTTP on ${bench.engine}, ${CONNECTIONS} connections, ${DURATION} s each (${machine()}); ` +
+      `\nHTTP on ${bench.engine}${workers ? ` with ${workers} workers` : ''}, ${CONNECTIONS} connections, ` +
+        `${DURATION} s each (${machine()}); ` +
         `"× baseline" = req/s ÷ the Fastify hello route's`,
     );
     table(shown.map((r) => ({ ...r, '× baseline': (r['req/s'] / reference).toFixed(2) })));
