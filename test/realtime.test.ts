@@ -124,6 +124,31 @@ describe(`real-time stream (${ENGINE})`, () => {
     assert.equal(stream.of('resumed').length, 1);
   });
 
+  it('delivers a burst of parallel sends to every socket of the chat once each, in seq order, frame for frame', async () => {
+    const members = await Promise.all(range(1, 4).map((i) => t.login(`burst-${i}`)));
+    const chat = await createGroup(members[0]!, members.slice(1));
+    // Two sockets per member: one event goes out to all eight in the same turn, some of them in several frames.
+    const streams = await Promise.all([...members, ...members].map((member) => connect(member)));
+    const sent = await Promise.all(
+      range(1, 80).map((i) => send(members[i % members.length]!, chat.id, `burst ${i} ${'é'.repeat(i)}`)),
+    );
+    const bySeq = new Map(sent.map((message) => [message.seq, message]));
+    for (const stream of streams) {
+      await stream.waitFor('message.created', (f) => f.chatId === chat.id, 80);
+    }
+    await streams[0]!.quietFor(100);
+    for (const stream of streams) {
+      assert.deepEqual(stream.seqs(chat.id), range(1, 80), 'each message once, in seq order');
+      for (const frame of stream.of('message.created')) {
+        assert.deepEqual(
+          frame.message,
+          bySeq.get(frame.message.seq),
+          'the frame is the message the send answered',
+        );
+      }
+    }
+  });
+
   it('stops delivering to a removed member at once and starts delivering to an added one', async () => {
     const alice = await t.login('mem-alice');
     const bob = await t.login('mem-bob');

@@ -1,16 +1,17 @@
 import { streamChanges } from '../chats/change.service.ts';
 import type { Context } from '../context.ts';
 import { aboutSeq, type ChatStream, type Connection } from './connection.ts';
+import { FrameCache, type SharedReads } from './reads.ts';
 
 const PAGE = 500;
 
 /** What a fill of changes ended with: all sent, a change waits for a message not sent yet, or the stream is gone. */
 export type ChangeFill = 'done' | 'blocked' | 'gone';
 
-/** A change as the database gives it back: the same frame as the live event. */
-function changeFrame(change: { rev: number; type: string; payload: Record<string, unknown> }): string {
-  return JSON.stringify({ type: change.type, ...change.payload, rev: change.rev });
-}
+/** A change as the database gives it back: the same frame as the live event, built once per change read. */
+const changeFrames = new FrameCache<{ rev: number; type: string; payload: Record<string, unknown> }>(
+  (change) => JSON.stringify({ type: change.type, ...change.payload, rev: change.rev }),
+);
 
 /** `chat.resync`: changes the client has not seen are no longer kept; it reloads the chat's history. */
 function resyncFrame(chatId: string, rev: number): string {
@@ -26,7 +27,15 @@ export class ChangeDelivery {
   constructor(
     private readonly ctx: Context,
     private readonly send: (connection: Connection, data: string, withCursor: boolean) => void,
+    /** Reads shared by the connections of a chat waiting on the same gap. */
+    private readonly reads: SharedReads,
   ) {}
+
+  private changesAfter(chatId: string, after: number) {
+    return this.reads.read(`changes\u0000${chatId}\u0000${after}`, () =>
+      streamChanges(this.ctx, chatId, after, PAGE),
+    );
+  }
 
   /** Sends the pending changes contiguous after `lastRev`, as long as their messages have gone out. */
   drain(connection: Connection, stream: ChatStream): void {
@@ -47,7 +56,7 @@ export class ChangeDelivery {
   /** Reads every change after `lastRev` from the log and delivers it, until one is about a message not yet sent. */
   async fill(connection: Connection, chatId: string, stream: ChatStream): Promise<ChangeFill> {
     for (;;) {
-      const { changeSeq, changes } = await streamChanges(this.ctx, chatId, stream.lastRev, PAGE);
+      const { changeSeq, changes } = await this.changesAfter(chatId, stream.lastRev);
       if (connection.closed || connection.chats.get(chatId) !== stream) {
         return 'gone';
       }
@@ -72,7 +81,7 @@ export class ChangeDelivery {
         }
         stream.lastRev = change.rev;
         stream.changes.delete(change.rev);
-        this.send(connection, changeFrame(change), true);
+        this.send(connection, changeFrames.of(change), true);
       }
       if (changes.length < PAGE) {
         return 'done';
@@ -92,7 +101,7 @@ export class ChangeDelivery {
   ): Promise<void> {
     let after = seen;
     while (after < stream.revFloor) {
-      const { changes } = await streamChanges(this.ctx, chatId, after, PAGE);
+      const { changes } = await this.changesAfter(chatId, after);
       if (connection.closed) {
         return;
       }
@@ -102,7 +111,7 @@ export class ChangeDelivery {
         break;
       }
       for (const change of below) {
-        this.send(connection, changeFrame(change), false);
+        this.send(connection, changeFrames.of(change), false);
       }
       after = below[below.length - 1]!.rev;
       if (below.length < changes.length || changes.length < PAGE) {

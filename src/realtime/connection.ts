@@ -14,18 +14,29 @@ export interface PendingChange {
   seq: number | null;
 }
 
+/** The empty map every stream starts with: one for all, written never (a stream gets its own map to hold anything). */
+class NothingHeld<V> extends Map<number, V> {
+  override set(): this {
+    throw new Error('a stream holds events in a map of its own');
+  }
+}
+const NO_EVENTS = new NothingHeld<ServerEvent>();
+const NO_CHANGES = new NothingHeld<PendingChange>();
+
 /**
  * One chat as one connection sees it: the highest seq delivered and the highest change rev delivered, and what
- * waits for a gap to close.
+ * waits for a gap to close. A user follows every chat they are in on each of their connections, and almost every
+ * stream holds nothing almost always: the maps of what waits are allocated when something first does.
  */
 export class ChatStream {
   /** Where the stream stood when the connection subscribed: replays below it come from the database. */
   floor: number;
-  pending = new Map<number, ServerEvent>();
+  /** Messages not delivered yet, by seq: `hold` adds one. */
+  pending: Map<number, ServerEvent> = NO_EVENTS;
   /** Where the chat's changes stood when the connection subscribed. */
   revFloor: number;
-  /** Changes (events with a `rev`) not delivered yet, by rev. */
-  changes = new Map<number, PendingChange>();
+  /** Changes (events with a `rev`) not delivered yet, by rev: `holdChange` adds one. */
+  changes: Map<number, PendingChange> = NO_CHANGES;
   /**
    * Events about a message that are not changes (`read.updated`), waiting for that message to go out: they are
    * sent, in arrival order, once `last` reaches their seq.
@@ -40,6 +51,25 @@ export class ChatStream {
   ) {
     this.floor = last;
     this.revFloor = lastRev;
+  }
+
+  hold(seq: number, e: ServerEvent): void {
+    if (this.pending === NO_EVENTS) {
+      this.pending = new Map();
+    }
+    this.pending.set(seq, e);
+  }
+
+  holdChange(rev: number, change: PendingChange): void {
+    if (this.changes === NO_CHANGES) {
+      this.changes = new Map();
+    }
+    this.changes.set(rev, change);
+  }
+
+  /** Nothing waits and no fill runs: the next message can go out as it arrives. */
+  get idle(): boolean {
+    return !this.filling && this.pending.size === 0 && this.changes.size === 0 && this.waiting.length === 0;
   }
 }
 
@@ -58,6 +88,8 @@ export class Connection {
   early: { data: string; withCursor: boolean }[] | null = [];
   private holdTimer: NodeJS.Timeout | null = null;
   private readonly typingAt = new Map<string, number>();
+  /** `cursors`, bound once: what an SSE event id is made of when a frame carries one. */
+  readonly cursor = (): string => this.cursors();
 
   constructor(
     readonly actor: Actor,

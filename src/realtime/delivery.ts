@@ -1,6 +1,7 @@
 import type { Context } from '../context.ts';
 import { messageEvent } from '../messages/message.events.ts';
 import { streamMessages } from '../messages/history.service.ts';
+import type { MessageView } from '../messages/message.schema.ts';
 import { ChangeDelivery } from './changes.ts';
 import {
   aboutSeq,
@@ -13,8 +14,14 @@ import {
 } from './connection.ts';
 import { CLOSE_SLOW_CONSUMER, type ServerEvent } from './protocol.ts';
 import type { RealtimeConfig } from './realtime.config.ts';
+import { FrameCache, SharedReads } from './reads.ts';
 
 const PAGE = 500;
+
+/** A message read back from the database, as the frame its live `message.created` would have been. */
+const createdFrames = new FrameCache<MessageView>((message) =>
+  frame(messageEvent('message.created', '', { chatId: message.chatId }, { chatId: message.chatId, message })),
+);
 
 /** How delivery reports work that failed with no request waiting for it. */
 export type FailureLog = (
@@ -31,6 +38,8 @@ export type FailureLog = (
  */
 export class Delivery {
   private readonly changes: ChangeDelivery;
+  /** Reads of the database that connections waiting on the same gap share. */
+  private readonly reads = new SharedReads();
 
   constructor(
     private readonly ctx: Context,
@@ -39,8 +48,10 @@ export class Delivery {
     /** A connection that cannot keep up: it has been told (4008) and must be forgotten. */
     private readonly dropSlow: (connection: Connection) => void,
   ) {
-    this.changes = new ChangeDelivery(ctx, (connection, data, withCursor) =>
-      this.send(connection, data, withCursor),
+    this.changes = new ChangeDelivery(
+      ctx,
+      (connection, data, withCursor) => this.send(connection, data, withCursor),
+      this.reads,
     );
   }
 
@@ -59,7 +70,7 @@ export class Delivery {
       this.dropSlow(connection);
       return;
     }
-    connection.transport.send(data, withCursor ? () => connection.cursors() : undefined);
+    connection.transport.send(data, withCursor ? connection.cursor : undefined);
   }
 
   /**
@@ -70,13 +81,14 @@ export class Delivery {
   toChat(e: ServerEvent, chatId: string, connections: Iterable<Connection>): void {
     const seq = seqOf(e);
     const rev = revOf(e);
+    const data = frame(e);
     for (const connection of [...connections]) {
       if (connection.actor.tenantId !== e.tenantId) {
         continue;
       }
       const stream = connection.chats.get(chatId);
       if (!stream) {
-        this.send(connection, frame(e));
+        this.send(connection, data);
         continue;
       }
       if (seq === null && rev === null) {
@@ -84,14 +96,18 @@ export class Delivery {
         continue;
       }
       if (seq !== null) {
-        if (seq > stream.last) {
-          stream.pending.set(seq, e);
+        if (seq === stream.last + 1 && stream.idle && !connection.holding) {
+          // The common case, the next message with nothing waiting: out at once.
+          stream.last = seq;
+          this.send(connection, data, true);
+        } else if (seq > stream.last) {
+          stream.hold(seq, e);
           this.drain(connection, chatId, stream);
         }
         continue;
       }
       if (rev !== null && rev > stream.lastRev) {
-        stream.changes.set(rev, { data: frame(e), seq: aboutSeq(e.payload) });
+        stream.holdChange(rev, { data, seq: aboutSeq(e.payload) });
         this.drain(connection, chatId, stream);
       }
     }
@@ -242,10 +258,13 @@ export class Delivery {
         stream.pending.delete(seq);
       }
     }
-    if (
-      (stream.pending.size > 0 || stream.changes.size > 0 || stream.waiting.length > 0) &&
-      !stream.gapTimer
-    ) {
+    const waits = stream.pending.size > 0 || stream.changes.size > 0 || stream.waiting.length > 0;
+    if (!waits && stream.gapTimer) {
+      // The gap closed live (events of concurrent sends arrive out of order): nothing to read.
+      clearTimeout(stream.gapTimer);
+      stream.gapTimer = null;
+    }
+    if (waits && !stream.gapTimer) {
       stream.gapTimer = setTimeout(() => {
         stream.gapTimer = null;
         this.fill(connection, chatId, stream).catch((error: unknown) =>
@@ -290,7 +309,7 @@ export class Delivery {
   /** Messages after `last`, from the database; false when the stream is gone meanwhile. */
   private async fillMessages(connection: Connection, chatId: string, stream: ChatStream): Promise<boolean> {
     for (;;) {
-      const messages = await streamMessages(this.ctx, chatId, { after: stream.last, limit: PAGE });
+      const messages = await this.messagesAfter(chatId, stream.last);
       if (connection.closed || connection.chats.get(chatId) !== stream) {
         return false;
       }
@@ -300,13 +319,7 @@ export class Delivery {
         }
         stream.last = message.seq;
         stream.pending.delete(message.seq);
-        const created = messageEvent(
-          'message.created',
-          connection.actor.tenantId,
-          { chatId },
-          { chatId, message },
-        );
-        this.send(connection, frame(created), true);
+        this.send(connection, createdFrames.of(message), true);
       }
       if (messages.length < PAGE) {
         return true;
@@ -322,22 +335,26 @@ export class Delivery {
   ): Promise<void> {
     let after = seen;
     while (after < stream.floor) {
-      const messages = await streamMessages(this.ctx, chatId, {
-        after,
-        before: stream.floor + 1,
-        limit: PAGE,
-      });
+      const messages = await this.messagesAfter(chatId, after, stream.floor + 1);
       if (messages.length === 0 || connection.closed) {
         break;
       }
       for (const message of messages) {
-        this.send(
-          connection,
-          frame(messageEvent('message.created', connection.actor.tenantId, { chatId }, { chatId, message })),
-        );
+        this.send(connection, createdFrames.of(message));
       }
       after = messages[messages.length - 1]!.seq;
     }
     stream.floor = Math.min(stream.floor, seen);
+  }
+
+  /** A page of the chat's messages after `after` (and before `before`), read once for every connection asking. */
+  private messagesAfter(chatId: string, after: number, before?: number): Promise<MessageView[]> {
+    return this.reads.read(`messages\u0000${chatId}\u0000${after}\u0000${before ?? ''}`, () =>
+      streamMessages(
+        this.ctx,
+        chatId,
+        before === undefined ? { after, limit: PAGE } : { after, before, limit: PAGE },
+      ),
+    );
   }
 }

@@ -1,5 +1,6 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, onRequestAsyncHookHandler } from 'fastify';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { actorOf } from '../auth/auth.hook.ts';
 import { AppError } from '../errors/codes.ts';
@@ -7,6 +8,7 @@ import { isDatabaseUnavailable } from '../errors/database.ts';
 import type { Metrics } from '../metrics/metrics.registry.ts';
 import { FrameLimiter, type FrameVerdict } from '../limits/frame.limiter.ts';
 import { Connection, type ResumeCursors, type Transport } from './connection.ts';
+import { SocketWrites } from './ws-writes.ts';
 import { FrameError, parseResume, resumeFromRequest } from './resume.ts';
 import type { Gateway } from './gateway.ts';
 import {
@@ -71,6 +73,7 @@ export async function streamRoutes(
   const sockets = new Set<WebSocket>();
   const alive = new WeakSet<WebSocket>();
   const sse = new Set<FastifyReply>();
+  const writes = new SocketWrites();
   metrics?.countStreams(() => ({ ws: sockets.size, sse: sse.size }));
 
   const heartbeat = setInterval(() => {
@@ -125,8 +128,15 @@ export async function streamRoutes(
         socket.close(CLOSE_POLICY, (error as Error).message.slice(0, 120));
         return;
       }
+      // The upgraded TCP (or TLS) socket; an injected WebSocket (`injectWS`) has none.
+      const tcp = request.raw.socket as Socket | undefined;
       const connection = new Connection(actorOf(request), {
-        send: (data) => socket.send(data),
+        send: (data) => {
+          if (tcp) {
+            writes.hold(tcp);
+          }
+          socket.send(writes.bytes(data), { binary: false });
+        },
         bufferedAmount: () => socket.bufferedAmount,
         close: (code, reason) => socket.close(code, reason),
       });
