@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { liveChatOf } from '../db/sql/chats.ts';
 import type { Db } from '../db/database.ts';
 import { anyUser } from '../db/statements.ts';
@@ -48,33 +48,31 @@ export async function countChatsForUser(db: Db, tenantId: string, userId: string
  * How many memberships each of `userIds` has, in live chats or deleted ones (a deleted chat keeps its members): an
  * upper bound of `countChatsOfUsers` read from the memberships index alone, without looking up a chat.
  */
-export async function countMembershipsOfUsers(
+export function countMembershipsOfUsers(
   db: Db,
   tenantId: string,
   userIds: string[],
 ): Promise<Map<string, number>> {
-  if (userIds.length === 0) {
-    return new Map();
-  }
-  const result = await sql<{ user_id: string; count: number }>`
-    select m.user_id, count(*)::int as count from members m
-    where m.tenant_id = ${tenantId} and m.user_id = any(${userIds}::text[])
-    group by m.user_id`.execute(db);
-  return new Map(result.rows.map((row) => [row.user_id, row.count]));
+  return countPerUser(db, tenantId, userIds, sql``);
 }
 
 /** How many live chats each of `userIds` belongs to; a user in none is not in the map. */
-export async function countChatsOfUsers(
+export function countChatsOfUsers(db: Db, tenantId: string, userIds: string[]): Promise<Map<string, number>> {
+  return countPerUser(db, tenantId, userIds, sql`join ${liveChatOf('m')} c on true`);
+}
+
+async function countPerUser(
   db: Db,
   tenantId: string,
   userIds: string[],
+  join: RawBuilder<unknown>,
 ): Promise<Map<string, number>> {
   if (userIds.length === 0) {
     return new Map();
   }
   const result = await sql<{ user_id: string; count: number }>`
     select m.user_id, count(*)::int as count
-    from members m join ${liveChatOf('m')} c on true
+    from members m ${join}
     where m.tenant_id = ${tenantId} and m.user_id = any(${userIds}::text[])
     group by m.user_id`.execute(db);
   return new Map(result.rows.map((row) => [row.user_id, row.count]));

@@ -143,6 +143,22 @@ export function withHeadlines(params: SearchParams, page: RawBuilder<unknown>, o
  */
 export function searchQuery(params: SearchParams): RawBuilder<SearchRow> {
   const tsquery = tsquerySql(params);
+  return scoredPage(
+    params,
+    sql`greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int)`,
+    sql`m.search_vector @@ ${tsquery}`,
+  );
+}
+
+/**
+ * The live messages of the caller's chats that match `match`, scored by `score`, best first, then newest; the page
+ * after `after`, with headlines.
+ */
+function scoredPage(
+  params: SearchParams,
+  score: RawBuilder<unknown>,
+  match: RawBuilder<unknown>,
+): RawBuilder<SearchRow> {
   const after = params.after;
   const keyset = after
     ? sql`where (s.score, s.created_us, s.chat_id, s.seq) < (${after.score}::int, ${after.createdUs}::bigint, ${after.chatId}, ${after.seq}::bigint)`
@@ -153,12 +169,11 @@ export function searchQuery(params: SearchParams): RawBuilder<SearchRow> {
     sql`
         select s.*
           from (
-            select ${SEARCH_COLUMNS},
-                   greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int) as score
+            select ${SEARCH_COLUMNS}, ${score} as score
               from messages m
              where m.chat_id = any(${params.chatIds}::text[])
                and m.deleted_at is null
-               and m.search_vector @@ ${tsquery}
+               and ${match}
           ) s
           ${keyset}
          order by ${order}
@@ -180,32 +195,12 @@ export async function searchMessages(db: Db, params: SearchParams): Promise<Sear
 export function combinedQuery(params: SearchParams): RawBuilder<SearchRow> {
   const tsquery = tsquerySql(params);
   const partial = partialMatchSql(params, true);
-  const matches = partial
-    ? sql`(m.search_vector @@ ${tsquery} or ${partial})`
-    : sql`m.search_vector @@ ${tsquery}`;
-  const after = params.after;
-  const keyset = after
-    ? sql`where (s.score, s.created_us, s.chat_id, s.seq) < (${after.score}::int, ${after.createdUs}::bigint, ${after.chatId}, ${after.seq}::bigint)`
-    : sql``;
-  const order = sql`score desc, created_us desc, chat_id desc, seq desc`;
-  return withHeadlines(
+  return scoredPage(
     params,
-    sql`
-        select s.*
-          from (
-            select ${SEARCH_COLUMNS},
-                   case when m.search_vector @@ ${tsquery}
-                        then greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int)
-                        else 0 end as score
-              from messages m
-             where m.chat_id = any(${params.chatIds}::text[])
-               and m.deleted_at is null
-               and ${matches}
-          ) s
-          ${keyset}
-         order by ${order}
-         limit ${params.limit}`,
-    order,
+    sql`case when m.search_vector @@ ${tsquery}
+             then greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int)
+             else 0 end`,
+    partial ? sql`(m.search_vector @@ ${tsquery} or ${partial})` : sql`m.search_vector @@ ${tsquery}`,
   );
 }
 
