@@ -38,6 +38,11 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
               select 'bulk-chat-' || g, 'default', 'bulk-' || g, 'owner' from generate_series(1, 2000) g`.execute(
       db,
     );
+    // And their files (not linked to a message), so that reading a message's files by the chat and seq is plainly
+    // the way, not a walk of every file.
+    await sql`insert into attachments (id, tenant_id, chat_id, file_key, created_by, sha256)
+              select 'bulk-file-' || g, 'default', 'bulk-chat-' || g, 'bulk-file-' || g, 'bulk-' || g, 'h' || g
+              from generate_series(1, 2000) g`.execute(db);
     await sql`analyze`.execute(db);
   });
   after(async () => {
@@ -67,7 +72,7 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
         const indexes = new Set(nodes.flatMap((n) => (n['Index Name'] ? [n['Index Name']] : [])));
         assert.ok(indexes.has('messages_pkey'), [...indexes].join(', '));
         assert.ok(
-          // Each message's reaction counts and mentions: one probe of their indexes.
+          // Each message's reaction counts, mentions and files: one probe of their indexes.
           [...indexes].every((name) =>
             [
               'messages_pkey',
@@ -75,6 +80,7 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
               'members_pkey',
               'message_reaction_counts_pkey',
               'message_mentions_message_idx',
+              'attachments_message_files_idx',
             ].includes(name),
           ),
           [...indexes].join(', '),

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { MessageFile } from './message.schema.ts';
 
@@ -15,6 +15,44 @@ interface FileOfMessageRow {
   size: number | null;
   width: number | null;
   height: number | null;
+}
+
+/** A message's files as `messageFilesSql` reads them: `[id, name, contentType, size, width, height]` each. */
+export type FileTuple = [
+  string,
+  string | null,
+  string | null,
+  number | string | null,
+  number | null,
+  number | null,
+];
+
+/**
+ * The files of message `seq` (an expression of the enclosing query) of the chat, in the order its send named them,
+ * as a JSON array of `FileTuple`s, or null for none: for a page query to bring them in its own round trip (one probe
+ * of `attachments_message_files_idx` a message). A deleted message has none.
+ */
+export function messageFilesSql(chatId: string, seq: RawBuilder<unknown>, deletedAt: RawBuilder<unknown>) {
+  return sql<
+    FileTuple[] | null
+  >`(select json_agg(json_build_array(a.id, a.name, a.content_type, a.size, a.width,
+                                                     a.height)
+                                  order by coalesce((a.metadata->>'position')::int, 0), a.id)
+      from attachments a
+     where a.chat_id = ${chatId} and a.seq = ${seq} and ${deletedAt} is null
+       and a.sha256 is not null and a.deleted_at is null)`;
+}
+
+/** `FileTuple`s as the views show them (the same defaults as `filesOfMessages`). */
+export function filesFromTuples(tuples: FileTuple[]): MessageFile[] {
+  return tuples.map(([id, name, contentType, size, width, height]) => ({
+    id,
+    name: name ?? 'file',
+    contentType: contentType ?? 'application/octet-stream',
+    size: Number(size ?? 0),
+    width,
+    height,
+  }));
 }
 
 /** The files of these messages of a chat, by seq, each message's in the order its send named them. */

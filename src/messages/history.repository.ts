@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { HistoryState } from './history.cache.ts';
+import { messageFilesSql, type FileTuple } from './file.repository.ts';
 import { pageMentionsSql } from './mention.repository.ts';
 import { historyQuery, VIEW_COLUMNS, type HistoryRange } from './message.repository.ts';
 import type { MessageRow, PinColumns } from './message.table.ts';
@@ -20,6 +21,7 @@ type GatedRow = {
   g_revision: number;
   g_reactions?: ReactionCounts;
   g_mentions?: PageMentions;
+  g_files?: FileTuple[] | null;
 } & ((MessageRow & Partial<PinColumns>) | { [K in keyof (MessageRow & PinColumns)]?: null });
 
 /**
@@ -43,7 +45,8 @@ export function memberHistoryQuery(
     select g.last_seq as g_last_seq, g.history_revision as g_revision, x.*,
            (select json_agg(json_build_array(r.emoji, r.count) order by r.ord) from message_reaction_counts r
              where r.chat_id = ${chatId} and r.seq = x.seq) as g_reactions,
-           ${pageMentionsSql(chatId)} as g_mentions
+           ${pageMentionsSql(chatId)} as g_mentions,
+           ${messageFilesSql(chatId, sql`x.seq`, sql`x.deleted_at`)} as g_files
       from (
       select c.last_seq, c.history_revision from members me join chats c on c.id = me.chat_id
        where me.chat_id = ${chatId} and me.user_id = ${viewer.userId}
@@ -70,7 +73,12 @@ export async function listMemberMessages(
 /** A page's rows in ascending seq, each with its reaction counts when the read brings them, and its state. */
 export type PageRows = {
   state: HistoryState;
-  rows: (MessageRow & Partial<PinColumns> & { reactions?: ReactionCounts; mentions?: PageMentions })[];
+  rows: (MessageRow &
+    Partial<PinColumns> & {
+      reactions?: ReactionCounts;
+      mentions?: PageMentions;
+      files?: FileTuple[] | null;
+    })[];
 };
 
 /** A gated page's rows: none, not found; the state still `known`, unchanged; else the page, ascending. */
@@ -93,11 +101,12 @@ function gatedPage(
     g_revision: _revision,
     g_reactions: reactions,
     g_mentions: mentions,
+    g_files: files,
     ...row
   } of rows) {
     if (row.seq !== null) {
       const message = row as MessageRow & Partial<PinColumns>;
-      page.push(reactions === undefined ? message : { ...message, reactions, mentions });
+      page.push(reactions === undefined ? message : { ...message, reactions, mentions, files });
     }
   }
   return { state, rows: range.direction === 'forward' ? page : page.reverse() };

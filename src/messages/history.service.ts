@@ -8,6 +8,7 @@ import { listMemberMessages, listTenantChatMessages, type PageRows } from './his
 import { presentMessage } from './message.presenter.ts';
 import { findMessage, listMessages as listMessageRows, type HistoryRange } from './message.repository.ts';
 import type { ListMessagesQuery, MessageView } from './message.schema.ts';
+import { filesFromTuples } from './file.repository.ts';
 import { withFiles } from './file.service.ts';
 import { withMentions } from './mention.service.ts';
 import { withViewer } from './reaction.service.ts';
@@ -172,7 +173,7 @@ async function cachedPage(
     }
   }
   // A member's read brings each message's reaction counts, read at the page's state; `me` is added per request.
-  const presented = kept.map(({ reactions, mentions, ...row }) =>
+  const presented = kept.map(({ reactions, mentions, files: _files, ...row }) =>
     presentMessage(
       row,
       reactions === undefined
@@ -185,7 +186,13 @@ async function cachedPage(
           : null,
     ),
   );
-  const data = await withFiles(ctx, chatId, presented);
+  // A member's read brings each message's files in its own round trip; a tenant's read looks them up after.
+  const data = kept.some((row) => row.files !== undefined)
+    ? presented.map((view, i) => {
+        const files = kept[i]!.files;
+        return files ? { ...view, attachments: filesFromTuples(files) } : view;
+      })
+    : await withFiles(ctx, chatId, presented);
   const page = { data, nextCursor };
   return cache ? cache.set(key, found.state, page) : page;
 }
