@@ -43,16 +43,21 @@ export function messageFilesSql(chatId: string, seq: RawBuilder<unknown>, delete
        and a.sha256 is not null and a.deleted_at is null)`;
 }
 
-/** `FileTuple`s as the views show them (the same defaults as `filesOfMessages`). */
-export function filesFromTuples(tuples: FileTuple[]): MessageFile[] {
-  return tuples.map(([id, name, contentType, size, width, height]) => ({
+/** A file as the views show it: the defaults for what an upload left unset. */
+function messageFile(...[id, name, contentType, size, width, height]: [...FileTuple]): MessageFile {
+  return {
     id,
     name: name ?? 'file',
     contentType: contentType ?? 'application/octet-stream',
     size: Number(size ?? 0),
     width,
     height,
-  }));
+  };
+}
+
+/** `FileTuple`s as the views show them. */
+export function filesFromTuples(tuples: FileTuple[]): MessageFile[] {
+  return tuples.map((tuple) => messageFile(...tuple));
 }
 
 /** The files of these messages of a chat, by seq, each message's in the order its send named them. */
@@ -74,14 +79,7 @@ export async function filesOfMessages(
   for (const row of result.rows) {
     const seq = Number(row.seq);
     const list = found.get(seq) ?? [];
-    list.push({
-      id: row.id,
-      name: row.name ?? 'file',
-      contentType: row.content_type ?? 'application/octet-stream',
-      size: Number(row.size ?? 0),
-      width: row.width,
-      height: row.height,
-    });
+    list.push(messageFile(row.id, row.name, row.content_type, row.size, row.width, row.height));
     found.set(seq, list);
   }
   return found;
