@@ -7,6 +7,7 @@ import type { Context } from './context.ts';
 import { borrowStore, openStore, type Store } from './db/connect.ts';
 import type { Database } from './db/database.ts';
 import { autovacuumIsOff, scheduleMaintenance } from './db/maintenance.ts';
+import { SearchIndexer } from './search/search.indexer.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { pruneChanges } from './chats/change.service.ts';
 import { scheduleSweeper } from './attachments/file.service.ts';
@@ -137,6 +138,14 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     }
     bus.observeLag(metrics.busDelivered);
   }
+  // Messages become searchable off the send path: soon after a change here, and whatever another process left.
+  const indexer = new SearchIndexer(store.unbounded, log);
+  bus.subscribe((e) => {
+    if (e.type === 'message.created' || e.type === 'message.updated' || e.type === 'message.deleted') {
+      indexer.nudge();
+    }
+  });
+  indexer.start();
   const knownUsers = new KnownUsers();
   // A user deleted on any process is looked up again on their next request here, and refused.
   bus.subscribe((e) => {
@@ -181,6 +190,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     metrics,
     async close() {
       await worker?.close();
+      await indexer.close();
       if (maintenance) {
         clearInterval(maintenance);
       }

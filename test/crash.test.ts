@@ -157,6 +157,27 @@ for (const engine of ENGINES) {
         assert.ok(inFlightAtKills > 0, 'the kills left sends in flight');
         const counts = await ledger.verify(server.url, tokens[1]!, chatIds);
         t.diagnostic(`chats hold ${[...counts.values()].join(', ')} messages, seqs 1..N each`);
+        // Search lost nothing either: every stored message was indexed or still queued when the process died, and
+        // the search finds each once.
+        const found = new Set<string>();
+        let cursor: string | null = null;
+        do {
+          const page: Answer<{ data: { message: { id: string } }[]; nextCursor: string | null }> =
+            await request(
+              server.url,
+              tokens[1]!,
+              'GET',
+              `/v1/search/messages?q=round&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+            );
+          assert.equal(page.status, 200, JSON.stringify(page.body));
+          for (const hit of page.body.data) {
+            assert.ok(!found.has(hit.message.id), 'a message found twice');
+            found.add(hit.message.id);
+          }
+          cursor = page.body.nextCursor;
+        } while (cursor);
+        const stored = [...counts.values()].reduce((a, b) => a + b, 0);
+        assert.equal(found.size, stored, 'every stored message is found by search');
         // After all that, the chats still take sends and number them on.
         const after = await request(server.url, tokens[0]!, 'POST', `/v1/chats/${chatIds[0]}/messages`, {
           text: 'after the crashes',

@@ -18,7 +18,7 @@ describe('which query texts are prepared', () => {
       'commit',
       'explain select 1',
       'set search_path = x',
-      `select * from messages m where m.search_vector @@ websearch_to_tsquery($1, $2)`,
+      `select * from message_search x where x.vector @@ websearch_to_tsquery($1, $2)`,
       `select * from messages where text ilike $1`,
       `select word_similarity($1, text) from messages`,
       `select 'x'::text <% $1`,

@@ -24,6 +24,7 @@ import * as moderation from './migrations/0022_moderation.ts';
 import * as files from './migrations/0023_files.ts';
 import * as webhooks from './migrations/0024_webhooks.ts';
 import * as sendGenericPlan from './migrations/0025_send_generic_plan.ts';
+import * as searchIndex from './migrations/0026_search_index.ts';
 
 /** Migrations are listed here rather than read from disk, so they run the same from source, a build or a bundle. */
 export const migrations: Record<string, Migration & { installs?: { sendFunction?: string } }> = {
@@ -52,6 +53,7 @@ export const migrations: Record<string, Migration & { installs?: { sendFunction?
   '0023_files': files,
   '0024_webhooks': webhooks,
   '0025_send_generic_plan': sendGenericPlan,
+  '0026_search_index': searchIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -46,8 +46,8 @@ export const THREAD_PARTICIPANTS_SHOWN = 10;
  *    sent this clientId into this chat before, or earlier in this batch: its first message is the answer), else
  *    `written`.
  * 3. Number the written sends per chat from the chat's counter in input order, advance each counter and each
- *    author's count of own messages past their read cursor once, insert them with their tenant's search
- *    configuration. Thread replies also move each root's summary (reply count, last reply, first participants)
+ *    author's count of own messages past their read cursor once, insert them (a trigger queues them for search
+ *    indexing: migration 0026). Thread replies also move each root's summary (reply count, last reply, first participants)
  *    and the chat's `last_thread_seq` (for thread-only ones), and make their author and the root's author
  *    participants of the thread (`thread_members`; a replier's thread cursor moves to their reply).
  * 4. Return one row per send, in input order (`ord`, from 1): its outcome and, when written or a duplicate, the
@@ -141,10 +141,6 @@ export function sendFunction(schema: string): SendFunction {
               from decided d
              where d.outcome = 'written'
           ),
-          configs as (
-            select t.tenant_id, ${s}.parley_search_config(t.tenant_id) as config
-              from (select distinct nb.tenant_id from numbered nb) t
-          ),
           authored as (
             update ${s}.members m set own_after_read = m.own_after_read + a.n
               from (select nb.chat_id, nb.author_id, count(*) as n from numbered nb group by nb.chat_id, nb.author_id) a
@@ -163,14 +159,11 @@ export function sendFunction(schema: string): SendFunction {
           ),
           inserted as (
             insert into ${s}.messages
-              (chat_id, seq, id, author_id, text, reply_to, client_id, created_at, search_config, thread_root,
-               also_in_chat)
+              (chat_id, seq, id, author_id, text, reply_to, client_id, created_at, thread_root, also_in_chat)
             select nb.chat_id, b.base + nb.k, nb.id, nb.author_id, nb.text, nb.reply_to, nb.client_id,
-                   b.last_message_at, cf.config, nb.thread_root,
-                   nb.thread_root is not null and coalesce(nb.also_in_chat, false)
+                   b.last_message_at, nb.thread_root, nb.thread_root is not null and coalesce(nb.also_in_chat, false)
               from numbered nb
               join bumped b on b.id = nb.chat_id
-              join configs cf on cf.tenant_id = nb.tenant_id
              order by nb.chat_id, nb.k
             returning chat_id, seq, id, author_id, text, reply_to, client_id, created_at, edited_at, deleted_at,
                       thread_root, also_in_chat, reply_count, last_reply_at, thread_participants

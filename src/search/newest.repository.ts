@@ -4,6 +4,7 @@ import {
   MESSAGE_SOURCE,
   partialMatchSql,
   SEARCH_COLUMNS,
+  searchedMessages,
   tsquerySql,
   withHeadlines,
   type SearchParams,
@@ -53,8 +54,8 @@ export function newestQuery(params: SearchParams, options: NewestOptions): RawBu
   const tsquery = tsquerySql(params);
   const score = options.partialOnly
     ? sql`0`
-    : sql`case when m.search_vector @@ ${tsquery}
-                then greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int) else 0 end`;
+    : sql`case when x.vector @@ ${tsquery}
+                then greatest(1, (ts_rank(x.vector, ${tsquery}, 1) * 1000000)::int) else 0 end`;
   const match = matchSql(params, options);
   const after = params.after;
   const keyset = after
@@ -67,9 +68,7 @@ export function newestQuery(params: SearchParams, options: NewestOptions): RawBu
       params,
       sql`
         select ${SEARCH_COLUMNS}, ${score} as score
-          from messages m
-         where m.chat_id = any(${params.chatIds}::text[])
-           and m.deleted_at is null
+          from ${searchedMessages(sql`x.chat_id = any(${params.chatIds}::text[])`)}
            and ${match}
            ${keyset}
          order by ${order}
@@ -79,7 +78,8 @@ export function newestQuery(params: SearchParams, options: NewestOptions): RawBu
   }
   // One branch per chat, each read backwards along the index and cut at the page size; PostgreSQL merges them by
   // time (Merge Append) and stops reading when the page is full. `created_at <= bound` lets the index skip what the
-  // cursor has passed (a millisecond of slack for the float conversion; the exact keyset filters).
+  // cursor has passed (a millisecond of slack for the float conversion; the exact keyset filters). Each row read
+  // looks up its search row by key (`offset 0` keeps that a lookup per row, not a join the planner may reorder).
   const bound = after
     ? sql`and m.created_at <= to_timestamp(${after.createdUs}::bigint / 1000000.0) + interval '1 millisecond'`
     : sql``;
@@ -87,6 +87,9 @@ export function newestQuery(params: SearchParams, options: NewestOptions): RawBu
     (chatId) => sql`(
         select ${SEARCH_COLUMNS}, ${score} as score
           from messages m
+          cross join lateral (
+            select s.vector, s.folded from message_search s where s.chat_id = m.chat_id and s.seq = m.seq offset 0
+          ) x
          where m.chat_id = ${chatId}
            and m.deleted_at is null
            ${bound}
@@ -127,7 +130,7 @@ export interface MatchEstimate {
 }
 
 /**
- * The message texts PostgreSQL's statistics keep for the trigram index's expression (folded): the most common ones and
+ * The message texts PostgreSQL's statistics keep for `message_search.folded`: the most common ones and
  * the histogram's ~100 bounds, from `ANALYZE` (run by autovacuum, or by Parley's own maintenance on PGlite); none
  * before the table is first analyzed. The planner estimates a LIKE by testing these.
  */
@@ -137,7 +140,9 @@ export async function findTextSample(db: Db): Promise<string[]> {
       from pg_stats s
       cross join lateral unnest(coalesce(s.most_common_vals::text::text[], '{}')
                                 || coalesce(s.histogram_bounds::text::text[], '{}')) as v(text)
-     where s.schemaname = current_schema() and s.tablename = 'messages_text_trgm_idx'`.execute(db);
+     where s.schemaname = current_schema() and s.tablename = 'message_search' and s.attname = 'folded'`.execute(
+    db,
+  );
   return result.rows.map((row) => row.text);
 }
 

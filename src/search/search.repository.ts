@@ -47,25 +47,36 @@ export type SearchRow = MessageRow & {
 export interface SearchScope {
   config: number;
   chatIds: string[];
+  /** Messages wait to be indexed (`message_search_queue`): the search catches up first. */
+  pending: boolean;
 }
 
-/** The tenant's search configuration and the live chats the user is a member of, in one round trip. */
+/**
+ * The tenant's search configuration, the live chats the user is a member of, and whether messages wait to be
+ * indexed, in one round trip.
+ */
 export async function findSearchScope(db: Db, tenantId: string, userId: string): Promise<SearchScope> {
-  const result = await sql<{ config: number; chat_ids: string[] }>`
+  const result = await sql<{ config: number; chat_ids: string[]; pending: boolean }>`
     select parley_search_config(${tenantId})::oid as config,
            array(select m.chat_id
                    from members m
                    join chats c on c.id = m.chat_id and c.deleted_at is null
                   where m.tenant_id = ${tenantId} and m.user_id = ${userId}
-                  order by m.chat_id) as chat_ids`.execute(db);
+                  order by m.chat_id) as chat_ids,
+           exists (select 1 from message_search_queue) as pending`.execute(db);
   const row = result.rows[0];
-  return { config: Number(row?.config), chatIds: row?.chat_ids ?? [] };
+  return { config: Number(row?.config), chatIds: row?.chat_ids ?? [], pending: row?.pending === true };
 }
 
-export async function findSearchConfig(db: Db, tenantId: string): Promise<number> {
-  const result = await sql<{ config: number }>`
-    select parley_search_config(${tenantId})::oid as config`.execute(db);
-  return Number(result.rows[0]?.config);
+/** The tenant's search configuration, and whether messages wait to be indexed. */
+export async function findSearchConfig(
+  db: Db,
+  tenantId: string,
+): Promise<{ config: number; pending: boolean }> {
+  const result = await sql<{ config: number; pending: boolean }>`
+    select parley_search_config(${tenantId})::oid as config,
+           exists (select 1 from message_search_queue) as pending`.execute(db);
+  return { config: Number(result.rows[0]?.config), pending: result.rows[0]?.pending === true };
 }
 
 /** The query as a tsquery in the tenant's configuration. */
@@ -79,8 +90,16 @@ export interface MatchSource {
   vector: RawBuilder<unknown>;
 }
 
-/** A message row `m`. */
-export const MESSAGE_SOURCE: MatchSource = { folded: sql`parley_fold(m.text)`, vector: sql`m.search_vector` };
+/** A message's search row `x` (`message_search`, beside its message `m`). */
+export const MESSAGE_SOURCE: MatchSource = { folded: sql`x.folded`, vector: sql`x.vector` };
+
+/** The live messages `m` of `chats` (an SQL condition on `x.chat_id`) with their search rows `x`. */
+export function searchedMessages(chats: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`message_search x
+          join messages m on m.chat_id = x.chat_id and m.seq = x.seq
+         where ${chats}
+           and m.deleted_at is null`;
+}
 
 /**
  * Whether `m` matches one of the partial-word alternatives. `indexable` spells a substring as LIKE, which the trigram
@@ -135,7 +154,7 @@ export function withHeadlines(params: SearchParams, page: RawBuilder<unknown>, o
 
 /**
  * The ranked part of a search by relevance: the live messages of the caller's chats that match the query as whole
- * words (the GIN index on `search_vector`, ANDed with a bitmap of those chats' rows when PostgreSQL expects that to
+ * words (the GIN index on `message_search.vector`, ANDed with a bitmap of those chats' rows when PostgreSQL expects that to
  * save heap reads), each scored by ts_rank normalised by length, best first, then newest; the page after `after`.
  * Messages that match only parts of words (score 0) come after all of these, newest first: `newestQuery`.
  * The query text and configuration are parameters PostgreSQL folds into constants when it plans, so it estimates
@@ -145,8 +164,8 @@ export function searchQuery(params: SearchParams): RawBuilder<SearchRow> {
   const tsquery = tsquerySql(params);
   return scoredPage(
     params,
-    sql`greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int)`,
-    sql`m.search_vector @@ ${tsquery}`,
+    sql`greatest(1, (ts_rank(x.vector, ${tsquery}, 1) * 1000000)::int)`,
+    sql`x.vector @@ ${tsquery}`,
   );
 }
 
@@ -170,9 +189,7 @@ function scoredPage(
         select s.*
           from (
             select ${SEARCH_COLUMNS}, ${score} as score
-              from messages m
-             where m.chat_id = any(${params.chatIds}::text[])
-               and m.deleted_at is null
+              from ${searchedMessages(sql`x.chat_id = any(${params.chatIds}::text[])`)}
                and ${match}
           ) s
           ${keyset}
@@ -188,8 +205,8 @@ export async function searchMessages(db: Db, params: SearchParams): Promise<Sear
 }
 
 /**
- * A whole search by relevance in one statement: the whole-word matches (GIN index on `search_vector`) OR the
- * partial-word ones (trigram index on `parley_fold(text)`), scored and sorted together. Used when neither part is
+ * A whole search by relevance in one statement: the whole-word matches (GIN index on `message_search.vector`) OR the
+ * partial-word ones (trigram index on `message_search.folded`), scored and sorted together. Used when neither part is
  * expected to be large: one scan of the caller's chats serves both.
  */
 export function combinedQuery(params: SearchParams): RawBuilder<SearchRow> {
@@ -197,10 +214,10 @@ export function combinedQuery(params: SearchParams): RawBuilder<SearchRow> {
   const partial = partialMatchSql(params, true);
   return scoredPage(
     params,
-    sql`case when m.search_vector @@ ${tsquery}
-             then greatest(1, (ts_rank(m.search_vector, ${tsquery}, 1) * 1000000)::int)
+    sql`case when x.vector @@ ${tsquery}
+             then greatest(1, (ts_rank(x.vector, ${tsquery}, 1) * 1000000)::int)
              else 0 end`,
-    partial ? sql`(m.search_vector @@ ${tsquery} or ${partial})` : sql`m.search_vector @@ ${tsquery}`,
+    partial ? sql`(x.vector @@ ${tsquery} or ${partial})` : sql`x.vector @@ ${tsquery}`,
   );
 }
 
@@ -225,8 +242,8 @@ export type AnyWordRow = MessageRow & {
 
 /**
  * One chat's live messages that contain ANY of the words, those with more of them first, then by seq: Elasticsearch's
- * `match` query (OR) as the Instabug originals run it. The candidates come from the GIN index on `search_vector`
- * (every word in one OR-tsquery) and the trigram index on `parley_fold(text)` (one LIKE per partial word), ANDed
+ * `match` query (OR) as the Instabug originals run it. The candidates come from the GIN index on `message_search.vector`
+ * (every word in one OR-tsquery) and the trigram index on `message_search.folded` (one LIKE per partial word), ANDed
  * with the chat's rows; each candidate then counts its words.
  */
 export function anyWordQuery(params: AnyWordParams): RawBuilder<AnyWordRow> {
@@ -238,15 +255,13 @@ export function anyWordQuery(params: AnyWordParams): RawBuilder<AnyWordRow> {
   );
   const pattern = (term: string) =>
     sql`'%' || replace(replace(replace(parley_fold(${term}), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`;
-  const partial = params.words
-    .filter((w) => w.partial)
-    .map((w) => sql`parley_fold(m.text) like ${pattern(w.text)}`);
-  const matches = sql.join([sql`m.search_vector @@ (${anyWord})`, ...partial], sql` or `);
+  const partial = params.words.filter((w) => w.partial).map((w) => sql`x.folded like ${pattern(w.text)}`);
+  const matches = sql.join([sql`x.vector @@ (${anyWord})`, ...partial], sql` or `);
   const counted = sql.join(
     params.words.map((w) =>
       w.partial
-        ? sql`(case when m.search_vector @@ ${wordQuery(w.text)} or parley_fold(m.text) like ${pattern(w.text)} then 1 else 0 end)`
-        : sql`(case when m.search_vector @@ ${wordQuery(w.text)} then 1 else 0 end)`,
+        ? sql`(case when x.vector @@ ${wordQuery(w.text)} or x.folded like ${pattern(w.text)} then 1 else 0 end)`
+        : sql`(case when x.vector @@ ${wordQuery(w.text)} then 1 else 0 end)`,
     ),
     sql` + `,
   );
@@ -255,9 +270,7 @@ export function anyWordQuery(params: AnyWordParams): RawBuilder<AnyWordRow> {
       select m.chat_id, m.seq, m.id, m.author_id, m.text, m.reply_to, m.client_id, m.created_at, m.edited_at,
              m.deleted_at, m.thread_root, m.also_in_chat, m.reply_count, m.last_reply_at, m.thread_participants,
              (${counted})::int as matched
-        from messages m
-       where m.chat_id = ${params.chatId}
-         and m.deleted_at is null
+        from ${searchedMessages(sql`x.chat_id = ${params.chatId}`)}
          and (${matches})
     ) s
     order by s.matched desc, s.seq

@@ -6,6 +6,7 @@ import { invalid } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, MAX_LIMIT, decodeCursor, pageOf, type Page } from '../pagination.ts';
 import { presentMessage } from '../messages/message.presenter.ts';
 import type { MessageView } from '../messages/message.schema.ts';
+import { catchUpSearch } from './search.indexer.ts';
 import { estimateMatches, findTextSample, searchNewest, type NewestPlan } from './newest.repository.ts';
 import { foldText, presentSearchHit } from './search.presenter.ts';
 import { isSubstringMatchable, MAX_QUERY_CHARS, parseQuery, type ParsedQuery } from './search.query.ts';
@@ -184,6 +185,9 @@ async function search(
   if (scope.chatIds.length === 0) {
     return { data: [], nextCursor: null };
   }
+  if (scope.pending) {
+    await catchUpSearch(ctx.db);
+  }
   const partial = partialMatching(parsed);
   const params: SearchParams = {
     chatIds: scope.chatIds,
@@ -218,7 +222,7 @@ export async function searchMessages(
   const parsed = parseQuery(query.q);
   const scope =
     chatId !== null
-      ? { config: await findSearchConfig(ctx.db, actor.tenantId), chatIds: [chatId] }
+      ? { ...(await findSearchConfig(ctx.db, actor.tenantId)), chatIds: [chatId] }
       : await findSearchScope(ctx.db, actor.tenantId, actor.userId);
   return search(ctx, scope, parsed, {
     chatId,
@@ -278,9 +282,13 @@ export async function searchChatAnyWord(
   if (words.length === 0) {
     return [];
   }
+  const { config, pending } = await findSearchConfig(ctx.db, actor.tenantId);
+  if (pending) {
+    await catchUpSearch(ctx.db);
+  }
   const rows = await searchAnyWord(ctx.db, {
     chatId,
-    config: await findSearchConfig(ctx.db, actor.tenantId),
+    config,
     words: words.map((text) => ({ text, partial: isSubstringMatchable({ text, phrase: false }) })),
     limit,
   });
