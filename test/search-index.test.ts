@@ -136,6 +136,13 @@ describe('search indexing', () => {
       folded.rows.map((r) => r.folded),
       ['manual numbat 1', 'edited wombat'],
     );
+    // A row removed outright (no API does; a cascade or an operator might) takes its search row with it.
+    await sql`delete from messages where chat_id = ${chat.id} and seq = 1`.execute(db());
+    await drainSearchQueue(db(), { wait: true });
+    assert.deepEqual(await mismatches([chat.id]), []);
+    const left = await sql<{ seq: number }>`
+      select seq::int from message_search where chat_id = ${chat.id}`.execute(db());
+    assert.deepEqual(left.rows, [{ seq: 2 }]);
   });
 
   it('concurrent edits, deletes and drains end with every search row matching its message', async () => {

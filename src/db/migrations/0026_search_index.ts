@@ -7,10 +7,12 @@ import { quotedCurrentSchema } from './schema.ts';
  * column) and wrote into two GIN indexes (words and trigrams) before the send could commit. Now:
  *
  * - `message_search` holds, per live message, what search reads: its text search configuration, its tsvector and
- *   its folded text (`parley_fold`), with the two GIN indexes. Its rows go with their message (`on delete cascade`).
+ *   its folded text (`parley_fold`), with the two GIN indexes. No foreign key: checking one would lock each message
+ *   row the indexer writes for; search joins `messages` anyway, and a removed message is queued like any change.
  * - `message_search_queue` lists messages whose search row is to be written, rewritten or removed. Triggers fill it in
- *   the transaction that changes the message, whichever statement does: every insert (one statement-level trigger
- *   per insert statement, however many rows), and every update that changes `text` or `deleted_at`. A committed
+ *   the transaction that changes the message, whichever statement does: every insert and every delete (one
+ *   statement-level trigger per statement, however many rows), and every update that changes `text` or
+ *   `deleted_at`. A committed
  *   message is therefore always either indexed or queued, across crashes: the indexer (`src/search/search.indexer.ts`)
  *   takes queue rows and writes their search rows in one transaction.
  * - The send function no longer computes a search configuration; the per-row trigger that did for other writers goes,
@@ -31,8 +33,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       config regconfig not null,
       vector tsvector not null,
       folded text not null,
-      primary key (chat_id, seq),
-      foreign key (chat_id, seq) references messages (chat_id, seq) on delete cascade
+      primary key (chat_id, seq)
     )`.execute(db);
   await sql`
     insert into message_search (chat_id, seq, config, vector, folded)
@@ -47,17 +48,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // No key and no index: the indexer takes any rows (one indexer at a time), and an insert costs a heap write.
   await sql`create table message_search_queue (chat_id text not null, seq bigint not null)`.execute(db);
   await sql`
-    create function ${sql.raw(s)}.parley_search_queue_inserted() returns trigger
+    create function ${sql.raw(s)}.parley_search_queue_rows() returns trigger
       language plpgsql
       as ${sql.lit(`
         begin
-          insert into ${s}.message_search_queue (chat_id, seq) select n.chat_id, n.seq from inserted n;
+          insert into ${s}.message_search_queue (chat_id, seq) select n.chat_id, n.seq from touched n;
           return null;
         end`)}`.execute(db);
   await sql`
     create trigger messages_search_inserted after insert on messages
-      referencing new table as inserted
-      for each statement execute function ${sql.raw(s)}.parley_search_queue_inserted()`.execute(db);
+      referencing new table as touched
+      for each statement execute function ${sql.raw(s)}.parley_search_queue_rows()`.execute(db);
+  await sql`
+    create trigger messages_search_deleted after delete on messages
+      referencing old table as touched
+      for each statement execute function ${sql.raw(s)}.parley_search_queue_rows()`.execute(db);
   await sql`
     create function ${sql.raw(s)}.parley_search_queue_changed() returns trigger
       language plpgsql
