@@ -18,15 +18,27 @@ export const SEARCH_INDEX_LOCK = 0x70617269;
 /** Queued messages one drain takes at most: a few milliseconds of work per hundred. */
 export const SEARCH_DRAIN_BATCH = 1000;
 
+/** What a drain did: queue rows taken (-1: another drain was in progress), and the longest any of them waited. */
+export interface Drained {
+  taken: number;
+  /** Seconds from the oldest taken row's queueing to this drain; 0 when it took none. */
+  waited: number;
+}
+
 /**
  * Indexes up to `limit` queued messages. With `wait`, waits for a drain in progress on another connection to finish
  * (a search that must see every message committed before it); without, returns -1 at once when one is in progress.
  * Returns how many queue rows it took.
  */
 export async function drainSearchQueue(db: Db, options: { wait: boolean; limit?: number }): Promise<number> {
+  return (await drainSearch(db, options)).taken;
+}
+
+/** `drainSearchQueue`, saying also how long the oldest message it indexed had waited. */
+export async function drainSearch(db: Db, options: { wait: boolean; limit?: number }): Promise<Drained> {
   const limit = options.limit ?? SEARCH_DRAIN_BATCH;
   // Inside a caller's transaction, the lock is held until that one ends.
-  const inTransaction = (run: (trx: Db) => Promise<number>) =>
+  const inTransaction = (run: (trx: Db) => Promise<Drained>) =>
     db.isTransaction ? run(db) : db.transaction().execute(run);
   return inTransaction(async (trx) => {
     if (options.wait) {
@@ -37,15 +49,15 @@ export async function drainSearchQueue(db: Db, options: { wait: boolean; limit?:
         trx,
       );
       if (!got.rows[0]?.got) {
-        return -1;
+        return { taken: -1, waited: 0 };
       }
     }
     // A new statement, so a new snapshot: it sees every drain committed before the lock was granted.
-    const result = await sql<{ taken: number }>`
+    const result = await sql<{ taken: number; waited: number }>`
       with taken as (
         delete from message_search_queue q
          where q.ctid = any(array(select t.ctid from message_search_queue t limit ${limit}))
-        returning q.chat_id, q.seq
+        returning q.chat_id, q.seq, q.queued_at
       ),
       current as (
         select k.chat_id, k.seq, m.text, c.tenant_id
@@ -72,8 +84,10 @@ export async function drainSearchQueue(db: Db, options: { wait: boolean; limit?:
         on conflict (chat_id, seq)
           do update set config = excluded.config, vector = excluded.vector, folded = excluded.folded
       )
-      select count(*)::int as taken from taken`.execute(trx);
-    return result.rows[0]?.taken ?? 0;
+      select count(*)::int as taken,
+             coalesce(extract(epoch from clock_timestamp() - min(t.queued_at)), 0)::float8 as waited
+        from taken t`.execute(trx);
+    return { taken: result.rows[0]?.taken ?? 0, waited: result.rows[0]?.waited ?? 0 };
   });
 }
 
@@ -116,6 +130,8 @@ export class SearchIndexer {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly log: FastifyBaseLogger,
+    /** Each drain that indexed something: how many messages, and how long the oldest of them had waited. */
+    private readonly observe?: (drained: Drained) => void,
   ) {}
 
   start(): void {
@@ -155,10 +171,13 @@ export class SearchIndexer {
 
   private async drain(): Promise<void> {
     try {
-      let taken: number;
+      let drained: Drained;
       do {
-        taken = await drainSearchQueue(this.db, { wait: false });
-      } while (taken >= SEARCH_DRAIN_BATCH && !this.closed);
+        drained = await drainSearch(this.db, { wait: false });
+        if (drained.taken > 0) {
+          this.observe?.(drained);
+        }
+      } while (drained.taken >= SEARCH_DRAIN_BATCH && !this.closed);
       if (this.failing) {
         this.failing = false;
         this.log.info('search indexing resumed');

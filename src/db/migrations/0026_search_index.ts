@@ -46,7 +46,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       using gin (folded ${sql.raw(trgm)}.gin_trgm_ops)`.execute(db);
 
   // No key and no index: the indexer takes any rows (one indexer at a time), and an insert costs a heap write.
-  await sql`create table message_search_queue (chat_id text not null, seq bigint not null)`.execute(db);
+  // `queued_at` tells how long search was behind (the indexer's delay metric).
+  await sql`
+    create table message_search_queue (
+      chat_id text not null,
+      seq bigint not null,
+      queued_at timestamptz not null default clock_timestamp()
+    )`.execute(db);
   await sql`
     create function ${sql.raw(s)}.parley_search_queue_rows() returns trigger
       language plpgsql
