@@ -28,3 +28,34 @@ export class SharedReads {
     return started;
   }
 }
+
+/**
+ * `SharedReads` that tells the read who joined it: each request adds what identifies it (a user id) until the read
+ * starts, and the read receives them all, so one statement can check each joiner where it reads (a membership in
+ * the same snapshot as the page).
+ */
+export class SharedReadsFor<A> {
+  private readonly waiting = new Map<string, { started: Promise<unknown>; who: A[] }>();
+
+  /** Whether a read of `key` waits to start: a request that calls `read` now joins it. */
+  pending(key: string): boolean {
+    return this.waiting.has(key);
+  }
+
+  read<T>(key: string, who: A, run: (who: readonly A[]) => Promise<T>): Promise<T> {
+    const joined = this.waiting.get(key);
+    if (joined) {
+      joined.who.push(who);
+      return joined.started as Promise<T>;
+    }
+    const entry = { started: Promise.resolve() as Promise<unknown>, who: [who] };
+    entry.started = new Promise<T>((resolve, reject) => {
+      setImmediate(() => {
+        this.waiting.delete(key);
+        run(entry.who).then(resolve, reject);
+      });
+    });
+    this.waiting.set(key, entry);
+    return entry.started as Promise<T>;
+  }
+}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { HistoryCache } from '../src/messages/history.cache.ts';
+import { listChatPage } from '../src/messages/history.repository.ts';
 import { createTestApp, ENGINE, JSONAPI, type Client, type TestApp } from './support/app.ts';
 import { createGroup, sendMessages } from './support/factories.ts';
 
@@ -155,5 +156,26 @@ describe(`history pages read once for concurrent misses (${ENGINE})`, () => {
       await Promise.all(loops);
     }
     assert.ok(background > 40, `the readers read ${background} times meanwhile`);
+  });
+
+  it('a shared read answers only the requests whose users are members in its own snapshot', async () => {
+    const owner = await t.login('hs-keeper');
+    const leaving = await t.login('hs-leaving');
+    const chat = await createGroup(owner, [leaving]);
+    await sendMessages(owner, chat.id, 2);
+    const range = { limit: 51, direction: 'backward' as const };
+    const db = t.app.parley.store.db;
+    const before = await listChatPage(db, 'default', chat.id, range, [
+      'hs-keeper',
+      'hs-leaving',
+      'hs-stranger',
+    ]);
+    assert.deepEqual([...before.members].sort(), ['hs-keeper', 'hs-leaving']);
+    assert.equal(before.page?.rows.length, 2);
+    // Removed after a check of theirs could have passed: the read itself no longer counts them.
+    assert.equal((await owner.delete(`/v1/chats/${chat.id}/members/hs-leaving`)).status, 204);
+    const after = await listChatPage(db, 'default', chat.id, range, ['hs-keeper', 'hs-leaving']);
+    assert.deepEqual([...after.members], ['hs-keeper']);
+    assert.equal(after.page?.rows.length, 2);
   });
 });

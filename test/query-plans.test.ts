@@ -63,7 +63,7 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
         // As the API runs it: gated by the caller's membership, still one round trip.
         memberHistoryQuery(db, { tenantId: 'default', userId: 'plan-alice' }, chatId, range).compile(db),
         // The read concurrent misses share (each checked its membership first): the same page behind the chat.
-        chatPageQuery(db, 'default', chatId, range).compile(db),
+        chatPageQuery(db, 'default', chatId, range, ['plan-alice']).compile(db),
       ]) {
         const nodes = await plan(db, query);
         const read = scans(nodes);

@@ -1,5 +1,5 @@
 import type { Page } from '../pagination.ts';
-import { SharedReads } from '../shared-reads.ts';
+import { SharedReadsFor } from '../shared-reads.ts';
 import type { MessageInContext } from './message.presenter.ts';
 import type { MessageView } from './message.schema.ts';
 
@@ -86,8 +86,11 @@ export class HistoryCache {
   private bytes = 0;
   /** Statements under way per key (a page's check or read): while one is, concurrent requests share page reads. */
   private readonly reading = new Map<string, number>();
-  /** Page reads concurrent misses share, each joinable only until it starts (`SharedReads`). */
-  readonly reads = new SharedReads();
+  /**
+   * Page reads concurrent misses share, each joinable only until it starts (`SharedReadsFor`), told the user ids of
+   * the requests that joined it.
+   */
+  readonly reads = new SharedReadsFor<string>();
   /** Pages served from the cache, the chat still at the state they were read at. */
   hits = 0;
   /** Pages read from the database: one per read, however many requests it answers. */

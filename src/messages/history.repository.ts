@@ -19,6 +19,8 @@ export type PageMentions = [string[], boolean | null, boolean | null] | null;
 type GatedRow = {
   g_last_seq: number;
   g_revision: number;
+  /** Of the users a shared read was asked for, those who are members (`listChatPage`). */
+  g_members?: string[];
   g_reactions?: ReactionCounts;
   g_mentions?: PageMentions;
   g_files?: FileTuple[] | null;
@@ -59,6 +61,16 @@ function chatStateSql(tenantId: string, chatId: string) {
        where c.id = ${chatId} and c.tenant_id = ${tenantId} and c.deleted_at is null`;
 }
 
+/** `chatStateSql` with which of `userIds` are members of the chat, in the same snapshot. */
+function chatStateForSql(tenantId: string, chatId: string, userIds: readonly string[]) {
+  return sql`
+      select c.last_seq, c.history_revision,
+             array(select me.user_id from members me
+                    where me.chat_id = c.id and me.user_id = any(${userIds}::text[])) as members
+        from chats c
+       where c.id = ${chatId} and c.tenant_id = ${tenantId} and c.deleted_at is null`;
+}
+
 /** A page as a member sees it (reactions, mentions, files), in the statement that reads the state `g` behind it. */
 function pageWithState(
   db: Db,
@@ -66,9 +78,10 @@ function pageWithState(
   chatId: string,
   range: HistoryRange,
   only: RawBuilder<boolean> | undefined,
+  members = false,
 ) {
   return sql<GatedRow>`
-    select g.last_seq as g_last_seq, g.history_revision as g_revision, x.*,
+    select g.last_seq as g_last_seq, g.history_revision as g_revision, ${members ? sql`g.members as g_members,` : sql``} x.*,
            (select json_agg(json_build_array(r.emoji, r.count) order by r.ord) from message_reaction_counts r
              where r.chat_id = ${chatId} and r.seq = x.seq) as g_reactions,
            ${pageMentionsSql(chatId)} as g_mentions,
@@ -96,23 +109,33 @@ export async function memberHistoryState(
 
 /**
  * A page of the tenant's live chat as a member sees it (reactions, mentions, files; no viewer's own), with the state
- * it was read at in the same statement: for a read the members asking for it share, each having checked its
- * membership first. No row: the tenant has no such live chat (any more).
+ * it was read at and which of `userIds` (the requests sharing the read) are members, all in the same statement: a
+ * user who left before it sees nothing of it. No row: the tenant has no such live chat (any more).
  */
-export function chatPageQuery(db: Db, tenantId: string, chatId: string, range: HistoryRange) {
-  return pageWithState(db, chatStateSql(tenantId, chatId), chatId, range, undefined);
+export function chatPageQuery(
+  db: Db,
+  tenantId: string,
+  chatId: string,
+  range: HistoryRange,
+  userIds: readonly string[],
+) {
+  return pageWithState(db, chatStateForSql(tenantId, chatId, userIds), chatId, range, undefined, true);
 }
 
-/** `chatPageQuery`'s page in ascending seq with its state; undefined when the tenant has no such live chat. */
+/** `chatPageQuery`'s page in ascending seq with its state, and the members among `userIds`. */
 export async function listChatPage(
   db: Db,
   tenantId: string,
   chatId: string,
   range: HistoryRange,
-): Promise<PageRows | undefined> {
-  const { rows } = await chatPageQuery(db, tenantId, chatId, range).execute(db);
+  userIds: readonly string[],
+): Promise<{ page: PageRows | undefined; members: ReadonlySet<string> }> {
+  const { rows } = await chatPageQuery(db, tenantId, chatId, range, userIds).execute(db);
   const page = gatedPage(rows, range, undefined);
-  return page === 'unchanged' ? undefined : page;
+  return {
+    page: page === 'unchanged' ? undefined : page,
+    members: new Set(rows[0]?.g_members ?? []),
+  };
 }
 
 /**
@@ -159,6 +182,7 @@ function gatedPage(
   for (const {
     g_last_seq: _seq,
     g_revision: _revision,
+    g_members: _members,
     g_reactions: reactions,
     g_mentions: mentions,
     g_files: files,

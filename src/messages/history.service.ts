@@ -101,8 +101,9 @@ async function memberPage(
     gated: (range, known) => listMemberMessages(ctx.db, actor, chatId, range, known),
     shared: {
       key: actor.tenantId,
+      who: actor.userId,
       state: () => memberHistoryState(ctx.db, actor, chatId),
-      page: (range) => listChatPage(ctx.db, actor.tenantId, chatId, range),
+      page: (range, userIds) => listChatPage(ctx.db, actor.tenantId, chatId, range, userIds),
     },
   });
   if (!page) {
@@ -124,8 +125,13 @@ interface PageReads {
    */
   shared?: {
     key: string;
+    /** The caller's user id: the shared read checks each joiner's membership in its own statement. */
+    who: string;
     state: () => Promise<HistoryState | undefined>;
-    page: (range: HistoryRange) => Promise<PageRows | undefined>;
+    page: (
+      range: HistoryRange,
+      userIds: readonly string[],
+    ) => Promise<{ page: PageRows | undefined; members: ReadonlySet<string> }>;
   };
 }
 
@@ -196,8 +202,9 @@ async function cachedPage(
 /**
  * A page while another request's read of it is under way (after a send every reader misses at once): the caller's
  * check first, then the cached page if it is at the state the check saw, else a page read shared with every request
- * that checked before the read starts (`SharedReads`: joinable only until then), so the read holds whatever each of
- * them must see. The page is cached at the state that read itself saw, in its own statement.
+ * that checked before the read starts (`SharedReadsFor`: joinable only until then), so the read holds whatever each
+ * of them must see; the read checks each one's membership again in its own statement, and answers only those still
+ * members. The page is cached at the state that read itself saw, in its own statement.
  */
 async function sharedPage(
   ctx: Context,
@@ -221,16 +228,19 @@ async function sharedPage(
   if (cache.reads.pending(readKey)) {
     cache.shared += 1;
   }
-  return cache.track(key, () =>
-    cache.reads.read(readKey, async () => {
-      const found = await shared.page(range);
-      if (!found) {
-        return undefined;
+  const read = await cache.track(key, () =>
+    cache.reads.read(readKey, shared.who, async (userIds) => {
+      const found = await shared.page(range, userIds);
+      if (!found.page) {
+        return { page: undefined, members: found.members };
       }
       cache.misses += 1;
-      return cache.set(key, found.state, await pageOf(ctx, chatId, found, shape));
+      const page = cache.set(key, found.page.state, await pageOf(ctx, chatId, found.page, shape));
+      return { page, members: found.members };
     }),
   );
+  // Membership as of the read's own snapshot: a member removed between their check and the read sees none of it.
+  return read.members.has(shared.who) ? read.page : undefined;
 }
 
 /** The page a read brought: cut to the limit, with its cursor, each message presented with what the read holds. */
