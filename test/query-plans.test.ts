@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { viewerQuery } from '../src/chats/chat.repository.ts';
 import { countChatsQuery } from '../src/chats/membership.repository.ts';
-import { memberHistoryQuery } from '../src/messages/history.repository.ts';
+import { chatPageQuery, memberHistoryQuery } from '../src/messages/history.repository.ts';
 import { historyQuery } from '../src/messages/message.repository.ts';
 import { unreadSummaryQuery } from '../src/messages/unread.repository.ts';
 import { createTestApp, ENGINE, type TestApp } from './support/app.ts';
@@ -62,6 +62,8 @@ describe(`query plans of the hot reads (${ENGINE})`, () => {
         compiled,
         // As the API runs it: gated by the caller's membership, still one round trip.
         memberHistoryQuery(db, { tenantId: 'default', userId: 'plan-alice' }, chatId, range).compile(db),
+        // The read concurrent misses share (each checked its membership first): the same page behind the chat.
+        chatPageQuery(db, 'default', chatId, range, ['plan-alice']).compile(db),
       ]) {
         const nodes = await plan(db, query);
         const read = scans(nodes);

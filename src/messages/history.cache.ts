@@ -1,4 +1,5 @@
 import type { Page } from '../pagination.ts';
+import { SharedReadsFor } from '../shared-reads.ts';
 import type { MessageInContext } from './message.presenter.ts';
 import type { MessageView } from './message.schema.ts';
 
@@ -83,8 +84,19 @@ function rowsSizeOf(key: string, rows: readonly MessageInContext[]): number {
 export class HistoryCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
+  /** Statements under way per key (a page's check or read): while one is, concurrent requests share page reads. */
+  private readonly reading = new Map<string, number>();
+  /**
+   * Page reads concurrent misses share, each joinable only until it starts (`SharedReadsFor`), told the user ids of
+   * the requests that joined it.
+   */
+  readonly reads = new SharedReadsFor<string>();
+  /** Pages served from the cache, the chat still at the state they were read at. */
   hits = 0;
+  /** Pages read from the database: one per read, however many requests it answers. */
   misses = 0;
+  /** Pages a request got from a read another request had asked for, and that started after it asked. */
+  shared = 0;
 
   constructor(private readonly maxBytes: number) {}
 
@@ -95,6 +107,26 @@ export class HistoryCache {
   static inContextKeyOf(key: InContextKey): string {
     const order = key.order.map((o) => `${o.field} ${o.direction}`).join(',');
     return `${key.chatId}|in-context|${order}|${key.offset}|${key.limit}`;
+  }
+
+  /** Whether a statement that reads `key`'s page or its chat's state is under way. */
+  busy(key: string): boolean {
+    return this.reading.has(key);
+  }
+
+  /** `read`, counted as under way for `key` until it settles (`busy`). */
+  async track<T>(key: string, read: () => Promise<T>): Promise<T> {
+    this.reading.set(key, (this.reading.get(key) ?? 0) + 1);
+    try {
+      return await read();
+    } finally {
+      const left = this.reading.get(key)! - 1;
+      if (left === 0) {
+        this.reading.delete(key);
+      } else {
+        this.reading.set(key, left);
+      }
+    }
   }
 
   /** The entry for `key` at whatever state, now the most recently used. */

@@ -4,7 +4,13 @@ import type { Context } from '../context.ts';
 import { invalid, notFound } from '../errors/codes.ts';
 import { DEFAULT_LIMIT, decodeCursor, encodeCursor, type Page } from '../pagination.ts';
 import { HistoryCache, type HistoryState } from './history.cache.ts';
-import { listMemberMessages, listTenantChatMessages, type PageRows } from './history.repository.ts';
+import {
+  listChatPage,
+  listMemberMessages,
+  listTenantChatMessages,
+  memberHistoryState,
+  type PageRows,
+} from './history.repository.ts';
 import { presentMessage } from './message.presenter.ts';
 import { findMessage, listMessages as listMessageRows, type HistoryRange } from './message.repository.ts';
 import type { ListMessagesQuery, MessageView } from './message.schema.ts';
@@ -91,30 +97,57 @@ async function memberPage(
   if (after !== undefined && before !== undefined && before <= after) {
     throw invalid('before: must be greater than after');
   }
-  const page = await cachedPage(
-    ctx,
-    chatId,
-    { after, before, limit, scope },
-    (range, known) => listMemberMessages(ctx.db, actor, chatId, range, known),
-    'member',
-  );
+  const page = await cachedPage(ctx, chatId, { after, before, limit, scope }, 'member', {
+    gated: (range, known) => listMemberMessages(ctx.db, actor, chatId, range, known),
+    shared: {
+      key: actor.tenantId,
+      who: actor.userId,
+      state: () => memberHistoryState(ctx.db, actor, chatId),
+      page: (range, userIds) => listChatPage(ctx.db, actor.tenantId, chatId, range, userIds),
+    },
+  });
   if (!page) {
     throw chatNotFound(chatId);
   }
   return viewerPage(ctx, actor, chatId, page);
 }
 
-type PageRead = (
-  range: HistoryRange,
-  known: HistoryState | undefined,
-) => Promise<PageRows | 'unchanged' | undefined>;
+/** How a page is read behind the caller's check (a member's, a tenant's). */
+interface PageReads {
+  /** The page behind the check, only if the chat has moved on from `known`: one round trip. */
+  gated: (
+    range: HistoryRange,
+    known: HistoryState | undefined,
+  ) => Promise<PageRows | 'unchanged' | undefined>;
+  /**
+   * For pages concurrent callers may share: the check alone, with the chat's state; and the page with the state it
+   * was read at, behind no caller's check (each made its own), the same read for every caller under `key`.
+   */
+  shared?: {
+    key: string;
+    /** The caller's user id: the shared read checks each joiner's membership in its own statement. */
+    who: string;
+    state: () => Promise<HistoryState | undefined>;
+    page: (
+      range: HistoryRange,
+      userIds: readonly string[],
+    ) => Promise<{ page: PageRows | undefined; members: ReadonlySet<string> }>;
+  };
+}
+
+/** What a page is cut to and how its cursor reads on. */
+interface PageShape {
+  limit: number;
+  forward: boolean;
+  before: number | undefined;
+}
 
 /**
  * A page of the chat's history from `after` (forward) or below `before` (backward, the newest without either), as
- * `read` reads it behind its check (a member's, a tenant's): the cached page when the check finds the chat still at
+ * `reads` reads it behind its check (a member's, a tenant's): the cached page when the check finds the chat still at
  * the state it was read at; undefined when the check finds no chat. The page is the same whichever member reads it
  * (their own reactions are added after), so the cache keeps one per range; a tenant's read (no member: no reaction
- * counts) keeps its own.
+ * counts) keeps its own. While a read of the same page is under way, a member's request shares (`sharedPage`).
  */
 async function cachedPage(
   ctx: Context,
@@ -130,8 +163,8 @@ async function cachedPage(
     limit: number;
     scope?: 'chat' | { thread: number };
   },
-  read: PageRead,
   reader: 'member' | 'tenant',
+  reads: PageReads,
 ): Promise<Page<MessageView> | undefined> {
   const forward = after !== undefined;
   const range: HistoryRange = {
@@ -141,24 +174,82 @@ async function cachedPage(
     direction: forward ? 'forward' : 'backward',
     scope,
   };
+  const shape = { limit, forward, before };
   // Only reads outside a transaction: what one sees before it rolls back is no state of the chat.
   const cache = ctx.db.isTransaction ? undefined : ctx.history;
+  if (!cache) {
+    const found = await reads.gated(range, undefined);
+    return found && found !== 'unchanged' ? pageOf(ctx, chatId, found, shape) : undefined;
+  }
   const thread = typeof scope === 'object' ? `thread ${scope.thread}|` : '';
-  const key = cache
-    ? `${reader === 'tenant' ? 't|' : ''}${thread}${HistoryCache.keyOf({ chatId, ...range })}`
-    : '';
-  const cached = cache?.get(key);
-  const found = await read(range, cached?.state);
+  const key = `${reader === 'tenant' ? 't|' : ''}${thread}${HistoryCache.keyOf({ chatId, ...range })}`;
+  if (reads.shared && cache.busy(key)) {
+    return sharedPage(ctx, cache, chatId, key, range, shape, reads.shared);
+  }
+  const cached = cache.get(key);
+  const found = await cache.track(key, () => reads.gated(range, cached?.state));
   if (!found) {
     return undefined;
   }
   if (found === 'unchanged') {
-    cache!.hits += 1;
+    cache.hits += 1;
     return cached!.page;
   }
-  if (cache) {
-    cache.misses += 1;
+  cache.misses += 1;
+  return cache.set(key, found.state, await pageOf(ctx, chatId, found, shape));
+}
+
+/**
+ * A page while another request's read of it is under way (after a send every reader misses at once): the caller's
+ * check first, then the cached page if it is at the state the check saw, else a page read shared with every request
+ * that checked before the read starts (`SharedReadsFor`: joinable only until then), so the read holds whatever each
+ * of them must see; the read checks each one's membership again in its own statement, and answers only those still
+ * members. The page is cached at the state that read itself saw, in its own statement.
+ */
+async function sharedPage(
+  ctx: Context,
+  cache: HistoryCache,
+  chatId: string,
+  key: string,
+  range: HistoryRange,
+  shape: PageShape,
+  shared: NonNullable<PageReads['shared']>,
+): Promise<Page<MessageView> | undefined> {
+  const state = await cache.track(key, shared.state);
+  if (!state) {
+    return undefined;
   }
+  const cached = cache.get(key);
+  if (cached && cached.state.lastSeq === state.lastSeq && cached.state.revision === state.revision) {
+    cache.hits += 1;
+    return cached.page;
+  }
+  const readKey = `${shared.key}|${key}`;
+  if (cache.reads.pending(readKey)) {
+    cache.shared += 1;
+  }
+  const read = await cache.track(key, () =>
+    cache.reads.read(readKey, shared.who, async (userIds) => {
+      const found = await shared.page(range, userIds);
+      if (!found.page) {
+        return { page: undefined, members: found.members };
+      }
+      cache.misses += 1;
+      const page = cache.set(key, found.page.state, await pageOf(ctx, chatId, found.page, shape));
+      return { page, members: found.members };
+    }),
+  );
+  // Membership as of the read's own snapshot: a member removed between their check and the read sees none of it.
+  return read.members.has(shared.who) ? read.page : undefined;
+}
+
+/** The page a read brought: cut to the limit, with its cursor, each message presented with what the read holds. */
+async function pageOf(
+  ctx: Context,
+  chatId: string,
+  found: PageRows,
+  { limit, forward, before }: PageShape,
+): Promise<Page<MessageView>> {
   const { rows } = found;
   const more = rows.length > limit;
   const kept = more ? (forward ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
@@ -193,8 +284,7 @@ async function cachedPage(
         return files ? { ...view, attachments: filesFromTuples(files) } : view;
       })
     : await withFiles(ctx, chatId, presented);
-  const page = { data, nextCursor };
-  return cache ? cache.set(key, found.state, page) : page;
+  return { data, nextCursor };
 }
 
 /**
@@ -249,13 +339,9 @@ export async function* tenantHistoryPages(
 ): AsyncGenerator<readonly MessageView[]> {
   let after = 0;
   for (;;) {
-    const page = await cachedPage(
-      ctx,
-      chatId,
-      { after, before: undefined, limit: size },
-      (range, known) => listTenantChatMessages(ctx.db, tenantId, chatId, range, known),
-      'tenant',
-    );
+    const page = await cachedPage(ctx, chatId, { after, before: undefined, limit: size }, 'tenant', {
+      gated: (range, known) => listTenantChatMessages(ctx.db, tenantId, chatId, range, known),
+    });
     if (!page) {
       throw chatNotFound(chatId);
     }

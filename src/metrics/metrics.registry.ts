@@ -145,17 +145,23 @@ export class Metrics {
     this.poolGauges();
   }
 
-  /** How the history cache does: pages served from it and read from the database, and the memory it holds. */
-  countHistoryCache(cache: { hits: number; misses: number; sizeBytes: number }): void {
+  /**
+   * How the history cache does: pages served from it, read from the database, or got from a read another request
+   * asked for (concurrent misses share one), and the memory it holds.
+   */
+  countHistoryCache(cache: { hits: number; misses: number; shared: number; sizeBytes: number }): void {
     new Counter({
       name: 'parley_history_cache_requests_total',
-      help: 'History pages asked for, by result: hit (served from the cache, the chat unchanged), miss (read).',
+      help:
+        'History pages asked for, by result: hit (served from the cache, the chat unchanged), miss (read from the ' +
+        'database), shared (joined a read another request asked for).',
       labelNames: ['result'],
       registers: [this.registry],
       collect() {
         this.reset();
         this.inc({ result: 'hit' }, cache.hits);
         this.inc({ result: 'miss' }, cache.misses);
+        this.inc({ result: 'shared' }, cache.shared);
       },
     });
     new Gauge({

@@ -1,7 +1,8 @@
 import { streamChanges } from '../chats/change.service.ts';
 import type { Context } from '../context.ts';
 import { aboutSeq, type ChatStream, type Connection } from './connection.ts';
-import { FrameCache, type SharedReads } from './reads.ts';
+import type { SharedReads } from '../shared-reads.ts';
+import { FrameCache } from './reads.ts';
 
 const PAGE = 500;
 

@@ -14,7 +14,8 @@ import {
 } from './connection.ts';
 import { CLOSE_SLOW_CONSUMER, type ServerEvent } from './protocol.ts';
 import type { RealtimeConfig } from './realtime.config.ts';
-import { FrameCache, SharedReads } from './reads.ts';
+import { SharedReads } from '../shared-reads.ts';
+import { FrameCache } from './reads.ts';
 
 const PAGE = 500;
 
