@@ -242,7 +242,32 @@ export async function http(): Promise<void> {
         `"× baseline" = req/s ÷ the Fastify hello route's`,
     );
     table(shown.map((r) => ({ ...r, '× baseline': (r['req/s'] / reference).toFixed(2) })));
+    console.log(await searchIndexing(url));
   } finally {
     await bench.stop();
   }
+}
+
+/**
+ * How far behind search indexing ran during the rows (the server's `/metrics`, answered to loopback): how many
+ * background passes and messages, and how long the oldest message of a pass had waited.
+ */
+async function searchIndexing(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
+  const passes = value(/^parley_search_index_delay_seconds_count (\S+)$/m);
+  const messages = value(/^parley_search_indexed_total (\S+)$/m);
+  const sum = value(/^parley_search_index_delay_seconds_sum (\S+)$/m);
+  if (!(passes > 0)) {
+    return 'Search indexing: no background pass (no sends measured, or metrics off).';
+  }
+  const within = (le: string) =>
+    value(new RegExp(`^parley_search_index_delay_seconds_bucket\\{le="${le}"\\} (\\S+)$`, 'm'));
+  const share = (le: string) => `${((100 * within(le)) / passes).toFixed(1)}%`;
+  return (
+    `Search indexing (off the send path): ${passes.toLocaleString('en')} background passes indexed ` +
+    `${messages.toLocaleString('en')} messages; the oldest message of a pass had waited ` +
+    `${((1000 * sum) / passes).toFixed(0)} ms on average, ≤ 0.1 s in ${share('0.1')} of passes, ` +
+    `≤ 0.25 s in ${share('0.25')}, ≤ 1 s in ${share('1')}.`
+  );
 }

@@ -139,7 +139,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     bus.observeLag(metrics.busDelivered);
   }
   // Messages become searchable off the send path: soon after a change here, and whatever another process left.
-  const indexer = new SearchIndexer(store.unbounded, log);
+  const indexer = new SearchIndexer(store.unbounded, log, metrics?.searchIndexing);
   bus.subscribe((e) => {
     if (e.type === 'message.created' || e.type === 'message.updated' || e.type === 'message.deleted') {
       indexer.nudge();

@@ -67,6 +67,13 @@ describe('search indexing', () => {
       select count(*)::int as n from message_search_queue where chat_id = ${chat.id}`.execute(db());
     assert.equal(queued.rows[0]!.n, 0);
     assert.deepEqual(await mismatches([chat.id]), []);
+    // The pass shows in the metrics: how many it indexed, how long the oldest had waited.
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.ok(Number(/^parley_search_indexed_total (\d+)$/m.exec(metrics)?.[1]) >= 1, metrics);
+    const passes = Number(/^parley_search_index_delay_seconds_count (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(passes >= 1);
+    const waited = Number(/^parley_search_index_delay_seconds_sum (\S+)$/m.exec(metrics)?.[1]);
+    assert.ok(waited >= 0 && waited < 5 * passes, `${waited} s over ${passes} passes`);
   });
 
   it('queues what any statement writes, in its transaction; a drain that rolls back leaves it queued', async () => {

@@ -56,6 +56,8 @@ export class Metrics {
   private readonly batchSizes: Histogram;
   private readonly batchDurations: Histogram;
   private readonly busLag: Histogram<'bus'>;
+  private readonly searchDelay: Histogram;
+  private readonly searchIndexed: Counter;
   private streamCounts: (() => { ws: number; sse: number }) | null = null;
   private sendQueue: (() => { queued: number; writing: number }) | null = null;
 
@@ -140,6 +142,17 @@ export class Metrics {
       registers,
     });
     this.busLag.zero({ bus: sources.bus });
+    this.searchDelay = new Histogram({
+      name: 'parley_search_index_delay_seconds',
+      help: 'For each background indexing pass: how long the oldest message it indexed had waited since its change.',
+      buckets: [...LAG_BUCKETS, 5, 10, 30],
+      registers,
+    });
+    this.searchIndexed = new Counter({
+      name: 'parley_search_indexed_total',
+      help: 'Message changes the background search indexer of this process has indexed.',
+      registers,
+    });
     this.busDelivered = this.busLag.labels({ bus: sources.bus }).observe;
     this.unmatched = this.requestRecorder(UNMATCHED_ROUTE);
     this.poolGauges();
@@ -269,6 +282,12 @@ export class Metrics {
 
   /** Seconds from an event's publication to its arrival here. */
   readonly busDelivered: (seconds: number) => void;
+
+  /** A background search indexing pass (`SearchIndexer`). */
+  readonly searchIndexing = ({ taken, waited }: { taken: number; waited: number }): void => {
+    this.searchDelay.observe(waited);
+    this.searchIndexed.inc(taken);
+  };
 
   /** The stream routes say how many connections they hold, read at scrape time. */
   countStreams(counts: () => { ws: number; sse: number }): void {

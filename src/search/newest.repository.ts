@@ -4,7 +4,7 @@ import {
   MESSAGE_SOURCE,
   partialMatchSql,
   SEARCH_COLUMNS,
-  searchedMessages,
+  pageMessages,
   tsquerySql,
   withHeadlines,
   type SearchParams,
@@ -58,23 +58,22 @@ export function newestQuery(params: SearchParams, options: NewestOptions): RawBu
                 then greatest(1, (ts_rank(x.vector, ${tsquery}, 1) * 1000000)::int) else 0 end`;
   const match = matchSql(params, options);
   const after = params.after;
-  const keyset = after
-    ? sql`and ((extract(epoch from m.created_at) * 1000000)::bigint, m.chat_id, m.seq)
+  const keysetOf = (t: 'm' | 'x') =>
+    after
+      ? sql`and ((extract(epoch from ${sql.raw(t)}.created_at) * 1000000)::bigint, ${sql.raw(t)}.chat_id, ${sql.raw(t)}.seq)
                 < (${after.createdUs}::bigint, ${after.chatId}, ${after.seq}::bigint)`
-    : sql``;
+      : sql``;
   const order = sql`created_at desc, chat_id desc, seq desc`;
   if (options.plan === 'bitmap') {
-    return withHeadlines(
-      params,
-      sql`
-        select ${SEARCH_COLUMNS}, ${score} as score
-          from ${searchedMessages(sql`x.chat_id = any(${params.chatIds}::text[])`)}
+    const keys = sql`
+        select x.chat_id, x.seq, ${score} as score
+          from message_search x
+         where x.chat_id = any(${params.chatIds}::text[])
            and ${match}
-           ${keyset}
-         order by ${order}
-         limit ${params.limit}`,
-      order,
-    );
+           ${keysetOf('x')}
+         order by x.created_at desc, x.chat_id desc, x.seq desc
+         limit ${params.limit}`;
+    return withHeadlines(params, pageMessages(keys, sql`k.score`), order);
   }
   // One branch per chat, each read backwards along the index and cut at the page size; PostgreSQL merges them by
   // time (Merge Append) and stops reading when the page is full. `created_at <= bound` lets the index skip what the
@@ -94,7 +93,7 @@ export function newestQuery(params: SearchParams, options: NewestOptions): RawBu
            and m.deleted_at is null
            ${bound}
            and ${match}
-           ${keyset}
+           ${keysetOf('m')}
          order by m.created_at desc, m.seq desc
          limit ${params.limit})`,
   );

@@ -60,7 +60,7 @@ export async function drainSearch(db: Db, options: { wait: boolean; limit?: numb
         returning q.chat_id, q.seq, q.queued_at
       ),
       current as (
-        select k.chat_id, k.seq, m.text, c.tenant_id
+        select k.chat_id, k.seq, m.text, m.created_at, c.tenant_id
           from (select distinct t.chat_id, t.seq from taken t) k
           left join messages m
             on m.chat_id = k.chat_id and m.seq = k.seq and m.deleted_at is null and m.text is not null
@@ -76,8 +76,8 @@ export async function drainSearch(db: Db, options: { wait: boolean; limit?: numb
          where k.text is null and x.chat_id = k.chat_id and x.seq = k.seq
       ),
       written as (
-        insert into message_search (chat_id, seq, config, vector, folded)
-        select k.chat_id, k.seq, f.config, to_tsvector(f.config, k.text), parley_fold(k.text)
+        insert into message_search (chat_id, seq, created_at, config, vector, folded)
+        select k.chat_id, k.seq, k.created_at, f.config, to_tsvector(f.config, k.text), parley_fold(k.text)
           from current k
           join configs f on f.tenant_id = k.tenant_id
          where k.text is not null

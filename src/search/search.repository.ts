@@ -93,12 +93,18 @@ export interface MatchSource {
 /** A message's search row `x` (`message_search`, beside its message `m`). */
 export const MESSAGE_SOURCE: MatchSource = { folded: sql`x.folded`, vector: sql`x.vector` };
 
-/** The live messages `m` of `chats` (an SQL condition on `x.chat_id`) with their search rows `x`. */
-export function searchedMessages(chats: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`message_search x
-          join messages m on m.chat_id = x.chat_id and m.seq = x.seq
-         where ${chats}
-           and m.deleted_at is null`;
+/**
+ * The live messages `m` behind `keys` (a statement whose rows carry `chat_id`, `seq` and what `extra` reads of them,
+ * as `k`), with the search columns: a search ranks, orders and cuts its page on `message_search` alone (its rows
+ * carry the vector, the folded text and the time), then reads only the page's messages. A message deleted since
+ * it was indexed drops out here.
+ */
+export function pageMessages(keys: RawBuilder<unknown>, extra: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+        select ${SEARCH_COLUMNS}, ${extra}
+          from (${keys}) k
+          join messages m on m.chat_id = k.chat_id and m.seq = k.seq
+         where m.deleted_at is null`;
 }
 
 /**
@@ -183,20 +189,19 @@ function scoredPage(
     ? sql`where (s.score, s.created_us, s.chat_id, s.seq) < (${after.score}::int, ${after.createdUs}::bigint, ${after.chatId}, ${after.seq}::bigint)`
     : sql``;
   const order = sql`score desc, created_us desc, chat_id desc, seq desc`;
-  return withHeadlines(
-    params,
-    sql`
+  const keys = sql`
         select s.*
           from (
-            select ${SEARCH_COLUMNS}, ${score} as score
-              from ${searchedMessages(sql`x.chat_id = any(${params.chatIds}::text[])`)}
+            select x.chat_id, x.seq, (extract(epoch from x.created_at) * 1000000)::bigint as created_us,
+                   ${score} as score
+              from message_search x
+             where x.chat_id = any(${params.chatIds}::text[])
                and ${match}
           ) s
           ${keyset}
          order by ${order}
-         limit ${params.limit}`,
-    order,
-  );
+         limit ${params.limit}`;
+  return withHeadlines(params, pageMessages(keys, sql`k.score`), order);
 }
 
 export async function searchMessages(db: Db, params: SearchParams): Promise<SearchRow[]> {
@@ -266,15 +271,20 @@ export function anyWordQuery(params: AnyWordParams): RawBuilder<AnyWordRow> {
     sql` + `,
   );
   return sql<AnyWordRow>`
-    select s.* from (
-      select m.chat_id, m.seq, m.id, m.author_id, m.text, m.reply_to, m.client_id, m.created_at, m.edited_at,
-             m.deleted_at, m.thread_root, m.also_in_chat, m.reply_count, m.last_reply_at, m.thread_participants,
-             (${counted})::int as matched
-        from ${searchedMessages(sql`x.chat_id = ${params.chatId}`)}
-         and (${matches})
-    ) s
-    order by s.matched desc, s.seq
-    limit ${params.limit}`;
+    select m.chat_id, m.seq, m.id, m.author_id, m.text, m.reply_to, m.client_id, m.created_at, m.edited_at,
+           m.deleted_at, m.thread_root, m.also_in_chat, m.reply_count, m.last_reply_at, m.thread_participants,
+           k.matched
+      from (
+        select x.chat_id, x.seq, (${counted})::int as matched
+          from message_search x
+         where x.chat_id = ${params.chatId}
+           and (${matches})
+         order by matched desc, x.seq
+         limit ${params.limit}
+      ) k
+      join messages m on m.chat_id = k.chat_id and m.seq = k.seq
+     where m.deleted_at is null
+     order by k.matched desc, k.seq`;
 }
 
 export async function searchAnyWord(db: Db, params: AnyWordParams): Promise<AnyWordRow[]> {

@@ -7,7 +7,8 @@ import { quotedCurrentSchema } from './schema.ts';
  * column) and wrote into two GIN indexes (words and trigrams) before the send could commit. Now:
  *
  * - `message_search` holds, per live message, what search reads: its text search configuration, its tsvector and
- *   its folded text (`parley_fold`), with the two GIN indexes. No foreign key: checking one would lock each message
+ *   its folded text (`parley_fold`), with the two GIN indexes, and its time: a search ranks and orders its matches
+ *   here, and reads `messages` for the page's rows only. No foreign key: checking one would lock each message
  *   row the indexer writes for; search joins `messages` anyway, and a removed message is queued like any change.
  * - `message_search_queue` lists messages whose search row is to be written, rewritten or removed. Triggers fill it in
  *   the transaction that changes the message, whichever statement does: every insert and every delete (one
@@ -30,14 +31,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create table message_search (
       chat_id text not null,
       seq bigint not null,
+      created_at timestamptz not null,
       config regconfig not null,
       vector tsvector not null,
       folded text not null,
       primary key (chat_id, seq)
     )`.execute(db);
   await sql`
-    insert into message_search (chat_id, seq, config, vector, folded)
-    select m.chat_id, m.seq, m.search_config, m.search_vector, ${sql.raw(s)}.parley_fold(m.text)
+    insert into message_search (chat_id, seq, created_at, config, vector, folded)
+    select m.chat_id, m.seq, m.created_at, m.search_config, m.search_vector, ${sql.raw(s)}.parley_fold(m.text)
       from messages m
      where m.deleted_at is null and m.text is not null`.execute(db);
   await sql`create index message_search_vector_idx on message_search using gin (vector)`.execute(db);
