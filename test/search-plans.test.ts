@@ -232,8 +232,8 @@ describe('search plans', () => {
     };
     const walk = newestQuery(params, { partialOnly: true, plan: 'walk' }).compile(t.app.parley.store.db).sql;
     assert.equal(walk.match(/ union all /g)?.length, 2);
-    assert.equal(walk.match(/order by m\.created_at desc, m\.seq desc/g)?.length, 3);
-    assert.match(walk, /m\.created_at <= to_timestamp\(/);
+    assert.equal(walk.match(/order by x\.created_at desc, x\.seq desc/g)?.length, 3);
+    assert.match(walk, /x\.created_at <= to_timestamp\(/);
     assert.match(walk, /strpos\(x\.folded, parley_fold\(\$\d+\)\) > 0/);
     assert.doesNotMatch(walk, / like |@@/);
     const bitmap = newestQuery(params, { partialOnly: true, plan: 'bitmap' }).compile(

@@ -3,7 +3,6 @@ import type { Db } from '../db/database.ts';
 import {
   MESSAGE_SOURCE,
   partialMatchSql,
-  SEARCH_COLUMNS,
   pageMessages,
   tsquerySql,
   withHeadlines,
@@ -75,37 +74,30 @@ export function newestQuery(params: SearchParams, options: NewestOptions): RawBu
          limit ${params.limit}`;
     return withHeadlines(params, pageMessages(keys, sql`k.score`), order);
   }
-  // One branch per chat, each read backwards along the index and cut at the page size; PostgreSQL merges them by
-  // time (Merge Append) and stops reading when the page is full. `created_at <= bound` lets the index skip what the
-  // cursor has passed (a millisecond of slack for the float conversion; the exact keyset filters). Each row read
-  // looks up its search row by key (`offset 0` keeps that a lookup per row, not a join the planner may reorder).
+  // One branch per chat, each read backwards along the search rows' index on time and cut at the page size;
+  // PostgreSQL merges them by time (Merge Append) and stops reading when the page is full. `created_at <= bound`
+  // lets the index skip what the cursor has passed (a millisecond of slack for the float conversion; the exact
+  // keyset filters). Only the page's messages are read from `messages`.
   const bound = after
-    ? sql`and m.created_at <= to_timestamp(${after.createdUs}::bigint / 1000000.0) + interval '1 millisecond'`
+    ? sql`and x.created_at <= to_timestamp(${after.createdUs}::bigint / 1000000.0) + interval '1 millisecond'`
     : sql``;
   const branches = params.chatIds.map(
     (chatId) => sql`(
-        select ${SEARCH_COLUMNS}, ${score} as score
-          from messages m
-          cross join lateral (
-            select s.vector, s.folded from message_search s where s.chat_id = m.chat_id and s.seq = m.seq offset 0
-          ) x
-         where m.chat_id = ${chatId}
-           and m.deleted_at is null
+        select x.chat_id, x.seq, x.created_at, ${score} as score
+          from message_search x
+         where x.chat_id = ${chatId}
            ${bound}
            and ${match}
-           ${keysetOf('m')}
-         order by m.created_at desc, m.seq desc
+           ${keysetOf('x')}
+         order by x.created_at desc, x.seq desc
          limit ${params.limit})`,
   );
-  return withHeadlines(
-    params,
-    sql`
-        select s.*
+  const keys = sql`
+        select s.chat_id, s.seq, s.score
           from (${sql.join(branches, sql` union all `)}) s
-         order by ${order}
-         limit ${params.limit}`,
-    order,
-  );
+         order by s.created_at desc, s.chat_id desc, s.seq desc
+         limit ${params.limit}`;
+  return withHeadlines(params, pageMessages(keys, sql`k.score`), order);
 }
 
 export async function searchNewest(

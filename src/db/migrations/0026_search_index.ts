@@ -43,6 +43,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       from messages m
      where m.deleted_at is null and m.text is not null`.execute(db);
   await sql`create index message_search_vector_idx on message_search using gin (vector)`.execute(db);
+  // What a search of a common fragment walks, chat by chat, newest first.
+  await sql`create index message_search_time_idx on message_search (chat_id, created_at, seq)`.execute(db);
   await sql`
     create index message_search_folded_idx on message_search
       using gin (folded ${sql.raw(trgm)}.gin_trgm_ops)`.execute(db);
