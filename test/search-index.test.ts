@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Migrator, sql } from 'kysely';
 import { openStore } from '../src/db/connect.ts';
+import type { Db } from '../src/db/database.ts';
 import { migrateToLatest, migrations } from '../src/db/migrate.ts';
 import { drainSearchQueue, SEARCH_INDEX_LOCK } from '../src/search/search.indexer.ts';
 import type { MessageView } from './support/api.ts';
@@ -76,6 +77,18 @@ describe('search indexing', () => {
     assert.ok(waited >= 0 && waited < 5 * passes, `${waited} s over ${passes} passes`);
   });
 
+  /** A writer other than the send function: three rows inserted by hand, the second edited, the third deleted. */
+  async function writeByHand(trx: Db, chatId: string): Promise<void> {
+    await sql`
+      insert into messages (chat_id, seq, id, author_id, text, created_at)
+      select ${chatId}, g, 'ix-manual-' || g, ${'ix-bob'}, 'manual numbat ' || g, now()
+        from generate_series(1, 3) g`.execute(trx);
+    await sql`update messages set text = 'edited wombat' where chat_id = ${chatId} and seq = 2`.execute(trx);
+    await sql`update messages set deleted_at = now(), text = null where chat_id = ${chatId} and seq = 3`.execute(
+      trx,
+    );
+  }
+
   it('queues what any statement writes, in its transaction; a drain that rolls back leaves it queued', async () => {
     const alice = await t.login('ix-bob');
     const chat = await createGroup(alice);
@@ -87,17 +100,7 @@ describe('search indexing', () => {
         await sql`select pg_advisory_xact_lock(${SEARCH_INDEX_LOCK}, hashtext(current_schema()))`.execute(
           trx,
         );
-        // A writer other than the send function: rows inserted by hand, one edited, one deleted.
-        await sql`
-          insert into messages (chat_id, seq, id, author_id, text, created_at)
-          select ${chat.id}, g, 'ix-manual-' || g, ${'ix-bob'}, 'manual numbat ' || g, now()
-            from generate_series(1, 3) g`.execute(trx);
-        await sql`update messages set text = 'edited wombat' where chat_id = ${chat.id} and seq = 2`.execute(
-          trx,
-        );
-        await sql`update messages set deleted_at = now(), text = null where chat_id = ${chat.id} and seq = 3`.execute(
-          trx,
-        );
+        await writeByHand(trx, chat.id);
         const queued = await sql<{ seq: number }>`
           select seq::int from message_search_queue where chat_id = ${chat.id} order by seq`.execute(trx);
         assert.deepEqual(
@@ -123,16 +126,7 @@ describe('search indexing', () => {
     await db()
       .transaction()
       .execute(async (trx) => {
-        await sql`
-          insert into messages (chat_id, seq, id, author_id, text, created_at)
-          select ${chat.id}, g, 'ix-manual-' || g, ${'ix-bob'}, 'manual numbat ' || g, now()
-            from generate_series(1, 3) g`.execute(trx);
-        await sql`update messages set text = 'edited wombat' where chat_id = ${chat.id} and seq = 2`.execute(
-          trx,
-        );
-        await sql`update messages set deleted_at = now(), text = null where chat_id = ${chat.id} and seq = 3`.execute(
-          trx,
-        );
+        await writeByHand(trx, chat.id);
         await sql`update chats set last_seq = 3, message_count = 3 where id = ${chat.id}`.execute(trx);
       });
     await drainSearchQueue(db(), { wait: true });
