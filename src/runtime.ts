@@ -139,7 +139,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions): Prom
     bus.observeLag(metrics.busDelivered);
   }
   // Messages become searchable off the send path: soon after a change here, and whatever another process left.
-  const indexer = new SearchIndexer(store.unbounded, log, metrics?.searchIndexing);
+  // Within the request deadline like any query: a drain stuck behind a lock gives its connection back, and its
+  // messages stay queued for the next one.
+  const indexer = new SearchIndexer(store.db, log, metrics?.searchIndexing);
   bus.subscribe((e) => {
     if (e.type === 'message.created' || e.type === 'message.updated' || e.type === 'message.deleted') {
       indexer.nudge();

@@ -171,6 +171,11 @@ export class SearchIndexer {
 
   private async drain(): Promise<void> {
     try {
+      // Only the queue is read until there is something in it: a drain's statement also reads `chats`, and would
+      // hold a pool connection while a migration or an operator locks that table.
+      if (!(await searchQueuePending(this.db))) {
+        return;
+      }
       let drained: Drained;
       do {
         drained = await drainSearch(this.db, { wait: false });
